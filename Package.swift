@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Seam", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "FakeSeam",
-            dependencies: ["HTTPServer", "Seam", "WebhookAuth", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["HTTPServer", "WebhookAuth", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Observability", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
         .target(
