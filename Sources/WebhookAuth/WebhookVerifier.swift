@@ -27,9 +27,12 @@ public struct WebhookVerifier: Sendable {
     ///   - scheme: How the source signs.
     ///   - secrets: One or more accepted secrets; the first is the current one.
     /// - Throws: ``ConfigurationError`` when there is no secret, a secret is empty, a Standard Webhooks
-    ///   secret is not `whsec_<base64>`, or a Basic secret is not `user:password`.
+    ///   secret is not `whsec_<base64>` or its tolerance is negative, or a Basic secret is not `user:password`.
     public init(scheme: SignatureScheme, secrets: [Secret]) throws(ConfigurationError) {
         self.scheme = scheme
+        if case .standardWebhooks(let tolerance) = scheme, !(tolerance.isFinite && tolerance >= 0) {
+            throw ConfigurationError(scheme: scheme.label, problem: "tolerance must be a finite number of seconds ≥ 0, not \(tolerance)")
+        }
         guard !secrets.isEmpty else {
             throw ConfigurationError(scheme: scheme.label, problem: "no secret configured; add at least one")
         }

@@ -30,6 +30,17 @@ struct NativeAdapterTests {
         #expect(event.status == .pending)
     }
 
+    @Test func integerZeroAndOneAreIdsNotBooleans() throws {
+        let json = #"{"event":"booking.updated","booking":{"id":1,"listing_id":0,"status":"pending"}}"#
+        let event = try #require(try NativeAdapter().decode(Array(json.utf8), source: "n").events.first)
+        #expect(event.reservationID == "1")
+        #expect(event.listingID == "0")
+    }
+
+    @Test func booleanIdsAreRejected() throws {
+        #expect(try adapterError("native", #"{"event":"booking.updated","booking":{"id":true,"listing_id":"l","status":"pending"}}"#)?.field == "booking.id")
+    }
+
     @Test func unknownEventsAreIgnored() throws {
         guard case .ignored(let reason, _) = try decodeFixture("native", "ping") else {
             Issue.record("a ping must be ignored")

@@ -126,6 +126,13 @@ struct StandardWebhooksTests {
         }
     }
 
+    @Test(arguments: [-1.0, .infinity, .nan])
+    func unusableTolerancesAreRejectedAtConfiguration(_ tolerance: Double) {
+        #expect(throws: WebhookVerifier.ConfigurationError.self) {
+            _ = try WebhookVerifier(scheme: .standardWebhooks(tolerance: tolerance), secrets: [Self.secretA])
+        }
+    }
+
     @Test func rotationAcceptsEitherSecretAndReportsWhichMatched() throws {
         let newSecret = try StandardWebhooks.generateSecret()
         let both = try verifier([newSecret, Self.secretA])
