@@ -1,7 +1,9 @@
+import Foundation
+
 /// Hospitable Public API v2 webhooks (pms-webhooks.md §1.3, §6.2):
 /// `{"id": "<ULID>", "action": "reservation.created|reservation.changed", "created": "…Z", "version", "data": {…}}`.
 ///
-/// The envelope `id` is returned as the delivery id. The listing is `data.properties[0].id` (present only
+/// The envelope `id` is returned as the delivery id. `data` may be one reservation or an array of them. The listing is `data.properties[0].id` (present only
 /// when the integration has the `property:read` scope). `check_in`/`check_out` carry the offset valid
 /// on that day and are used as instants; without them the date of `arrival_date`/`departure_date` is
 /// used with the property's default times. The reservation has no updated-at, so the envelope `created`
@@ -37,7 +39,15 @@ public struct HospitableAdapter: PMSAdapter {
         guard Self.reservationActions.contains(action) else {
             return .ignored(reason: "Hospitable action \"\(action)\" is not a reservation change", deliveryID: deliveryID)
         }
-        let data = try root.object("data")
+        let updatedAt = try root.optionalInstant("created")
+        var events: [BookingEvent] = []
+        for data in try root.objects("data") {
+            events.append(try event(from: data, source: source, updatedAt: updatedAt))
+        }
+        return .events(events, deliveryID: deliveryID)
+    }
+
+    private func event(from data: JSONObject, source: String, updatedAt: Date?) throws(AdapterError) -> BookingEvent {
         guard let property = try data.firstObject(inArray: "properties") else {
             throw AdapterError(field: data.pathOf("properties"),
                                problem: "is missing or empty; give the Hospitable integration the property:read scope so webhooks name the property")
@@ -53,7 +63,7 @@ public struct HospitableAdapter: PMSAdapter {
             checkOut: try stay(data, instantKey: "check_out", dateKey: "departure_date"),
             in: data, checkInKey: "check_in", checkOutKey: "check_out")
         let guest = try data.optionalObject("guest")
-        return .events([BookingEvent(
+        return BookingEvent(
             source: source,
             reservationID: try data.id("id"),
             listingID: try property.id("id"),
@@ -62,8 +72,8 @@ public struct HospitableAdapter: PMSAdapter {
             checkOut: checkOut,
             guestName: joinedName(try guest?.optionalString("first_name"), try guest?.optionalString("last_name")),
             guestPhone: try guest?.firstString(inArray: "phone_numbers"),
-            updatedAt: try root.optionalInstant("created")
-        )], deliveryID: deliveryID)
+            updatedAt: updatedAt
+        )
     }
 
     private func stay(_ data: JSONObject, instantKey: String, dateKey: String) throws(AdapterError) -> StayTime? {

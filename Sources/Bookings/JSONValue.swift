@@ -120,12 +120,14 @@ struct JSONObject: Sendable {
         }
     }
 
-    /// A flag given as `true`/`false` or `1`/`0`; `false` when absent.
+    /// A flag given as `true`/`false` or `1`/`0` (also as strings); `false` when absent.
     func flag(_ key: String) throws(AdapterError) -> Bool {
         switch self[key] {
         case nil: return false
         case .bool(let value): return value
         case .integer(let number): return number != 0
+        case .string(let text) where ["0", "1", "true", "false"].contains(text.lowercased()):
+            return text == "1" || text.lowercased() == "true"
         default: throw wrongType(key, expected: "a boolean or 0/1")
         }
     }
@@ -143,6 +145,24 @@ struct JSONObject: Sendable {
     func object(_ key: String) throws(AdapterError) -> JSONObject {
         guard let object = try optionalObject(key) else { throw missing(key) }
         return object
+    }
+
+    /// A required object, or a non-empty array of objects (each named `key[i]` in errors).
+    func objects(_ key: String) throws(AdapterError) -> [JSONObject] {
+        switch self[key] {
+        case nil: throw missing(key)
+        case .object(let fields): return [JSONObject(fields: fields, path: pathOf(key))]
+        case .array(let items) where !items.isEmpty:
+            var objects: [JSONObject] = []
+            for (index, item) in items.enumerated() {
+                guard case .object(let fields) = item else {
+                    throw AdapterError(field: "\(pathOf(key))[\(index)]", problem: "must be an object, not \(item.kind)")
+                }
+                objects.append(JSONObject(fields: fields, path: "\(pathOf(key))[\(index)]"))
+            }
+            return objects
+        default: throw wrongType(key, expected: "an object or a non-empty array of objects")
+        }
     }
 
     /// The first element of an array of objects, or `nil` when the array is absent or empty.

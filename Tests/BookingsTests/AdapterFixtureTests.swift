@@ -124,6 +124,13 @@ struct HostawayAdapterTests {
         #expect(event.status == .pending)
     }
 
+    @Test(arguments: ["1", "\"1\"", "true", "\"true\""])
+    func datesUnspecifiedFlagAcceptsNumbersBooleansAndStrings(_ flag: String) throws {
+        let json = #"{"event":"reservation.created","data":{"id":1,"listingMapId":2,"status":"new","arrivalDate":"2025-07-01","departureDate":"2025-07-01","isDatesUnspecified":\#(flag)}}"#
+        let event = try #require(try HostawayAdapter().decode(Array(json.utf8), source: "h").events.first)
+        #expect(event.checkIn == nil)
+    }
+
     @Test func testPingsAndMessagesAreIgnored() throws {
         guard case .ignored(let reason, _) = try decodeFixture("hostaway", "test-ping") else { Issue.record("ping"); return }
         #expect(reason.contains("test"))
@@ -161,6 +168,17 @@ struct HospitableAdapterTests {
 
     @Test func cancelledCategoryCancels() throws {
         #expect(try singleEvent("hospitable", "reservation-changed-cancelled").status == .cancelled)
+    }
+
+    @Test func arrayDataYieldsOneEventPerReservationAndNamesTheBadOne() throws {
+        let one = #"{"id":"r1","properties":[{"id":"p"}],"reservation_status":{"current":{"category":"accepted"}}}"#
+        let two = #"{"id":"r2","properties":[{"id":"p"}],"reservation_status":{"current":{"category":"request"}}}"#
+        let json = #"{"id":"e","action":"reservation.changed","created":"2026-08-01T09:00:00Z","data":[\#(one),\#(two)]}"#
+        let outcome = try HospitableAdapter().decode(Array(json.utf8), source: "h")
+        #expect(outcome.events.map(\.reservationID) == ["r1", "r2"])
+        #expect(outcome.events.map(\.status) == [.confirmed, .pending])
+        let bad = #"{"id":"e","action":"reservation.changed","data":[\#(one),{"id":"r3"}]}"#
+        #expect(try adapterError("hospitable", bad)?.field == "data[1].properties")
     }
 
     @Test func propertyEventsAreIgnoredButKeepTheirId() throws {
