@@ -3,7 +3,8 @@
 /// Legacy: `{"event": "reservation.new|reservation.updated", "reservation": {…}}`. The v2 events
 /// (`reservation.created.v2`, `reservation.updated.v2`) are accepted with the event name in `event` or
 /// `eventType` and the reservation in `reservation`, `data.reservation` or `data` (their exact shape is
-/// not documented). Lean v2 bodies without `listingId` or `status` are rejected naming the field.
+/// not documented). Lean v2 bodies without `listingId` or `status` are rejected naming the field. The
+/// order key is `lastUpdatedAt`, else the v2 envelope's `publishedAt`.
 ///
 /// Dates: the listing-local `checkInDateLocalized` with `plannedArrival` (`HH:mm`), else the embedded
 /// listing's `defaultCheckInTime`, else the property's default, in the embedded `listing.timezone` or the
@@ -74,7 +75,7 @@ public struct GuestyAdapter: PMSAdapter {
             checkOut: checkOut,
             guestName: guestName,
             guestPhone: try guest?.optionalString("phone"),
-            updatedAt: try reservation.optionalInstant("lastUpdatedAt")
+            updatedAt: firstPresent(try reservation.optionalInstant("lastUpdatedAt"), try root.optionalInstant("publishedAt"))
         )])
     }
 

@@ -61,6 +61,16 @@ public struct Secret: Sendable, Hashable {
     /// Whether the secret has no bytes at all.
     public var isEmpty: Bool { bytes.isEmpty }
 
+    /// Compares two secrets in constant time (both are hashed first), so `==` is safe even on a request path.
+    public static func == (lhs: Secret, rhs: Secret) -> Bool {
+        Crypto.constantTimeEqualsHashed(lhs.bytes, rhs.bytes)
+    }
+
+    /// Hashes the secret's bytes (for sets and dictionaries of secrets; never printed).
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(bytes)
+    }
+
     /// A short, non-reversible fingerprint (first 8 hex digits of SHA-256), safe to log to tell secrets apart.
     public var fingerprint: String { String(Hex.encode(Crypto.sha256(bytes)).prefix(8)) }
 }

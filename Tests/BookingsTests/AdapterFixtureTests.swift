@@ -78,6 +78,10 @@ struct GuestyAdapterTests {
         #expect(event.reservationID == "66b0c0ffee0000000000abcd")
         #expect(event.status == .pending)
         #expect(event.checkIn == .instant(utc("2026-09-01T13:00:00Z")))
+        #expect(event.updatedAt == utc("2026-08-04T08:59:59Z"))
+        let lean = #"{"event":"reservation.updated.v2","publishedAt":"2026-08-04T09:00:00.000Z","data":{"reservation":{"_id":"r","listingId":"l","status":"confirmed"}}}"#
+        let leanEvent = try #require(try GuestyAdapter().decode(Array(lean.utf8), source: "g").events.first)
+        #expect(leanEvent.updatedAt == utc("2026-08-04T09:00:00Z"))
     }
 
     @Test func listingEventsAreIgnored() throws {

@@ -24,6 +24,13 @@ struct SecretTests {
         #expect(secret.revealedString == Self.value)
     }
 
+    @Test func equalityComparesValues() {
+        #expect(Secret("abc") == Secret("abc"))
+        #expect(Secret("abc") != Secret("abd"))
+        #expect(Secret("abc") != Secret("abcd"))
+        #expect(Set([Secret("a"), Secret("a"), Secret("b")]).count == 2)
+    }
+
     @Test func fingerprintIsShortAndStable() {
         #expect(Secret("a").fingerprint == "ca978112")
         #expect(Secret("a").fingerprint.count == 8)
