@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(name: "WebhookAuth", dependencies: ["CLibCrypto"]),
         .target(name: "Bookings", dependencies: []),
-        .target(name: "Store", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Store", dependencies: ["CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Seam", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "FakeSeam",
