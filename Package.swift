@@ -70,13 +70,22 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"]),
         .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "latchkey-store-bench", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "SeamTests", dependencies: ["Seam", "FakeSeam", "HTTPServer"]),
         .testTarget(name: "FakeSeamTests", dependencies: ["FakeSeam", "Seam", "HTTPServer", "WebhookAuth"]),
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "FakeSeam", "Seam", "Store", "Bookings"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "FakeSeam", "WebhookAuth"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Gateway", "FakeSeam"]),
+
+        // MARK: Store benchmark and crash-test child (scripts/bench-store; StoreTests spawns it with --torture)
+        .executableTarget(
+            name: "latchkey-store-bench",
+            dependencies: ["Store", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )
 

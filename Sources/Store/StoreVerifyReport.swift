@@ -79,7 +79,7 @@ extension Store {
                 report.problem = StoreError.corruptJournal(path: damaged.path, damage: damage)
             }
         } catch {
-            report.problem = error as? StoreError
+            report.problem = error
         }
         return report
     }
