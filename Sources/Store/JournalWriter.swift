@@ -11,6 +11,8 @@ final class SharedState: Sendable {
     let stats = Mutex(StoreStats())
     /// False from a failed write until the next successful one.
     let isWritable = Atomic<Bool>(true)
+    /// The writer thread's `pthread_self()`, once it runs; lets `close()` notice it is called on that thread.
+    let writerThread = Atomic<UInt>(0)
 
     /// Creates the shared state around a recovered state.
     init(_ state: StoreState) { self.state = Mutex(state) }
@@ -99,6 +101,7 @@ final class JournalWriter: @unchecked Sendable {
     /// The writer thread's loop: takes queued work, commits it in groups, and returns after `.close`.
     /// - Parameter queue: Where submitters put work.
     func run(_ queue: WorkQueue) {
+        shared.writerThread.store(UInt(pthread_self()), ordering: .releasing)
         while true {
             var commits: [PendingCommit] = []
             for item in queue.takeAll() {
@@ -181,12 +184,14 @@ final class JournalWriter: @unchecked Sendable {
                 for i in toWrite { state.apply(batch[i].record, now: now) }
             }
         }
-        shared.isWritable.store(true, ordering: .releasing)
+        if !toWrite.isEmpty { shared.isWritable.store(true, ordering: .releasing) }
         shared.stats.withLock { stats in
             stats.transactionsCommitted += toWrite.count
             stats.duplicates += batch.count - toWrite.count
-            stats.isWritable = true
-            stats.lastError = nil
+            if !toWrite.isEmpty {
+                stats.isWritable = true
+                stats.lastError = nil
+            }
         }
         publishSizes()
         for (commit, outcome) in zip(batch, outcomes) { commit.completion(.success(outcome)) }

@@ -121,7 +121,9 @@ public final class Store: Sendable {
     // MARK: - Writing
 
     /// Submits a transaction; `completion` runs on the writer thread once the outcome is durable, or with an
-    /// error if its batch could not be written. Keep `completion` short and never block in it.
+    /// error if its batch could not be written. Keep `completion` short and never block in it. A transaction
+    /// larger than ``StoreConfiguration/maxRecordBytes`` (or a commit after ``close()``) completes at once, on the
+    /// calling thread, with an error.
     /// - Parameters:
     ///   - transaction: The changes and optional idempotency claim.
     ///   - completion: Receives ``CommitOutcome/committed``, ``CommitOutcome/duplicate(originalResponse:)``, or an error.
@@ -168,8 +170,9 @@ public final class Store: Sendable {
         try outcome.withLock { $0! }.get()
     }
 
-    /// Finishes queued commits, closes the files and releases the lock. Later commits fail with
-    /// ``StoreError/Code/closed``. Safe to call more than once.
+    /// Finishes queued commits, closes the files and releases the lock, then returns (called from a commit
+    /// completion it returns at once and the writer closes just after). Later commits fail with
+    /// ``StoreError/Code/closed``. Safe to call more than once; `deinit` calls it.
     public func close() {
         let first = isClosed.withLock { closed in
             defer { closed = true }
@@ -177,7 +180,9 @@ public final class Store: Sendable {
         }
         guard first else { return }
         _ = queue.submit(.close)
-        writerFinished.wait()
+        // A completion (running on the writer thread) may drop the last reference to the store; waiting for the
+        // writer there would wait for itself. The writer still finishes the queue and closes the files.
+        if shared.writerThread.load(ordering: .acquiring) != UInt(pthread_self()) { writerFinished.wait() }
     }
 
     private static func closedError(_ directory: DataDirectory) -> StoreError {

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Glibc
 import Store
@@ -126,5 +127,27 @@ struct StoreFailureTests {
         }
         // The lock was released: a normal open works.
         try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger).close()
+    }
+
+    @Test func releasingTheLastReferenceInsideACompletionClosesWithoutDeadlock() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let called = DispatchSemaphore(value: 0)
+        do {
+            let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+            store.commit(claimAndPut("delivery/1", entry: "e", value: "v")) { [store] _ in
+                _ = store.isWritable
+                called.signal()
+            }
+        }
+        #expect(called.wait(timeout: .now() + 10) == .success)
+        // The writer closes and releases the lock shortly after.
+        var reopened: Store?
+        for _ in 0..<200 where reopened == nil {
+            reopened = try? Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+            if reopened == nil { usleep(10_000) }
+        }
+        #expect(reopened?.value(forKey: "e") == bytes("v"))
+        reopened?.close()
     }
 }
