@@ -27,6 +27,28 @@ import Testing
     }
 }
 
+@Suite struct ConcurrentUpdateTests {
+    @Test func updatesFromManyThreads_AreAllCounted() {
+        let metrics = Metrics()
+        let threads = 8
+        let perThread = 2_000
+        DispatchQueue.concurrentPerform(iterations: threads) { thread in
+            for index in 0..<perThread {
+                metrics.recordHTTPRequest(route: "/webhooks/{source}", status: index.isMultiple(of: 2) ? 202 : 401)
+                metrics.recordSeamCall(route: "/access_codes/update_multiple", outcome: .success, seconds: Double(thread) / 10)
+                metrics.outboxDepth.add(1)
+                if index.isMultiple(of: 100) { _ = metrics.exposition(acceptEncoding: "gzip") }
+            }
+        }
+        let total = Double(threads * perThread)
+        #expect(metrics.httpRequests.value(labels: ["/webhooks/{source}", "202"]) == total / 2)
+        #expect(metrics.httpRequests.value(labels: ["/webhooks/{source}", "401"]) == total / 2)
+        #expect(metrics.seamRequests.value(labels: ["/access_codes/update_multiple", "success"]) == total)
+        #expect(metrics.seamRequestDuration.snapshot(labels: ["/access_codes/update_multiple", "success"]).count == UInt64(total))
+        #expect(metrics.outboxDepth.value() == total)
+    }
+}
+
 @Suite struct ExpositionTextTests {
     @Test func render_WritesHelpTypeEscapedLabelsAndCumulativeBuckets() {
         let registry = MetricsRegistry()
@@ -111,7 +133,7 @@ import Testing
         let metrics = Metrics()
         metrics.recordHTTPRequest(route: "/healthz", status: 200)
         let text = metrics.registry.render()
-        let exposition = metrics.registry.exposition(acceptEncoding: "br;q=1.0, gzip;q=0.8")
+        let exposition = metrics.exposition(acceptEncoding: "br;q=1.0, gzip;q=0.8")
         #expect(exposition.contentEncoding == "gzip")
         #expect(exposition.body.starts(with: [0x1F, 0x8B]), "gzip magic")
         #expect(exposition.body.count < text.utf8.count)

@@ -70,6 +70,13 @@ public struct Metrics: Sendable {
             name: "latchkey_access_code_groups", help: "Linked access-code groups by state.", labelNames: ["state"])
     }
 
+    /// The answer to a scrape of `GET /metrics`: every metric, gzip-compressed when `acceptEncoding` allows it.
+    /// - Parameter acceptEncoding: The scraper's `Accept-Encoding` header value, if any.
+    /// - Returns: Body and header fields for the response.
+    public func exposition(acceptEncoding: String?) -> MetricsExposition {
+        registry.exposition(acceptEncoding: acceptEncoding)
+    }
+
     // MARK: - Recording, one call per event
 
     /// Counts one answered HTTP request.
