@@ -154,6 +154,8 @@ public enum DeliveryResult: String, Sendable, CaseIterable {
     case duplicate
     /// Refused: bad signature, malformed, too large, unknown type.
     case rejected
+    /// Authentic and well-formed, but an event type Latchkey does not act on; answered 200.
+    case ignored
 }
 
 /// What came of one call to Seam.
