@@ -265,7 +265,8 @@ public struct SeamClient: Sendable {
         metadata["seam.failure_class"] = "\(failure.failureClass.rawValue)"
         if let seamType = failure.seamType { metadata["seam.error_type"] = "\(seamType)" }
         metadata["error.message"] = "\(failure.message)"
-        logger.info("Seam call failed", metadata: metadata)
+        // A missing resource is an expected answer (a delete of a code already gone), not a failure worth info.
+        logger.log(level: failure.isNotFound ? .debug : .info, "Seam call failed", metadata: metadata)
     }
 
     private static func metadata(route: String, status: Int?, requestID: String?, elapsed: Duration) -> Logger.Metadata {
@@ -316,7 +317,7 @@ private struct Empty: Decodable {}
 
 extension SeamError {
     /// The error for a non-2xx answer: Seam's envelope when present, the status alone otherwise.
-    init(response: SeamHTTPResponse, route: String, now: Date) {
+    package init(response: SeamHTTPResponse, route: String, now: Date) {
         let envelope = try? SeamJSON.makeDecoder().decode(SeamErrorEnvelope.self, from: response.body)
         let detail = envelope?.error
         let type = detail?.type ?? (response.status == 401 ? "unauthorized" : nil)

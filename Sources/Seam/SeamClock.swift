@@ -21,13 +21,13 @@ public struct SystemSeamClock: SeamClock {
 
 extension Duration {
     /// The duration in seconds as a `TimeInterval`, for `Date` arithmetic.
-    var timeInterval: TimeInterval {
+    package var timeInterval: TimeInterval {
         let (seconds, attoseconds) = components
         return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 
     /// A duration from a `TimeInterval` in seconds; negative values become zero.
-    static func interval(_ seconds: TimeInterval) -> Duration {
+    package static func interval(_ seconds: TimeInterval) -> Duration {
         .nanoseconds(Int64((max(0, seconds) * 1e9).rounded()))
     }
 }
