@@ -6,10 +6,26 @@ import Testing
 @Suite("Circuit breaker")
 struct CircuitBreakerTests {
     private let clock = ManualClock()
+    private let logs: CapturingLogHandler.Store
+    private let logger: Logger
+
+    init() {
+        (logger, logs) = CapturingLogHandler.makeLogger()
+    }
+
     private func breaker(threshold: Int = 3) -> CircuitBreaker {
         CircuitBreaker(
             configuration: .init(failureThreshold: threshold, coolDown: .seconds(30), probeTimeout: .seconds(60)),
-            clock: clock, logger: Logger(label: "breaker"))
+            clock: clock, logger: logger)
+    }
+
+    /// A breaker opened by one failure whose cool-down has passed and whose probe is out.
+    private func breakerWithProbeOut() -> CircuitBreaker {
+        let breaker = breaker(threshold: 1)
+        breaker.record(.retryable)
+        clock.advance(by: 30)
+        #expect(breaker.permission() == .probe)
+        return breaker
     }
 
     @Test func opensAfterTheThresholdOfConsecutiveRetryableFailures() {
@@ -47,31 +63,24 @@ struct CircuitBreakerTests {
     }
 
     @Test func aSuccessfulProbe_ClosesTheBreaker() {
-        let breaker = breaker(threshold: 1)
-        breaker.record(.retryable)
-        clock.advance(by: 30)
-        #expect(breaker.permission() == .probe)
+        let breaker = breakerWithProbeOut()
         breaker.recordSuccess()
         #expect(breaker.state == .closed(consecutiveFailures: 0))
         #expect(breaker.permission() == .allowed)
     }
 
     @Test func aFailedProbe_ReopensForAnotherCoolDown() {
-        let breaker = breaker(threshold: 1)
-        breaker.record(.retryable)
-        clock.advance(by: 30)
-        #expect(breaker.permission() == .probe)
+        let breaker = breakerWithProbeOut()
         clock.advance(by: 2)
         breaker.record(.retryable)
         #expect(breaker.state == .open(until: clock.now().addingTimeInterval(30)))
         #expect(breaker.state.name == "open")
+        let transitions = logs.all.split(separator: "\n").map { $0.split(separator: "breaker.state=").last ?? "" }
+        #expect(transitions == ["open", "half_open", "open"])
     }
 
     @Test func aProbeNeverReported_IsReplacedAfterTheProbeTimeout() {
-        let breaker = breaker(threshold: 1)
-        breaker.record(.retryable)
-        clock.advance(by: 30)
-        #expect(breaker.permission() == .probe)
+        let breaker = breakerWithProbeOut()
         clock.advance(by: 59)
         #expect(breaker.permission() == .rejected(until: clock.now().addingTimeInterval(1)))
         clock.advance(by: 1)
