@@ -10,10 +10,12 @@ public struct SeamConfiguration: Sendable, Equatable {
     public var endpoint: URL
     /// Longest wait, in seconds, for the connection and then for each chunk of the response (the idle timeout
     /// of one attempt, `URLRequest.timeoutInterval`). Default 10 s. FoundationNetworking has no separate
-    /// connect timeout: a connection that cannot be made within this time fails as a timeout.
+    /// connect timeout: a connection that cannot be made within this time fails as a timeout. Rounded up to
+    /// whole seconds (at least 1 s), because FoundationNetworking truncates fractions.
     public var requestTimeout: Duration
     /// Longest time, in seconds, one whole exchange (connect, send, receive) may take
     /// (`URLSessionConfiguration.timeoutIntervalForResource`). Default 30 s, like Seam's JS SDK per attempt.
+    /// Rounded up to whole seconds, at least 1 s.
     public var resourceTimeout: Duration
     /// The `User-Agent` and `seam-sdk-name` value sent with each call. Default `latchkey`.
     public var userAgent: String

@@ -13,16 +13,24 @@ public final class URLSessionSeamTransport: SeamTransport {
     ///   - requestTimeout: Idle timeout of one exchange (`URLRequest.timeoutInterval`); see
     ///     ``SeamConfiguration/requestTimeout``.
     ///   - resourceTimeout: Total time one exchange may take; see ``SeamConfiguration/resourceTimeout``.
+    ///
+    /// Both are rounded up to whole seconds, at least 1 s: FoundationNetworking on Linux truncates a timeout to
+    /// whole seconds, so 0.5 s became 0 and every call "timed out" at once (measured here, Swift 6.3.1).
     public init(requestTimeout: Duration, resourceTimeout: Duration) {
         let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = requestTimeout.timeInterval
-        configuration.timeoutIntervalForResource = resourceTimeout.timeInterval
+        configuration.timeoutIntervalForRequest = Self.wholeSeconds(requestTimeout)
+        configuration.timeoutIntervalForResource = Self.wholeSeconds(resourceTimeout)
         configuration.httpCookieAcceptPolicy = .never
         configuration.httpShouldSetCookies = false
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         session = URLSession(configuration: configuration)
-        self.requestTimeout = requestTimeout.timeInterval
+        self.requestTimeout = Self.wholeSeconds(requestTimeout)
+    }
+
+    /// `duration` rounded up to whole seconds, at least 1.
+    static func wholeSeconds(_ duration: Duration) -> TimeInterval {
+        max(1, duration.timeInterval.rounded(.up))
     }
 
     /// Creates a transport with the timeouts of `configuration`.
