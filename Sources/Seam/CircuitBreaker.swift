@@ -147,6 +147,16 @@ public final class CircuitBreaker: Sendable {
         if let transition { logger.info("Seam circuit breaker", metadata: ["breaker.state": "\(transition)"]) }
     }
 
+    /// Gives back a ``Permission/probe`` that was not used (the call did not go after all), so the next caller
+    /// may probe at once instead of after ``Configuration/probeTimeout``.
+    public func returnProbe() {
+        inner.withLock { inner in
+            guard case .halfOpen(true) = inner.state else { return }
+            inner.state = .halfOpen(probeInFlight: false)
+            inner.probeStartedAt = nil
+        }
+    }
+
     /// Reports a successful call; the same as `record(nil)`.
     public func recordSuccess() { record(nil) }
 }

@@ -127,6 +127,22 @@ public struct SeamClient: Sendable {
         return codes.filter { $0.deviceID == deviceID }
     }
 
+    /// The codes named `name` on the given devices: how a group is found again after a crash between the
+    /// durable intent and the recorded result of ``createMultiple(deviceIDs:name:startsAt:endsAt:preferredCodeLength:behaviorWhenCodeCannotBeShared:code:)``
+    /// (DESIGN.md, "Crash safety at the Seam boundary"). Seam has no name filter, so each device is listed.
+    /// - Parameters:
+    ///   - name: The exact name given at creation.
+    ///   - deviceIDs: The devices to look at.
+    /// - Returns: The matching codes, device by device in the order given; empty when the group was never made.
+    /// - Throws: ``SeamError``.
+    public func findCodes(named name: String, onDevices deviceIDs: [String]) async throws(SeamError) -> [AccessCode] {
+        var found: [AccessCode] = []
+        for deviceID in deviceIDs {
+            found += try await list(deviceID: deviceID).filter { $0.name == name }
+        }
+        return found
+    }
+
     /// The access codes with the given ids that still exist, following `page_cursor` (`/access_codes/list`).
     /// - Parameter accessCodeIDs: The codes; an empty list returns an empty list without a call.
     /// - Returns: The codes Seam still knows; missing ids are simply absent.

@@ -86,4 +86,14 @@ struct CircuitBreakerTests {
         clock.advance(by: 1)
         #expect(breaker.permission() == .probe)
     }
+
+    @Test func aReturnedProbe_LetsTheNextCallerProbeAtOnce() {
+        let breaker = breakerWithProbeOut()
+        guard case .rejected = breaker.permission() else {
+            Issue.record("the probe is out")
+            return
+        }
+        breaker.returnProbe()
+        #expect(breaker.permission() == .probe)
+    }
 }

@@ -218,3 +218,25 @@ struct SeamClientTests {
         #expect(!text.contains(TestKeys.apiKey))
     }
 }
+
+@Suite("Finding a group again after a crash")
+struct FindCodesTests {
+    @Test func findCodes_ListsEachDeviceAndKeepsTheNamedCodes() async throws {
+        let transport = ScriptedTransport { request, _ in
+            let device = request.json["device_id"] as? String ?? ""
+            let body = """
+                {"access_codes": [
+                  {"access_code_id": "\(device)-mine", "device_id": "\(device)", "name": "latchkey:r1", "type": "time_bound",
+                   "status": "set", "created_at": "2026-01-01T00:00:00Z", "common_code_key": "k1"},
+                  {"access_code_id": "\(device)-other", "device_id": "\(device)", "name": "someone else", "type": "ongoing",
+                   "status": "set", "created_at": "2026-01-01T00:00:00Z"}
+                ], "ok": true}
+                """
+            return SeamHTTPResponse(status: 200, body: Data(body.utf8))
+        }
+        let codes = try await SeamClient.testing(transport).findCodes(named: "latchkey:r1", onDevices: ["lock1", "lock2"])
+        #expect(codes.map(\.accessCodeID) == ["lock1-mine", "lock2-mine"])
+        #expect(Set(codes.compactMap(\.commonCodeKey)) == ["k1"])
+        #expect(transport.requests.map { $0.json["device_id"] as? String } == ["lock1", "lock2"])
+    }
+}
