@@ -82,7 +82,7 @@ public struct SeamClient: Sendable {
             deviceIDs: deviceIDs, name: name, startsAt: startsAt, endsAt: endsAt,
             preferredCodeLength: preferredCodeLength,
             behaviorWhenCodeCannotBeShared: behaviorWhenCodeCannotBeShared, code: code)
-        return try await call(route, request, as: AccessCodesBody.self).items
+        return try await call(route, request, as: AccessCodesBody.self, pin: code).items
     }
 
     /// Moves a linked group's window and optionally renames it (`/access_codes/update_multiple`). Idempotent.
@@ -223,8 +223,10 @@ public struct SeamClient: Sendable {
         }
     }
 
+    /// One exchange. `pin`, when the request carries one, is masked in Seam's error messages before they are
+    /// logged or thrown, in case Seam echoes it (e.g. in a duplicate-code message).
     private func call<Request: Encodable, Response: Decodable>(
-        _ route: String, _ body: Request, as: Response.Type
+        _ route: String, _ body: Request, as: Response.Type, pin: String? = nil
     ) async throws(SeamError) -> Response {
         let payload: Data
         do {
@@ -255,7 +257,8 @@ public struct SeamClient: Sendable {
         let requestID = response.header("seam-request-id")
 
         guard (200..<300).contains(response.status) else {
-            let failure = SeamError(response: response, route: route, now: clock.now())
+            var failure = SeamError(response: response, route: route, now: clock.now())
+            if let pin { failure.mask(pin) }
             log(failure, status: response.status, requestID: failure.requestID, elapsed: elapsed)
             throw failure
         }
@@ -332,6 +335,13 @@ public struct SeamClient: Sendable {
 private struct Empty: Decodable {}
 
 extension SeamError {
+    /// Replaces every occurrence of `secret` in the message and validation errors with `••••`.
+    mutating func mask(_ secret: String) {
+        guard !secret.isEmpty else { return }
+        message = message.replacingOccurrences(of: secret, with: "••••")
+        validationErrors = validationErrors.map { $0.replacingOccurrences(of: secret, with: "••••") }
+    }
+
     /// The error for a non-2xx answer: Seam's envelope when present, the status alone otherwise.
     package init(response: SeamHTTPResponse, route: String, now: Date) {
         let envelope = try? SeamJSON.makeDecoder().decode(SeamErrorEnvelope.self, from: response.body)

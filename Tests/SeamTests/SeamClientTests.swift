@@ -201,11 +201,17 @@ struct SeamClientTests {
             index == 0
                 ? SeamHTTPResponse(status: 200, headers: ["seam-request-id": "req_ok"], body: Data(SeamFixtures.createMultiple.utf8))
                 : SeamHTTPResponse(status: 409, headers: ["seam-request-id": "req_dup"],
-                                   body: Data(#"{"error":{"type":"duplicate_access_code","message":"duplicate"}}"#.utf8))
+                                   body: Data(#"{"error":{"type":"duplicate_access_code","message":"code 4821 already exists"}}"#.utf8))
         }
         let client = try SeamClient.testing(transport, logger: logger)
         _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end, code: "4821")
-        _ = try? await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end, code: "4821")
+        do {
+            _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end, code: "4821")
+            Issue.record("expected the duplicate to fail")
+        } catch {
+            #expect(error.message == "code •••• already exists")
+            #expect(!error.description.contains("4821"))
+        }
 
         let text = logs.all
         #expect(text.contains("seam.route=/access_codes/create_multiple"))
