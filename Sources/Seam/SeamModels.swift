@@ -188,6 +188,13 @@ public struct CodeConstraint: Codable, Hashable, Sendable {
     /// For `name_length`.
     public var maxLength: Int?
 
+    /// Creates a constraint.
+    public init(constraintType: String, minLength: Int? = nil, maxLength: Int? = nil) {
+        self.constraintType = constraintType
+        self.minLength = minLength
+        self.maxLength = maxLength
+    }
+
     enum CodingKeys: String, CodingKey {
         case constraintType = "constraint_type"
         case minLength = "min_length"
@@ -207,6 +214,18 @@ public struct DeviceProperties: Codable, Hashable, Sendable {
     public var maxActiveCodesSupported: Int?
     /// PIN and name rules.
     public var codeConstraints: [CodeConstraint]?
+
+    /// Creates properties; every field defaults to absent.
+    public init(
+        name: String? = nil, online: Bool? = nil, supportedCodeLengths: [Int]? = nil,
+        maxActiveCodesSupported: Int? = nil, codeConstraints: [CodeConstraint]? = nil
+    ) {
+        self.name = name
+        self.online = online
+        self.supportedCodeLengths = supportedCodeLengths
+        self.maxActiveCodesSupported = maxActiveCodesSupported
+        self.codeConstraints = codeConstraints
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, online
@@ -241,6 +260,26 @@ public struct Device: Codable, Hashable, Sendable {
     /// Device warnings; missing decodes as empty.
     public var warnings: [SeamIssue]
 
+    /// Creates a device value (tests and the fake).
+    public init(
+        deviceID: String, deviceType: String, displayName: String? = nil, workspaceID: String? = nil,
+        connectedAccountID: String? = nil, createdAt: Date? = nil, capabilitiesSupported: [String] = [],
+        canProgramOnlineAccessCodes: Bool? = nil, properties: DeviceProperties = DeviceProperties(),
+        errors: [SeamIssue] = [], warnings: [SeamIssue] = []
+    ) {
+        self.deviceID = deviceID
+        self.deviceType = deviceType
+        self.displayName = displayName
+        self.workspaceID = workspaceID
+        self.connectedAccountID = connectedAccountID
+        self.createdAt = createdAt
+        self.capabilitiesSupported = capabilitiesSupported
+        self.canProgramOnlineAccessCodes = canProgramOnlineAccessCodes
+        self.properties = properties
+        self.errors = errors
+        self.warnings = warnings
+    }
+
     enum CodingKeys: String, CodingKey {
         case deviceID = "device_id"
         case deviceType = "device_type"
@@ -266,7 +305,7 @@ public struct Device: Codable, Hashable, Sendable {
         canProgramOnlineAccessCodes = try c.decodeIfPresent(Bool.self, forKey: .canProgramOnlineAccessCodes)
         properties =
             try c.decodeIfPresent(DeviceProperties.self, forKey: .properties)
-            ?? DeviceProperties(name: nil, online: nil, supportedCodeLengths: nil, maxActiveCodesSupported: nil)
+            ?? DeviceProperties()
         errors = try c.decodeIfPresent([SeamIssue].self, forKey: .errors) ?? []
         warnings = try c.decodeIfPresent([SeamIssue].self, forKey: .warnings) ?? []
     }
@@ -280,6 +319,12 @@ public struct ActionAttempt: Codable, Hashable, Sendable {
         public var type: String
         /// Seam's message.
         public var message: String
+
+        /// Creates a failure.
+        public init(type: String, message: String) {
+            self.type = type
+            self.message = message
+        }
     }
 
     /// Seam's id of the attempt.
@@ -290,6 +335,14 @@ public struct ActionAttempt: Codable, Hashable, Sendable {
     public var status: String
     /// Set when `status` is `error`.
     public var error: Failure?
+
+    /// Creates an action attempt value (tests and the fake).
+    public init(actionAttemptID: String, actionType: String, status: String, error: Failure? = nil) {
+        self.actionAttemptID = actionAttemptID
+        self.actionType = actionType
+        self.status = status
+        self.error = error
+    }
 
     enum CodingKeys: String, CodingKey {
         case actionAttemptID = "action_attempt_id"
