@@ -93,6 +93,14 @@ public struct RepairSpec: Sendable, Codable, Hashable {
     public var window: CodeWindow
     /// The name the new code gets.
     public var name: String
+
+    /// Creates a value.
+    public init(deviceID: String, staleAccessCodeID: String?, window: CodeWindow, name: String) {
+        self.deviceID = deviceID
+        self.staleAccessCodeID = staleAccessCodeID
+        self.window = window
+        self.name = name
+    }
 }
 
 /// The next single step that brings Seam closer to the desired state.

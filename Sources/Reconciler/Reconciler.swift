@@ -23,8 +23,8 @@ public actor Reconciler {
     public enum EventDisposition: String, Sendable, Hashable {
         /// The event replaced the desired state; the reservation is scheduled.
         case accepted
-        /// Older than or equal to what is known (stale or duplicate); nothing changed.
-        case ignoredAsStale = "ignored_as_stale"
+        /// Older than what is known, or the same booking state again (a duplicate); nothing changed.
+        case ignored
     }
 
     /// A reservation as the admin API shows it. The PIN inside `applied` prints redacted.
@@ -148,7 +148,7 @@ public actor Reconciler {
     public func apply(_ event: BookingEvent, receivedSequence: UInt64) async throws -> EventDisposition {
         let key = ReservationKey(source: event.source, reservationID: event.reservationID)
         var record = records[key] ?? ReservationRecord(key: key)
-        guard record.fold(event, receivedSequence: receivedSequence) else { return .ignoredAsStale }
+        guard record.fold(event, receivedSequence: receivedSequence) else { return .ignored }
         records[key] = record
         try await persistRecord(key)
         logger.debug("booking event accepted", metadata: ["reservation": "\(key)", "status": "\(event.status)"])
@@ -378,7 +378,10 @@ public actor Reconciler {
                 if error is ReconcilerError { throw error }
                 let failure = (error as? AccessCodeServiceError) ?? .retryable(message: "\(error)", retryAfter: nil)
                 intent.failedAttempts += 1
-                intent.outcomeUnknown = intent.outcomeUnknown || operation.createsCodes
+                if case .retryable = failure, operation.createsCodes {
+                    // Seam may have acted before the failure reached us (a timeout, a dropped connection).
+                    intent.outcomeUnknown = true
+                }
                 logger.debug(
                     "Seam call failed",
                     metadata: [

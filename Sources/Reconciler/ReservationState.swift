@@ -160,7 +160,9 @@ public struct ReservationRecord: Sendable, Codable, Hashable {
         self.pendingLookup = pendingLookup
     }
 
-    /// Folds `event` in. Stale and duplicate events (see ``EventVersion/supersedes(_:)``) change nothing.
+    /// Folds `event` in. Stale events (see ``EventVersion/supersedes(_:)``) and events that repeat the current
+    /// booking state (duplicates, re-deliveries) change nothing; a dead-lettered reservation is unblocked by
+    /// any real change.
     /// - Returns: Whether the desired state was replaced.
     @discardableResult
     public mutating func fold(_ event: BookingEvent, receivedSequence: UInt64) -> Bool {
@@ -168,7 +170,12 @@ public struct ReservationRecord: Sendable, Codable, Hashable {
         if let current = desired, !version.supersedes(current.version) {
             return false
         }
-        desired = DesiredBooking(event, version: version)
+        let next = DesiredBooking(event, version: version)
+        if var current = desired {
+            current.version = version
+            if current == next { return false }
+        }
+        desired = next
         blockedBy = nil
         return true
     }
