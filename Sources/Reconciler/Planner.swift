@@ -148,7 +148,7 @@ public enum Planner {
 
     /// Repairs first (a guest must get in), then window and name moves, the common key before single codes.
     private static func nextStep(toward spec: GroupSpec, from applied: AppliedGroup) -> PlannedStep {
-        if let broken = applied.codes.first(where: \.needsRepair), applied.pin != nil {
+        if let broken = applied.codes.first(where: \.needsRepair), broken.pin ?? applied.pin != nil {
             let stale = broken.status == .failedToSet ? broken.accessCodeID : nil
             return .repair(
                 RepairSpec(deviceID: broken.deviceID, staleAccessCodeID: stale, window: spec.window, name: spec.name))

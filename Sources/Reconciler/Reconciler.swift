@@ -148,9 +148,21 @@ public actor Reconciler {
     public func apply(_ event: BookingEvent, receivedSequence: UInt64) async throws -> EventDisposition {
         let key = ReservationKey(source: event.source, reservationID: event.reservationID)
         var record = records[key] ?? ReservationRecord(key: key)
+        let before = records[key]
         guard record.fold(event, receivedSequence: receivedSequence) else { return .ignored }
         records[key] = record
-        try await persistRecord(key)
+        do {
+            try await persistRecord(key)
+        } catch {
+            // Not durable, so not applied: the intake may deliver it again and must not find it "duplicate".
+            if let before {
+                records[key]?.desired = before.desired
+                records[key]?.blockedBy = before.blockedBy
+            } else if records[key]?.applied == nil {
+                records[key] = nil
+            }
+            throw error
+        }
         logger.debug("booking event accepted", metadata: ["reservation": "\(key)", "status": "\(event.status)"])
         schedule(key)
         return .accepted
@@ -299,15 +311,7 @@ public actor Reconciler {
     private func run(_ key: ReservationKey) async {
         do {
             var previous: OutboxIntent.Operation?
-            while !Task.isCancelled, let record = records[key], record.blockedBy == nil {
-                let operation: OutboxIntent.Operation
-                if let lookup = record.pendingLookup {
-                    operation = .lookUp(lookup)
-                } else if let next = Self.operation(for: plan(record), key: key) {
-                    operation = next
-                } else {
-                    break
-                }
+            while !Task.isCancelled, records[key]?.blockedBy == nil, let operation = nextOperation(for: key) {
                 // A step that succeeded must change the state; the same step again means it cannot converge.
                 guard operation != previous else {
                     logger.warning(
@@ -315,8 +319,11 @@ public actor Reconciler {
                         metadata: ["reservation": "\(key)", "operation": "\(operation.label)"])
                     break
                 }
-                previous = operation
-                guard try await execute(operation, for: key) else { break }
+                switch try await execute(operation, for: key) {
+                case .succeeded: previous = operation
+                case .abandoned: previous = nil
+                case .parked: return finish(key)
+                }
             }
         } catch is CancellationError {
             logger.debug("worker stopped", metadata: ["reservation": "\(key)"])
@@ -326,6 +333,15 @@ public actor Reconciler {
                 metadata: ["reservation": "\(key)", "error": "\(error)"])
         }
         finish(key)
+    }
+
+    /// The call to make next for a reservation: a pending look-up first, else the planned step's call.
+    private func nextOperation(for key: ReservationKey) -> OutboxIntent.Operation? {
+        guard let record = records[key] else { return nil }
+        if let lookup = record.pendingLookup {
+            return .lookUp(lookup)
+        }
+        return Self.operation(for: plan(record), key: key)
     }
 
     /// The Seam call that carries out `step`, or `nil` for ``PlannedStep/none(_:)``.
@@ -355,9 +371,18 @@ public actor Reconciler {
         }
     }
 
+    /// How one ``execute(_:for:)`` ended.
+    private enum Outcome {
+        /// The call succeeded and its result is stored.
+        case succeeded
+        /// Between retries the plan changed; the intent was dropped (a create of unknown outcome became a look-up).
+        case abandoned
+        /// The intent became a dead letter; the reservation is blocked.
+        case parked
+    }
+
     /// Makes one call with retries; stores the intent first (except read-only look-ups) and the result after.
-    /// - Returns: `true` when the call succeeded, `false` when it became a dead letter.
-    private func execute(_ operation: OutboxIntent.Operation, for key: ReservationKey) async throws -> Bool {
+    private func execute(_ operation: OutboxIntent.Operation, for key: ReservationKey) async throws -> Outcome {
         var intent = OutboxIntent(
             id: UUID().uuidString.lowercased(), reservation: key, operation: operation, failedAttempts: 0,
             outcomeUnknown: false, createdAt: clock.now())
@@ -367,12 +392,16 @@ public actor Reconciler {
         }
         while true {
             try Task.checkCancellation()
+            if intent.failedAttempts > 0, nextOperation(for: key) != operation {
+                try await abandon(intent)
+                return .abandoned
+            }
             do {
                 try await call(intent)
                 if durable {
                     try await removeIntent(key)
                 }
-                return true
+                return .succeeded
             } catch {
                 if error is CancellationError || Task.isCancelled { throw CancellationError() }
                 if error is ReconcilerError { throw error }
@@ -391,7 +420,7 @@ public actor Reconciler {
                 guard case .retryable(_, let retryAfter) = failure, intent.failedAttempts < configuration.maxAttempts
                 else {
                     try await park(intent, message: failure.message)
-                    return false
+                    return .parked
                 }
                 if durable {
                     try await persistIntent(intent)
@@ -411,8 +440,9 @@ public actor Reconciler {
             let lookup = CodeLookup(
                 propertyID: spec.propertyID, deviceIDs: spec.deviceIDs, marker: spec.marker, window: spec.window,
                 name: spec.name)
-            if intent.outcomeUnknown, try await lookUpAndAdopt(lookup, for: key) {
-                return
+            // A planned create means no group; one here came from an earlier attempt whose result was not stored.
+            if intent.outcomeUnknown, try await isSettled(records[key]?.applied != nil, orAdoptedBy: lookup, for: key) {
+                return try await persistRecord(key)
             }
             try await pace(.create, spec.deviceIDs)
             let created = try await service.createMultiple(
@@ -436,11 +466,12 @@ public actor Reconciler {
             try await service.delete(accessCodeID: accessCodeID)
             recordDeletion(of: accessCodeID, for: key, keepingLock: forRepair)
         case .repairCode(let deviceID, let window, let name, let marker):
-            guard let applied = records[key]?.applied, let pin = applied.pin else { return }
+            let code = records[key]?.applied?.codes.first { $0.deviceID == deviceID }
+            guard let applied = records[key]?.applied, let pin = code?.pin ?? applied.pin else { return }
             let lookup = CodeLookup(
                 propertyID: applied.propertyID, deviceIDs: [deviceID], marker: marker, window: window, name: name)
-            if intent.outcomeUnknown, try await lookUpAndAdopt(lookup, for: key) {
-                return
+            if intent.outcomeUnknown, try await isSettled(code?.needsRepair == false, orAdoptedBy: lookup, for: key) {
+                return try await persistRecord(key)
             }
             try await pace(.create, [deviceID])
             let created = try await service.createSingle(
@@ -455,6 +486,15 @@ public actor Reconciler {
             records[key]?.pendingLookup = nil
         }
         try await persistRecord(key)
+    }
+
+    /// Whether a create of unknown outcome needs no new call: its result is already recorded, or the look-up
+    /// found and adopted the codes it made.
+    private func isSettled(_ recorded: Bool, orAdoptedBy lookup: CodeLookup, for key: ReservationKey) async throws
+        -> Bool
+    {
+        if recorded { return true }
+        return try await lookUpAndAdopt(lookup, for: key)
     }
 
     /// Lists the lookup's locks and adopts codes whose names carry the marker and that the record does not know.
@@ -580,6 +620,21 @@ public actor Reconciler {
             metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)", "deadLetter": "\(letter.id)"])
     }
 
+    /// Drops an intent whose step is no longer planned; a create that may have happened becomes a look-up.
+    private func abandon(_ intent: OutboxIntent) async throws {
+        let key = intent.reservation
+        if intent.outcomeUnknown, let lookup = lookup(for: intent) {
+            records[key]?.pendingLookup = lookup
+        }
+        // Also stores a result that an earlier attempt recorded in memory but could not store.
+        try await persistRecord(key)
+        if intent.operation.kind != .list {
+            try await removeIntent(key)
+        }
+        logger.debug(
+            "intent abandoned: the plan changed", metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)"])
+    }
+
     /// Handles an intent found at start: a create may have happened, so its codes are looked up before any
     /// new create; other calls are idempotent and simply re-planned.
     private func recover(_ intent: OutboxIntent) async throws {
@@ -596,19 +651,23 @@ public actor Reconciler {
             "recovered intent", metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)"])
     }
 
-    /// The look-up that resolves a create of unknown outcome, or `nil` for other calls.
+    /// The look-up that resolves a create of unknown outcome, or `nil` when none is needed: other calls, or a
+    /// create whose result is already recorded (a group exists; the repaired lock has a code).
     private func lookup(for intent: OutboxIntent) -> CodeLookup? {
+        let applied = records[intent.reservation]?.applied
         switch intent.operation {
-        case .createGroup(let spec):
-            CodeLookup(
+        case .createGroup(let spec) where applied == nil:
+            return CodeLookup(
                 propertyID: spec.propertyID, deviceIDs: spec.deviceIDs, marker: spec.marker, window: spec.window,
                 name: spec.name)
         case .repairCode(let deviceID, let window, let name, let marker):
-            records[intent.reservation]?.applied.map {
-                CodeLookup(propertyID: $0.propertyID, deviceIDs: [deviceID], marker: marker, window: window, name: name)
+            guard let applied, applied.codes.first(where: { $0.deviceID == deviceID })?.needsRepair ?? true else {
+                return nil
             }
-        case .moveGroup, .moveCode, .deleteCode, .lookUp:
-            nil
+            return CodeLookup(
+                propertyID: applied.propertyID, deviceIDs: [deviceID], marker: marker, window: window, name: name)
+        case .createGroup, .moveGroup, .moveCode, .deleteCode, .lookUp:
+            return nil
         }
     }
 

@@ -249,3 +249,96 @@ struct SchedulingTests {
         #expect(await harness.state()?.phase == .noAccess)
     }
 }
+
+@Suite("Plan changes, partial groups, store failures")
+struct ResilienceTests {
+    @Test func cancellationDuringRetriesLooksUpInsteadOfCreatingAgain() async throws {
+        let seam = FakeAccessCodes(delay: .milliseconds(20))
+        await seam.inject(.createMultiple, .fail(.retryable(message: "502 bad gateway", retryAfter: nil)))
+        let harness = try await Harness(seam: seam)
+        try await harness.reconciler.apply(Fixture.event(), receivedSequence: 1)
+        try await eventually("the create to start") { await seam.count(.createMultiple) == 1 }
+        try await harness.reconciler.apply(Fixture.event(.cancelled), receivedSequence: 2)
+        await harness.reconciler.waitUntilIdle()
+        #expect(await seam.calls.map(\.route) == [.createMultiple, .listCodes, .listCodes])
+        #expect(await harness.state()?.phase == .noAccess)
+        #expect(await harness.reconciler.outbox().isEmpty)
+    }
+
+    @Test func partlyFoundGroupIsAdoptedAndTheMissingLockRepairedWithItsPIN() async throws {
+        let harness = try await Harness()
+        await harness.seam.inject(.createMultiple, .hangAfter)
+        try await harness.reconciler.apply(Fixture.event(), receivedSequence: 1)
+        try await eventually("the create to reach Seam") { await harness.seam.codes.count == 2 }
+        await harness.reconciler.stop()
+        let lost = try #require(await harness.seam.codes(on: "back").first)
+        await harness.seam.removeBehindOurBack(lost.accessCodeID)
+
+        let restarted = try await harness.restarted()
+        await restarted.reconciler.waitUntilIdle()
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        #expect(await harness.seam.count(.createSingle) == 1)
+        let front = try #require(await harness.seam.codes(on: "front").first)
+        #expect(await harness.seam.codes(on: "back").first?.code == front.code)
+        #expect(await restarted.state()?.phase == .converged)
+    }
+
+    @Test func eventThatCouldNotBeStoredIsNotAppliedAndItsRedeliveryIs() async throws {
+        var harness = try await Harness()
+        await harness.store.failPuts(prefix: "reconciler/reservation/")
+        await #expect(throws: InMemoryStateStore.DiskFull.self) {
+            try await harness.reconciler.apply(Fixture.event(), receivedSequence: 1)
+        }
+        #expect(await harness.state() == nil)
+        #expect(await harness.seam.calls.isEmpty)
+        harness.sequence = 1
+        #expect(try await harness.send(Fixture.event()) == [.accepted])
+        #expect(await harness.state()?.phase == .converged)
+    }
+
+    @Test func resultThatCouldNotBeStoredIsRetriedWithoutASecondCreate() async throws {
+        var harness = try await Harness()
+        await harness.store.failPuts(prefix: "reconciler/reservation/", skip: 1)
+        try await harness.send(Fixture.event())
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        #expect(await harness.seam.count(.listCodes) == 0)
+        #expect(await harness.state()?.phase == .converged)
+        await harness.reconciler.stop()
+        let restarted = try await harness.restarted()
+        #expect(await restarted.state()?.applied?.codes.count == 2)
+    }
+
+    @Test func lockThatCannotShareKeepsItsOwnPINThroughRepairAndMoves() async throws {
+        var loft = Fixture.loft
+        loft.codeSharingBehavior = .createRandomCode
+        let seam = FakeAccessCodes()
+        await seam.setCannotShare(["back"])
+        var harness = try await Harness(catalogue: PropertyCatalogue([loft]), seam: seam)
+        try await harness.send(Fixture.event())
+        let group = try #require(await harness.state()?.applied)
+        let backPIN = try #require(group.codes[1].pin)
+        #expect(group.codes[0].pin != backPIN)
+
+        let back = try #require(group.codes[1].accessCodeID)
+        await seam.removeBehindOurBack(back)
+        try await harness.reconciler.recordLockEvent(accessCodeID: back, kind: .removedExternally)
+        await harness.reconciler.waitUntilIdle()
+        #expect(await seam.codes(on: "back").first?.code == backPIN)
+
+        try await harness.send(Fixture.event(checkIn: Fixture.day(6, 9)))
+        #expect(await seam.count(.updateMultiple) == 1)
+        #expect(await seam.count(.updateSingle) == 1)
+        #expect(await harness.state()?.phase == .converged)
+    }
+
+    @Test func lockThatCannotShareFailsTheGroupWhenTheBehaviourIsThrow() async throws {
+        let seam = FakeAccessCodes()
+        await seam.setCannotShare(["back"])
+        var harness = try await Harness(seam: seam)
+        try await harness.send(Fixture.event())
+        let letter = try #require(await harness.reconciler.deadLetterList().first)
+        #expect(letter.message.contains("cannot share"))
+        #expect(await seam.codes.isEmpty)
+        #expect(await harness.state()?.phase == .deadLettered)
+    }
+}

@@ -5,9 +5,26 @@ import Synchronization
 
 /// An in-memory ``StateStore`` for unit tests; keeps every entry in a dictionary.
 actor InMemoryStateStore: StateStore {
+    /// The failure a broken disk gives.
+    struct DiskFull: Error {}
+
     private(set) var values: [String: [UInt8]] = [:]
+    private var failingPuts: [(prefix: String, skip: Int, remaining: Int)] = []
+
+    /// Makes `count` puts of keys under `prefix` fail, after `skip` of them succeeded.
+    func failPuts(prefix: String, skip: Int = 0, count: Int = 1) {
+        failingPuts.append((prefix, skip, count))
+    }
 
     func put(_ key: String, _ value: [UInt8]) async throws {
+        if let index = failingPuts.firstIndex(where: { key.hasPrefix($0.prefix) && $0.remaining > 0 }) {
+            if failingPuts[index].skip > 0 {
+                failingPuts[index].skip -= 1
+            } else {
+                failingPuts[index].remaining -= 1
+                throw DiskFull()
+            }
+        }
         values[key] = value
     }
 
@@ -57,6 +74,8 @@ actor FakeAccessCodes: AccessCodeService {
 
     private(set) var codes: [String: ExistingCode] = [:]
     private(set) var calls: [Call] = []
+    /// Locks that cannot take a shared PIN (`behavior_when_code_cannot_be_shared` applies).
+    var cannotShare: Set<String> = []
     private var faults: [Route: [Fault]] = [:]
     private var nextID = 1
     private var nextPIN = 4711
@@ -85,6 +104,11 @@ actor FakeAccessCodes: AccessCodeService {
         codes.values.filter { $0.deviceID == deviceID }.sorted { $0.accessCodeID < $1.accessCodeID }
     }
 
+    /// Marks locks as unable to share a PIN.
+    func setCannotShare(_ devices: Set<String>) {
+        cannotShare = devices
+    }
+
     /// Removes a code behind Latchkey's back.
     func removeBehindOurBack(_ accessCodeID: String) {
         codes[accessCodeID] = nil
@@ -97,12 +121,18 @@ actor FakeAccessCodes: AccessCodeService {
         behavior: Property.CodeSharingBehavior
     ) async throws -> [CreatedCode] {
         try await perform(.createMultiple, deviceIDs) {
+            if behavior == .throw, let device = deviceIDs.first(where: cannotShare.contains) {
+                throw AccessCodeServiceError.permanent(message: "\(device) cannot share a code with the other locks")
+            }
             let pin = AccessPIN(String(nextPIN))
             nextPIN += 1
             let commonKey = "auto_set_by_create_multiple_\(nextID)"
             return deviceIDs.map { device in
-                let code = insert(device, name, pin, commonKey, startsAt, endsAt)
-                return CreatedCode(accessCodeID: code.accessCodeID, deviceID: device, code: pin, commonCodeKey: commonKey)
+                let shares = !cannotShare.contains(device)
+                let own = shares ? pin : AccessPIN(String(9000 + nextID))
+                let code = insert(device, name, own, shares ? commonKey : nil, startsAt, endsAt)
+                return CreatedCode(
+                    accessCodeID: code.accessCodeID, deviceID: device, code: own, commonCodeKey: code.commonCodeKey)
             }
         }
     }
