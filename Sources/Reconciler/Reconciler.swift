@@ -608,13 +608,7 @@ public actor Reconciler {
         deadLetters[letter.id] = letter
         try await write(StoreKeys.deadLetter(letter.id), RecordCodec.encode(letter))
         records[key]?.blockedBy = letter.id
-        if intent.outcomeUnknown, let lookup = lookup(for: intent) {
-            records[key]?.pendingLookup = lookup
-        }
-        try await persistRecord(key)
-        if intent.operation.kind != .list {
-            try await removeIntent(key)
-        }
+        try await close(intent)
         logger.debug(
             "intent dead-lettered",
             metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)", "deadLetter": "\(letter.id)"])
@@ -622,17 +616,24 @@ public actor Reconciler {
 
     /// Drops an intent whose step is no longer planned; a create that may have happened becomes a look-up.
     private func abandon(_ intent: OutboxIntent) async throws {
+        try await close(intent)
+        logger.debug(
+            "intent abandoned: the plan changed",
+            metadata: ["reservation": "\(intent.reservation)", "operation": "\(intent.operation.label)"])
+    }
+
+    /// Ends an intent that did not succeed: a create that may have happened becomes the record's pending look-up,
+    /// the record is stored (with any result an earlier attempt kept in memory but could not store), and the
+    /// intent is removed.
+    private func close(_ intent: OutboxIntent) async throws {
         let key = intent.reservation
         if intent.outcomeUnknown, let lookup = lookup(for: intent) {
             records[key]?.pendingLookup = lookup
         }
-        // Also stores a result that an earlier attempt recorded in memory but could not store.
         try await persistRecord(key)
         if intent.operation.kind != .list {
             try await removeIntent(key)
         }
-        logger.debug(
-            "intent abandoned: the plan changed", metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)"])
     }
 
     /// Handles an intent found at start: a create may have happened, so its codes are looked up before any

@@ -13,14 +13,20 @@ private func eventually(_ what: String, _ condition: () async -> Bool) async thr
     throw CancellationError()
 }
 
+/// A harness whose reconciler stopped after Seam made the group but before the result was stored.
+private func crashedRightAfterCreate() async throws -> Harness {
+    let harness = try await Harness()
+    await harness.seam.inject(.createMultiple, .hangAfter)
+    try await harness.reconciler.apply(Fixture.event(), receivedSequence: 1)
+    try await eventually("the create to reach Seam") { await harness.seam.codes.count == 2 }
+    await harness.reconciler.stop()
+    return harness
+}
+
 @Suite("Outbox: crash safety, retries, dead letters")
 struct OutboxTests {
     @Test func crashAfterCreateBeforeResultAdoptsTheGroupInsteadOfCreatingAgain() async throws {
-        let harness = try await Harness()
-        await harness.seam.inject(.createMultiple, .hangAfter)
-        try await harness.reconciler.apply(Fixture.event(), receivedSequence: 1)
-        try await eventually("the create to reach Seam") { await harness.seam.codes.count == 2 }
-        await harness.reconciler.stop()
+        let harness = try await crashedRightAfterCreate()
         #expect(await harness.store.keys(prefix: "reconciler/outbox/").count == 1)
 
         var restarted = try await harness.restarted()
@@ -266,11 +272,7 @@ struct ResilienceTests {
     }
 
     @Test func partlyFoundGroupIsAdoptedAndTheMissingLockRepairedWithItsPIN() async throws {
-        let harness = try await Harness()
-        await harness.seam.inject(.createMultiple, .hangAfter)
-        try await harness.reconciler.apply(Fixture.event(), receivedSequence: 1)
-        try await eventually("the create to reach Seam") { await harness.seam.codes.count == 2 }
-        await harness.reconciler.stop()
+        let harness = try await crashedRightAfterCreate()
         let lost = try #require(await harness.seam.codes(on: "back").first)
         await harness.seam.removeBehindOurBack(lost.accessCodeID)
 
