@@ -109,6 +109,13 @@ public actor Reconciler {
             let intent = try RecordCodec.decode(OutboxIntent.self, from: bytes, key: key)
             try await recover(intent)
         }
+        // A crash inside retry(deadLetterID:) can leave a record blocked by a letter already removed.
+        for (key, record) in records {
+            if let letter = record.blockedBy, deadLetters[letter] == nil {
+                records[key]?.blockedBy = nil
+                try await persistRecord(key)
+            }
+        }
         for key in records.keys.sorted() {
             schedule(key)
         }
@@ -220,6 +227,35 @@ public actor Reconciler {
         for key in records.keys.sorted() {
             schedule(key)
         }
+    }
+
+    /// Forgets reservations that need nothing more: the stay ended before `cutoff` (never later than now),
+    /// nothing is in flight or parked. An event arriving later for one is harmless: its stay is past.
+    /// - Returns: How many were forgotten.
+    /// - Throws: The store's errors.
+    @discardableResult
+    public func forgetReservations(endedBefore cutoff: Date) async throws -> Int {
+        let limit = min(cutoff, clock.now())
+        var forgotten = 0
+        for (key, record) in records where running[key] == nil && intents[key] == nil && record.blockedBy == nil
+            && record.pendingLookup == nil
+        {
+            guard let end = stayEnd(of: record), end < limit else { continue }
+            records[key] = nil
+            try await write(StoreKeys.reservation(key), nil)
+            forgotten += 1
+        }
+        return forgotten
+    }
+
+    /// When the reservation's access window ends (check-out plus buffer), whatever its status; `nil` when unknown.
+    private func stayEnd(of record: ReservationRecord) -> Date? {
+        guard var booking = record.desired else { return nil }
+        booking.status = .confirmed
+        guard case .group(let spec) = DesiredAccess.resolve(
+            booking, key: record.key, catalogue: catalogue, naming: configuration.naming)
+        else { return record.applied?.codes.map(\.window.endsAt).max() }
+        return max(spec.window.endsAt, record.applied?.codes.map(\.window.endsAt).max() ?? spec.window.endsAt)
     }
 
     // MARK: - Views

@@ -172,3 +172,32 @@ struct LifecycleTests {
         #expect(await restarted.state()?.applied?.pin != nil)
     }
 }
+
+@Suite("Housekeeping")
+struct HousekeepingTests {
+    @Test func guestRenameRenamesTheGroupInPlace() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        try await harness.send(Fixture.event(guest: "Grace Hopper"))
+        #expect(await harness.seam.calls.map(\.route) == [.createMultiple, .updateMultiple])
+        #expect(await harness.seam.codes.values.allSatisfy { $0.name == "Grace R1 [lk:guesty:R1]" })
+    }
+
+    @Test func settledPastReservationsAreForgottenAndLiveOnesKept() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event(id: "R1"))
+        try await harness.send(Fixture.event(.cancelled, id: "R2", checkOut: Fixture.day(6, 20)))
+        try await harness.send(Fixture.event(id: "R3", checkIn: nil, checkOut: nil))
+        harness.clock.advance(by: 30 * 86_400)
+        let forgotten = try await harness.reconciler.forgetReservations(endedBefore: Fixture.instant("2026-06-15T00:00:00Z"))
+        #expect(forgotten == 1)
+        #expect(await harness.state("R1") == nil)
+        #expect(await harness.state("R2") != nil)
+        #expect(await harness.state("R3") != nil)
+        #expect(await harness.store.keys(prefix: "reconciler/reservation/").count == 2)
+
+        try await harness.send(Fixture.event(id: "R1"))
+        #expect(await harness.state("R1")?.phase == .past)
+        #expect(await harness.seam.count(.createMultiple) == 1)
+    }
+}

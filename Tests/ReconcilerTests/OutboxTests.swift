@@ -119,6 +119,20 @@ struct OutboxTests {
         #expect(await harness.seam.count(.createMultiple) == 2)
     }
 
+    @Test func blockOfADeadLetterLostInACrashIsLiftedAtStart() async throws {
+        var harness = try await Harness()
+        await harness.seam.inject(.createMultiple, .fail(.permanent(message: "refused")))
+        try await harness.send(Fixture.event())
+        let letter = try #require(await harness.reconciler.deadLetterList().first)
+        await harness.reconciler.stop()
+        try await harness.store.delete("reconciler/dead/\(letter.id)")
+
+        let restarted = try await harness.restarted()
+        await restarted.reconciler.waitUntilIdle()
+        #expect(await restarted.state()?.phase == .converged)
+        #expect(await harness.seam.count(.createMultiple) == 2)
+    }
+
     @Test func retryingAnUnknownDeadLetterSaysSo() async throws {
         let harness = try await Harness()
         await #expect(throws: ReconcilerError.unknownDeadLetter(id: "nope")) {
