@@ -106,7 +106,7 @@ public struct ReconcilerConfiguration: Sendable, Hashable {
     ///   - retryAfter: The server's `Retry-After`, in seconds.
     ///   - jitter: Picks a value in `0…ceiling`.
     /// - Returns: The delay in seconds.
-    func backoff(afterFailures failures: Int, retryAfter: TimeInterval?, jitter: (Double) -> Double) -> TimeInterval {
+    public func backoff(afterFailures failures: Int, retryAfter: TimeInterval?, jitter: (Double) -> Double) -> TimeInterval {
         let ceiling = min(backoffCap, backoffBase * pow(2, Double(max(0, failures - 1))))
         let delay = min(ceiling, max(0, jitter(ceiling)))
         return max(delay, retryAfter ?? 0)

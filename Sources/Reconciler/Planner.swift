@@ -61,18 +61,17 @@ public enum DesiredAccess: Sendable, Hashable {
         guard let property = catalogue.property(source: key.source, listingID: booking.listingID) else {
             return .unmapped
         }
-        guard let checkIn = booking.checkIn, let checkOut = booking.checkOut else { return .noGroup(.waiting) }
-        guard
-            let arrival = StayInstant.instant(
-                of: checkIn, defaultTime: property.defaultCheckIn, propertyZone: property.timeZone),
-            let departure = StayInstant.instant(
-                of: checkOut, defaultTime: property.defaultCheckOut, propertyZone: property.timeZone),
-            arrival < departure
-        else { return .noGroup(.invalidDates) }
-        let window = CodeWindow(
-            startsAt: arrival.addingTimeInterval(-Double(property.bufferBeforeCheckInMinutes) * 60),
-            endsAt: departure.addingTimeInterval(Double(property.bufferAfterCheckOutMinutes) * 60)
-        )
+        let event = BookingEvent(
+            source: key.source, reservationID: key.reservationID, listingID: booking.listingID,
+            status: booking.status, checkIn: booking.checkIn, checkOut: booking.checkOut)
+        let stay: StayWindow?
+        do {
+            stay = try StayWindow(event: event, property: property)
+        } catch {
+            return .noGroup(.invalidDates)
+        }
+        guard let stay else { return .noGroup(.waiting) }
+        let window = CodeWindow(startsAt: stay.startsAt, endsAt: stay.endsAt)
         return .group(
             GroupSpec(
                 propertyID: property.id, deviceIDs: property.deviceIDs, window: window,

@@ -89,8 +89,21 @@ struct PlannerTests {
         #expect(Planner.nextStep(desired: desired(event), applied: group, now: Fixture.now) == .remove(group.codes))
     }
 
-    @Test func checkOutNotAfterCheckInIsInvalid() {
+    @Test func checkOutNotAfterCheckInOrAnUnknownZoneIsInvalid() {
         #expect(desired(Fixture.event(checkIn: Fixture.day(6, 14), checkOut: Fixture.day(6, 14))) == .noGroup(.invalidDates))
+        var lost = Fixture.loft
+        lost.timeZone = "Mars/Olympus"
+        #expect(desired(Fixture.event(), catalogue: PropertyCatalogue([lost])) == .noGroup(.invalidDates))
+    }
+
+    @Test func localTimesAreReadInTheirZoneAndDateOnlyTimesUseTheDefaults() throws {
+        let winter = try spec(Fixture.event(checkIn: .local(date: LocalDate(year: 2026, month: 1, day: 10), time: nil, timeZone: nil)))
+        #expect(winter.window.startsAt == Fixture.instant("2026-01-10T14:00:00Z"))
+        let explicit = StayTime.local(
+            date: LocalDate(year: 2026, month: 6, day: 10), time: LocalTime(hour: 16, minute: 30), timeZone: "America/New_York")
+        #expect(try spec(Fixture.event(checkIn: explicit)).window.startsAt == Fixture.instant("2026-06-10T20:30:00Z"))
+        let absolute = Fixture.instant("2026-06-10T08:00:00Z")
+        #expect(try spec(Fixture.event(checkIn: .instant(absolute))).window.startsAt == absolute)
     }
 
     @Test func unknownListingIsUnmappedAndTouchesNothing() throws {

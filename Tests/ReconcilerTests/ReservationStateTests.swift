@@ -1,6 +1,6 @@
 import Bookings
 import Foundation
-@testable import Reconciler
+import Reconciler
 import Testing
 
 @Suite("Reservation state: ordering, naming, time, secrets")
@@ -60,34 +60,6 @@ struct ReservationStateTests {
         }
         let json = String(decoding: try JSONEncoder().encode(code), as: UTF8.self)
         #expect(json.contains("\"9731\""))
-    }
-
-    @Test func dateOnlyStaysUsePropertyDefaultTimesInItsZone() {
-        let start = StayInstant.instant(of: Fixture.day(6, 10), defaultTime: LocalTime(hour: 15), propertyZone: "Europe/Berlin")
-        #expect(start == Fixture.instant("2026-06-10T13:00:00Z"))
-        let winter = StayInstant.instant(of: Fixture.day(1, 10), defaultTime: LocalTime(hour: 15), propertyZone: "Europe/Berlin")
-        #expect(winter == Fixture.instant("2026-01-10T14:00:00Z"))
-        let explicit = StayTime.local(
-            date: LocalDate(year: 2026, month: 6, day: 10), time: LocalTime(hour: 16, minute: 30), timeZone: "America/New_York")
-        #expect(StayInstant.instant(of: explicit, defaultTime: LocalTime(hour: 15), propertyZone: "Europe/Berlin")
-            == Fixture.instant("2026-06-10T20:30:00Z"))
-        let absolute = Fixture.instant("2026-06-10T08:00:00Z")
-        #expect(StayInstant.instant(of: .instant(absolute), defaultTime: LocalTime(hour: 15), propertyZone: "X/Y") == absolute)
-    }
-
-    @Test func dstGapMovesForwardAndRepeatedHourTakesTheFirst() {
-        let gap = StayTime.local(date: LocalDate(year: 2026, month: 3, day: 29), time: LocalTime(hour: 2, minute: 30), timeZone: nil)
-        #expect(StayInstant.instant(of: gap, defaultTime: LocalTime(hour: 15), propertyZone: "Europe/Berlin")
-            == Fixture.instant("2026-03-29T01:30:00Z"))
-        let repeated = StayTime.local(date: LocalDate(year: 2026, month: 10, day: 25), time: LocalTime(hour: 2, minute: 30), timeZone: nil)
-        #expect(StayInstant.instant(of: repeated, defaultTime: LocalTime(hour: 15), propertyZone: "Europe/Berlin")
-            == Fixture.instant("2026-10-25T00:30:00Z"))
-    }
-
-    @Test func unknownZoneAndImpossibleDatesGiveNoInstant() {
-        #expect(StayInstant.instant(of: Fixture.day(6, 10), defaultTime: LocalTime(hour: 15), propertyZone: "Mars/Olympus") == nil)
-        let bad = StayTime.local(date: LocalDate(year: 2026, month: 2, day: 30), time: nil, timeZone: nil)
-        #expect(StayInstant.instant(of: bad, defaultTime: LocalTime(hour: 15), propertyZone: "Europe/Berlin") == nil)
     }
 
     @Test func backoffIsFullJitterUnderACappedCeilingAndHonoursRetryAfter() {
