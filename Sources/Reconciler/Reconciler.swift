@@ -237,10 +237,11 @@ public actor Reconciler {
     public func forgetReservations(endedBefore cutoff: Date) async throws -> Int {
         let limit = min(cutoff, clock.now())
         var forgotten = 0
-        for (key, record) in records where running[key] == nil && intents[key] == nil && record.blockedBy == nil
-            && record.pendingLookup == nil
-        {
-            guard let end = stayEnd(of: record), end < limit else { continue }
+        for key in Array(records.keys) {
+            // Checked afresh each time round: the awaits below let events and workers run in between.
+            guard let record = records[key], running[key] == nil, intents[key] == nil, record.blockedBy == nil,
+                record.pendingLookup == nil, let end = stayEnd(of: record), end < limit
+            else { continue }
             records[key] = nil
             try await write(StoreKeys.reservation(key), nil)
             forgotten += 1

@@ -242,7 +242,8 @@ struct SchedulingTests {
         let properties = (1...8).map {
             Property(id: "p\($0)", name: "P\($0)", listings: ["guesty": ["L\($0)"]], deviceIDs: ["d\($0)"], timeZone: "UTC")
         }
-        let seam = FakeAccessCodes(delay: .milliseconds(20))
+        // Long enough that all four slots fill even on a busy machine.
+        let seam = FakeAccessCodes(delay: .milliseconds(60))
         let harness = try await Harness(catalogue: PropertyCatalogue(properties), seam: seam)
         for index in 1...8 {
             try await harness.reconciler.apply(
