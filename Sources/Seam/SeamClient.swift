@@ -102,6 +102,21 @@ public struct SeamClient: Sendable {
         _ = try await call(route, request, as: Empty.self)
     }
 
+    /// Moves one code's window and optionally renames it (`/access_codes/update`, time-bound). Used for a group
+    /// member that was re-created alone (a repair) and so no longer carries the group's `common_code_key`.
+    /// - Parameters:
+    ///   - accessCodeID: The code.
+    ///   - name: A new label; default `nil` (unchanged).
+    ///   - startsAt: New start of validity.
+    ///   - endsAt: New end of validity; after `startsAt`.
+    /// - Throws: ``SeamError``.
+    public func update(accessCodeID: String, name: String? = nil, startsAt: Date, endsAt: Date) async throws(SeamError) {
+        let route = "/access_codes/update"
+        try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
+        let request = UpdateSingleRequest(accessCodeID: accessCodeID, name: name, startsAt: startsAt, endsAt: endsAt)
+        _ = try await call(route, request, as: Empty.self)
+    }
+
     /// Deletes one access code (`/access_codes/delete`). A code Seam no longer knows counts as done.
     /// - Parameter accessCodeID: The code.
     /// - Returns: ``DeleteOutcome/deleted(actionAttempt:)`` or ``DeleteOutcome/alreadyGone``.

@@ -39,6 +39,23 @@ package struct UpdateMultipleRequest: Codable, Equatable, Sendable {
     }
 }
 
+/// `POST /access_codes/update` for a time-bound code.
+package struct UpdateSingleRequest: Codable, Equatable, Sendable {
+    var accessCodeID: String
+    var name: String?
+    var startsAt: Date
+    var endsAt: Date
+    var type = "time_bound"
+
+    enum CodingKeys: String, CodingKey {
+        case accessCodeID = "access_code_id"
+        case name
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+        case type
+    }
+}
+
 /// `POST /access_codes/delete` and `/access_codes/get`.
 package struct AccessCodeIDRequest: Codable, Equatable, Sendable {
     var accessCodeID: String

@@ -172,6 +172,8 @@ public enum SeamCallOutcome: String, Sendable, CaseIterable {
     case transportError = "transport_error"
     /// No answer in time.
     case timeout
+    /// Not called: the circuit breaker is open because Seam looks down.
+    case circuitOpen = "circuit_open"
 }
 
 /// The state of a reservation's linked access-code group, as counted by `latchkey_access_code_groups`.
