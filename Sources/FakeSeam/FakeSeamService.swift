@@ -31,17 +31,19 @@ public final class FakeSeamService: Sendable {
     ///   - configuration: Keys, seed, faults, clock, timing and webhook.
     ///   - webhookSigner: Makes the `svix-*` headers; default signs with WebhookAuth's Standard Webhooks signer
     ///     and the configuration's secret.
+    ///   - webhookTransport: Sends one webhook request; default URLSession (tests inject their own).
     ///   - logger: Where the fake logs (debug and notice only).
     public init(
         configuration: FakeSeamConfiguration = FakeSeamConfiguration(),
         webhookSigner: WebhookSender.Signer? = nil,
+        webhookTransport: WebhookSender.Transport? = nil,
         logger: Logger = Logger(label: "latchkey.fake-seam")
     ) {
         self.configuration = configuration
         self.logger = logger
         self.core = Mutex(Self.makeCore(configuration, clock: ClockState(source: configuration.clock)))
         if let target = configuration.webhook, let signer = webhookSigner {
-            self.webhookSender = WebhookSender(target: target, sign: signer, logger: logger)
+            self.webhookSender = WebhookSender(target: target, sign: signer, logger: logger, transport: webhookTransport)
         } else {
             self.webhookSender = nil
         }

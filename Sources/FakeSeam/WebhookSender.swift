@@ -16,6 +16,10 @@ public final class WebhookSender: Sendable {
     /// Makes the three `svix-*` headers for a message id, a timestamp and the exact body.
     public typealias Signer = @Sendable (_ id: String, _ timestamp: Int, _ body: [UInt8]) throws -> [(name: String, value: String)]
 
+    /// Sends one request and returns the status, or `nil` when no answer came (the test seam; the default
+    /// uses URLSession).
+    public typealias Transport = @Sendable (URLRequest) async -> Int?
+
     /// What became of one event.
     public struct Delivery: Sendable, Equatable {
         /// The event id (`svix-id`).
@@ -35,7 +39,7 @@ public final class WebhookSender: Sendable {
     private let target: WebhookTarget
     private let sign: Signer
     private let logger: Logger
-    private let session: URLSession
+    private let transport: Transport
     private let queue: AsyncStream<SeamEvent>.Continuation
     private let records = Mutex<[Delivery]>([])
     private let worker = Mutex<Task<Void, Never>?>(nil)
@@ -45,13 +49,12 @@ public final class WebhookSender: Sendable {
     ///   - target: Where to send and how often to retry.
     ///   - sign: Makes the signature headers (see ``FakeSeamService``, which signs with WebhookAuth).
     ///   - logger: Where delivery failures are logged (at debug/notice; never the secret or signature).
-    public init(target: WebhookTarget, sign: @escaping Signer, logger: Logger) {
+    ///   - transport: Sends one request; default a URLSession with ``WebhookTarget/timeout``.
+    public init(target: WebhookTarget, sign: @escaping Signer, logger: Logger, transport: Transport? = nil) {
         self.target = target
         self.sign = sign
         self.logger = logger
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = target.timeout
-        self.session = URLSession(configuration: configuration)
+        self.transport = transport ?? Self.urlSessionTransport(timeout: target.timeout)
         let (stream, continuation) = AsyncStream.makeStream(of: SeamEvent.self)
         self.queue = continuation
         let task = Task { [weak self] in
@@ -119,11 +122,20 @@ public final class WebhookSender: Sendable {
             logger.error("Webhook signing failed; check the whsec_ secret", metadata: ["fake_seam.event_id": "\(event.id)"])
             return nil
         }
-        do {
-            let (_, response) = try await session.data(for: request)
-            return (response as? HTTPURLResponse)?.statusCode
-        } catch {
-            return nil
+        return await transport(request)
+    }
+
+    private static func urlSessionTransport(timeout: TimeInterval) -> Transport {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = timeout
+        let session = URLSession(configuration: configuration)
+        return { request in
+            do {
+                let (_, response) = try await session.data(for: request)
+                return (response as? HTTPURLResponse)?.statusCode
+            } catch {
+                return nil
+            }
         }
     }
 

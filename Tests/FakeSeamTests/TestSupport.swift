@@ -29,7 +29,11 @@ struct Harness {
     let handler: any HTTPHandler
 
     init(configuration: FakeSeamConfiguration = .testing()) {
-        service = FakeSeamService(configuration: configuration)
+        self.init(service: FakeSeamService(configuration: configuration))
+    }
+
+    init(service: FakeSeamService) {
+        self.service = service
         handler = service.handler
     }
 
