@@ -56,7 +56,7 @@ public final class FakeSeamService: Sendable {
     }
 
     /// The handler to give a listener: every route above, with `seam-request-id` on every answer.
-    public var handler: any HTTPHandler { FakeSeamHandler(service: self, router: makeRouter()) }
+    public var handler: any HTTPHandler { FakeSeamHandler(router: makeRouter(), logger: logger) }
 
     // MARK: - Control from Swift
 
@@ -75,6 +75,18 @@ public final class FakeSeamService: Sendable {
 
     /// Carries every code to the current time (for a ``FakeClock/system`` clock, call it now and then).
     public func settle() { advanceClock(by: 0) }
+
+    /// Settles every `interval` until the returned task is cancelled, so a ``FakeClock/system`` fake sets and
+    /// removes codes (and sends their webhooks) without waiting for a request. Default interval 1 s.
+    public func startClockTicker(every interval: Duration = .seconds(1)) -> Task<Void, Never> {
+        Task.detached { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let self else { return }
+                self.settle()
+            }
+        }
+    }
 
     /// Replaces the fault configuration.
     /// - Throws: ``SeamAPIError`` `invalid_input` for out-of-range values.
@@ -276,18 +288,23 @@ public final class FakeSeamService: Sendable {
     public var faults: FaultConfiguration { core.withLock { $0.faults } }
 }
 
-/// The `HTTPHandler` of a ``FakeSeamService``: stamps `seam-request-id` and routes.
+/// The `HTTPHandler` of a ``FakeSeamService``: stamps `seam-request-id`, routes, and logs each answer at debug.
 struct FakeSeamHandler: HTTPHandler {
-    let service: FakeSeamService
     let router: Router
+    let logger: Logger
 
     func handle(_ request: HTTPRequest, responder: Responder) {
         var request = request
         let requestID = UUID().uuidString.lowercased()
         request.requestID = requestID
+        let (method, path, logger) = (request.method, request.path, logger)
         router.handle(request, responder: Responder { response in
             var response = response
             response.headers.replaceOrAdd(name: "seam-request-id", value: requestID)
+            logger.debug("Answered", metadata: [
+                "fake_seam.method": "\(method)", "fake_seam.path": "\(path)", "fake_seam.status": "\(response.status)",
+                "fake_seam.request_id": "\(requestID)",
+            ])
             responder(response)
         })
     }

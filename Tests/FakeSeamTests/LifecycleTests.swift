@@ -167,4 +167,15 @@ struct LifecycleTests {
         #expect(missing?.status == 404)
         #expect(missing?.errorType == "not_found")
     }
+
+    @Test func clockTickerSetsCodesOnASystemClockWithoutAnyRequest() async throws {
+        var configuration = FakeSeamConfiguration()
+        configuration.timing = FakeSeamTiming(programmingDelay: 0.05, removalDelay: 0.05)
+        let fake = Harness(configuration: configuration)
+        _ = await fake.createMultiple([Locks.frontDoor])
+        let ticker = fake.service.startClockTicker(every: .milliseconds(20))
+        defer { ticker.cancel() }
+        for _ in 0..<200 where fake.service.events.count < 2 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(fake.service.events.map(\.type) == ["access_code.created", "access_code.set_on_device"])
+    }
 }
