@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"]),
+        .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SeamTests", dependencies: ["Seam", "FakeSeam", "HTTPServer"]),
