@@ -42,7 +42,8 @@ public final class FakeSeamService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.core = Mutex(Self.makeCore(configuration, clock: ClockState(source: configuration.clock)))
-        if let target = configuration.webhook, let signer = webhookSigner {
+        if let target = configuration.webhook {
+            let signer = webhookSigner ?? SvixSigning.signer(secret: target.secret)
             self.webhookSender = WebhookSender(target: target, sign: signer, logger: logger, transport: webhookTransport)
         } else {
             self.webhookSender = nil
