@@ -169,3 +169,32 @@ struct WireTests {
         #expect(back.status == 400)
     }
 }
+
+@Suite("Command-line configuration")
+struct OptionsTests {
+    @Test func optionsBuildAConfigurationAndWrongOnesNameTheOption() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakeseam-opts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let faults = dir.appendingPathComponent("faults.json")
+        try Data(#"{"seed": 7, "server_error_rate": 0.25}"#.utf8).write(to: faults)
+        let configuration = try FakeSeamConfiguration.fromOptions(
+            faultsFile: faults.path, apiKeys: ["seam_other"], webhookURL: "http://127.0.0.1:9/seam",
+            webhookSecret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", manualClockStart: Date(timeIntervalSince1970: 0))
+        #expect(configuration.faults.seed == 7)
+        #expect(configuration.faults.serverErrorRate == 0.25)
+        #expect(configuration.apiKeys == ["seam_other"])
+        #expect(configuration.webhook?.url.port == 9)
+        #expect(configuration.clock == .manual(start: Date(timeIntervalSince1970: 0)))
+        #expect(configuration.seed == .defaultSeed)
+        do {
+            _ = try FakeSeamConfiguration.fromOptions(webhookURL: "http://127.0.0.1:9/seam")
+            Issue.record("a webhook URL without a secret was accepted")
+        } catch {
+            #expect(error.option == "--webhook-secret")
+        }
+        let badFaults = dir.appendingPathComponent("bad.json")
+        try Data(#"{"timeout_rate": 3}"#.utf8).write(to: badFaults)
+        #expect(throws: FakeSeamConfigurationError.self) { try FakeSeamConfiguration.fromOptions(faultsFile: badFaults.path) }
+    }
+}
