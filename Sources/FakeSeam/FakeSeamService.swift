@@ -276,7 +276,7 @@ public final class FakeSeamService: Sendable {
                 "workspace_id": .string(state.workspaceID),
                 "devices": .array(state.devices.map { state.deviceJSON($0) }),
                 "access_codes": .array(state.codes.map { $0.json(workspaceID: state.workspaceID) }),
-                "action_attempts": .array(state.attempts.values.sorted { $0.id < $1.id }.map(\.json)),
+                "action_attempts": .array(state.orderedAttempts.map(\.json)),
                 "events": .array(state.events.map(\.json)),
                 "calls": .array(state.calls.map { CallCount(key: $0.key, count: $0.value) }
                     .sorted { ($0.key.minute, $0.key.route, $0.key.deviceID) < ($1.key.minute, $1.key.route, $1.key.deviceID) }.map(\.json)),

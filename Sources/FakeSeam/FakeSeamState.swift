@@ -22,8 +22,12 @@ struct FakeSeamState: Sendable {
     private(set) var devices: [FakeDevice]
     private(set) var codes: [AccessCodeRecord] = []
     private(set) var attempts: [String: ActionAttemptRecord] = [:]
-    /// Every event so far, in order.
+    /// Attempt ids in creation order.
+    private var attemptOrder: [String] = []
+    /// The events so far, in order (the latest ``maxEvents``).
     private(set) var events: [SeamEvent] = []
+    /// How many events are kept for `/_fake/state` and `/events/list`.
+    static let maxEvents = 10_000
     /// Events not yet handed to the webhook sender.
     private var undelivered: [SeamEvent] = []
     private var rng: SeededRandom
@@ -53,13 +57,17 @@ struct FakeSeamState: Sendable {
         return parts.joined(separator: "-")
     }
 
-    /// A random PIN of `length` digits that avoids weak patterns and every PIN already on `deviceIDs`.
+    /// A random PIN of `length` digits that avoids weak patterns, breaks none of the devices' code constraints
+    /// and is not already on any of `deviceIDs`.
     private mutating func makePIN(length: Int, avoidingOn deviceIDs: [String]) -> String {
         let taken = Set(codes.filter { deviceIDs.contains($0.deviceID) && $0.status != .removing }.map(\.code))
+        let constraints = devices.filter { deviceIDs.contains($0.deviceID) }.flatMap(\.codeConstraints)
         var candidate = ""
         for _ in 0..<1000 {
             candidate = String((0..<length).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
-            if !taken.contains(candidate) && !PINRules.isWeak(candidate) { return candidate }
+            if !taken.contains(candidate) && !PINRules.isWeak(candidate) && PINRules.violations(of: candidate, constraints: constraints).isEmpty {
+                return candidate
+            }
         }
         return candidate
     }
@@ -84,6 +92,9 @@ struct FakeSeamState: Sendable {
         }
         return code
     }
+
+    /// Every action attempt, oldest first.
+    var orderedAttempts: [ActionAttemptRecord] { attemptOrder.compactMap { attempts[$0] } }
 
     func attempt(_ id: String) throws(SeamAPIError) -> ActionAttemptRecord {
         guard let attempt = attempts[id] else {
@@ -119,6 +130,17 @@ struct FakeSeamState: Sendable {
         }
     }
 
+    /// Checks a PIN chosen by the caller against the device's lengths and code constraints.
+    static func checkCustomPIN(_ pin: String, on device: FakeDevice) throws(SeamAPIError) {
+        guard device.supportedCodeLengths.contains(pin.count) else {
+            throw SeamAPIError.invalidInput("code", "Code must be \(device.lengthsText) digits for this device")
+        }
+        let broken = PINRules.violations(of: pin, constraints: device.codeConstraints)
+        guard broken.isEmpty else {
+            throw SeamAPIError.invalidInput("code", "Code breaks this device's code constraints: \(broken.joined(separator: ", "))")
+        }
+    }
+
     private func checkReachable(_ device: FakeDevice, _ fields: CodeFields) throws(SeamAPIError) {
         if !device.online && !fields.attemptForOfflineDevice {
             throw SeamAPIError(
@@ -144,6 +166,7 @@ struct FakeSeamState: Sendable {
     private mutating func newAttempt(_ type: ActionAttemptRecord.ActionType, codeID: String, completesAt: Date) -> ActionAttemptRecord {
         let attempt = ActionAttemptRecord(id: makeUUID(), actionType: type, accessCodeID: codeID, completesAt: completesAt, outcome: .pending)
         attempts[attempt.id] = attempt
+        attemptOrder.append(attempt.id)
         return attempt
     }
 
@@ -154,25 +177,25 @@ struct FakeSeamState: Sendable {
         let device = try device(deviceID)
         try Self.checkWindow(startsAt: fields.startsAt, endsAt: fields.endsAt, now: now)
         try checkReachable(device, fields)
-        var pin: String
-        if let requested {
+        // Codes sharing a common_code_key share the PIN: a new member takes the group's PIN.
+        let groupPIN = commonCodeKey.flatMap { key in codes.first { $0.commonCodeKey == key }?.code }
+        let pin: String
+        if let chosen = requested ?? groupPIN {
             guard device.canShareCode else {
                 throw SeamAPIError.invalidInput("code", "Device \(deviceID) does not accept custom PINs (cannot_specify_pin_code); omit code")
             }
-            guard device.supportedCodeLengths.contains(requested.count) else {
-                throw SeamAPIError.invalidInput("code", "Code must be \(device.lengthsText) digits for this device")
+            if let groupPIN, requested != nil, requested != groupPIN {
+                throw SeamAPIError.invalidInput("code", "Codes with common_code_key \(commonCodeKey ?? "") use PIN of the group; omit code")
             }
-            guard !hasLivePIN(requested, on: deviceID) else {
+            try Self.checkCustomPIN(chosen, on: device)
+            guard !hasLivePIN(chosen, on: deviceID) else {
                 throw SeamAPIError(
                     status: 409, type: "duplicate_access_code",
                     message: "Device \(deviceID) already has an access code with this PIN; choose another code.")
             }
-            pin = requested
+            pin = chosen
         } else {
             pin = makePIN(length: device.length(preferring: preferredLength), avoidingOn: [deviceID])
-        }
-        if let commonCodeKey, let sibling = codes.first(where: { $0.commonCodeKey == commonCodeKey }) {
-            pin = requested ?? sibling.code
         }
         if enforceRateLimits { try rateLimiter.admit(.create, deviceIDs: [deviceID], now: now) }
         let record = insertCode(device: device, pin: pin, commonCodeKey: commonCodeKey, fields: fields, now: now)
@@ -205,7 +228,10 @@ struct FakeSeamState: Sendable {
             }
             length = common.contains(preferredLength ?? -1) ? preferredLength! : (common.min() ?? 4)
         }
-        let sharingIDs = shareable.filter { $0.supportedCodeLengths.contains(length) }.map(\.deviceID)
+        let sharingIDs = shareable.filter { device in
+            device.supportedCodeLengths.contains(length)
+                && (requested.map { PINRules.violations(of: $0, constraints: device.codeConstraints).isEmpty } ?? true)
+        }.map(\.deviceID)
         let pin = requested ?? makePIN(length: length, avoidingOn: sharingIDs)
         let unshareable = targets.filter { !sharingIDs.contains($0.deviceID) || hasLivePIN(pin, on: $0.deviceID) }
         if !unshareable.isEmpty && !randomWhenUnshareable {
@@ -249,9 +275,7 @@ struct FakeSeamState: Sendable {
         let device = try device(record.deviceID)
         if let pin = changes.code, pin != record.code {
             guard device.canShareCode else { throw SeamAPIError.invalidInput("code", "Device \(device.deviceID) does not accept custom PINs") }
-            guard device.supportedCodeLengths.contains(pin.count) else {
-                throw SeamAPIError.invalidInput("code", "Code must be \(device.lengthsText) digits for this device")
-            }
+            try Self.checkCustomPIN(pin, on: device)
             guard !hasLivePIN(pin, on: device.deviceID, except: id) else {
                 throw SeamAPIError(status: 409, type: "duplicate_access_code", message: "Device \(device.deviceID) already has an access code with this PIN; choose another code.")
             }
@@ -431,6 +455,7 @@ struct FakeSeamState: Sendable {
         for (key, value) in extra { object[key] = value }
         let event = SeamEvent(id: id, type: type, occurredAt: time, json: .object(object))
         events.append(event)
+        if events.count > Self.maxEvents { events.removeFirst(events.count - Self.maxEvents) }
         undelivered.append(event)
     }
 
@@ -481,17 +506,6 @@ public struct CallCount: Sendable, Hashable {
     /// The wire object in `/_fake/state`.
     var json: JSONValue {
         ["route": .string(key.route), "device_id": .string(key.deviceID.isEmpty ? nil : key.deviceID), "minute": .int(key.minute), "count": .int(count)]
-    }
-}
-
-/// Weak-PIN rules applied to generated PINs (`no_all_same_digits`, `no_ascending_or_descending_sequence`).
-enum PINRules {
-    /// Whether `pin` is all one digit or a straight run up or down.
-    static func isWeak(_ pin: String) -> Bool {
-        let digits = pin.compactMap(\.wholeNumberValue)
-        guard digits.count > 1 else { return false }
-        let steps = Set(zip(digits, digits.dropFirst()).map { $1 - $0 })
-        return steps == [0] || steps == [1] || steps == [-1]
     }
 }
 

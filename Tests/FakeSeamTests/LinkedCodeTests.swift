@@ -148,4 +148,37 @@ struct LinkedCodeTests {
         #expect(backwards.errorType == "invalid_input")
         #expect(backwards.json["error"]?.s("message")?.contains("ends_at must be after starts_at") == true)
     }
+
+    @Test func createWithACommonCodeKeyJoinsTheGroupAndMovesWithIt() async throws {
+        let fake = Harness()
+        let group = await fake.createMultiple([Locks.frontDoor])
+        let key = try #require(group.first?.s("common_code_key"))
+        let joined = await fake.post("/access_codes/create", ["device_id": .string(Locks.backDoor), "common_code_key": .string(key)])
+        #expect(joined.json["access_code"]?.s("code") == group.first?.s("code"))
+        let now = fake.service.now
+        _ = await fake.post("/access_codes/update_multiple", [
+            "common_code_key": .string(key), "starts_at": .string(SeamTime.format(now.addingTimeInterval(60))),
+            "ends_at": .string(SeamTime.format(now.addingTimeInterval(120))),
+        ])
+        #expect(fake.service.accessCodes.allSatisfy { $0.type == "time_bound" })
+    }
+
+    @Test func generatedAndCustomPINsRespectTheDevicesCodeConstraints() async throws {
+        let picky = FakeDevice(
+            deviceID: "9a0c1e7a-5b54-4a38-9b86-0000000000aa", supportedCodeLengths: [4],
+            codeConstraints: ["no_zeros", "cannot_contain_089", "cannot_start_with_12"])
+        let seed = FakeSeamSeed(workspaceID: FakeSeamSeed.defaultWorkspaceID, connectedAccountID: FakeSeamSeed.defaultConnectedAccountID, devices: [picky])
+        var faults = FaultConfiguration()
+        faults.enforceDeviceRateLimits = false
+        let fake = Harness(configuration: .testing(seed: seed, faults: faults))
+        for _ in 0..<30 {
+            let pin = try #require(await fake.createMultiple([picky.deviceID]).first?.s("code"))
+            #expect(!pin.contains(where: { "089".contains($0) }) && !pin.hasPrefix("12"), "generated \(pin)")
+        }
+        let custom = await fake.post("/access_codes/create", ["device_id": .string(picky.deviceID), "code": "1234"])
+        #expect(custom.errorType == "invalid_input")
+        #expect(custom.json["error"]?.s("message")?.contains("cannot_start_with_12") == true)
+        let shared = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(picky.deviceID)], "code": "4508"])
+        #expect(shared.errorType == "cannot_share_code")
+    }
 }
