@@ -203,3 +203,29 @@ def test_sdk_retries_an_injected_503_on_idempotent_verbs(seam):
     codes = seam.access_codes.create_multiple(device_ids=[FRONT_DOOR])  # PUT: the SDK retries it
     assert len(codes) == 1
     assert len(seam.access_codes.list(device_id=FRONT_DOOR)) == 1
+
+
+def test_sdk_retries_an_injected_429_after_retry_after(seam):
+    control("/_fake/faults", {"retry_after_seconds": 1, "scripted": [{"kind": "rate_limit", "route": "/access_codes/list"}]})
+    seam.access_codes.create_multiple(device_ids=[GARAGE])
+    assert len(seam.access_codes.list(device_id=GARAGE)) == 1  # GET: retried after Retry-After
+
+
+def test_post_is_not_retried_so_the_injected_error_reaches_the_caller(seam):
+    control("/_fake/faults", {"scripted": [{"kind": "server_error", "route": "/access_codes/create"}]})
+    with pytest.raises(SeamHttpApiError) as error:
+        seam.access_codes.create(device_id=FRONT_DOOR)
+    assert error.value.status_code == 503
+    assert error.value.code == "service_unavailable"
+    assert seam.access_codes.list(device_id=FRONT_DOOR) == []
+
+
+def test_seams_per_device_create_limit_answers_429(seam):
+    for _ in range(10):
+        seam.access_codes.create(device_id=BACK_DOOR)
+    with pytest.raises(SeamHttpApiError) as error:
+        seam.access_codes.create(device_id=BACK_DOOR)  # POST: not retried
+    assert error.value.status_code == 429
+    assert error.value.code == "rate_limit_exceeded"
+    control("/_fake/clock", {"advance_seconds": 60})
+    assert seam.access_codes.create(device_id=BACK_DOOR).device_id == BACK_DOOR
