@@ -170,6 +170,13 @@ private func parseObject(_ line: String) throws -> [String: Any] {
         #expect(try base.overridden(by: ["LOG_LEVEL": ""]) == base)
     }
 
+    @Test func configurationText_IsParsedAndBadValuesNameTheKey() throws {
+        #expect(try LogConfiguration(levelText: "Notice", formatText: "JSON") == LogConfiguration(level: .notice, format: .json))
+        #expect(throws: LogConfigurationError(origin: "log_format", value: "pretty", expected: ["auto", "json", "human"])) {
+            try LogConfiguration(levelText: "info", formatText: "pretty")
+        }
+    }
+
     @Test func unknownLevel_IsAnErrorNamingTheVariableAndTheChoices() {
         #expect(throws: LogConfigurationError.self) { try LogConfiguration().overridden(by: ["LOG_LEVEL": "verbose"]) }
         do {

@@ -31,13 +31,13 @@ import Testing
     @Test func updatesFromManyThreads_AreAllCounted() {
         let metrics = Metrics()
         let threads = 8
-        let perThread = 2_000
+        let perThread = 1_000
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for index in 0..<perThread {
                 metrics.recordHTTPRequest(route: "/webhooks/{source}", status: index.isMultiple(of: 2) ? 202 : 401)
                 metrics.recordSeamCall(route: "/access_codes/update_multiple", outcome: .success, seconds: Double(thread) / 10)
                 metrics.outboxDepth.add(1)
-                if index.isMultiple(of: 100) { _ = metrics.exposition(acceptEncoding: "gzip") }
+                if index.isMultiple(of: 250) { _ = metrics.exposition(acceptEncoding: "gzip") }
             }
         }
         let total = Double(threads * perThread)

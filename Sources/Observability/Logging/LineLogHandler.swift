@@ -96,6 +96,16 @@ public struct LogConfiguration: Sendable, Equatable {
         self.format = format
     }
 
+    /// Settings from the configuration file's text values (`log_level:` and `log_format:`).
+    /// - Parameters:
+    ///   - levelText: A level name (`info`, `warn`, …), case-insensitive.
+    ///   - formatText: `auto`, `json` or `human`, case-insensitive.
+    /// - Throws: ``LogConfigurationError`` naming `log_level` or `log_format` when a value is not understood.
+    public init(levelText: String, formatText: String) throws(LogConfigurationError) {
+        level = try Self.parseLevel(levelText, origin: "log_level")
+        format = try Self.parseFormat(formatText, origin: "log_format")
+    }
+
     /// These settings with `LOG_LEVEL` and `LOG_FORMAT` from `environment` applied where set and not empty.
     /// - Parameter environment: The process environment (`ProcessInfo.processInfo.environment`).
     /// - Returns: The overridden settings.
@@ -106,12 +116,22 @@ public struct LogConfiguration: Sendable, Equatable {
             copy.level = try Self.parseLevel(text, origin: "LOG_LEVEL")
         }
         if let text = environment["LOG_FORMAT"], !text.isEmpty {
-            guard let format = LogFormat(rawValue: text.lowercased()) else {
-                throw LogConfigurationError(origin: "LOG_FORMAT", value: text, expected: LogFormat.allCases.map(\.rawValue))
-            }
-            copy.format = format
+            copy.format = try Self.parseFormat(text, origin: "LOG_FORMAT")
         }
         return copy
+    }
+
+    /// Parses a format name, case-insensitively.
+    /// - Parameters:
+    ///   - text: `auto`, `json` or `human`.
+    ///   - origin: Where the text came from, for the error message.
+    /// - Returns: The format.
+    /// - Throws: ``LogConfigurationError`` when `text` names no format.
+    public static func parseFormat(_ text: String, origin: String) throws(LogConfigurationError) -> LogFormat {
+        guard let format = LogFormat(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw LogConfigurationError(origin: origin, value: text, expected: LogFormat.allCases.map(\.rawValue))
+        }
+        return format
     }
 
     /// Parses a level name, case-insensitively; `warn` is accepted for `warning`.
@@ -138,6 +158,17 @@ public struct LogConfigurationError: Error, Equatable, CustomStringConvertible {
     public var value: String
     /// The values that would have been accepted.
     public var expected: [String]
+
+    /// Creates an error.
+    /// - Parameters:
+    ///   - origin: Where the value came from (`LOG_LEVEL`, `log_level`).
+    ///   - value: The value as given.
+    ///   - expected: The values that would have been accepted.
+    public init(origin: String, value: String, expected: [String]) {
+        self.origin = origin
+        self.value = value
+        self.expected = expected
+    }
 
     /// What was wrong and what to do.
     public var description: String {
