@@ -32,7 +32,7 @@ struct Demo: AsyncParsableCommand {
         let url = URL(string: "http://127.0.0.1:\(gateway.port)/webhooks/native")!
         for (index, step) in story.enumerated() {
             let status = try await DemoStory.post(step.body, to: url, id: "demo_\(index)")
-            print(String(format: "%-52@ → %d", step.title as NSString, status))
+            print("\(step.title.padding(toLength: 44, withPad: " ", startingAt: 0)) → \(status)")
         }
         await gateway.reconciler.waitUntilIdle()
         gateway.fakeSeam?.service.settle()
