@@ -34,7 +34,7 @@ struct Demo: AsyncParsableCommand {
             let status = try await DemoStory.post(step.body, to: url, id: "demo_\(index)")
             print("\(step.title.padding(toLength: 44, withPad: " ", startingAt: 0)) → \(status)")
         }
-        await gateway.reconciler.waitUntilIdle()
+        await gateway.waitUntilIdle()
         gateway.fakeSeam?.service.settle()
         print("")
         print(DemoStory.table(reservations: await gateway.reconciler.reservations(), fake: gateway.fakeSeam?.service, showPins: showPins))

@@ -46,6 +46,7 @@ public final class LatchkeyGateway: Sendable {
     private let store: Store
     private let logger: Logger
     private let gauges: Task<Void, Never>
+    private let feed: BookingFeed
 
     /// Starts Latchkey.
     /// - Parameters:
@@ -149,19 +150,10 @@ public final class LatchkeyGateway: Sendable {
             throw GatewayStartError(stage: "reconciler", message: "\(error)")
         }
 
+        let feed = BookingFeed(reconciler: reconciler, logger: logger)
+        self.feed = feed
         let intake = WebhookIntake(sources: sources, store: store, ledger: ledger, metrics: metrics, logger: logger) { bookings in
-            Task {
-                for booking in bookings {
-                    do {
-                        try await reconciler.apply(booking.event, receivedSequence: booking.sequence)
-                    } catch {
-                        // The booking is durable in the journal; the next start applies it again.
-                        logger.error("booking stored but not yet applied", metadata: [
-                            "reservation": "\(booking.event.source)/\(booking.event.reservationID)", "error": "\(error)",
-                        ])
-                    }
-                }
-            }
+            feed.submit(bookings)
         }
 
         let serverBox = Mutex<HTTPServer?>(nil)
@@ -230,10 +222,18 @@ public final class LatchkeyGateway: Sendable {
             }
         }
         gauges.cancel()
+        await feed.finish()
         await reconciler.stop()
         fakeSeam?.stop()
         store.close()
         logger.info("Latchkey stopped")
+    }
+
+    /// Returns once every acknowledged delivery has reached the reconciler and the reconciler has nothing queued
+    /// or in flight (retries waiting for their backoff count as in flight).
+    public func waitUntilIdle() async {
+        await feed.waitUntilDrained()
+        await reconciler.waitUntilIdle()
     }
 
     /// Shuts down and waits.

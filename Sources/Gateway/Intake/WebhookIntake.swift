@@ -120,8 +120,8 @@ final class WebhookIntake: Sendable {
             case .success(.committed):
                 log.info("delivery accepted", metadata: ["events": "\(events.count)"])
                 metrics.recordDelivery(source: source.name, result: .accepted)
-                responder(HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
                 onAccepted(numbered)
+                responder(HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
             case .success(.duplicate(let original)):
                 ledger.revert(events, store: store)
                 metrics.recordDelivery(source: source.name, result: .duplicate)
