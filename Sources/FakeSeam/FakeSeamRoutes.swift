@@ -11,6 +11,7 @@ enum SeamRoutes {
         ("/access_codes/delete", ["POST", "DELETE"]),
         ("/access_codes/get", ["GET", "POST"]),
         ("/access_codes/list", ["GET", "POST"]),
+        ("/access_codes/generate_code", ["GET", "POST"]),
         ("/devices/get", ["GET", "POST"]),
         ("/devices/list", ["GET", "POST"]),
         ("/action_attempts/get", ["GET", "POST"]),
@@ -45,6 +46,7 @@ extension FakeSeamService {
         case "/access_codes/delete": deleteCode
         case "/access_codes/get": getCode
         case "/access_codes/list": listCodes
+        case "/access_codes/generate_code": generateCode
         case "/devices/get": getDevice
         case "/devices/list": listDevices
         case "/action_attempts/get": getAttempt
@@ -162,6 +164,13 @@ extension FakeSeamService {
         }
         let (slice, pagination) = page.cut(matching)
         return ["access_codes": .array(slice.map { $0.json(workspaceID: state.workspaceID) }), "pagination": pagination]
+    }
+
+    private static func generateCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+        let deviceID = p.uuid("device_id", required: true)
+        try p.check()
+        let pin = try state.generateCode(deviceID: deviceID ?? "")
+        return ["generated_code": ["device_id": .string(deviceID), "code": .string(pin)]]
     }
 
     // MARK: - Devices, attempts, events

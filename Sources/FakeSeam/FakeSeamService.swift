@@ -300,7 +300,7 @@ struct FakeSeamHandler: HTTPHandler {
         request.requestID = requestID
         let (method, path, logger) = (request.method, request.path, logger)
         router.handle(request, responder: Responder { response in
-            var response = response
+            var response = Self.inSeamEnvelope(response, requestID: requestID)
             response.headers.replaceOrAdd(name: "seam-request-id", value: requestID)
             logger.debug("Answered", metadata: [
                 "fake_seam.method": "\(method)", "fake_seam.path": "\(path)", "fake_seam.status": "\(response.status)",
@@ -308,5 +308,18 @@ struct FakeSeamHandler: HTTPHandler {
             ])
             responder(response)
         })
+    }
+
+    /// The router's own 404 and 405 answers, given Seam's `request_id` and `ok: false` like every other error.
+    private static func inSeamEnvelope(_ response: HTTPResponse, requestID: String) -> HTTPResponse {
+        guard response.status >= 400, var body = (try? JSONValue.parse(response.body))?.objectValue,
+            var error = body["error"]?.objectValue, error["request_id"] == nil
+        else { return response }
+        error["request_id"] = .string(requestID)
+        body["error"] = .object(error)
+        body["ok"] = false
+        var rewritten = response
+        rewritten.body = JSONValue.object(body).encoded
+        return rewritten
     }
 }

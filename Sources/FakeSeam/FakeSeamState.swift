@@ -159,7 +159,7 @@ struct FakeSeamState: Sendable {
             programmedAt: now.addingTimeInterval(timing.programmingDelay)
         )
         codes.append(record)
-        emit("access_code.created", code: record, at: now, extra: ["code": .string(pin)])
+        emit("access_code.created", code: record, at: now, extra: [:])
         return record
     }
 
@@ -251,6 +251,12 @@ struct FakeSeamState: Sendable {
             }
             return insertCode(device: device, pin: pin, commonCodeKey: key, fields: fields, now: now)
         }
+    }
+
+    /// `/access_codes/generate_code`: a PIN the device would accept now (nothing is stored).
+    mutating func generateCode(deviceID: String) throws(SeamAPIError) -> String {
+        let device = try device(deviceID)
+        return makePIN(length: device.length(preferring: nil), avoidingOn: [deviceID])
     }
 
     // MARK: - Update
