@@ -3,6 +3,7 @@ import HTTPServer
 
 /// The verbs each route accepts (seam-api.md §1.2).
 enum SeamRoutes {
+    /// Every API route with its verbs.
     static let table: [(path: String, methods: [String])] = [
         ("/access_codes/create", ["POST"]),
         ("/access_codes/create_multiple", ["POST", "PUT"]),
@@ -224,6 +225,7 @@ struct Page {
     /// Where the page starts.
     let offset: Int
 
+    /// Reads `limit` (default 55000) and `page_cursor`, recording validation errors in `p`.
     init(_ p: inout RequestParameters) {
         let limit = p.number("limit") ?? 55_000
         if limit < 1 || limit != limit.rounded() { p.fail("limit", "Expected a positive whole number") }

@@ -14,9 +14,13 @@ import Synchronization
 public final class FakeSeamService: Sendable {
     /// The state and the fault machinery, under one lock.
     struct Core: Sendable {
+        /// Devices, codes, attempts, events, limits and counters.
         var state: FakeSeamState
+        /// The fake's time.
         var clock: ClockState
+        /// The faults in force.
         var faults: FaultConfiguration
+        /// The RNG fractional faults draw from.
         var faultRandom: SeededRandom
     }
 
@@ -291,9 +295,12 @@ public final class FakeSeamService: Sendable {
 
 /// The `HTTPHandler` of a ``FakeSeamService``: stamps `seam-request-id`, routes, and logs each answer at debug.
 struct FakeSeamHandler: HTTPHandler {
+    /// The API and control routes.
     let router: Router
+    /// Where answers are logged (debug).
     let logger: Logger
 
+    /// Stamps a request id, routes, and puts errors in Seam's envelope.
     func handle(_ request: HTTPRequest, responder: Responder) {
         var request = request
         let requestID = UUID().uuidString.lowercased()
