@@ -241,7 +241,11 @@ struct FakeSeamState: Sendable {
                 let next = common.intersection(device.supportedCodeLengths)
                 if !next.isEmpty { common = next }
             }
-            length = common.contains(preferredLength ?? -1) ? preferredLength! : (common.min() ?? 4)
+            if let preferredLength, common.contains(preferredLength) {
+                length = preferredLength
+            } else {
+                length = common.min() ?? 4
+            }
         }
         let sharingIDs = shareable.filter { device in
             device.supportedCodeLengths.contains(length)
