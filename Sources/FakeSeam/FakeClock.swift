@@ -12,10 +12,12 @@ public enum FakeClock: Sendable, Equatable {
 
 /// The clock's state: its source and the offset added so far.
 struct ClockState: Sendable {
+    /// Where time comes from.
     let source: FakeClock
     /// Seconds added by `advance`/`set`.
     private(set) var offset: TimeInterval = 0
 
+    /// A clock with no offset yet.
     init(source: FakeClock) { self.source = source }
 
     /// The fake's current time.

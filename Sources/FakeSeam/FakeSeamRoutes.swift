@@ -3,6 +3,7 @@ import HTTPServer
 
 /// The verbs each route accepts (seam-api.md §1.2).
 enum SeamRoutes {
+    /// Every API route with its verbs.
     static let table: [(path: String, methods: [String])] = [
         ("/access_codes/create", ["POST"]),
         ("/access_codes/create_multiple", ["POST", "PUT"]),
@@ -11,6 +12,7 @@ enum SeamRoutes {
         ("/access_codes/delete", ["POST", "DELETE"]),
         ("/access_codes/get", ["GET", "POST"]),
         ("/access_codes/list", ["GET", "POST"]),
+        ("/access_codes/generate_code", ["GET", "POST"]),
         ("/devices/get", ["GET", "POST"]),
         ("/devices/list", ["GET", "POST"]),
         ("/action_attempts/get", ["GET", "POST"]),
@@ -45,6 +47,7 @@ extension FakeSeamService {
         case "/access_codes/delete": deleteCode
         case "/access_codes/get": getCode
         case "/access_codes/list": listCodes
+        case "/access_codes/generate_code": generateCode
         case "/devices/get": getDevice
         case "/devices/list": listDevices
         case "/action_attempts/get": getAttempt
@@ -164,6 +167,13 @@ extension FakeSeamService {
         return ["access_codes": .array(slice.map { $0.json(workspaceID: state.workspaceID) }), "pagination": pagination]
     }
 
+    private static func generateCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+        let deviceID = p.uuid("device_id", required: true)
+        try p.check()
+        let pin = try state.generateCode(deviceID: deviceID ?? "")
+        return ["generated_code": ["device_id": .string(deviceID), "code": .string(pin)]]
+    }
+
     // MARK: - Devices, attempts, events
 
     private static func getDevice(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
@@ -215,6 +225,7 @@ struct Page {
     /// Where the page starts.
     let offset: Int
 
+    /// Reads `limit` (default 55000) and `page_cursor`, recording validation errors in `p`.
     init(_ p: inout RequestParameters) {
         let limit = p.number("limit") ?? 55_000
         if limit < 1 || limit != limit.rounded() { p.fail("limit", "Expected a positive whole number") }

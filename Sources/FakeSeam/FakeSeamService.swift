@@ -14,9 +14,13 @@ import Synchronization
 public final class FakeSeamService: Sendable {
     /// The state and the fault machinery, under one lock.
     struct Core: Sendable {
+        /// Devices, codes, attempts, events, limits and counters.
         var state: FakeSeamState
+        /// The fake's time.
         var clock: ClockState
+        /// The faults in force.
         var faults: FaultConfiguration
+        /// The RNG fractional faults draw from.
         var faultRandom: SeededRandom
     }
 
@@ -66,12 +70,21 @@ public final class FakeSeamService: Sendable {
 
     /// Moves the fake's clock forward and carries every code along (events are sent).
     public func advanceClock(by seconds: TimeInterval) {
-        let events = core.withLock { core -> [SeamEvent] in
-            core.clock.advance(by: seconds)
+        withSettledCore { core in core.clock.advance(by: seconds) }
+    }
+
+    /// Runs `body` on the core after settling it to the current time, before and after (so a clock change
+    /// in `body` is carried out too), and hands any new events to the webhook sender.
+    @discardableResult
+    private func withSettledCore<T>(_ body: (inout Core) -> T) -> T {
+        let (value, events) = core.withLock { core -> (T, [SeamEvent]) in
             core.state.settle(now: core.clock.now())
-            return core.state.takeUndeliveredEvents()
+            let value = body(&core)
+            core.state.settle(now: core.clock.now())
+            return (value, core.state.takeUndeliveredEvents())
         }
         webhookSender?.enqueue(events)
+        return value
     }
 
     /// Carries every code to the current time (for a ``FakeClock/system`` clock, call it now and then).
@@ -108,18 +121,13 @@ public final class FakeSeamService: Sendable {
     /// Puts a lock on- or offline.
     /// - Throws: ``SeamAPIError`` `device_not_found`.
     public func setDeviceOnline(_ online: Bool, deviceID: String) throws(SeamAPIError) {
-        try core.withLock { core throws(SeamAPIError) in
-            try core.state.setOnline(online, deviceID: deviceID.lowercased(), now: core.clock.now())
-        }
+        try withSettledCore { core in
+            Result { () throws(SeamAPIError) in try core.state.setOnline(online, deviceID: deviceID.lowercased(), now: core.clock.now()) }
+        }.get()
     }
 
     /// Every access code now (settled to the current time), oldest first.
-    public var accessCodes: [AccessCodeRecord] {
-        core.withLock { core in
-            core.state.settle(now: core.clock.now())
-            return core.state.codes
-        }
-    }
+    public var accessCodes: [AccessCodeRecord] { withSettledCore { $0.state.codes } }
 
     /// Every event so far, in order.
     public var events: [SeamEvent] { core.withLock { $0.state.events } }
@@ -267,20 +275,20 @@ public final class FakeSeamService: Sendable {
 
     /// The whole state as JSON (PINs included: it is a fake).
     var stateJSON: JSONValue {
-        core.withLock { core -> JSONValue in
-            let now = core.clock.now()
-            core.state.settle(now: now)
+        let calls = callCounts.map(\.json)
+        let deliveries = webhookDeliveries.map(\.json)
+        return withSettledCore { core -> JSONValue in
             let state = core.state
             return [
-                "now": .string(SeamTime.format(now)),
+                "now": .string(SeamTime.format(core.clock.now())),
                 "workspace_id": .string(state.workspaceID),
                 "devices": .array(state.devices.map { state.deviceJSON($0) }),
                 "access_codes": .array(state.codes.map { $0.json(workspaceID: state.workspaceID) }),
                 "action_attempts": .array(state.orderedAttempts.map(\.json)),
                 "events": .array(state.events.map(\.json)),
-                "calls": .array(state.calls.map { CallCount(key: $0.key, count: $0.value) }
-                    .sorted { ($0.key.minute, $0.key.route, $0.key.deviceID) < ($1.key.minute, $1.key.route, $1.key.deviceID) }.map(\.json)),
+                "calls": .array(calls),
                 "faults": core.faults.json,
+                "webhook_deliveries": .array(deliveries),
             ]
         }
     }
@@ -291,16 +299,19 @@ public final class FakeSeamService: Sendable {
 
 /// The `HTTPHandler` of a ``FakeSeamService``: stamps `seam-request-id`, routes, and logs each answer at debug.
 struct FakeSeamHandler: HTTPHandler {
+    /// The API and control routes.
     let router: Router
+    /// Where answers are logged (debug).
     let logger: Logger
 
+    /// Stamps a request id, routes, and puts errors in Seam's envelope.
     func handle(_ request: HTTPRequest, responder: Responder) {
         var request = request
         let requestID = UUID().uuidString.lowercased()
         request.requestID = requestID
         let (method, path, logger) = (request.method, request.path, logger)
         router.handle(request, responder: Responder { response in
-            var response = response
+            var response = Self.inSeamEnvelope(response, requestID: requestID)
             response.headers.replaceOrAdd(name: "seam-request-id", value: requestID)
             logger.debug("Answered", metadata: [
                 "fake_seam.method": "\(method)", "fake_seam.path": "\(path)", "fake_seam.status": "\(response.status)",
@@ -308,5 +319,18 @@ struct FakeSeamHandler: HTTPHandler {
             ])
             responder(response)
         })
+    }
+
+    /// The router's own 404 and 405 answers, given Seam's `request_id` and `ok: false` like every other error.
+    private static func inSeamEnvelope(_ response: HTTPResponse, requestID: String) -> HTTPResponse {
+        guard response.status >= 400, var body = (try? JSONValue.parse(response.body))?.objectValue,
+            var error = body["error"]?.objectValue, error["request_id"] == nil
+        else { return response }
+        error["request_id"] = .string(requestID)
+        body["error"] = .object(error)
+        body["ok"] = false
+        var rewritten = response
+        rewritten.body = JSONValue.object(body).encoded
+        return rewritten
     }
 }

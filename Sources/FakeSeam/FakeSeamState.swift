@@ -17,7 +17,9 @@ public struct FakeSeamTiming: Sendable, Equatable {
 /// Everything the fake knows, with every Seam operation as a mutating method. One owner: ``FakeSeamService``
 /// keeps it in a `Mutex`. Time is always passed in (the fake's clock), so the logic is deterministic.
 struct FakeSeamState: Sendable {
+    /// The world it started from.
     let seed: FakeSeamSeed
+    /// How long locks take.
     let timing: FakeSeamTiming
     private(set) var devices: [FakeDevice]
     private(set) var codes: [AccessCodeRecord] = []
@@ -31,11 +33,14 @@ struct FakeSeamState: Sendable {
     /// Events not yet handed to the webhook sender.
     private var undelivered: [SeamEvent] = []
     private var rng: SeededRandom
+    /// Seam's per-device limits.
     var rateLimiter = DeviceRateLimiter()
+    /// Whether ``rateLimiter`` applies.
     var enforceRateLimits = true
     /// Calls per route, device and minute of the fake's clock.
     private(set) var calls: [CallCount.Key: Int] = [:]
 
+    /// The seeded world, with ids and PINs drawn from `randomSeed`.
     init(seed: FakeSeamSeed, timing: FakeSeamTiming, randomSeed: UInt64) {
         self.seed = seed
         self.timing = timing
@@ -43,6 +48,7 @@ struct FakeSeamState: Sendable {
         self.rng = SeededRandom(seed: randomSeed ^ 0x5EA3_F00D)
     }
 
+    /// The workspace every object belongs to.
     var workspaceID: String { seed.workspaceID }
 
     // MARK: - Ids and PINs
@@ -74,6 +80,7 @@ struct FakeSeamState: Sendable {
 
     // MARK: - Lookups
 
+    /// The device `id`, or `device_not_found`.
     func device(_ id: String) throws(SeamAPIError) -> FakeDevice {
         guard let device = devices.first(where: { $0.deviceID == id }) else { throw SeamAPIError.deviceNotFound(id) }
         return device
@@ -84,8 +91,10 @@ struct FakeSeamState: Sendable {
         return index
     }
 
+    /// The code `id`, or `access_code_not_found`.
     func code(_ id: String) throws(SeamAPIError) -> AccessCodeRecord { codes[try codeIndex(id)] }
 
+    /// The code with PIN `pin` on `deviceID`, or `not_found`.
     func code(deviceID: String, pin: String) throws(SeamAPIError) -> AccessCodeRecord {
         guard let code = codes.first(where: { $0.deviceID == deviceID && $0.code == pin }) else {
             throw SeamAPIError(status: 404, type: "not_found", message: "No access code \(pin.isEmpty ? "" : "with that PIN ")on device \(deviceID).")
@@ -96,6 +105,7 @@ struct FakeSeamState: Sendable {
     /// Every action attempt, oldest first.
     var orderedAttempts: [ActionAttemptRecord] { attemptOrder.compactMap { attempts[$0] } }
 
+    /// The attempt `id`, or `action_attempt_not_found`.
     func attempt(_ id: String) throws(SeamAPIError) -> ActionAttemptRecord {
         guard let attempt = attempts[id] else {
             throw SeamAPIError(status: 404, type: "action_attempt_not_found", message: "Action attempt \(id) not found.")
@@ -111,10 +121,15 @@ struct FakeSeamState: Sendable {
 
     /// The window and name shared by `create` and `create_multiple`.
     struct CodeFields {
+        /// `name`.
         var name: String?
+        /// `starts_at`.
         var startsAt: Date?
+        /// `ends_at`.
         var endsAt: Date?
+        /// `is_external_modification_allowed`; default false.
         var isExternalModificationAllowed = false
+        /// `attempt_for_offline_device`; default true.
         var attemptForOfflineDevice = true
     }
 
@@ -159,7 +174,7 @@ struct FakeSeamState: Sendable {
             programmedAt: now.addingTimeInterval(timing.programmingDelay)
         )
         codes.append(record)
-        emit("access_code.created", code: record, at: now, extra: ["code": .string(pin)])
+        emit("access_code.created", code: record, at: now, extra: [:])
         return record
     }
 
@@ -226,7 +241,11 @@ struct FakeSeamState: Sendable {
                 let next = common.intersection(device.supportedCodeLengths)
                 if !next.isEmpty { common = next }
             }
-            length = common.contains(preferredLength ?? -1) ? preferredLength! : (common.min() ?? 4)
+            if let preferredLength, common.contains(preferredLength) {
+                length = preferredLength
+            } else {
+                length = common.min() ?? 4
+            }
         }
         let sharingIDs = shareable.filter { device in
             device.supportedCodeLengths.contains(length)
@@ -253,15 +272,27 @@ struct FakeSeamState: Sendable {
         }
     }
 
+    /// `/access_codes/generate_code`: a PIN the device would accept now (nothing is stored).
+    mutating func generateCode(deviceID: String) throws(SeamAPIError) -> String {
+        let device = try device(deviceID)
+        return makePIN(length: device.length(preferring: nil), avoidingOn: [deviceID])
+    }
+
     // MARK: - Update
 
     /// What `/access_codes/update` may change.
     struct CodeChanges {
+        /// A new name.
         var name: String?
+        /// A new PIN.
         var code: String?
+        /// A new start.
         var startsAt: Date?
+        /// A new end.
         var endsAt: Date?
+        /// `type: ongoing`: drop the window.
         var makeOngoing = false
+        /// A new `is_external_modification_allowed`.
         var isExternalModificationAllowed: Bool?
     }
 

@@ -34,6 +34,14 @@ public final class WebhookSender: Sendable {
         public var delivered: Bool
         /// Whether it was given up.
         public var abandoned: Bool
+
+        /// The wire object in `/_fake/state`.
+        var json: JSONValue {
+            [
+                "event_id": .string(eventID), "event_type": .string(eventType), "attempts": .int(attempts),
+                "last_status": lastStatus.map(JSONValue.int) ?? nil, "delivered": .bool(delivered), "abandoned": .bool(abandoned),
+            ]
+        }
     }
 
     private let target: WebhookTarget

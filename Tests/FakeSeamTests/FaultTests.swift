@@ -139,4 +139,18 @@ struct FaultTests {
         let minute = Int(fake.service.now.timeIntervalSince1970 / 60)
         #expect(fake.service.callCounts.allSatisfy { $0.key.minute == minute })
     }
+
+    @Test func sameSeedGivesTheSameIdsAndPINs() async {
+        func codes() async -> [String] {
+            let fake = Harness()
+            return await fake.createMultiple([Locks.frontDoor, Locks.backDoor]).compactMap { "\($0.s("access_code_id") ?? "") \($0.s("code") ?? "")" }
+        }
+        let first = await codes()
+        #expect(first.count == 2)
+        #expect(await codes() == first)
+        var other = FaultConfiguration()
+        other.seed = 99
+        let different = await Harness(configuration: .testing(faults: other)).createMultiple([Locks.frontDoor]).first?.s("access_code_id")
+        #expect(different != nil && !first.contains { $0.hasPrefix(different ?? "") })
+    }
 }

@@ -115,4 +115,26 @@ struct SocketTests {
         let wrong = try WebhookVerifier(scheme: .standardWebhooks(), secrets: [try StandardWebhooks.generateSecret()])
         #expect(throws: AuthFailure.self) { _ = try wrong.verify(header: { deliveries[0].headers[$0] }, body: deliveries[0].body) }
     }
+
+    @Test func concurrentClientsEachGetTheirOwnCodes() async throws {
+        var faults = FaultConfiguration()
+        faults.enforceDeviceRateLimits = false
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quiet)
+        fake.start()
+        defer { fake.stop() }
+        let ids = try await withThrowingTaskGroup(of: [String].self) { group in
+            for i in 0..<60 {
+                group.addTask {
+                    let device = [Locks.frontDoor, Locks.backDoor, Locks.garage][i % 3]
+                    let reply = try await call(fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(device)]])
+                    return reply.json["access_codes"]?.arrayValue?.compactMap { $0.s("access_code_id") } ?? []
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(ids.count == 60)
+        #expect(Set(ids).count == 60)
+        #expect(fake.service.accessCodes.count == 60)
+        #expect(fake.service.callCount(route: "/access_codes/create_multiple") == 60)
+    }
 }

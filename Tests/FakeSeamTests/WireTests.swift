@@ -70,6 +70,11 @@ struct WireTests {
         #expect(refused.headers["Allow"] == "POST")
         let deleteGet = try #require(await fake.send("PUT", "/access_codes/delete"))
         #expect(deleteGet.status == 405)
+        #expect(deleteGet.json["ok"] == false)
+        #expect(deleteGet.json["error"]?.s("request_id") == deleteGet.headers["seam-request-id"])
+        let unknown = try #require(await fake.send("GET", "/access_codes/nothing_here"))
+        #expect(unknown.status == 404)
+        #expect(unknown.errorType == "not_found")
     }
 
     @Test func listByDeviceIdReturnsOnlyThatDevicesCodesWithAPaginationObject() async throws {
@@ -111,6 +116,13 @@ struct WireTests {
         #expect(Set(seen).count == 5)
         let bad = await fake.send("GET", "/access_codes/list?device_id=\(Locks.frontDoor)&page_cursor=nonsense")
         #expect(bad?.errorType == "invalid_input")
+    }
+
+    @Test func generateCodeSuggestsAPINTheDeviceAccepts() async throws {
+        let fake = Harness()
+        let reply = try #require(await fake.send("GET", "/access_codes/generate_code?device_id=\(Locks.garage)"))
+        #expect(reply.json["generated_code"]?.s("code")?.count == 4)
+        #expect(fake.service.accessCodes.isEmpty)
     }
 
     @Test func devicesListAndGetDescribeTheSeededLocks() async throws {
