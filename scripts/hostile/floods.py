@@ -149,10 +149,10 @@ def bad_signature_burst(port, total, connections=8):
 
 def oversize_flood(port, count, min_seconds=5.0):
     """`count` requests announcing 2 MiB, then `count // 10` chunked ones running over 1 MiB; repeated until
-    `min_seconds` have passed (at most 10 rounds) so the valid client overlaps it."""
+    `min_seconds` have passed (at most 100 rounds) so the valid client overlaps it."""
     answers = {}
     started = time.monotonic()
-    for _ in range(10):
+    for _ in range(100):
         one_oversize_round(port, count, answers)
         if time.monotonic() - started >= min_seconds:
             break
