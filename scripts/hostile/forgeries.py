@@ -70,6 +70,7 @@ class Scenario:
         self.bodies = []          # every Latchkey response body, for the hygiene grep
         self.pin_bodies = []      # bodies that asked for the PIN on purpose
         self.logs = []
+        self.signatures = []      # every signature value sent (refused ones too): never to be logged
         self.server = None
 
     def start(self, native_secrets):
@@ -92,6 +93,7 @@ class Scenario:
                 headers=None, body=None):
         body = body or lk.native_body(reservation, listing=listing)
         headers = headers or lk.sign_standard(body, secret, delivery_id=delivery_id, timestamp=timestamp)
+        self.signatures.append(headers["webhook-signature"].split(",", 1)[1])
         status, response_headers, response_body = self.call("POST", f"/webhooks/{source}", body, headers)
         return status, response_headers, response_body, body, headers
 
@@ -236,6 +238,14 @@ def main():
         check("hygiene", f"check-config refuses a malformed secret (exit {result.returncode})", result.returncode != 0, output[-300:])
         check("hygiene", "check-config's error does not echo the secret", broken not in output and broken[6:] not in output, output[-300:])
 
+        # serve refusing to start on the broken secret must not echo it either.
+        result = subprocess.run([scenario.server.binary, "serve", "--config", config, "--bind", "127.0.0.1:0",
+                                 "--data-dir", os.path.join(work, "refused")], capture_output=True, text=True, timeout=30,
+                                env=dict(os.environ, NATIVE_SECRET_NEW=broken, PARTNER_SECRET=PARTNER, LATCHKEY_ADMIN_TOKEN=ADMIN))
+        output = result.stdout + result.stderr
+        check("hygiene", f"serve refuses to start on a malformed secret (exit {result.returncode})", result.returncode != 0, output[-300:])
+        check("hygiene", "serve's startup error does not echo the secret", broken not in output and broken[6:] not in output, output[-300:])
+
         # MARK: hygiene
         check("hygiene", f"PINs read from the fake Seam ({len(pins)})", len(pins) >= 3, pins)
         logs = "".join(open(path, encoding="utf-8", errors="replace").read() for path in scenario.logs)
@@ -253,6 +263,8 @@ def main():
         for name, value in needles.items():
             for where, text in [("logs", logs), ("metrics", metrics), ("response bodies", bodies)]:
                 check("hygiene", f"{name} absent from {where}", value not in text)
+        logged = [sig for sig in scenario.signatures if sig in logs]
+        check("hygiene", f"none of the {len(scenario.signatures)} signatures sent (valid or forged) is logged", not logged, logged[:2])
         for where, text in [("logs", logs), ("metrics", metrics), ("response bodies", bodies)]:
             leaked = sorted(pin for pin in pins if f'"{pin}"' in text or f"={pin}" in text or f": {pin}" in text or f" {pin} " in text)
             check("hygiene", f"no PIN in {where}", not leaked, f"leaked {leaked}")
