@@ -173,8 +173,9 @@ final class JournalWriter: @unchecked Sendable {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(toWrite.reduce(0) { $0 + batch[$1].frame.count })
             for i in toWrite { buffer.append(contentsOf: batch[i].frame) }
+            let syncSeconds: Double
             do {
-                try append(buffer)
+                syncSeconds = try append(buffer)
             } catch {
                 handleWriteFailure(error)
                 fail(batch, with: error)
@@ -183,6 +184,7 @@ final class JournalWriter: @unchecked Sendable {
             shared.state.withLock { state in
                 for i in toWrite { state.apply(batch[i].record, now: now) }
             }
+            configuration.onBatchSynced?(toWrite.count, syncSeconds)
         }
         if !toWrite.isEmpty { shared.isWritable.store(true, ordering: .releasing) }
         shared.stats.withLock { stats in
@@ -206,17 +208,21 @@ final class JournalWriter: @unchecked Sendable {
 
     /// Writes `bytes` at the end of the current segment and syncs them; advances the last good offset only
     /// after the sync returned.
-    private func append(_ bytes: [UInt8]) throws(StoreError) {
+    /// - Returns: How long the `fdatasync` took, in seconds.
+    private func append(_ bytes: [UInt8]) throws(StoreError) -> Double {
         let path = directory.segmentPath(segmentNumber)
         try inject(.journalWrite, path: path)
         try Posix.writeAll(segmentFD, bytes, at: segmentOffset, path: path)
         try inject(.journalSync, path: path)
+        let syncStarted = ContinuousClock.now
         try Posix.dataSync(segmentFD, path: path)
+        let syncTook = ContinuousClock.now - syncStarted
         shared.stats.withLock {
             $0.batchesWritten += 1
             $0.journalSyncs += 1
         }
         segmentOffset += bytes.count
+        return Double(syncTook.components.seconds) + Double(syncTook.components.attoseconds) / 1e18
     }
 
     /// Completes every transaction of `batch` with `error`.

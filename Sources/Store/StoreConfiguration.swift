@@ -20,6 +20,11 @@ public struct StoreConfiguration: Sendable {
     /// Free space, in bytes, the file system must have when the store opens, or open fails with
     /// ``StoreError/Code/diskFull``. Default: 1 MiB.
     public var minimumFreeBytesAtOpen: Int
+    /// Called on the writer thread after each successful `fdatasync` of a group commit, with the number of
+    /// transactions it made durable and how long the `fdatasync` took, in seconds. For metrics (journal sync
+    /// latency, group-commit batch sizes); it must return quickly and must not call back into the store.
+    /// Default: nil (nothing is called).
+    public var onBatchSynced: (@Sendable (_ records: Int, _ fsyncSeconds: Double) -> Void)? = nil
     /// The wall clock, in whole seconds since the Unix epoch, used for idempotency expiry. Default: `time(nil)`.
     /// Tests replace it to move time forward.
     package var clock: @Sendable () -> Int64
