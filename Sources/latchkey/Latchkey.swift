@@ -1,7 +1,6 @@
 import ArgumentParser
 
-/// The `latchkey` command: booking webhooks in, linked Seam access codes out.
-@main
+/// The `latchkey` command: booking webhooks in, linked Seam access codes out. Started by `main.swift`.
 struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latchkey",
@@ -13,7 +12,7 @@ struct Latchkey: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, Demo.self, CheckConfig.self, FakeSeamCommand.self,
-            StoreCommand.self,
+            StoreCommand.self, OutboxCommand.self, ReservationsCommand.self,
         ]
     )
 }
