@@ -69,6 +69,7 @@ final class EventLoop: @unchecked Sendable {
     private var acceptPausedUntil: UInt64?
     private var drainDeadline: UInt64?
     private var handling: (fd: Int32, serial: UInt64)?
+    private var isTornDown = false
     /// Written once by `run` before any responder exists; responders reach other threads only through the
     /// handler's own synchronisation, which orders this write before their reads.
     private var loopThread: pthread_t?
@@ -108,6 +109,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
+        if !isTornDown { tearDown() }  // created but never run
         readBuffer.deallocate()
         events.deallocate()
     }
@@ -169,6 +171,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func tearDown() {
+        isTornDown = true
         for connection in connections.compactMap({ $0 }) { close(connection) }
         closeListener()
         inbox.withLock { inbox in

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Glibc
 import Logging
@@ -25,7 +24,7 @@ public final class HTTPServer: Sendable {
     private let loop: EventLoop
     private let logger: Logger
     private let state = Mutex(RunState.ready)
-    private let stopped = DispatchGroup()
+    private let stopped = StopSignal()
 
     /// Binds and listens now, so the port is taken (and known) when this returns.
     /// - Parameters:
@@ -44,7 +43,6 @@ public final class HTTPServer: Sendable {
         }
         self.port = port
         self.logger = logger
-        stopped.enter()
         logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)"])
     }
 
@@ -64,7 +62,7 @@ public final class HTTPServer: Sendable {
         defer {
             state.withLock { $0 = .finished }
             logger.info("stopped", metadata: ["http.port": "\(port)"])
-            stopped.leave()
+            stopped.signal()
         }
         try loop.run()
     }
@@ -149,5 +147,26 @@ public final class HTTPServer: Sendable {
             let hint = error.errno == EADDRINUSE ? "; another process holds the port: stop it or choose another port" : ""
             throw HTTPServerError("could not listen on \(where_)\(hint)", underlying: error)
         }
+    }
+}
+
+/// A one-way "the loop has stopped" flag that threads can wait on.
+///
+/// `@unchecked Sendable`: `stopped` is only read and written with `condition` locked.
+private final class StopSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stopped = false
+
+    func signal() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() {
+        condition.lock()
+        while !stopped { condition.wait() }
+        condition.unlock()
     }
 }
