@@ -31,9 +31,10 @@ public final class HTTPServer: Sendable {
     ///   - configuration: Address, limits, deadlines, trusted proxies, signal handling.
     ///   - handler: What answers requests (usually a ``Router``).
     ///   - logger: Where the server logs (debug: rejects and closes; info: lifecycle). Bodies are never logged.
-    /// - Throws: ``HTTPServerError`` when the host is not an IP literal, a trusted proxy entry is invalid, or the
-    ///   socket cannot be bound (port in use, no permission).
+    /// - Throws: ``HTTPServerError`` when a limit or deadline is unusable, the host is not an IP literal, a
+    ///   trusted proxy entry is invalid, or the socket cannot be bound (port in use, no permission).
     public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(HTTPServerError) {
+        try configuration.validate()
         let (fd, port) = try Self.listen(configuration)
         do {
             loop = try EventLoop(listenFD: fd, configuration: configuration, handler: handler, logger: logger)

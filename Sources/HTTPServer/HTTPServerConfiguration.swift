@@ -92,6 +92,26 @@ public struct HTTPServerConfiguration: Sendable {
         self.handlesSignals = handlesSignals
     }
 
+    /// Checks that every limit and deadline is usable.
+    /// - Throws: ``HTTPServerError`` naming the first field that is not, and what it must be.
+    public func validate() throws(HTTPServerError) {
+        let counts: [(String, Int, Int)] = [
+            ("backlog", backlog, 1), ("maxHeadBytes", maxHeadBytes, 64), ("maxHeaderCount", maxHeaderCount, 1),
+            ("maxBodyBytes", maxBodyBytes, 0), ("maxChunkExtensionBytes", maxChunkExtensionBytes, 0),
+            ("maxConnections", maxConnections, 1), ("maxRequestsPerConnection", maxRequestsPerConnection, 1),
+        ]
+        for (name, value, minimum) in counts where value < minimum {
+            throw HTTPServerError("\(name) is \(value); it must be at least \(minimum)")
+        }
+        let durations: [(String, Duration)] = [
+            ("headTimeout", headTimeout), ("bodyIdleTimeout", bodyIdleTimeout), ("keepAliveTimeout", keepAliveTimeout),
+            ("writeTimeout", writeTimeout), ("lingerTimeout", lingerTimeout), ("drainTimeout", drainTimeout),
+        ]
+        for (name, value) in durations where value <= .zero {
+            throw HTTPServerError("\(name) is \(value); it must be positive")
+        }
+    }
+
     /// The parser's share of the limits.
     var parserLimits: HTTPRequestParser.Limits {
         HTTPRequestParser.Limits(

@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 import Synchronization
 import Testing
 
@@ -135,4 +136,26 @@ private final class Captured: Sendable {
     private let values = Mutex<[String]>([])
     func set(_ items: String...) { values.withLock { $0 = items } }
     func get() -> [String] { values.withLock { $0 } }
+}
+
+@Suite("Server configuration")
+struct ConfigurationTests {
+    @Test("unusable limits and an address in use are reported with what to change")
+    func badConfigurationIsReported() throws {
+        let logger = Logger(label: "test")
+        let zero = #expect(throws: HTTPServerError.self) {
+            try HTTPServer(configuration: .init(port: 0, maxConnections: 0), handler: RecordingHandler(), logger: logger)
+        }
+        #expect(zero?.message.contains("maxConnections") == true)
+        let badHost = #expect(throws: HTTPServerError.self) {
+            try HTTPServer(configuration: .init(host: "not-an-ip", port: 0), handler: RecordingHandler(), logger: logger)
+        }
+        #expect(badHost?.message.contains("not-an-ip") == true)
+        let first = try HTTPServer(configuration: .init(port: 0), handler: RecordingHandler(), logger: logger)
+        let inUse = #expect(throws: HTTPServerError.self) {
+            try HTTPServer(configuration: .init(port: first.port), handler: RecordingHandler(), logger: logger)
+        }
+        #expect(inUse?.underlying?.errno == EADDRINUSE)
+        #expect(inUse?.description.contains("another process holds the port") == true)
+    }
 }
