@@ -1,3 +1,4 @@
+import CHTTPServerLinux
 import Foundation
 import Glibc
 import Logging
