@@ -630,6 +630,7 @@ final class RequestIDGenerator: Sendable {
     private let prefix: String
     private let counter = Atomic<UInt64>(0)
 
+    /// Creates a generator with a random process prefix.
     init() {
         prefix = String(UInt32.random(in: 0x10_0000...0xFF_FFFF), radix: 16)
     }

@@ -2,10 +2,11 @@
 /// `http-conformance.md` §2).
 ///
 /// Feed it the unconsumed bytes of a connection, drop the `consumed` prefix it reports, and feed the rest plus
-/// anything new on the next call. Head bytes are never consumed until the whole head has arrived (its scan
-/// position is remembered, as picohttpparser's `last_len` is), so the head is parsed in one pass over one
-/// contiguous buffer; body bytes are consumed as they are copied out. The result does not depend on how the
-/// input was split.
+/// anything new on the next call. Head bytes are not consumed until the whole head has arrived: the
+/// ``HeadScanner`` looks at each byte once as it arrives (remembering where it stopped, as picohttpparser's
+/// `last_len` does) and rejects at the first byte that cannot belong to a valid head; the strings are made once
+/// from the contiguous head. Body bytes are consumed as they are copied out. The result does not depend on how
+/// the input was split.
 ///
 /// Policy highlights: lines end in CRLF only; exactly one SP between request-line parts; only HTTP/1.1 and
 /// HTTP/1.0; no obs-fold, no whitespace before a colon, no CTLs in fields; `Content-Length` is one field of
@@ -15,9 +16,13 @@
 struct HTTPRequestParser {
     /// The parser's limits (see ``HTTPServerConfiguration`` for meaning and defaults).
     struct Limits: Sendable {
+        /// See ``HTTPServerConfiguration/maxHeadBytes``.
         var maxHeadBytes: Int
+        /// See ``HTTPServerConfiguration/maxHeaderCount``.
         var maxHeaderCount: Int
+        /// See ``HTTPServerConfiguration/maxBodyBytes``.
         var maxBodyBytes: Int
+        /// See ``HTTPServerConfiguration/maxChunkExtensionBytes``.
         var maxChunkExtensionBytes: Int
         /// Whether an HTTP/1.1 request must carry exactly one Host (RFC 9112 §3.2). Always true in the server;
         /// tests turn it off to compare the rest of the grammar with parsers that do not check it.
