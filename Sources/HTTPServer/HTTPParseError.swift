@@ -39,6 +39,8 @@ struct HTTPParseError: Error, Sendable, Equatable {
         "invalid_header_value", "A header value holds a control character (NUL, CR, LF or another CTL).")
     static let headTooLarge = HTTPParseError(
         status: 431, type: "header_too_large", message: "The request head is larger than this server accepts.")
+    static let targetTooLong = HTTPParseError(
+        status: 414, type: "uri_too_long", message: "The request target is longer than this server accepts.")
     static let tooManyHeaders = HTTPParseError(
         status: 431, type: "too_many_headers", message: "The request has more header fields than this server accepts.")
     static let missingHost = badRequest("invalid_host", "An HTTP/1.1 request needs exactly one Host header.")

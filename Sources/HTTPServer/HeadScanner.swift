@@ -98,7 +98,10 @@ struct HeadScanner {
         var index = scanned
         defer { scanned = index }
         while index < head.count {
-            if index >= maxHeadBytes { return .failure(.headTooLarge) }
+            if index >= maxHeadBytes {
+                if case .target = state { return .failure(.targetTooLong) }
+                return .failure(.headTooLarge)
+            }
             let byte = head[index]
             switch state {
             case .method:

@@ -154,7 +154,7 @@ struct RequestParserTests {
         #expect(request.path == "/a/b")
     }
 
-    @Test("head size and field count limits answer 431")
+    @Test("head size and field count limits answer 431, an overlong target 414")
     func headLimitsAnswer431() {
         var limits = HTTPServerConfiguration().parserLimits
         limits.maxHeadBytes = 64
@@ -163,6 +163,8 @@ struct RequestParserTests {
         #expect(long.error?.status == 431)
         let many = ParserDriver.whole(Array("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n".utf8), limits: limits)
         #expect(many.error?.status == 431)
+        let longTarget = ParserDriver.whole(Array("GET /\(String(repeating: "a", count: 100)) HTTP/1.1\r\n".utf8), limits: limits)
+        #expect(longTarget.error?.status == 414)
         let exact = ParserDriver.whole(Array("GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\n\r\n".utf8), limits: limits)
         #expect(exact.error == nil && exact.requests.count == 1)
     }
@@ -173,5 +175,37 @@ struct RequestParserTests {
         #expect(eleven.continues == 1)
         let ten = ParserDriver.whole(Array("POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n".utf8))
         #expect(ten.continues == 0)
+    }
+}
+
+@Suite("Transfer-Encoding obfuscation matrix")
+struct TransferEncodingMatrixTests {
+    /// The bytes defparam/smuggler inserts (configs/default.py), regenerated here rather than copied.
+    static let bytes: [UInt8] = [0x01, 0x04, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x1F, 0x20, 0x7F, 0xA0, 0xFF]
+
+    /// Every place a byte can be slipped into `Transfer-Encoding: chunked`.
+    static func variants(_ byte: UInt8) -> [[UInt8]] {
+        let name = Array("Transfer-Encoding".utf8), value = Array("chunked".utf8)
+        let colon: [UInt8] = [0x3A, 0x20]
+        return [
+            [byte] + name + colon + value,  // before the name
+            name + [byte] + colon + value,  // after the name, before the colon
+            Array(name[..<8]) + [byte] + Array(name[8...]) + colon + value,  // inside the name
+            name + [0x3A, byte] + value,  // before the value
+            name + colon + value + [byte],  // after the value
+            name + colon + Array(value[..<3]) + [byte] + Array(value[3...]),  // inside the value
+            name + colon + [byte, 0x2C] + value,  // a bogus element before chunked
+        ]
+    }
+
+    @Test("every variant is refused, or framed by Content-Length alone with no Transfer-Encoding", arguments: bytes)
+    func obfuscatedTransferEncodingNeverFramesTheBody(_ byte: UInt8) {
+        for variant in Self.variants(byte) {
+            let input = Array("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n".utf8) + variant + Array("\r\n\r\n0\r\n\r\n".utf8)
+            let outcome = ParserDriver.whole(input)
+            if outcome.error != nil { continue }
+            #expect(outcome.requests.count == 1, "byte \(byte): \(outcome)")
+            #expect(outcome.requests.first?.body == Array("0\r\n\r\n".utf8), "byte \(byte) was framed as chunked")
+        }
     }
 }
