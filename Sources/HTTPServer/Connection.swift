@@ -62,6 +62,8 @@ final class Connection {
     var idleSince: UInt64
     /// When the first byte of the current head arrived.
     var headStartedAt: UInt64 = 0
+    /// When the current request was handed to the handler.
+    var dispatchedAt: UInt64 = 0
     /// When bytes were last read.
     var lastReadProgress: UInt64 = 0
     /// When bytes were last sent.

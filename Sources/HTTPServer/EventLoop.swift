@@ -450,6 +450,7 @@ final class EventLoop: @unchecked Sendable {
             && connection.requestsServed < configuration.maxRequestsPerConnection
         connection.inFlight = .init(serial: serial, keepAlive: keep, omitBody: request.method == "HEAD", minorVersion: request.minorVersion)
         connection.phase = .awaitingResponse
+        connection.dispatchedAt = now
         request.clientAddress = addresses.resolve(peer: connection.peer, peerText: connection.peerText, headers: request.headers)
         request.requestID = requestIDs.id(incoming: request.headers["X-Request-Id"])
         let fd = connection.fd, generation = connection.generation
@@ -579,7 +580,9 @@ final class EventLoop: @unchecked Sendable {
             switch connection.phase {
             case .lingering:
                 deadline = connection.lingerUntil
-            case .awaitingResponse, .closing:
+            case .awaitingResponse:
+                deadline = connection.dispatchedAt + configuration.responseTimeout.nanoseconds
+            case .closing:
                 deadline = nil
             case .reading:
                 if connection.parser.isReadingBody {
@@ -610,6 +613,14 @@ final class EventLoop: @unchecked Sendable {
             } else if connection.phase == .reading {
                 reject(connection, .requestTimeout)
                 refresh(connection)
+            } else if connection.phase == .awaitingResponse, let inFlight = connection.inFlight {
+                logger.debug("handler did not answer in time", metadata: ["http.peer": "\(connection.peerText)"])
+                connection.inFlight?.keepAlive = false
+                complete(
+                    connection, serial: inFlight.serial,
+                    with: .error(
+                        status: 503, type: "handler_timeout",
+                        message: "The request was not answered in time; retry later.", headers: ["Retry-After": "1"]))
             }
         }
     }

@@ -380,6 +380,19 @@ struct HTTPServerTests {
 
 @Suite("HTTPServer deadlines and signals")
 struct HTTPServerLifecycleTests {
+    @Test("a handler that never answers gets a 503 from the server after the response timeout")
+    func unansweredRequestGets503() throws {
+        let configuration = HTTPServerConfiguration(responseTimeout: .milliseconds(200))
+        try withServer(configuration, handler: ClosureHandler { _, _ in }) { server in
+            let client = try TestClient(port: server.port)
+            client.send(get("/hang"))
+            let response = try client.readResponse()
+            #expect(response.status == 503)
+            #expect(response.errorType == "handler_timeout")
+            #expect(response.header("Connection") == "close")
+        }
+    }
+
     @Test("a client that stops reading a large response is cut after the write timeout")
     func stalledWriteIsCut() throws {
         let size = 64 << 20
