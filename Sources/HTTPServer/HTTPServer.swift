@@ -89,7 +89,8 @@ public final class HTTPServer: Sendable {
     }
 
     /// Blocks until ``run()`` has returned (whether called directly or through ``start()``). Returns at once
-    /// when it already has. Do not call it before the server is run, or from a handler.
+    /// when it already has; waits forever if the server is never run. Never call it from a handler (the loop
+    /// thread would wait for itself).
     public func waitUntilStopped() {
         stopped.wait()
     }
