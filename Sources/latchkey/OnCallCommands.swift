@@ -76,9 +76,16 @@ struct AdminClient {
 
 /// Decodes the reconciler's records from a data directory's entries.
 enum ReconcilerRecords {
+    /// Every record under `prefix` that decodes; each one that does not is named on standard error.
     static func decode<Value: Decodable>(_ type: Value.Type, _ entries: [String: [UInt8]], prefix: String) -> [Value] {
-        entries.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }
-            .compactMap { try? JSONDecoder().decode(type, from: Data($0.value)) }
+        entries.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }.compactMap { entry in
+            do {
+                return try JSONDecoder().decode(type, from: Data(entry.value))
+            } catch {
+                printError("warning: \(entry.key) cannot be decoded (\(error)); it is left out. Is this binary older than the data?")
+                return nil
+            }
+        }
     }
 }
 
@@ -165,7 +172,7 @@ struct OutboxCommand: AsyncParsableCommand {
         /// plans it again (the reconciler clears a block whose letter is gone).
         private func retryOffline() async throws {
             let directory = try location.store.directory()
-            let logger = Logger(label: "latchkey.outbox")
+            let logger = bootstrapLogging(level: "warning", format: "human")
             let store: Store
             do {
                 store = try Store.open(at: directory, logger: logger)
