@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `latchkey` command: booking webhooks in, linked Seam access codes out.
-@main
+
 struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latchkey",
@@ -16,4 +16,11 @@ struct Latchkey: AsyncParsableCommand {
             StoreCommand.self,
         ]
     )
+}
+
+extension Latchkey {
+    /// Parses the command line and runs the chosen subcommand (`AsyncParsableCommand.main()`).
+    static func start() async {
+        await main()
+    }
 }
