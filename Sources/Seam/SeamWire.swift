@@ -39,6 +39,37 @@ package struct UpdateMultipleRequest: Codable, Equatable, Sendable {
     }
 }
 
+/// `POST /access_codes/create`: one time-bound code with a custom PIN.
+package struct CreateRequest: Codable, Equatable, Sendable {
+    var deviceID: String
+    var name: String
+    var code: String
+    var startsAt: Date
+    var endsAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case name, code
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+    }
+}
+
+/// `POST /access_codes/update`: one code's window and name.
+package struct UpdateRequest: Codable, Equatable, Sendable {
+    var accessCodeID: String
+    var name: String?
+    var startsAt: Date
+    var endsAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case accessCodeID = "access_code_id"
+        case name
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+    }
+}
+
 /// `POST /access_codes/delete` and `/access_codes/get`.
 package struct AccessCodeIDRequest: Codable, Equatable, Sendable {
     var accessCodeID: String
