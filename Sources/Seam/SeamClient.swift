@@ -121,22 +121,20 @@ public struct SeamClient: Sendable {
         return try await call(route, request, as: AccessCodeBody.self, pin: code).accessCode
     }
 
-    /// Moves one time-bound code's window and sets its name (`/access_codes/update`). Idempotent.
+    /// Moves one code's window and optionally renames it (`/access_codes/update`, sent with `type: time_bound`).
+    /// Used for a group member that was re-created alone (a repair) and so no longer carries the group's
+    /// `common_code_key`. Idempotent. Seam's action attempt, if any, is not awaited.
     /// - Parameters:
     ///   - accessCodeID: The code.
-    ///   - name: The label; default `nil` (unchanged).
+    ///   - name: A new label; default `nil` (unchanged).
     ///   - startsAt: New start of validity.
     ///   - endsAt: New end of validity; after `startsAt`.
-    /// - Returns: The update's action attempt, when the server returns one.
     /// - Throws: ``SeamError``.
-    @discardableResult
-    public func update(
-        accessCodeID: String, name: String? = nil, startsAt: Date, endsAt: Date
-    ) async throws(SeamError) -> ActionAttempt? {
+    public func update(accessCodeID: String, name: String? = nil, startsAt: Date, endsAt: Date) async throws(SeamError) {
         let route = "/access_codes/update"
         try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
         let request = UpdateRequest(accessCodeID: accessCodeID, name: name, startsAt: startsAt, endsAt: endsAt)
-        return try await call(route, request, as: ActionAttemptBody.self).actionAttempt
+        _ = try await call(route, request, as: Empty.self)
     }
 
     /// Deletes one access code (`/access_codes/delete`). A code Seam no longer knows counts as done.

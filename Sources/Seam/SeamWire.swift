@@ -55,18 +55,20 @@ package struct CreateRequest: Codable, Equatable, Sendable {
     }
 }
 
-/// `POST /access_codes/update`: one code's window and name.
+/// `POST /access_codes/update`: one time-bound code's window and name.
 package struct UpdateRequest: Codable, Equatable, Sendable {
     var accessCodeID: String
     var name: String?
     var startsAt: Date
     var endsAt: Date
+    var type = AccessCodeType.timeBound
 
     enum CodingKeys: String, CodingKey {
         case accessCodeID = "access_code_id"
         case name
         case startsAt = "starts_at"
         case endsAt = "ends_at"
+        case type
     }
 }
 

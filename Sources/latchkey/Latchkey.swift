@@ -5,6 +5,15 @@ import ArgumentParser
 struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latchkey",
-        abstract: "Keeps one linked group of Seam access codes in step with each booking from your PMS."
+        abstract: "Keeps one linked group of Seam access codes in step with each booking from your PMS.",
+        discussion: """
+            Run `latchkey serve` to take webhooks (with no SEAM_API_KEY it runs against a built-in fake Seam \
+            and says so), `latchkey demo` to watch a booking become a PIN on two locks, and \
+            `latchkey check-config --config FILE` before deploying a configuration.
+            """,
+        subcommands: [
+            Serve.self, Demo.self, CheckConfig.self, FakeSeamCommand.self,
+            StoreCommand.self,
+        ]
     )
 }

@@ -65,8 +65,7 @@ struct SeamClientTests {
         let client = try SeamClient.testing(transport)
         let code = try await client.create(deviceID: "lock1", name: "latchkey:r1", code: "482193", startsAt: start, endsAt: end)
         #expect(code.accessCodeID == "26d6138c-6524-4f3c-ac96-43cc3bea0a8d")
-        let attempt = try await client.update(accessCodeID: "ac_1", name: "latchkey:r1", startsAt: start, endsAt: end)
-        #expect(attempt?.status == "pending")
+        try await client.update(accessCodeID: "ac_1", name: "latchkey:r1", startsAt: start, endsAt: end)
 
         let bodies = transport.requests.map(\.json)
         #expect(transport.requests.map(\.route) == ["/access_codes/create", "/access_codes/update"])
@@ -76,7 +75,8 @@ struct SeamClientTests {
         #expect(bodies[0].count == 5)
         #expect(bodies[1]["access_code_id"] as? String == "ac_1")
         #expect(bodies[1]["ends_at"] as? String == "2026-12-05T11:00:00Z")
-        #expect(bodies[1].count == 4)
+        #expect(bodies[1]["type"] as? String == "time_bound")
+        #expect(bodies[1].count == 5)
     }
 
     @Test func delete_ReturnsTheActionAttempt() async throws {

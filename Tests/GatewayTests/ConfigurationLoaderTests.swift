@@ -1,0 +1,84 @@
+import Bookings
+import Foundation
+import Testing
+
+@testable import Gateway
+
+@Suite struct ConfigurationLoaderTests {
+    static let minimal = """
+        sources:
+          native:
+            scheme: standard_webhooks
+            secrets: [{env: NATIVE_SECRET}]
+        properties:
+          - name: Seaside Loft
+            time_zone: Europe/Berlin
+            listings: {native: [lst_1]}
+            device_ids: [dev_1, dev_2]
+        """
+
+    @Test func minimalConfiguration_HasDocumentedDefaults() throws {
+        let config = try ConfigurationLoader.parse(yaml: Self.minimal)
+        #expect(config.server.port == 8080)
+        #expect(config.server.maxBodyBytes == 1_048_576)
+        #expect(config.dataDirectory == "./latchkey-data")
+        #expect(config.idempotencyRetentionDays == 7)
+        let property = try #require(config.properties.first)
+        #expect(property.id == "seaside-loft")
+        #expect(property.defaultCheckIn == LocalTime(hour: 15))
+        #expect(property.preferredCodeLength == 4)
+        #expect(config.source(named: "native")?.adapter == "native")
+    }
+
+    @Test func exampleConfiguration_Parses() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("deploy/latchkey.example.yaml").path
+        let config = try ConfigurationLoader.load(path: path)
+        #expect(config.sources.count == 5)
+        #expect(config.properties.first?.bufferAfterCheckOutMinutes == 30)
+        #expect(config.server.drainTimeoutSeconds == 20)
+    }
+
+    @Test(arguments: [
+        ("time_zone: Europe/Berlin", "time_zone: Europe/Berln", "properties[0].time_zone", 7),
+        ("device_ids: [dev_1, dev_2]", "device_ids: []", "properties[0].device_ids", 9),
+        ("time_zone: Europe/Berlin", "time_zome: Europe/Berlin", "properties[0].time_zome", 7),
+        ("{native: [lst_1]}", "{other: [lst_1]}", "properties[0].listings.other", 8),
+        ("scheme: standard_webhooks", "scheme: md5", "sources.native.scheme", 3),
+    ])
+    func badValue_NamesKeyAndLine(original: String, replacement: String, key: String, line: Int) {
+        let yaml = Self.minimal.replacingOccurrences(of: original, with: replacement)
+        #expect {
+            _ = try ConfigurationLoader.parse(yaml: yaml)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.key == key && error.line == line
+        }
+    }
+
+    @Test func duplicateListing_IsRejected() {
+        let yaml = Self.minimal + """
+
+              - name: Other
+                time_zone: Europe/Berlin
+                listings: {native: [lst_1]}
+                device_ids: [dev_3]
+            """
+        #expect(throws: ConfigurationError.self) { _ = try ConfigurationLoader.parse(yaml: yaml) }
+        do {
+            _ = try ConfigurationLoader.parse(yaml: yaml)
+        } catch {
+            #expect(error.description.contains("lst_1"))
+            #expect(error.key == "properties[1].listings.native")
+        }
+    }
+
+    @Test func secretFromFile_DropsTrailingNewline() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lk-secret-\(UUID().uuidString)").path
+        try "s3cret\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try SecretReference.file(path).resolve() == "s3cret")
+        #expect(try SecretReference.environment("LK_UNSET_FOR_TEST").resolve(environment: [:]) == nil)
+        #expect(SecretReference.inline("hunter2").description == "inline value")
+    }
+}
