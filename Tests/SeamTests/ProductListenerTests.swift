@@ -27,14 +27,15 @@ struct ProductListenerTests {
             credentials: try SeamCredentials(apiKey: TestKeys.apiKey), logger: quiet)
 
         _ = try await client.get(accessCodeID: "warm-up")
-        let calls = 50
-        let started = ContinuousClock.now
-        for _ in 0..<calls {
+        var fastest = Duration.seconds(1)
+        for _ in 0..<50 {
+            let started = ContinuousClock.now
             let code = try await client.get(accessCodeID: "26d6138c-6524-4f3c-ac96-43cc3bea0a8d")
+            fastest = min(fastest, ContinuousClock.now - started)
             #expect(code.status == .setting)
         }
-        let perCall = (ContinuousClock.now - started) / calls
-        // 40 ms per call would mean a delayed-ACK stall; loopback keep-alive takes well under 10 ms here.
-        #expect(perCall < .milliseconds(20), "per call: \(perCall)")
+        // A delayed-ACK stall puts every call at 40 ms or more; the fastest call shows it whatever else runs on
+        // the machine (the mean does not: under a full parallel test run it rose to 95 ms here).
+        #expect(fastest < .milliseconds(30), "fastest call: \(fastest)")
     }
 }
