@@ -16,13 +16,14 @@ struct FakeSeamEndToEndTests {
         faults: FaultConfiguration = FaultConfiguration(),
         pageLimit: Int? = nil,
         apiKey: String = "seam_test_key",
+        requestTimeout: Duration = .seconds(10),
         _ body: (FakeSeamServer, SeamClient) async throws -> Void
     ) async throws {
         let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: Self.quiet)
         fake.start()
         defer { fake.stop() }
         let configuration = SeamConfiguration(
-            endpoint: fake.url, requestTimeout: .seconds(1), resourceTimeout: .seconds(5), pageLimit: pageLimit)
+            endpoint: fake.url, requestTimeout: requestTimeout, resourceTimeout: .seconds(20), pageLimit: pageLimit)
         let client = SeamClient(
             configuration: configuration, credentials: try SeamCredentials(apiKey: apiKey), logger: Self.quiet)
         try await body(fake, client)
@@ -127,7 +128,7 @@ struct FakeSeamEndToEndTests {
             .init(kind: .timeout, route: "/access_codes/create_multiple"),
         ]
         faults.retryAfterSeconds = 7
-        try await withFake(faults: faults) { fake, client in
+        try await withFake(faults: faults, requestTimeout: .seconds(1)) { fake, client in
             var failures: [SeamError] = []
             for _ in 0..<3 {
                 do {
@@ -154,7 +155,7 @@ struct FakeSeamEndToEndTests {
     @Test func aCrashAfterCommit_IsAnUnknownOutcome_AndTheGroupIsFoundByName() async throws {
         var faults = FaultConfiguration()
         faults.scripted = [.init(kind: .crashAfterCommit, route: "/access_codes/create_multiple")]
-        try await withFake(faults: faults) { _, client in
+        try await withFake(faults: faults, requestTimeout: .seconds(1)) { _, client in
             do {
                 _ = try await client.createMultiple(
                     deviceIDs: [front, back], name: "latchkey:e2e:crash", startsAt: window.start, endsAt: window.end)
