@@ -1,7 +1,7 @@
 // latchkey-store-bench: measures the Store (append, look-up, start-up, resident memory) and, with
 // `--torture`, serves as the child process of the crash test.
 //
-//   latchkey-store-bench [--keys 10000,100000,1000000] [--dir DIR]
+//   latchkey-store-bench [--keys 10000,100000,1000000] [--dir DIR] [--keep]
 //   latchkey-store-bench --torture DIR --run R --keys N [--compact-bytes B]
 //   latchkey-store-bench --measure-open DIR --keys N      (internal: run by the benchmark in a fresh process)
 import Dispatch
@@ -168,9 +168,9 @@ func benchmark(_ args: Arguments) -> Never {
                           figures[1], Double(stats.journalBytes) / 1_048_576)
         print(line)
         print("           (\(stats.journalSyncs) fdatasyncs for \(stats.transactionsCommitted) transactions)")
-        try? FileManager.default.removeItem(atPath: dir)
+        if args["keep"] == nil { try? FileManager.default.removeItem(atPath: dir) }
     }
-    try? FileManager.default.removeItem(atPath: base)
+    if args["keep"] == nil { try? FileManager.default.removeItem(atPath: base) }
     exit(0)
 }
 
