@@ -14,6 +14,7 @@ import Store
 struct Arguments {
     private var values: [String: String] = [:]
 
+    /// Parses `arguments` (without the program name).
     init(_ arguments: [String]) {
         var i = 0
         while i < arguments.count {
@@ -27,6 +28,7 @@ struct Arguments {
         }
     }
 
+    /// The value given for `--name` ("" for a bare flag), or nil if absent.
     subscript(_ name: String) -> String? { values[name] }
 }
 
@@ -36,11 +38,13 @@ func emit(_ line: String) {
     _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
 }
 
+/// Prints `message` to stderr and exits with status 1.
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data(("latchkey-store-bench: " + message + "\n").utf8))
     exit(1)
 }
 
+/// Opens a store, logging warnings and above only; exits on failure.
 func openStore(_ dir: String, _ configuration: StoreConfiguration) -> Store {
     var logger = Logger(label: "latchkey-store-bench")
     logger.logLevel = .warning
@@ -85,6 +89,14 @@ func residentMB() -> Double {
     return kb / 1024
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Wall-clock seconds `body` takes.
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     body()
@@ -137,7 +149,7 @@ func measureOpen(_ args: Arguments, dir: String) -> Never {
 func benchmark(_ args: Arguments) -> Never {
     let sizes = (args["keys"] ?? "10000,100000,1000000").split(separator: ",").compactMap { Int($0) }
     let base = args["dir"] ?? NSTemporaryDirectory() + "latchkey-store-bench-\(getpid())"
-    print("keys       append µs/op  (last 10%)  lookup µs/op  startup s  RSS MB  journal MB")
+    print("keys       append µs/op  (last 10%)  CPU µs/op  lookup µs/op  startup s  RSS MB  journal MB")
     for size in sizes {
         let dir = base + "/\(size)"
         var configuration = StoreConfiguration()
@@ -149,8 +161,10 @@ func benchmark(_ args: Arguments) -> Never {
             return t
         }
         let tail = size / 10
+        let cpuBefore = cpuSeconds()
         let head = seconds { commitAll(store, range: 0..<(size - tail), window: 256, make: make, done: { _, _ in }) }
         let last = seconds { commitAll(store, range: (size - tail)..<size, window: 256, make: make, done: { _, _ in }) }
+        let cpu = cpuSeconds() - cpuBefore
         let stats = store.stats()
         store.close()
         let child = Process()
@@ -163,8 +177,9 @@ func benchmark(_ args: Arguments) -> Never {
         child.waitUntilExit()
         let figures = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
         guard figures.count == 3 else { fail("measure-open printed \(output)") }
-        let line = String(format: "%-10d %12.2f  %10.2f  %12.3f  %9.3f  %6.1f  %10.1f", size,
-                          (head + last) / Double(size) * 1e6, last / Double(tail) * 1e6, figures[2], figures[0],
+        let line = String(format: "%-10d %12.2f  %10.2f  %9.2f  %12.3f  %9.3f  %6.1f  %10.1f", size,
+                          (head + last) / Double(size) * 1e6, last / Double(tail) * 1e6, cpu / Double(size) * 1e6,
+                          figures[2], figures[0],
                           figures[1], Double(stats.journalBytes) / 1_048_576)
         print(line)
         print("           (\(stats.journalSyncs) fdatasyncs for \(stats.transactionsCommitted) transactions)")
