@@ -152,6 +152,7 @@ func benchmark(_ args: Arguments) -> Never {
     print("keys       append µs/op  (last 10%)  CPU µs/op  lookup µs/op  startup s  RSS MB  journal MB")
     for size in sizes {
         let dir = base + "/\(size)"
+        try? FileManager.default.removeItem(atPath: dir)  // always start empty
         var configuration = StoreConfiguration()
         configuration.compactionThresholdBytes = .max  // keep every record in the journal for the start-up figure
         let store = openStore(dir, configuration)
