@@ -144,8 +144,33 @@ func measureOpen(_ args: Arguments, dir: String) -> Never {
     exit(0)
 }
 
+/// What a fresh process measured after opening a store.
+struct OpenFigures {
+    /// Seconds `Store.open` took.
+    var startupSeconds: Double
+    /// Resident memory right after opening, MB.
+    var residentMB: Double
+    /// Mean `idempotencyResponse(forKey:)` time over 200,000 random hits, µs.
+    var lookupMicroseconds: Double
+}
+
+/// Runs `--measure-open` in a fresh process, so start-up and memory are not flattered by this one's state.
+func measureInChild(dir: String, keys: Int) -> OpenFigures {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    child.arguments = ["--measure-open", dir, "--keys", String(keys)]
+    let pipe = Pipe()
+    child.standardOutput = pipe
+    do { try child.run() } catch { fail("cannot run \(child.executableURL!.path): \(error)") }
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    child.waitUntilExit()
+    let figures = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    guard figures.count == 3 else { fail("measure-open printed \(output)") }
+    return OpenFigures(startupSeconds: figures[0], residentMB: figures[1], lookupMicroseconds: figures[2])
+}
+
 /// The benchmark: for each size, appends that many claims (256 in flight), then measures a fresh process's
-/// start-up from the journal alone, its resident memory and its look-up cost.
+/// start-up from the journal alone, its resident memory and its look-up cost; then the same from a snapshot.
 func benchmark(_ args: Arguments) -> Never {
     let sizes = (args["keys"] ?? "10000,100000,1000000").split(separator: ",").compactMap { Int($0) }
     let base = args["dir"] ?? NSTemporaryDirectory() + "latchkey-store-bench-\(getpid())"
@@ -168,22 +193,23 @@ func benchmark(_ args: Arguments) -> Never {
         let cpu = cpuSeconds() - cpuBefore
         let stats = store.stats()
         store.close()
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["--measure-open", dir, "--keys", String(size)]
-        let pipe = Pipe()
-        child.standardOutput = pipe
-        do { try child.run() } catch { fail("cannot run \(child.executableURL!.path): \(error)") }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
-        let figures = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard figures.count == 3 else { fail("measure-open printed \(output)") }
+        let fromJournal = measureInChild(dir: dir, keys: size)
+        // Then the same state from a snapshot: compact, and start a fresh process again.
+        let compacting = openStore(dir, configuration)
+        let compactSeconds = seconds {
+            do { try compacting.compact() } catch { fail("compaction failed: \(error)") }
+        }
+        compacting.close()
+        let fromSnapshot = measureInChild(dir: dir, keys: size)
         let line = String(format: "%-10d %12.2f  %10.2f  %9.2f  %12.3f  %9.3f  %6.1f  %10.1f", size,
                           (head + last) / Double(size) * 1e6, last / Double(tail) * 1e6, cpu / Double(size) * 1e6,
-                          figures[2], figures[0],
-                          figures[1], Double(stats.journalBytes) / 1_048_576)
+                          fromJournal.lookupMicroseconds, fromJournal.startupSeconds,
+                          fromJournal.residentMB, Double(stats.journalBytes) / 1_048_576)
         print(line)
-        print("           (\(stats.journalSyncs) fdatasyncs for \(stats.transactionsCommitted) transactions)")
+        print(String(format: "           %d fdatasyncs for %d transactions; compaction %.3f s; from the snapshot: "
+                         + "startup %.3f s, RSS %.1f MB, lookup %.3f µs",
+                     stats.journalSyncs, stats.transactionsCommitted, compactSeconds, fromSnapshot.startupSeconds,
+                     fromSnapshot.residentMB, fromSnapshot.lookupMicroseconds))
         if args["keep"] == nil { try? FileManager.default.removeItem(atPath: dir) }
     }
     if args["keep"] == nil { try? FileManager.default.removeItem(atPath: base) }

@@ -210,6 +210,18 @@ struct StoreRecoveryTests {
         #expect(!Store.verify(at: dir.path + "/missing").isHealthy)
     }
 
+    @Test func verifyWorksOnAnOpenStoreWithoutTakingTheLock() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        defer { store.close() }
+        for i in 0..<3 { _ = try await store.commit(claimAndPut("delivery/\(i)", entry: "e/\(i)", value: "v")) }
+        let report = Store.verify(at: dir.data)
+        #expect(report.isHealthy)
+        #expect(report.entryCount == 3)
+        #expect(try await store.commit(claimAndPut("delivery/9", entry: "e/9", value: "v")) == .committed)
+    }
+
     @Test func aDamagedSnapshotStopsTheOpen() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
