@@ -46,7 +46,7 @@ struct StoreCrashTests {
                 if parts.count == 2, let i = Int(parts[0]) { acknowledged.insert(i) }
             }
 
-            let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+            let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
             var applied: [Int: Int] = [:]
             for entry in store.entries(withPrefix: "applied/") {
                 applied[Int(entry.key.split(separator: "/")[1])!, default: 0] += 1

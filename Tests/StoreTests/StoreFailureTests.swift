@@ -19,20 +19,20 @@ struct StoreFailureTests {
     @Test func aSecondOpenOfTheSameDirectoryFailsWithLockedNamingTheDirectory() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let first = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let first = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         #expect { try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger) } throws: { error in
             guard let error = error as? StoreError else { return false }
             return error.code == .locked && error.message.contains(dir.data) && error.message.contains("pid \(getpid())")
         }
         first.close()
-        let second = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let second = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         second.close()
     }
 
     @Test func filesAre0600AndDirectories0700() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         _ = try await store.commit(claimAndPut("delivery/1", entry: "e", value: "v"))
         try store.compact()
         store.close()
@@ -49,7 +49,7 @@ struct StoreFailureTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         #expect(mkdir(dir.data, 0o755) == 0 && chmod(dir.data, 0o755) == 0)
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         store.close()
         #expect(permissions(dir.data) == 0o700)
     }
@@ -59,7 +59,7 @@ struct StoreFailureTests {
         defer { dir.remove() }
         let faults = FaultSwitch()
         let config = configuration { $0.faults = faults.injection }
-        var store = try Store.open(at: dir.data, configuration: config, logger: quietLogger)
+        var store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
         #expect(try await store.commit(claimAndPut("delivery/before", entry: "before", value: "1")) == .committed)
         faults.failNext(.journalSync, errno: EIO)
         await #expect { try await store.commit(claimAndPut("delivery/lost", entry: "lost", value: "1")) } throws: {
@@ -73,7 +73,7 @@ struct StoreFailureTests {
         #expect(try await store.commit(claimAndPut("delivery/lost", entry: "lost", value: "2")) == .committed)
         #expect(store.isWritable)
         store.close()
-        store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         #expect(store.value(forKey: "before") == bytes("1"))
         #expect(store.value(forKey: "lost") == bytes("2"))
@@ -84,7 +84,7 @@ struct StoreFailureTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let faults = FaultSwitch()
-        let store = try Store.open(at: dir.data, configuration: configuration { $0.faults = faults.injection },
+        let store = try openStore(at: dir.data, configuration: configuration { $0.faults = faults.injection },
                                    logger: quietLogger)
         defer { store.close() }
         faults.failNext(.journalWrite, errno: ENOSPC)
@@ -126,7 +126,7 @@ struct StoreFailureTests {
             ($0 as? StoreError)?.code == .diskFull && ($0 as? StoreError)?.message.contains("free space") == true
         }
         // The lock was released: a normal open works.
-        try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger).close()
+        try openStore(at: dir.data, configuration: configuration(), logger: quietLogger).close()
     }
 
     @Test func releasingTheLastReferenceInsideACompletionClosesWithoutDeadlock() throws {
@@ -134,7 +134,7 @@ struct StoreFailureTests {
         defer { dir.remove() }
         let called = DispatchSemaphore(value: 0)
         do {
-            let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+            let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
             store.commit(claimAndPut("delivery/1", entry: "e", value: "v")) { [store] _ in
                 _ = store.isWritable
                 called.signal()
