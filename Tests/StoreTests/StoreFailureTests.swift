@@ -150,4 +150,52 @@ struct StoreFailureTests {
         #expect(reopened?.value(forKey: "e") == bytes("v"))
         reopened?.close()
     }
+
+    @Test func aCommitIsInvisibleToReadsUntilItsSyncReturned() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let holder = Mutex<Store?>(nil)
+        let seenBeforeSync = Mutex<[[UInt8]?]>([])
+        let config = configuration { config in
+            config.faults = FaultInjection { point in
+                if point == .journalSync, let store = holder.withLock({ $0 }) {
+                    let value = store.value(forKey: "reservation/1")
+                    seenBeforeSync.withLock { $0.append(value) }
+                }
+                return nil
+            }
+        }
+        let store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
+        holder.withLock { $0 = store }
+        defer {
+            holder.withLock { $0 = nil }
+            store.close()
+        }
+        var t = Transaction()
+        t.put(bytes("confirmed"), forKey: "reservation/1")
+        #expect(try await store.commit(t) == .committed)
+        #expect(seenBeforeSync.withLock { $0 } == [nil])
+        #expect(store.value(forKey: "reservation/1") == bytes("confirmed"))
+    }
+
+    @Test func segmentsLeftByAnInterruptedCompactionAreIgnoredAndRemoved() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
+        _ = try await store.commit(claimAndPut("delivery/1", entry: "k", value: "1"))
+        let first = dir.data + "/journal/00000001.log"
+        let saved = try #require(FileManager.default.contents(atPath: first))
+        try store.compact()
+        _ = try await store.commit(claimAndPut("delivery/2", entry: "k", value: "2"))
+        store.close()
+        // As if the process died after installing the snapshot but before unlinking the old segment.
+        #expect(FileManager.default.createFile(atPath: first, contents: saved))
+        let report = Store.verify(at: dir.data)
+        #expect(report.isHealthy)
+        #expect(report.obsoleteSegments == [1])
+        store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
+        defer { store.close() }
+        #expect(store.value(forKey: "k") == bytes("2"))
+        #expect(!FileManager.default.fileExists(atPath: first))
+    }
 }
