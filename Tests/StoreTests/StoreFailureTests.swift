@@ -32,10 +32,7 @@ struct StoreFailureTests {
     @Test func filesAre0600AndDirectories0700() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
-        _ = try await store.commit(claimAndPut("delivery/1", entry: "e", value: "v"))
-        try store.compact()
-        store.close()
+        try await writeCompactedStore(at: dir.data)
         #expect(permissions(dir.data) == 0o700)
         #expect(permissions(dir.data + "/journal") == 0o700)
         #expect(permissions(dir.data + "/LOCK") == 0o600)

@@ -230,10 +230,7 @@ struct StoreRecoveryTests {
     @Test func aDamagedSnapshotStopsTheOpen() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
-        _ = try await store.commit(claimAndPut("delivery/1", entry: "e", value: "v"))
-        try store.compact()
-        store.close()
+        try await writeCompactedStore(at: dir.data)
         let path = dir.data + "/snapshot"
         var data = [UInt8](FileManager.default.contents(atPath: path)!)
         data.removeLast(3)

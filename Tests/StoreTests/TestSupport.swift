@@ -113,3 +113,11 @@ func recordEnds(ofSegment path: String) -> [Int] {
     }
     return ends
 }
+
+/// Creates a store holding one transaction (`delivery/1`, `e` = `v`) in a snapshot, then closes it.
+func writeCompactedStore(at path: String) async throws {
+    let store = try openStore(at: path, configuration: configuration(), logger: quietLogger)
+    _ = try await store.commit(claimAndPut("delivery/1", entry: "e", value: "v"))
+    try store.compact()
+    store.close()
+}
