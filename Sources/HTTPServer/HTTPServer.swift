@@ -82,6 +82,17 @@ public final class HTTPServer: Sendable {
         thread.start()
     }
 
+    /// Blocks SIGTERM and SIGINT for the calling thread and every thread it starts later, so that they reach
+    /// the listener's signalfd instead of killing the process from whichever thread the kernel picks.
+    ///
+    /// Call it first thing in `main`, before any other thread exists, in a process whose server has
+    /// ``HTTPServerConfiguration/handlesSignals`` set; a process that blocks them without such a server no
+    /// longer stops on Ctrl-C. The corresponding C function is `pthread_sigmask`.
+    /// - Throws: ``SyscallError`` if the mask cannot be changed.
+    public static func blockTerminationSignals() throws(SyscallError) {
+        try Posix.blockSignals([SIGTERM, SIGINT])
+    }
+
     /// Begins a graceful shutdown, from any thread: stop accepting, answer in-flight requests with
     /// `Connection: close`, close idle connections, cut the rest after `drainTimeout`. Idempotent.
     public func beginShutdown() {

@@ -37,6 +37,9 @@ final class JournalWriter: @unchecked Sendable {
     private var replayFrom: UInt64
     /// Bytes in segments from `replayFrom` up to, not including, the current one.
     private var olderSegmentBytes = 0
+    /// Size of the current snapshot; automatic compaction waits until the journal is at least this big too,
+    /// so rewriting a large state stays proportional to the writes that made it.
+    private var snapshotBytes = 0
     /// Set after a failed write or sync: the files must be re-opened from disk before the next batch.
     private var needsRecovery = false
 
@@ -59,6 +62,7 @@ final class JournalWriter: @unchecked Sendable {
         self.shared = shared
         self.lockFD = lockFD
         self.replayFrom = recovered.replayFrom
+        self.snapshotBytes = recovered.snapshot?.bytes ?? 0
         try adoptRecoveredFiles(recovered, forceNewSegment: false)
     }
 
@@ -293,9 +297,11 @@ final class JournalWriter: @unchecked Sendable {
         segmentOffset = 0
     }
 
-    /// Compacts when the journal has grown past ``StoreConfiguration/compactionThresholdBytes``.
+    /// Compacts when the journal has grown past ``StoreConfiguration/compactionThresholdBytes`` and past the
+    /// current snapshot's size.
     private func compactIfDue() {
-        guard !needsRecovery, olderSegmentBytes + segmentOffset > configuration.compactionThresholdBytes else { return }
+        let threshold = max(configuration.compactionThresholdBytes, snapshotBytes)
+        guard !needsRecovery, olderSegmentBytes + segmentOffset > threshold else { return }
         do {
             try compact()
         } catch {
@@ -319,6 +325,7 @@ final class JournalWriter: @unchecked Sendable {
         try Posix.syncDirectory(directory.journalPath)
         replayFrom = covered + 1
         olderSegmentBytes = 0
+        snapshotBytes = info.bytes
         shared.stats.withLock { $0.compactions += 1 }
         publishSizes()
         logger.info("store: compacted",

@@ -6,8 +6,10 @@ public struct StoreConfiguration: Sendable {
     /// How long a claimed idempotency key is remembered when a ``Transaction/Claim`` gives no retention of its own.
     /// Default: 7 days. Keep it longer than the longest retry window of any provider (24 h is a floor).
     public var idempotencyRetention: Duration
-    /// Journal size, in bytes, past which the writer compacts automatically (snapshot + remove old segments).
-    /// Default: 64 MiB (about 800,000 small transactions). `Int.max` turns automatic compaction off.
+    /// Journal size, in bytes, past which the writer compacts automatically (snapshot + remove old segments);
+    /// it also waits until the journal is larger than the current snapshot, so that large states are not
+    /// rewritten too often. Default: 64 MiB (about 800,000 small transactions). `Int.max` turns automatic
+    /// compaction off.
     public var compactionThresholdBytes: Int
     /// Size, in bytes, past which the writer starts a new journal segment. Default: 16 MiB.
     public var segmentSizeLimitBytes: Int

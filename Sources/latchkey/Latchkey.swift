@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// The `latchkey` command: booking webhooks in, linked Seam access codes out. Started by `main.swift`.
+/// The `latchkey` command: booking webhooks in, linked Seam access codes out.
+
 struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latchkey",
@@ -15,4 +16,11 @@ struct Latchkey: AsyncParsableCommand {
             StoreCommand.self, OutboxCommand.self, ReservationsCommand.self,
         ]
     )
+}
+
+extension Latchkey {
+    /// Parses the command line and runs the chosen subcommand (`AsyncParsableCommand.main()`).
+    static func start() async {
+        await main()
+    }
 }
