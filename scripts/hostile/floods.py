@@ -242,7 +242,7 @@ def main():
         print(f"     deliveries accepted in all: {int(accepted)}; signature failures counted: "
               f"{int(lk.metric_sum(text, 'latchkey_webhook_signature_failures_total'))}")
     finally:
-        server.stop()
+        server.remove_data()
     print("phase        valid  p50_ms  p99_ms  peak_rss_mb")
     for name, count, p50, p99, peak in phases:
         print(f"{name:12} {count:5}  {p50:6.1f}  {p99:6.1f}  {peak:6}")

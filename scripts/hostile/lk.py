@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -123,6 +124,12 @@ class Latchkey:
 
     def metrics(self):
         return request(self.port, "GET", "/metrics")[2].decode()
+
+    def remove_data(self):
+        """Stops the process and deletes the temporary directory this object made (if it made one)."""
+        self.stop()
+        if self.owned_dir:
+            shutil.rmtree(self.owned_dir, ignore_errors=True)
 
 
 def proc_status(pid, field):

@@ -216,9 +216,7 @@ def main():
             rows.append((name, nginx_codes, codes, closed))
     finally:
         nginx.stop()
-        server.stop()
-        if server.owned_dir:
-            shutil.rmtree(server.owned_dir, ignore_errors=True)
+        server.remove_data()
     print(f"{len(CASES)} cases; legend: n = answered by nginx, L = answered by Latchkey")
     checks.finish()
 
