@@ -52,7 +52,8 @@ let package = Package(
         ),
         .target(
             name: "Replay",
-            dependencies: ["WebhookAuth", "Bookings", "Seam", .product(name: "Logging", package: "swift-log"),
+            // Gateway for the configuration loader (sources, schemes, secrets, properties).
+            dependencies: ["WebhookAuth", "Bookings", "Seam", "Gateway", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Yams", package: "Yams")]
         ),
 
@@ -76,7 +77,7 @@ let package = Package(
         .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "FakeSeam", "Seam", "Store", "Bookings"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "FakeSeam", "WebhookAuth"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Gateway", "FakeSeam"]),
+        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Gateway", "FakeSeam", "WebhookAuth", "Bookings"]),
     ]
 )
 
