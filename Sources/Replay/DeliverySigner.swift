@@ -106,7 +106,7 @@ public struct DeliverySigner: Sendable {
         case .wrongSecret:
             signing = ResolvedSource(settings: target.settings, secret: Self.wrongSecret(for: target.settings.auth))
         case .otherSource:
-            guard let other = order.first(where: { $0 != source }).flatMap({ sources[$0] }) else {
+            guard let other = otherSource(than: target) else {
                 throw ReplayError("`sign: other_source` needs a second source in the Latchkey configuration")
             }
             signing = other
@@ -131,6 +131,22 @@ public struct DeliverySigner: Sendable {
             throw ReplayError("source \(signing.settings.name): \(error.description)")
         }
         return OutgoingRequest(path: path, headers: headers, body: body)
+    }
+
+    /// The source whose signature is most like `target`'s: the same scheme first, then any scheme that signs
+    /// in headers (a path token would change the URL, not the proof), then any other source.
+    private func otherSource(than target: ResolvedSource) -> ResolvedSource? {
+        let others = order.filter { $0 != target.settings.name }.compactMap { sources[$0] }
+        func kind(_ auth: AuthSettings) -> Int {
+            switch auth {
+            case .standardWebhooks: 0
+            case .bodyHMAC: 1
+            case .basic: 2
+            case .pathToken: 3
+            }
+        }
+        let targetKind = kind(target.settings.auth)
+        return others.first { kind($0.settings.auth) == targetKind } ?? others.first { kind($0.settings.auth) != 3 } ?? others.first
     }
 
     /// A secret of the right shape for `auth` that no configuration knows.

@@ -8,6 +8,7 @@ import Yams
 /// source: guesty                 # a source of the Latchkey configuration
 /// description: optional text
 /// order: strict                  # optional: keep this scenario's order under --shuffle
+/// known_issue: text              # optional: report this scenario's differences without failing the run
 /// deliveries:
 ///   - label: created             # optional
 ///     body: {event: reservation.new, reservation: {...}}   # or body_file: x.json, or body_raw: '{...}'
@@ -63,7 +64,7 @@ public enum ScenarioParser {
     }
 
     private static func parse(_ top: ScenarioNode, file: String?) throws(ScenarioError) -> Scenario {
-        try top.rejectUnknownKeys(["name", "source", "description", "order", "deliveries", "expect"])
+        try top.rejectUnknownKeys(["name", "source", "description", "order", "known_issue", "deliveries", "expect"])
         let name = try top.required("name").string()
         let source = try top.required("source").string()
         let description = try top.child("description")?.string() ?? ""
@@ -103,7 +104,8 @@ public enum ScenarioParser {
         }
         return Scenario(
             name: name, source: source, description: description, keepsOrderWhenShuffled: strict,
-            deliveries: deliveries, expectations: expectations, file: file
+            deliveries: deliveries, expectations: expectations, file: file,
+            knownIssue: try top.child("known_issue")?.string()
         )
     }
 

@@ -13,6 +13,8 @@ public struct ReservationVerdict: Sendable, Equatable {
 
     /// Whether Seam holds what was expected.
     public var matches: Bool { differences.isEmpty }
+    /// Whether the run passes on this reservation: it matches, or its scenario declares a known issue.
+    public var isAcceptable: Bool { matches || expected.knownIssue != nil }
 }
 
 /// Compares the expected end state of reservations with the access codes Seam holds.
