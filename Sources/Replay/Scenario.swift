@@ -37,8 +37,14 @@ public struct Scenario: Sendable, Equatable {
         self.expectations = expectations
         self.file = file
         self.knownIssue = knownIssue
-        for index in self.expectations.indices where self.expectations[index].knownIssue == nil {
-            self.expectations[index].knownIssue = knownIssue
+    }
+
+    /// The expectations with the scenario's known issue carried onto each (for the report).
+    public var expectationsWithKnownIssue: [ReservationExpectation] {
+        expectations.map { expectation in
+            var copy = expectation
+            copy.knownIssue = copy.knownIssue ?? knownIssue
+            return copy
         }
     }
 }
