@@ -26,9 +26,14 @@ let package = Package(
         // MARK: C system libraries
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // epoll/eventfd/signalfd/accept4 declarations Glibc does not export (header only, nothing linked).
+        .systemLibrary(name: "CHTTPServerLinux"),
 
         // MARK: Libraries, one job each
-        .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "HTTPServer",
+            dependencies: ["CHTTPServerLinux", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "WebhookAuth", dependencies: ["CLibCrypto"]),
         .target(name: "Bookings", dependencies: []),
         .target(name: "Store", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
@@ -68,8 +73,10 @@ let package = Package(
         ),
 
         // MARK: Tests, one target per library
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"]),
+        .testTarget(
+            name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SeamTests", dependencies: ["Seam", "FakeSeam", "HTTPServer"]),

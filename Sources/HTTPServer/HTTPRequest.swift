@@ -62,12 +62,20 @@ public struct HTTPRequest: Sendable {
 
 extension String {
     /// This string with `+` read as a space and `%XX` escapes decoded; invalid escapes are kept as they are.
-    package var percentDecodedFormComponent: String {
+    /// For query components (`application/x-www-form-urlencoded`).
+    package var percentDecodedFormComponent: String { percentDecoded(plusIsSpace: true) }
+
+    /// This string with `%XX` escapes decoded and `+` kept; invalid escapes are kept as they are.
+    /// For path segments, where `+` is an ordinary character (RFC 3986 §3.3).
+    package var percentDecodedPathComponent: String { percentDecoded(plusIsSpace: false) }
+
+    private func percentDecoded(plusIsSpace: Bool) -> String {
+        guard utf8.contains(UInt8(ascii: "%")) || (plusIsSpace && utf8.contains(UInt8(ascii: "+"))) else { return self }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count)
         var iterator = Array(utf8)[...]
         while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "+") {
+            if plusIsSpace && byte == UInt8(ascii: "+") {
                 bytes.append(UInt8(ascii: " "))
             } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
                 let hi = hexValue(iterator[iterator.startIndex]),

@@ -95,7 +95,7 @@ public struct Router: HTTPHandler {
         for (segment, part) in zip(segments, path) {
             switch segment {
             case .literal(let literal): if literal != part { return nil }
-            case .capture(let name): parameters[name] = String(part).percentDecodedFormComponent
+            case .capture(let name): parameters[name] = String(part).percentDecodedPathComponent
             }
         }
         return parameters

@@ -1,0 +1,18 @@
+// Linux-only declarations the Swift Glibc module does not export: epoll, eventfd, signalfd and
+// accept4 (which needs _GNU_SOURCE, too late to define once <sys/socket.h> is in the Glibc module).
+#ifndef CHTTPSERVERLINUX_SHIM_H
+#define CHTTPSERVERLINUX_SHIM_H
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+/// accept4(2) under a prefixed name, so Swift sees it without _GNU_SOURCE.
+static inline int CHTTPServerLinux_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags) {
+    return accept4(fd, addr, len, flags);
+}
+
+#endif

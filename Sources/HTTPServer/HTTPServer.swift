@@ -1,0 +1,153 @@
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// Latchkey's HTTP/1.1 listener: one epoll thread, a strict parser, limits and deadlines, graceful shutdown.
+///
+/// ```swift
+/// let server = try HTTPServer(configuration: .init(port: 0), handler: router, logger: logger)
+/// server.start()                  // or `try server.run()` on a thread of your own
+/// print(server.port)
+/// server.beginShutdown()          // or SIGTERM with `handlesSignals`
+/// server.waitUntilStopped()
+/// ```
+///
+/// Handlers run on the loop thread and must not block it: answer at once through the ``Responder``, or hand
+/// the work elsewhere and answer from there (any thread). Every error the server answers itself uses
+/// ``HTTPResponse/error(status:type:message:headers:)``.
+public final class HTTPServer: Sendable {
+    private enum RunState { case ready, running, finished }
+
+    /// The port the server listens on (the real one when the configuration asked for 0).
+    public let port: Int
+    private let loop: EventLoop
+    private let logger: Logger
+    private let state = Mutex(RunState.ready)
+    private let stopped = DispatchGroup()
+
+    /// Binds and listens now, so the port is taken (and known) when this returns.
+    /// - Parameters:
+    ///   - configuration: Address, limits, deadlines, trusted proxies, signal handling.
+    ///   - handler: What answers requests (usually a ``Router``).
+    ///   - logger: Where the server logs (debug: rejects and closes; info: lifecycle). Bodies are never logged.
+    /// - Throws: ``HTTPServerError`` when the host is not an IP literal, a trusted proxy entry is invalid, or the
+    ///   socket cannot be bound (port in use, no permission).
+    public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(HTTPServerError) {
+        let (fd, port) = try Self.listen(configuration)
+        do {
+            loop = try EventLoop(listenFD: fd, configuration: configuration, handler: handler, logger: logger)
+        } catch {
+            Posix.close(fd)
+            throw error
+        }
+        self.port = port
+        self.logger = logger
+        stopped.enter()
+        logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)"])
+    }
+
+    /// Whether a graceful shutdown has begun (readiness probes should then fail).
+    public var isDraining: Bool { loop.isDraining }
+
+    /// Runs the event loop on the calling thread until a graceful shutdown completes, then returns.
+    /// - Throws: ``SyscallError`` if `epoll_wait` itself fails (never expected); `HTTPServerError` when the
+    ///   server was already run.
+    public func run() throws {
+        let first = state.withLock { state in
+            guard state == .ready else { return false }
+            state = .running
+            return true
+        }
+        guard first else { throw HTTPServerError("this HTTPServer has already been run; create a new one") }
+        defer {
+            state.withLock { $0 = .finished }
+            logger.info("stopped", metadata: ["http.port": "\(port)"])
+            stopped.leave()
+        }
+        try loop.run()
+    }
+
+    /// Runs the event loop on a new thread. Errors from the loop are logged.
+    public func start() {
+        let thread = Thread { [self] in
+            do {
+                try run()
+            } catch {
+                logger.error("HTTP server loop failed", metadata: ["error": "\(error)"])
+            }
+        }
+        thread.name = "latchkey-http-\(port)"
+        thread.start()
+    }
+
+    /// Begins a graceful shutdown, from any thread: stop accepting, answer in-flight requests with
+    /// `Connection: close`, close idle connections, cut the rest after `drainTimeout`. Idempotent.
+    public func beginShutdown() {
+        loop.requestShutdown()
+    }
+
+    /// Blocks until ``run()`` has returned (whether called directly or through ``start()``). Returns at once
+    /// when it already has. Do not call it before the server is run, or from a handler.
+    public func waitUntilStopped() {
+        stopped.wait()
+    }
+
+    // MARK: - Listening socket
+
+    private static func listen(_ configuration: HTTPServerConfiguration) throws(HTTPServerError) -> (fd: Int32, port: Int) {
+        guard (0...65535).contains(configuration.port) else {
+            throw HTTPServerError("port \(configuration.port) is outside 0…65535")
+        }
+        let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
+        let isIPv6 = host.contains(":")
+        var storage = sockaddr_storage()
+        var length: socklen_t
+        if isIPv6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = UInt16(configuration.port).bigEndian
+            guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else {
+                throw HTTPServerError("host \"\(configuration.host)\" is not an IPv4 or IPv6 address; use e.g. 127.0.0.1 or ::1")
+            }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: sockaddr_in6.self) }
+            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(configuration.port).bigEndian
+            guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
+                throw HTTPServerError("host \"\(configuration.host)\" is not an IPv4 or IPv6 address; use e.g. 127.0.0.1 or ::1")
+            }
+            withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: sockaddr_in.self) }
+            length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        }
+        let where_ = "\(configuration.host):\(configuration.port)"
+        let fd: Int32
+        do {
+            fd = try Posix.socket(domain: isIPv6 ? AF_INET6 : AF_INET, type: Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue))
+        } catch {
+            throw HTTPServerError("could not create a socket for \(where_)", underlying: error)
+        }
+        do {
+            try Posix.setsockopt(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+            try withUnsafePointer(to: &storage) { (pointer) throws(SyscallError) in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SyscallError) in
+                    try Posix.bind(fd, address: address, length: length)
+                }
+            }
+            try Posix.listen(fd, backlog: Int32(clamping: configuration.backlog))
+            let bound = try Posix.getsockname(fd)
+            var copy = bound
+            let port = withUnsafeBytes(of: &copy) { raw -> UInt16 in
+                isIPv6 ? raw.load(as: sockaddr_in6.self).sin6_port : raw.load(as: sockaddr_in.self).sin_port
+            }
+            return (fd, Int(UInt16(bigEndian: port)))
+        } catch {
+            Posix.close(fd)
+            let hint = error.errno == EADDRINUSE ? "; another process holds the port: stop it or choose another port" : ""
+            throw HTTPServerError("could not listen on \(where_)\(hint)", underlying: error)
+        }
+    }
+}
