@@ -1,4 +1,6 @@
+import Bookings
 import Foundation
+import Gateway
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -110,6 +112,28 @@ public struct SeamAPIStateReader: SeamStateReader {
         self.workspaceID = workspaceID
         self.deviceIDs = deviceIDs
         self.timeoutSeconds = timeoutSeconds
+    }
+
+    /// Creates a reader for every lock of `configuration`'s properties, with its `seam.api_key`, `seam.endpoint`
+    /// (else `SEAM_ENDPOINT`, else Seam's public URL) and `seam.workspace_id`.
+    /// - Throws: ``ReplayError`` when the API key does not resolve or the endpoint is not a URL.
+    public init(configuration: LatchkeyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ReplayError) {
+        let key: String?
+        do {
+            key = try configuration.seam.apiKey?.resolve(environment: environment)
+        } catch {
+            throw ReplayError("seam.api_key: \(error.message)")
+        }
+        guard let key, !key.isEmpty else {
+            throw ReplayError("reading Seam needs seam.api_key in the configuration to resolve (e.g. set SEAM_API_KEY)")
+        }
+        let endpoint = configuration.seam.endpoint ?? environment["SEAM_ENDPOINT"] ?? "https://connect.getseam.com"
+        guard let base = URL(string: endpoint), base.host != nil else { throw ReplayError("seam.endpoint \(endpoint) is not a URL") }
+        self.init(
+            baseURL: base, apiKey: key, workspaceID: configuration.seam.workspaceID,
+            deviceIDs: Array(Set(configuration.properties.flatMap(\.deviceIDs))).sorted(),
+            timeoutSeconds: Double(configuration.seam.requestTimeoutSeconds)
+        )
     }
 
     /// Lists the codes of every device, page by page.

@@ -5,6 +5,7 @@ import ArgumentParser
 struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latchkey",
-        abstract: "Keeps one linked group of Seam access codes in step with each booking from your PMS."
+        abstract: "Keeps one linked group of Seam access codes in step with each booking from your PMS.",
+        subcommands: [ReplayCommand.self]
     )
 }
