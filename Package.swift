@@ -81,7 +81,10 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "SeamTests", dependencies: ["Seam", "FakeSeam", "HTTPServer"]),
         .testTarget(name: "FakeSeamTests", dependencies: ["FakeSeam", "Seam", "HTTPServer", "WebhookAuth"]),
-        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
+        .testTarget(
+            name: "ObservabilityTests",
+            dependencies: ["Observability", "CZlib", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "FakeSeam", "Seam", "Store", "Bookings"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "FakeSeam", "WebhookAuth"]),
         .testTarget(name: "ReplayTests", dependencies: ["Replay", "Gateway", "FakeSeam", "WebhookAuth", "Bookings"]),

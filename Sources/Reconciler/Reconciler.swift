@@ -1,1 +1,749 @@
-// The Reconciler module. Its contents arrive with its issue; see ARCHITECTURE.md for what it owns.
+import Bookings
+import Foundation
+import Logging
+
+/// Level-triggered reconciliation from bookings to one linked group of Seam access codes per confirmed booking.
+///
+/// Events only change a reservation's desired state (``apply(_:receivedSequence:)``); a worker plans one step
+/// at a time (``Planner``) and makes the Seam call through a durable outbox: the intent is stored before the
+/// call and the result after it. Work is serial per reservation and parallel across reservations, up to
+/// ``ReconcilerConfiguration/maxConcurrentReservations``.
+public actor Reconciler {
+    /// What Seam's webhooks say about one code.
+    public enum LockEventKind: String, Sendable, Codable, Hashable, CaseIterable {
+        /// `access_code.set_on_device`.
+        case set
+        /// `access_code.failed_to_set_on_device`.
+        case failedToSet = "failed_to_set"
+        /// `access_code.removed_from_device` (or deleted) without Latchkey asking.
+        case removedExternally = "removed_externally"
+    }
+
+    /// What ``apply(_:receivedSequence:)`` did with an event.
+    public enum EventDisposition: String, Sendable, Hashable {
+        /// The event replaced the desired state; the reservation is scheduled.
+        case accepted
+        /// Older than what is known, or the same booking state again (a duplicate); nothing changed.
+        case ignored
+    }
+
+    /// A reservation as the admin API shows it. The PIN inside `applied` prints redacted.
+    public struct ReservationSnapshot: Sendable, Hashable {
+        /// The reservation.
+        public var key: ReservationKey
+        /// Where it stands.
+        public var phase: ReservationPhase
+        /// The latest booking state.
+        public var desired: DesiredBooking?
+        /// The codes in Seam.
+        public var applied: AppliedGroup?
+        /// The dead letter parking it, if any.
+        public var deadLetterID: String?
+    }
+
+    private let service: any AccessCodeService
+    private let store: any StateStore
+    private let clock: any ReconcilerClock
+    private let pacer: any SeamPacer
+    private let configuration: ReconcilerConfiguration
+    private let jitter: @Sendable (Double) -> Double
+    private let logger: Logger
+    private var catalogue: PropertyCatalogue
+
+    private var records: [ReservationKey: ReservationRecord] = [:]
+    private var intents: [ReservationKey: OutboxIntent] = [:]
+    private var deadLetters: [String: DeadLetter] = [:]
+
+    private var queue: [ReservationKey] = []
+    private var queued: Set<ReservationKey> = []
+    private var running: [ReservationKey: Task<Void, Never>] = [:]
+    private var rerun: Set<ReservationKey> = []
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    private var writeTails: [String: Task<Void, any Error>] = [:]
+    private var stopped = false
+
+    /// Creates a reconciler; call ``start()`` before anything else.
+    /// - Parameters:
+    ///   - catalogue: The configured properties.
+    ///   - service: Seam's access-code API.
+    ///   - store: Durable storage for records, intents and dead letters.
+    ///   - clock: The time source. Default ``SystemClock``.
+    ///   - pacer: Asked before every call. Default ``UnpacedCalls``.
+    ///   - configuration: Concurrency, retries, naming. Default ``ReconcilerConfiguration/init(maxConcurrentReservations:maxAttempts:backoffBase:backoffCap:naming:)``.
+    ///   - jitter: Picks a backoff delay in `0…ceiling` seconds. Default uniform random.
+    ///   - logger: Debug-level progress; never PINs or guest names.
+    public init(
+        catalogue: PropertyCatalogue,
+        service: any AccessCodeService,
+        store: any StateStore,
+        clock: any ReconcilerClock = SystemClock(),
+        pacer: any SeamPacer = UnpacedCalls(),
+        configuration: ReconcilerConfiguration = ReconcilerConfiguration(),
+        jitter: @escaping @Sendable (Double) -> Double = { Double.random(in: 0...max(0, $0)) },
+        logger: Logger = Logger(label: "latchkey.reconciler")
+    ) {
+        self.catalogue = catalogue
+        self.service = service
+        self.store = store
+        self.clock = clock
+        self.pacer = pacer
+        self.configuration = configuration
+        self.jitter = jitter
+        self.logger = logger
+    }
+
+    // MARK: - Lifecycle
+
+    /// Loads the stored state, turns intents left by a crash into look-ups, and schedules every reservation.
+    /// - Throws: The store's errors, or ``ReconcilerError/corruptRecord(key:reason:)``.
+    public func start() async throws {
+        for (key, bytes) in try await store.entries(prefix: StoreKeys.reservations) {
+            let record = try RecordCodec.decode(ReservationRecord.self, from: bytes, key: key)
+            records[record.key] = record
+        }
+        for (key, bytes) in try await store.entries(prefix: StoreKeys.deadLetters) {
+            let letter = try RecordCodec.decode(DeadLetter.self, from: bytes, key: key)
+            deadLetters[letter.id] = letter
+        }
+        for (key, bytes) in try await store.entries(prefix: StoreKeys.outbox) {
+            let intent = try RecordCodec.decode(OutboxIntent.self, from: bytes, key: key)
+            try await recover(intent)
+        }
+        // A crash inside retry(deadLetterID:) can leave a record blocked by a letter already removed.
+        for (key, record) in records {
+            if let letter = record.blockedBy, deadLetters[letter] == nil {
+                records[key]?.blockedBy = nil
+                try await persistRecord(key)
+            }
+        }
+        for key in records.keys.sorted() {
+            schedule(key)
+        }
+    }
+
+    /// Stops the worker: cancels calls in flight (their intents stay stored and are recovered by the next
+    /// ``start()``) and waits for the tasks to end.
+    public func stop() async {
+        stopped = true
+        queue.removeAll()
+        queued.removeAll()
+        let tasks = Array(running.values)
+        for task in tasks {
+            task.cancel()
+        }
+        for task in tasks {
+            await task.value
+        }
+        resumeIdleWaitersIfIdle()
+    }
+
+    /// Returns once no reservation is queued or being worked on.
+    public func waitUntilIdle() async {
+        if running.isEmpty && queue.isEmpty { return }
+        await withCheckedContinuation { idleWaiters.append($0) }
+    }
+
+    // MARK: - Inputs
+
+    /// Folds a booking event into its reservation's desired state and schedules the reservation.
+    /// - Parameters:
+    ///   - event: The event.
+    ///   - receivedSequence: The intake's receipt order (the journal position); orders events without `updatedAt`.
+    /// - Returns: Whether the event changed anything.
+    /// - Throws: The store's errors (the event is then not applied; the caller may replay it).
+    @discardableResult
+    public func apply(_ event: BookingEvent, receivedSequence: UInt64) async throws -> EventDisposition {
+        let key = ReservationKey(source: event.source, reservationID: event.reservationID)
+        var record = records[key] ?? ReservationRecord(key: key)
+        let before = records[key]
+        guard record.fold(event, receivedSequence: receivedSequence) else { return .ignored }
+        records[key] = record
+        do {
+            try await persistRecord(key)
+        } catch {
+            // Not durable, so not applied: the intake may deliver it again and must not find it "duplicate".
+            if let before {
+                records[key]?.desired = before.desired
+                records[key]?.blockedBy = before.blockedBy
+            } else if records[key]?.applied == nil {
+                records[key] = nil
+            }
+            throw error
+        }
+        logger.debug("booking event accepted", metadata: ["reservation": "\(key)", "status": "\(event.status)"])
+        schedule(key)
+        return .accepted
+    }
+
+    /// Records what Seam said about one code; a failed or externally removed code is re-created on its lock
+    /// with the same PIN, leaving the rest of the group alone.
+    /// - Returns: Whether the code belongs to a known reservation.
+    /// - Throws: The store's errors.
+    @discardableResult
+    public func recordLockEvent(accessCodeID: String, kind: LockEventKind) async throws -> Bool {
+        for (key, record) in records {
+            guard let index = record.applied?.codes.firstIndex(where: { $0.accessCodeID == accessCodeID }) else {
+                continue
+            }
+            let status: LockCodeStatus =
+                switch kind {
+                case .set: .set
+                case .failedToSet: .failedToSet
+                case .removedExternally: .removedExternally
+                }
+            records[key]?.applied?.codes[index].status = status
+            if kind == .removedExternally {
+                records[key]?.applied?.codes[index].accessCodeID = nil
+            }
+            try await persistRecord(key)
+            schedule(key)
+            return true
+        }
+        return false
+    }
+
+    /// Re-queues the work parked in a dead letter.
+    /// - Throws: ``ReconcilerError/unknownDeadLetter(id:)``, or the store's errors.
+    public func retry(deadLetterID: String) async throws {
+        guard let letter = deadLetters.removeValue(forKey: deadLetterID) else {
+            throw ReconcilerError.unknownDeadLetter(id: deadLetterID)
+        }
+        try await write(StoreKeys.deadLetter(deadLetterID), nil)
+        if records[letter.reservation]?.blockedBy == deadLetterID {
+            records[letter.reservation]?.blockedBy = nil
+            try await persistRecord(letter.reservation)
+        }
+        schedule(letter.reservation)
+    }
+
+    /// Replaces the property catalogue (a configuration reload) and re-plans every reservation.
+    public func updateCatalogue(_ catalogue: PropertyCatalogue) {
+        self.catalogue = catalogue
+        reconcileAll()
+    }
+
+    /// Schedules every known reservation (e.g. periodically, to catch anything missed).
+    public func reconcileAll() {
+        for key in records.keys.sorted() {
+            schedule(key)
+        }
+    }
+
+    /// Forgets reservations that need nothing more: the stay ended before `cutoff` (never later than now),
+    /// nothing is in flight or parked. An event arriving later for one is harmless: its stay is past.
+    /// - Returns: How many were forgotten.
+    /// - Throws: The store's errors.
+    @discardableResult
+    public func forgetReservations(endedBefore cutoff: Date) async throws -> Int {
+        let limit = min(cutoff, clock.now())
+        var forgotten = 0
+        for key in Array(records.keys) {
+            // Checked afresh each time round: the awaits below let events and workers run in between.
+            guard let record = records[key], running[key] == nil, intents[key] == nil, record.blockedBy == nil,
+                record.pendingLookup == nil, let end = stayEnd(of: record), end < limit
+            else { continue }
+            records[key] = nil
+            try await write(StoreKeys.reservation(key), nil)
+            forgotten += 1
+        }
+        return forgotten
+    }
+
+    /// When the reservation's access window ends (check-out plus buffer), whatever its status; `nil` when unknown.
+    private func stayEnd(of record: ReservationRecord) -> Date? {
+        guard var booking = record.desired else { return nil }
+        booking.status = .confirmed
+        guard case .group(let spec) = DesiredAccess.resolve(
+            booking, key: record.key, catalogue: catalogue, naming: configuration.naming)
+        else { return record.applied?.codes.map(\.window.endsAt).max() }
+        return max(spec.window.endsAt, record.applied?.codes.map(\.window.endsAt).max() ?? spec.window.endsAt)
+    }
+
+    // MARK: - Views
+
+    /// One reservation's state, or `nil` when unknown.
+    public func reservation(_ key: ReservationKey) -> ReservationSnapshot? {
+        records[key].map(snapshot)
+    }
+
+    /// Every reservation's state, ordered by key.
+    public func reservations() -> [ReservationSnapshot] {
+        records.keys.sorted().compactMap { records[$0].map(snapshot) }
+    }
+
+    /// The dead letters, oldest first.
+    public func deadLetterList() -> [DeadLetter] {
+        deadLetters.values.sorted { ($0.failedAt, $0.id) < ($1.failedAt, $1.id) }
+    }
+
+    /// The intents in flight (at most one per reservation).
+    public func outbox() -> [OutboxIntent] {
+        intents.keys.sorted().compactMap { intents[$0] }
+    }
+
+    private func snapshot(_ record: ReservationRecord) -> ReservationSnapshot {
+        let phase: ReservationPhase
+        if record.blockedBy != nil {
+            phase = .deadLettered
+        } else if record.pendingLookup != nil || running[record.key] != nil && intents[record.key] != nil {
+            phase = .applying
+        } else if case .none(let resting) = plan(record) {
+            phase = resting
+        } else {
+            phase = .applying
+        }
+        return ReservationSnapshot(
+            key: record.key, phase: phase, desired: record.desired, applied: record.applied,
+            deadLetterID: record.blockedBy)
+    }
+
+    private func plan(_ record: ReservationRecord) -> PlannedStep {
+        let desired = DesiredAccess.resolve(
+            record.desired, key: record.key, catalogue: catalogue, naming: configuration.naming)
+        return Planner.nextStep(desired: desired, applied: record.applied, now: clock.now())
+    }
+
+    // MARK: - Scheduling
+
+    private func schedule(_ key: ReservationKey) {
+        guard !stopped else { return }
+        if running[key] != nil {
+            rerun.insert(key)
+            return
+        }
+        if queued.insert(key).inserted {
+            queue.append(key)
+        }
+        pump()
+    }
+
+    private func pump() {
+        while !stopped, running.count < configuration.maxConcurrentReservations, !queue.isEmpty {
+            let key = queue.removeFirst()
+            queued.remove(key)
+            running[key] = Task { await self.run(key) }
+        }
+        resumeIdleWaitersIfIdle()
+    }
+
+    private func finish(_ key: ReservationKey) {
+        running[key] = nil
+        if rerun.remove(key) != nil, !stopped, queued.insert(key).inserted {
+            queue.append(key)
+        }
+        pump()
+    }
+
+    private func resumeIdleWaitersIfIdle() {
+        guard running.isEmpty, queue.isEmpty || stopped else { return }
+        let waiters = idleWaiters
+        idleWaiters.removeAll()
+        for waiter in waiters {
+            waiter.resume()
+        }
+    }
+
+    // MARK: - The worker
+
+    private func run(_ key: ReservationKey) async {
+        do {
+            var previous: OutboxIntent.Operation?
+            while !Task.isCancelled, records[key]?.blockedBy == nil, let operation = nextOperation(for: key) {
+                // A step that succeeded must change the state; the same step again means it cannot converge.
+                guard operation != previous else {
+                    logger.warning(
+                        "the same step was planned twice in a row; stopping this pass",
+                        metadata: ["reservation": "\(key)", "operation": "\(operation.label)"])
+                    break
+                }
+                switch try await execute(operation, for: key) {
+                case .succeeded: previous = operation
+                case .abandoned: previous = nil
+                case .parked: return finish(key)
+                }
+            }
+        } catch is CancellationError {
+            logger.debug("worker stopped", metadata: ["reservation": "\(key)"])
+        } catch {
+            logger.warning(
+                "reservation work stopped: state could not be stored; it is retried on the next event or pass",
+                metadata: ["reservation": "\(key)", "error": "\(error)"])
+        }
+        finish(key)
+    }
+
+    /// The call to make next for a reservation: a pending look-up first, else the planned step's call.
+    private func nextOperation(for key: ReservationKey) -> OutboxIntent.Operation? {
+        guard let record = records[key] else { return nil }
+        if let lookup = record.pendingLookup {
+            return .lookUp(lookup)
+        }
+        return Self.operation(for: plan(record), key: key)
+    }
+
+    /// The Seam call that carries out `step`, or `nil` for ``PlannedStep/none(_:)``.
+    static func operation(for step: PlannedStep, key: ReservationKey) -> OutboxIntent.Operation? {
+        switch step {
+        case .none:
+            return nil
+        case .create(let spec):
+            return .createGroup(spec)
+        case .moveWindow(let commonCodeKey, let window, let name):
+            return .moveGroup(commonCodeKey: commonCodeKey, window: window, name: name)
+        case .moveCode(let accessCodeID, let window, let name):
+            return .moveCode(accessCodeID: accessCodeID, window: window, name: name)
+        case .remove(let codes), .recreate(let codes, _):
+            return codes.lazy.compactMap { code in
+                code.accessCodeID.map {
+                    OutboxIntent.Operation.deleteCode(deviceID: code.deviceID, accessCodeID: $0, forRepair: false)
+                }
+            }.first
+        case .repair(let repair):
+            if let stale = repair.staleAccessCodeID {
+                return .deleteCode(deviceID: repair.deviceID, accessCodeID: stale, forRepair: true)
+            }
+            return .repairCode(
+                deviceID: repair.deviceID, window: repair.window, name: repair.name,
+                marker: CodeNaming.marker(for: key))
+        }
+    }
+
+    /// How one ``execute(_:for:)`` ended.
+    private enum Outcome {
+        /// The call succeeded and its result is stored.
+        case succeeded
+        /// Between retries the plan changed; the intent was dropped (a create of unknown outcome became a look-up).
+        case abandoned
+        /// The intent became a dead letter; the reservation is blocked.
+        case parked
+    }
+
+    /// Makes one call with retries; stores the intent first (except read-only look-ups) and the result after.
+    private func execute(_ operation: OutboxIntent.Operation, for key: ReservationKey) async throws -> Outcome {
+        var intent = OutboxIntent(
+            id: UUID().uuidString.lowercased(), reservation: key, operation: operation, failedAttempts: 0,
+            outcomeUnknown: false, createdAt: clock.now())
+        let durable = operation.kind != .list
+        if durable {
+            try await persistIntent(intent)
+        }
+        while true {
+            try Task.checkCancellation()
+            if intent.failedAttempts > 0, nextOperation(for: key) != operation {
+                try await abandon(intent)
+                return .abandoned
+            }
+            do {
+                try await call(intent)
+                if durable {
+                    try await removeIntent(key)
+                }
+                return .succeeded
+            } catch {
+                if error is CancellationError || Task.isCancelled { throw CancellationError() }
+                if error is ReconcilerError { throw error }
+                let failure = (error as? AccessCodeServiceError) ?? .retryable(message: "\(error)", retryAfter: nil)
+                intent.failedAttempts += 1
+                if case .retryable = failure, operation.createsCodes {
+                    // Seam may have acted before the failure reached us (a timeout, a dropped connection).
+                    intent.outcomeUnknown = true
+                }
+                logger.debug(
+                    "Seam call failed",
+                    metadata: [
+                        "reservation": "\(key)", "operation": "\(operation.label)", "error": "\(failure)",
+                        "attempt": "\(intent.failedAttempts)",
+                    ])
+                guard case .retryable(_, let retryAfter) = failure, intent.failedAttempts < configuration.maxAttempts
+                else {
+                    try await park(intent, message: failure.message)
+                    return .parked
+                }
+                if durable {
+                    try await persistIntent(intent)
+                }
+                let delay = configuration.backoff(
+                    afterFailures: intent.failedAttempts, retryAfter: retryAfter, jitter: jitter)
+                try await clock.sleep(until: clock.now().addingTimeInterval(delay))
+            }
+        }
+    }
+
+    /// One attempt of `intent`'s call, and its result recorded.
+    private func call(_ intent: OutboxIntent) async throws {
+        let key = intent.reservation
+        switch intent.operation {
+        case .createGroup(let spec):
+            let lookup = CodeLookup(
+                propertyID: spec.propertyID, deviceIDs: spec.deviceIDs, marker: spec.marker, window: spec.window,
+                name: spec.name)
+            // A planned create means no group; one here came from an earlier attempt whose result was not stored.
+            if intent.outcomeUnknown, try await isSettled(records[key]?.applied != nil, orAdoptedBy: lookup, for: key) {
+                return try await persistRecord(key)
+            }
+            try await pace(.create, spec.deviceIDs)
+            let created = try await service.createMultiple(
+                deviceIDs: spec.deviceIDs, name: spec.name, startsAt: spec.window.startsAt,
+                endsAt: spec.window.endsAt, preferredCodeLength: spec.preferredCodeLength, behavior: spec.behavior)
+            records[key]?.applied = Self.group(from: created, spec: spec)
+        case .moveGroup(let commonCodeKey, let window, let name):
+            let members = records[key]?.applied?.codes.filter { $0.commonCodeKey == commonCodeKey } ?? []
+            try await pace(.update, members.map(\.deviceID))
+            try await service.updateMultiple(
+                commonCodeKey: commonCodeKey, name: name, startsAt: window.startsAt, endsAt: window.endsAt)
+            updateCodes(of: key, where: { $0.commonCodeKey == commonCodeKey }, window: window, name: name)
+        case .moveCode(let accessCodeID, let window, let name):
+            let device = records[key]?.applied?.codes.first { $0.accessCodeID == accessCodeID }?.deviceID
+            try await pace(.update, device.map { [$0] } ?? [])
+            try await service.updateSingle(
+                accessCodeID: accessCodeID, name: name, startsAt: window.startsAt, endsAt: window.endsAt)
+            updateCodes(of: key, where: { $0.accessCodeID == accessCodeID }, window: window, name: name)
+        case .deleteCode(let deviceID, let accessCodeID, let forRepair):
+            try await pace(.delete, [deviceID])
+            try await service.delete(accessCodeID: accessCodeID)
+            recordDeletion(of: accessCodeID, for: key, keepingLock: forRepair)
+        case .repairCode(let deviceID, let window, let name, let marker):
+            let code = records[key]?.applied?.codes.first { $0.deviceID == deviceID }
+            guard let applied = records[key]?.applied, let pin = code?.pin ?? applied.pin else { return }
+            let lookup = CodeLookup(
+                propertyID: applied.propertyID, deviceIDs: [deviceID], marker: marker, window: window, name: name)
+            if intent.outcomeUnknown, try await isSettled(code?.needsRepair == false, orAdoptedBy: lookup, for: key) {
+                return try await persistRecord(key)
+            }
+            try await pace(.create, [deviceID])
+            let created = try await service.createSingle(
+                deviceID: deviceID, name: name, code: pin, startsAt: window.startsAt, endsAt: window.endsAt)
+            replaceCode(
+                of: key,
+                with: AppliedCode(
+                    deviceID: deviceID, accessCodeID: created.accessCodeID, pin: created.code ?? pin,
+                    commonCodeKey: created.commonCodeKey, window: window, name: name, status: .unconfirmed))
+        case .lookUp(let lookup):
+            _ = try await lookUpAndAdopt(lookup, for: key)
+            records[key]?.pendingLookup = nil
+        }
+        try await persistRecord(key)
+    }
+
+    /// Whether a create of unknown outcome needs no new call: its result is already recorded, or the look-up
+    /// found and adopted the codes it made.
+    private func isSettled(_ recorded: Bool, orAdoptedBy lookup: CodeLookup, for key: ReservationKey) async throws
+        -> Bool
+    {
+        if recorded { return true }
+        return try await lookUpAndAdopt(lookup, for: key)
+    }
+
+    /// Lists the lookup's locks and adopts codes whose names carry the marker and that the record does not know.
+    /// - Returns: Whether anything was adopted.
+    private func lookUpAndAdopt(_ lookup: CodeLookup, for key: ReservationKey) async throws -> Bool {
+        let known = Set(records[key]?.applied?.codes.compactMap(\.accessCodeID) ?? [])
+        var found: [String: ExistingCode] = [:]
+        for device in lookup.deviceIDs {
+            try await pace(.list, [device])
+            let codes = try await service.listCodes(deviceID: device)
+            found[device] = codes.first {
+                $0.deviceID == device && $0.status != .removing && !known.contains($0.accessCodeID)
+                    && ($0.name?.contains(lookup.marker) ?? false)
+            }
+        }
+        guard !found.isEmpty else { return false }
+        logger.debug(
+            "adopted codes found by marker", metadata: ["reservation": "\(key)", "codes": "\(found.count)"])
+        let adopted = lookup.deviceIDs.compactMap { device in
+            found[device].map {
+                AppliedCode(
+                    deviceID: device, accessCodeID: $0.accessCodeID, pin: $0.code, commonCodeKey: $0.commonCodeKey,
+                    window: CodeWindow(
+                        startsAt: $0.startsAt ?? lookup.window.startsAt, endsAt: $0.endsAt ?? lookup.window.endsAt),
+                    name: $0.name ?? lookup.name, status: $0.status == .set ? .set : .unconfirmed)
+            }
+        }
+        if records[key]?.applied == nil {
+            let pin = adopted.lazy.compactMap(\.pin).first
+            let codes = lookup.deviceIDs.map { device in
+                adopted.first { $0.deviceID == device }
+                    ?? AppliedCode(
+                        deviceID: device, accessCodeID: nil, pin: pin, commonCodeKey: nil, window: lookup.window,
+                        name: lookup.name, status: .missing)
+            }
+            records[key]?.applied = AppliedGroup(
+                propertyID: lookup.propertyID, commonCodeKey: adopted.lazy.compactMap(\.commonCodeKey).first,
+                codes: codes)
+        } else {
+            for code in adopted {
+                replaceCode(of: key, with: code)
+            }
+        }
+        return true
+    }
+
+    /// The applied group made by `create_multiple`; a lock Seam returned no code for is ``LockCodeStatus/missing``.
+    static func group(from created: [CreatedCode], spec: GroupSpec) -> AppliedGroup {
+        let pin = created.lazy.compactMap(\.code).first
+        let codes = spec.deviceIDs.map { device in
+            let code = created.first { $0.deviceID == device }
+            return AppliedCode(
+                deviceID: device, accessCodeID: code?.accessCodeID, pin: code?.code ?? pin,
+                commonCodeKey: code?.commonCodeKey, window: spec.window, name: spec.name,
+                status: code == nil ? .missing : .unconfirmed)
+        }
+        return AppliedGroup(
+            propertyID: spec.propertyID, commonCodeKey: created.lazy.compactMap(\.commonCodeKey).first, codes: codes)
+    }
+
+    private func updateCodes(
+        of key: ReservationKey, where matches: (AppliedCode) -> Bool, window: CodeWindow, name: String
+    ) {
+        guard let codes = records[key]?.applied?.codes else { return }
+        for index in codes.indices where matches(codes[index]) {
+            records[key]?.applied?.codes[index].window = window
+            records[key]?.applied?.codes[index].name = name
+        }
+    }
+
+    private func replaceCode(of key: ReservationKey, with code: AppliedCode) {
+        guard let index = records[key]?.applied?.codes.firstIndex(where: { $0.deviceID == code.deviceID }) else {
+            records[key]?.applied?.codes.append(code)
+            return
+        }
+        records[key]?.applied?.codes[index] = code
+    }
+
+    private func recordDeletion(of accessCodeID: String, for key: ReservationKey, keepingLock: Bool) {
+        guard let index = records[key]?.applied?.codes.firstIndex(where: { $0.accessCodeID == accessCodeID }) else {
+            return
+        }
+        if keepingLock {
+            records[key]?.applied?.codes[index].accessCodeID = nil
+            records[key]?.applied?.codes[index].status = .missing
+            return
+        }
+        records[key]?.applied?.codes.remove(at: index)
+        if records[key]?.applied?.codes.allSatisfy({ $0.accessCodeID == nil }) ?? false {
+            records[key]?.applied = nil
+        }
+    }
+
+    /// Asks the pacer for every device in turn, waiting as told.
+    private func pace(_ kind: SeamOperationKind, _ deviceIDs: [String]) async throws {
+        for device in deviceIDs {
+            while let later = await pacer.permission(for: kind, deviceID: device, at: clock.now()) {
+                try await clock.sleep(until: later)
+            }
+        }
+    }
+
+    // MARK: - Dead letters and recovery
+
+    /// Parks `intent` as a dead letter and blocks its reservation.
+    private func park(_ intent: OutboxIntent, message: String) async throws {
+        let key = intent.reservation
+        let letter = DeadLetter(
+            id: UUID().uuidString.lowercased(), reservation: key, operation: intent.operation.label,
+            message: message, attempts: intent.failedAttempts, failedAt: clock.now())
+        deadLetters[letter.id] = letter
+        try await write(StoreKeys.deadLetter(letter.id), RecordCodec.encode(letter))
+        records[key]?.blockedBy = letter.id
+        try await close(intent)
+        logger.debug(
+            "intent dead-lettered",
+            metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)", "deadLetter": "\(letter.id)"])
+    }
+
+    /// Drops an intent whose step is no longer planned; a create that may have happened becomes a look-up.
+    private func abandon(_ intent: OutboxIntent) async throws {
+        try await close(intent)
+        logger.debug(
+            "intent abandoned: the plan changed",
+            metadata: ["reservation": "\(intent.reservation)", "operation": "\(intent.operation.label)"])
+    }
+
+    /// Ends an intent that did not succeed: a create that may have happened becomes the record's pending look-up,
+    /// the record is stored (with any result an earlier attempt kept in memory but could not store), and the
+    /// intent is removed.
+    private func close(_ intent: OutboxIntent) async throws {
+        let key = intent.reservation
+        if intent.outcomeUnknown, let lookup = lookup(for: intent) {
+            records[key]?.pendingLookup = lookup
+        }
+        try await persistRecord(key)
+        if intent.operation.kind != .list {
+            try await removeIntent(key)
+        }
+    }
+
+    /// Handles an intent found at start: a create may have happened, so its codes are looked up before any
+    /// new create; other calls are idempotent and simply re-planned.
+    private func recover(_ intent: OutboxIntent) async throws {
+        let key = intent.reservation
+        if records[key] == nil {
+            records[key] = ReservationRecord(key: key)
+        }
+        if let lookup = lookup(for: intent) {
+            records[key]?.pendingLookup = lookup
+            try await persistRecord(key)
+        }
+        try await write(StoreKeys.intent(key), nil)
+        logger.debug(
+            "recovered intent", metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)"])
+    }
+
+    /// The look-up that resolves a create of unknown outcome, or `nil` when none is needed: other calls, or a
+    /// create whose result is already recorded (a group exists; the repaired lock has a code).
+    private func lookup(for intent: OutboxIntent) -> CodeLookup? {
+        let applied = records[intent.reservation]?.applied
+        switch intent.operation {
+        case .createGroup(let spec) where applied == nil:
+            return CodeLookup(
+                propertyID: spec.propertyID, deviceIDs: spec.deviceIDs, marker: spec.marker, window: spec.window,
+                name: spec.name)
+        case .repairCode(let deviceID, let window, let name, let marker):
+            guard let applied, applied.codes.first(where: { $0.deviceID == deviceID })?.needsRepair ?? true else {
+                return nil
+            }
+            return CodeLookup(
+                propertyID: applied.propertyID, deviceIDs: [deviceID], marker: marker, window: window, name: name)
+        case .createGroup, .moveGroup, .moveCode, .deleteCode, .lookUp:
+            return nil
+        }
+    }
+
+    // MARK: - Persistence
+
+    private func persistRecord(_ key: ReservationKey) async throws {
+        guard let record = records[key] else { return }
+        try await write(StoreKeys.reservation(key), RecordCodec.encode(record))
+    }
+
+    private func persistIntent(_ intent: OutboxIntent) async throws {
+        intents[intent.reservation] = intent
+        try await write(StoreKeys.intent(intent.reservation), RecordCodec.encode(intent))
+    }
+
+    private func removeIntent(_ key: ReservationKey) async throws {
+        intents[key] = nil
+        try await write(StoreKeys.intent(key), nil)
+    }
+
+    /// Writes (or, with `nil`, deletes) one store key; writes to the same key reach the store in call order.
+    private func write(_ storeKey: String, _ bytes: [UInt8]?) async throws {
+        let previous = writeTails[storeKey]
+        let store = self.store
+        let task = Task<Void, any Error> {
+            _ = await previous?.result
+            if let bytes {
+                try await store.put(storeKey, bytes)
+            } else {
+                try await store.delete(storeKey)
+            }
+        }
+        writeTails[storeKey] = task
+        defer {
+            if writeTails[storeKey] == task {
+                writeTails[storeKey] = nil
+            }
+        }
+        try await task.value
+    }
+}

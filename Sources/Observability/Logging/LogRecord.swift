@@ -1,0 +1,123 @@
+import Foundation
+import Glibc
+import Logging
+
+/// One log event, ready to be formatted: metadata merged, flattened to dotted keys, redacted and sorted.
+public struct LogRecord: Sendable {
+    /// When the event happened.
+    public var time: Date
+    /// The event's level.
+    public var level: Logger.Level
+    /// The message text.
+    public var message: String
+    /// The logger's label (`latchkey.intake`, …).
+    public var label: String
+    /// The module that logged (swift-log's `source`), written as `module` so that the metadata key `source`
+    /// stays free for the PMS source.
+    public var module: String
+    /// The error attached to the event, described, if any.
+    public var error: String?
+    /// The metadata, flattened with dotted keys, redacted, sorted by key.
+    public var fields: [LogField]
+
+    /// Creates a record from its parts; `metadata` is flattened, redacted and sorted here.
+    /// - Parameters:
+    ///   - time: When the event happened.
+    ///   - level: The level.
+    ///   - message: The message text.
+    ///   - label: The logger's label.
+    ///   - module: The module that logged.
+    ///   - error: The attached error's description, if any.
+    ///   - metadata: The merged metadata (handler, provider, then the call's own, later winning).
+    public init(
+        time: Date, level: Logger.Level, message: String, label: String, module: String, error: String? = nil,
+        metadata: Logger.Metadata
+    ) {
+        self.time = time
+        self.level = level
+        self.message = message
+        self.label = label
+        self.module = module
+        self.error = error
+        var fields: [LogField] = []
+        LogField.flatten(metadata, prefix: "", into: &fields)
+        self.fields = fields.sorted { $0.key < $1.key }
+    }
+}
+
+/// One flattened metadata entry.
+public struct LogField: Sendable, Equatable {
+    /// The dotted key, e.g. `request.id`.
+    public var key: String
+    /// The value, already redacted where the key is sensitive.
+    public var value: Value
+
+    /// A flattened metadata value.
+    public indirect enum Value: Sendable, Equatable {
+        /// A scalar, as text.
+        case string(String)
+        /// A value replaced by ``LogRedaction/placeholder``.
+        case redacted
+        /// A list, kept as a list (dictionaries inside it become objects, redacted by their own keys).
+        case list([Value])
+        /// A dictionary found inside a list, keys sorted.
+        case object([LogField])
+    }
+
+    /// Appends the flattened form of `metadata` to `fields`, keys prefixed with `prefix`.
+    fileprivate static func flatten(_ metadata: Logger.Metadata, prefix: String, into fields: inout [LogField]) {
+        for (key, value) in metadata {
+            let path = prefix.isEmpty ? key : prefix + "." + key
+            if case .dictionary(let nested) = value, !LogRedaction.isSensitive(key: path) {
+                flatten(nested, prefix: path, into: &fields)
+            } else {
+                fields.append(LogField(key: path, value: convert(value, path: path)))
+            }
+        }
+    }
+
+    private static func convert(_ value: Logger.MetadataValue, path: String) -> Value {
+        if LogRedaction.isSensitive(key: path) { return .redacted }
+        switch value {
+        case .string(let text): return .string(text)
+        case .stringConvertible(let convertible): return .string(convertible.description)
+        case .array(let elements): return .list(elements.map { convert($0, path: path) })
+        case .dictionary(let nested):
+            let entries = nested.map { LogField(key: $0.key, value: convert($0.value, path: path + "." + $0.key)) }
+            return .object(entries.sorted { $0.key < $1.key })
+        }
+    }
+}
+
+/// RFC 3339 timestamps in UTC with milliseconds: `2026-11-29T10:00:00.123Z`.
+public enum RFC3339 {
+    /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (milliseconds truncated, never rounded up into the next second).
+    /// - Parameter date: The instant.
+    /// - Returns: The timestamp text.
+    public static func format(_ date: Date) -> String {
+        let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(totalMilliseconds.floorDivided(by: 1000))
+        let milliseconds = Int(totalMilliseconds - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var text = ""
+        text.reserveCapacity(24)
+        text += pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-" + pad(Int(parts.tm_mday), 2)
+        text += "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2) + ":" + pad(Int(parts.tm_sec), 2)
+        text += "." + pad(milliseconds, 3) + "Z"
+        return text
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity (instants before 1970 keep a positive millisecond part).
+    fileprivate func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}

@@ -1,0 +1,135 @@
+import Bookings
+import Foundation
+
+/// The narrow slice of Seam's access-code API the reconciler needs. The coordinator adapts the `Seam`
+/// client to it; tests use an in-memory double.
+///
+/// Every method throws ``AccessCodeServiceError`` for failures the service understands. Any other error
+/// (except `CancellationError`) is treated as retryable with an unknown outcome.
+public protocol AccessCodeService: Sendable {
+    /// `/access_codes/create_multiple`: one linked group, one code per device, Seam choosing a shared PIN.
+    /// - Parameters:
+    ///   - deviceIDs: The locks, in the property's order.
+    ///   - name: The codes' name; carries the reservation marker.
+    ///   - startsAt: `starts_at`.
+    ///   - endsAt: `ends_at`.
+    ///   - preferredCodeLength: `preferred_code_length`, in digits.
+    ///   - behavior: `behavior_when_code_cannot_be_shared`.
+    /// - Returns: The created codes, one per device.
+    func createMultiple(
+        deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
+        behavior: Property.CodeSharingBehavior
+    ) async throws -> [CreatedCode]
+
+    /// `/access_codes/create` with a custom `code`: puts one code with a known PIN on one lock (group repair).
+    /// - Returns: The created code.
+    func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws
+        -> CreatedCode
+
+    /// `/access_codes/update_multiple`: moves every code carrying `commonCodeKey` to the window and name.
+    func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws
+
+    /// `/access_codes/update` (time-bound): moves one code, for group members that lost the common key in a repair.
+    func updateSingle(accessCodeID: String, name: String, startsAt: Date, endsAt: Date) async throws
+
+    /// `/access_codes/delete`. A code that is already gone (404) must return normally: it counts as done.
+    func delete(accessCodeID: String) async throws
+
+    /// `/access_codes/list` by `device_id`, all pages.
+    func listCodes(deviceID: String) async throws -> [ExistingCode]
+}
+
+/// A code returned by a create call.
+public struct CreatedCode: Sendable, Codable, Hashable {
+    /// Seam's `access_code_id`.
+    public var accessCodeID: String
+    /// Seam's `device_id`.
+    public var deviceID: String
+    /// The PIN, or `nil` while Seam is still assigning it.
+    public var code: AccessPIN?
+    /// Seam's `common_code_key`, or `nil` (custom code, or a lock that could not share).
+    public var commonCodeKey: String?
+
+    /// Creates a value.
+    public init(accessCodeID: String, deviceID: String, code: AccessPIN?, commonCodeKey: String?) {
+        self.accessCodeID = accessCodeID
+        self.deviceID = deviceID
+        self.code = code
+        self.commonCodeKey = commonCodeKey
+    }
+}
+
+/// A code as `/access_codes/list` shows it.
+public struct ExistingCode: Sendable, Codable, Hashable {
+    /// Seam's `status`.
+    public enum Status: String, Sendable, Codable, Hashable, CaseIterable {
+        /// Programming in progress.
+        case setting
+        /// On the lock.
+        case set
+        /// Not yet on the lock (the initial state of time-bound codes).
+        case unset
+        /// Being removed (deleted or expired).
+        case removing
+        /// Seam cannot tell.
+        case unknown
+    }
+
+    /// Seam's `access_code_id`.
+    public var accessCodeID: String
+    /// Seam's `device_id`.
+    public var deviceID: String
+    /// Seam's `name`, when set.
+    public var name: String?
+    /// The PIN, when assigned.
+    public var code: AccessPIN?
+    /// Seam's `common_code_key`.
+    public var commonCodeKey: String?
+    /// `starts_at`, for time-bound codes.
+    public var startsAt: Date?
+    /// `ends_at`, for time-bound codes.
+    public var endsAt: Date?
+    /// Seam's `status`.
+    public var status: Status
+
+    /// Creates a value.
+    public init(
+        accessCodeID: String, deviceID: String, name: String?, code: AccessPIN?, commonCodeKey: String?,
+        startsAt: Date?, endsAt: Date?, status: Status
+    ) {
+        self.accessCodeID = accessCodeID
+        self.deviceID = deviceID
+        self.name = name
+        self.code = code
+        self.commonCodeKey = commonCodeKey
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.status = status
+    }
+}
+
+/// A failure of an ``AccessCodeService`` call, classified by the service.
+public enum AccessCodeServiceError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Worth trying again: network trouble, timeout, 429, 5xx. `retryAfter` is the server's
+    /// `Retry-After`, in seconds, when it sent one.
+    case retryable(message: String, retryAfter: TimeInterval?)
+    /// Will not succeed by repeating it (4xx other than 429): the message says what Seam refused.
+    case permanent(message: String)
+
+    /// The service's message.
+    public var message: String {
+        switch self {
+        case .retryable(let message, _), .permanent(let message): message
+        }
+    }
+
+    /// A one-line description with the classification.
+    public var description: String {
+        switch self {
+        case .retryable(let message, let retryAfter):
+            "retryable Seam failure: \(message)" + (retryAfter.map { " (retry after \($0) s)" } ?? "")
+        case .permanent(let message):
+            "permanent Seam failure: \(message)"
+        }
+    }
+}

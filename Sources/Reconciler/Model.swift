@@ -1,0 +1,87 @@
+import Foundation
+
+/// Identifies one reservation across PMSs: the PMS source name and the PMS's reservation id.
+public struct ReservationKey: Sendable, Codable, Hashable, Comparable, CustomStringConvertible {
+    /// The PMS source name as configured (e.g. `guesty`).
+    public var source: String
+    /// The PMS's reservation id.
+    public var reservationID: String
+
+    /// Creates a key.
+    public init(source: String, reservationID: String) {
+        self.source = source
+        self.reservationID = reservationID
+    }
+
+    /// `source/reservationID`.
+    public var description: String { "\(source)/\(reservationID)" }
+
+    /// Orders by source, then reservation id.
+    public static func < (lhs: ReservationKey, rhs: ReservationKey) -> Bool {
+        (lhs.source, lhs.reservationID) < (rhs.source, rhs.reservationID)
+    }
+}
+
+/// The time span in which an access code works: `[startsAt, endsAt)`.
+public struct CodeWindow: Sendable, Codable, Hashable, CustomStringConvertible {
+    /// When the code starts working.
+    public var startsAt: Date
+    /// When the code stops working; after `startsAt`.
+    public var endsAt: Date
+
+    /// Creates a window.
+    public init(startsAt: Date, endsAt: Date) {
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+    }
+
+    /// `start…end` in ISO 8601.
+    public var description: String {
+        let format = Date.ISO8601FormatStyle()
+        return "\(startsAt.formatted(format))…\(endsAt.formatted(format))"
+    }
+}
+
+/// A door PIN. Kept only in the state store and handed to Seam; every textual form is redacted,
+/// so a PIN cannot reach a log line by accident. Read ``digits`` only to send it to Seam.
+public struct AccessPIN: Sendable, Codable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+    CustomReflectable
+{
+    /// The digits themselves. Never log them.
+    public let digits: String
+
+    /// Wraps the digits of a PIN.
+    public init(_ digits: String) {
+        self.digits = digits
+    }
+
+    /// Decodes from a bare JSON string.
+    public init(from decoder: any Decoder) throws {
+        digits = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    /// Encodes as a bare JSON string (the store needs the digits to repair a lock with the same PIN).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(digits)
+    }
+
+    /// Always `<redacted PIN>`.
+    public var description: String { "<redacted PIN>" }
+    /// Always `<redacted PIN>`.
+    public var debugDescription: String { description }
+    /// No children, so `dump` and reflection-based printing cannot show the digits.
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}
+
+/// The kind of Seam call the worker is about to make, as the pacer sees it.
+public enum SeamOperationKind: String, Sendable, Codable, Hashable, CaseIterable {
+    /// `/access_codes/create_multiple` or `/access_codes/create`.
+    case create
+    /// `/access_codes/update_multiple` or `/access_codes/update`.
+    case update
+    /// `/access_codes/delete`.
+    case delete
+    /// `/access_codes/list`.
+    case list
+}

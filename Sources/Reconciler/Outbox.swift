@@ -1,0 +1,114 @@
+import Foundation
+
+/// One Seam mutation, written durably before the call and removed after its result is recorded.
+public struct OutboxIntent: Sendable, Codable, Hashable {
+    /// What the call does.
+    public enum Operation: Sendable, Codable, Hashable {
+        /// `create_multiple` for a group.
+        case createGroup(GroupSpec)
+        /// `update_multiple` for the codes carrying the key.
+        case moveGroup(commonCodeKey: String, window: CodeWindow, name: String)
+        /// `update` of one code.
+        case moveCode(accessCodeID: String, window: CodeWindow, name: String)
+        /// `delete` of one code; `forRepair` keeps the lock in the group as ``LockCodeStatus/missing``.
+        case deleteCode(deviceID: String, accessCodeID: String, forRepair: Bool)
+        /// `create` with the group's PIN on one lock (the PIN is read from the record, never kept here).
+        case repairCode(deviceID: String, window: CodeWindow, name: String, marker: String)
+        /// `list` the locks and adopt codes carrying the marker (read-only; never written to the outbox).
+        case lookUp(CodeLookup)
+
+        /// The kind of call, for the pacer.
+        var kind: SeamOperationKind {
+            switch self {
+            case .createGroup, .repairCode: .create
+            case .moveGroup, .moveCode: .update
+            case .deleteCode: .delete
+            case .lookUp: .list
+            }
+        }
+
+        /// Whether a call that may have happened must be looked up (by marker) before it is made again.
+        var createsCodes: Bool { kind == .create }
+
+        /// A short label for logs and dead letters.
+        var label: String {
+            switch self {
+            case .createGroup: "create_multiple"
+            case .moveGroup: "update_multiple"
+            case .moveCode: "update"
+            case .deleteCode: "delete"
+            case .repairCode: "create (repair)"
+            case .lookUp: "list (adopt)"
+            }
+        }
+    }
+
+    /// A unique id.
+    public var id: String
+    /// The reservation.
+    public var reservation: ReservationKey
+    /// The call.
+    public var operation: Operation
+    /// Calls made so far that did not succeed.
+    public var failedAttempts: Int
+    /// Whether an earlier call may have taken effect without Latchkey seeing the answer
+    /// (a crash or a retryable failure after sending): a create must then look up before creating.
+    public var outcomeUnknown: Bool
+    /// When it was written.
+    public var createdAt: Date
+}
+
+/// An intent that could not succeed: parked with Seam's message until `retry(deadLetterID:)`.
+public struct DeadLetter: Sendable, Codable, Hashable {
+    /// The id to retry it by.
+    public var id: String
+    /// The reservation.
+    public var reservation: ReservationKey
+    /// The call that failed, e.g. `create_multiple`.
+    public var operation: String
+    /// Seam's (or the service's) message for the last failure.
+    public var message: String
+    /// Calls made.
+    public var attempts: Int
+    /// When it was parked.
+    public var failedAt: Date
+}
+
+/// How the outbox worker paces and retries.
+public struct ReconcilerConfiguration: Sendable, Hashable {
+    /// Reservations worked on at once. Default 4.
+    public var maxConcurrentReservations: Int
+    /// Calls made for one intent before it becomes a dead letter. Default 8.
+    public var maxAttempts: Int
+    /// The first backoff ceiling, in seconds; doubled per failure. Default 1.
+    public var backoffBase: TimeInterval
+    /// The largest backoff ceiling, in seconds. Default 300.
+    public var backoffCap: TimeInterval
+    /// Code-name rules. Default ``CodeNaming/init(maxLength:)`` with 60 characters.
+    public var naming: CodeNaming
+
+    /// Creates a configuration with the documented defaults.
+    public init(
+        maxConcurrentReservations: Int = 4, maxAttempts: Int = 8, backoffBase: TimeInterval = 1,
+        backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming()
+    ) {
+        self.maxConcurrentReservations = max(1, maxConcurrentReservations)
+        self.maxAttempts = max(1, maxAttempts)
+        self.backoffBase = backoffBase
+        self.backoffCap = backoffCap
+        self.naming = naming
+    }
+
+    /// Full-jitter exponential backoff: a random delay in `[0, min(cap, base·2^(failures−1))]`, at least
+    /// `retryAfter` when the server sent one.
+    /// - Parameters:
+    ///   - failures: Failed calls so far (≥ 1).
+    ///   - retryAfter: The server's `Retry-After`, in seconds.
+    ///   - jitter: Picks a value in `0…ceiling`.
+    /// - Returns: The delay in seconds.
+    public func backoff(afterFailures failures: Int, retryAfter: TimeInterval?, jitter: (Double) -> Double) -> TimeInterval {
+        let ceiling = min(backoffCap, backoffBase * pow(2, Double(max(0, failures - 1))))
+        let delay = min(ceiling, max(0, jitter(ceiling)))
+        return max(delay, retryAfter ?? 0)
+    }
+}

@@ -1,0 +1,164 @@
+import Bookings
+import Foundation
+
+/// The group of codes a confirmed booking should have.
+public struct GroupSpec: Sendable, Codable, Hashable {
+    /// The property whose locks get the codes.
+    public var propertyID: String
+    /// The property's locks, in config order.
+    public var deviceIDs: [String]
+    /// The codes' window: check-in minus the early buffer to check-out plus the late buffer.
+    public var window: CodeWindow
+    /// The codes' name, ending in the reservation marker.
+    public var name: String
+    /// The reservation marker inside `name`.
+    public var marker: String
+    /// `preferred_code_length`, in digits.
+    public var preferredCodeLength: Int
+    /// `behavior_when_code_cannot_be_shared`.
+    public var behavior: Property.CodeSharingBehavior
+}
+
+/// Where a reservation stands, as the admin API shows it.
+public enum ReservationPhase: String, Sendable, Codable, Hashable, CaseIterable {
+    /// Seam has what is desired.
+    case converged
+    /// A step is planned or in flight.
+    case applying
+    /// Pending or cancelled, and no codes exist.
+    case noAccess = "no_access"
+    /// Confirmed, but the PMS has not given the dates yet; no codes.
+    case waiting
+    /// The dates cannot be turned into a window (unknown zone, check-out not after check-in); no codes.
+    case invalidDates = "invalid_dates"
+    /// The listing maps to no configured property; nothing is done.
+    case unmapped
+    /// The stay (window end) is over; nothing is done, Seam ends time-bound codes itself.
+    case past
+    /// Work is parked in a dead letter until retried or a newer event arrives.
+    case deadLettered = "dead_lettered"
+}
+
+/// What the reservation's booking asks for, resolved against the property catalogue.
+public enum DesiredAccess: Sendable, Hashable {
+    /// A group with this spec.
+    case group(GroupSpec)
+    /// No codes at all (pending, cancelled, dates unknown or unusable); the phase says why.
+    case noGroup(ReservationPhase)
+    /// Unknown listing: leave whatever exists alone and surface it.
+    case unmapped
+
+    /// Resolves a booking.
+    /// - Parameters:
+    ///   - booking: The desired booking, or `nil` before any event (treated as no access).
+    ///   - key: The reservation.
+    ///   - catalogue: The configured properties.
+    ///   - naming: The code-name rules.
+    public static func resolve(
+        _ booking: DesiredBooking?, key: ReservationKey, catalogue: PropertyCatalogue, naming: CodeNaming
+    ) -> DesiredAccess {
+        guard let booking, booking.status == .confirmed else { return .noGroup(.noAccess) }
+        guard let property = catalogue.property(source: key.source, listingID: booking.listingID) else {
+            return .unmapped
+        }
+        let event = BookingEvent(
+            source: key.source, reservationID: key.reservationID, listingID: booking.listingID,
+            status: booking.status, checkIn: booking.checkIn, checkOut: booking.checkOut)
+        let stay: StayWindow?
+        do {
+            stay = try StayWindow(event: event, property: property)
+        } catch {
+            return .noGroup(.invalidDates)
+        }
+        guard let stay else { return .noGroup(.waiting) }
+        let window = CodeWindow(startsAt: stay.startsAt, endsAt: stay.endsAt)
+        return .group(
+            GroupSpec(
+                propertyID: property.id, deviceIDs: property.deviceIDs, window: window,
+                name: naming.name(for: key, at: property, guestName: booking.guestName),
+                marker: CodeNaming.marker(for: key), preferredCodeLength: property.preferredCodeLength,
+                behavior: property.codeSharingBehavior
+            ))
+    }
+}
+
+/// One lock's code to re-create with the group's PIN.
+public struct RepairSpec: Sendable, Codable, Hashable {
+    /// The lock.
+    public var deviceID: String
+    /// The failed code still in Seam, deleted first; `nil` when there is none.
+    public var staleAccessCodeID: String?
+    /// The window and name the new code gets.
+    public var window: CodeWindow
+    /// The name the new code gets.
+    public var name: String
+
+    /// Creates a value.
+    public init(deviceID: String, staleAccessCodeID: String?, window: CodeWindow, name: String) {
+        self.deviceID = deviceID
+        self.staleAccessCodeID = staleAccessCodeID
+        self.window = window
+        self.name = name
+    }
+}
+
+/// The next single step that brings Seam closer to the desired state.
+public enum PlannedStep: Sendable, Hashable {
+    /// Nothing to do; the phase says why.
+    case none(ReservationPhase)
+    /// `create_multiple` a new group.
+    case create(GroupSpec)
+    /// `update_multiple` the codes carrying `commonCodeKey`.
+    case moveWindow(commonCodeKey: String, window: CodeWindow, name: String)
+    /// `update` one code that does not carry the group's key (repaired earlier).
+    case moveCode(accessCodeID: String, window: CodeWindow, name: String)
+    /// Delete these codes; the reservation should have none.
+    case remove([AppliedCode])
+    /// Delete the old group (other property or other lock set), then create `create`.
+    case recreate(remove: [AppliedCode], create: GroupSpec)
+    /// Re-create one lock's code with the group's PIN.
+    case repair(RepairSpec)
+}
+
+/// The pure planning function of the reconciler.
+public enum Planner {
+    /// The next step for a reservation.
+    /// - Parameters:
+    ///   - desired: What the booking asks for.
+    ///   - applied: What exists in Seam.
+    ///   - now: The current instant.
+    /// - Returns: One step, or ``PlannedStep/none(_:)`` with the phase when nothing is to be done.
+    public static func nextStep(desired: DesiredAccess, applied: AppliedGroup?, now: Date) -> PlannedStep {
+        switch desired {
+        case .unmapped:
+            return .none(.unmapped)
+        case .noGroup(let phase):
+            let live = applied?.codes.filter { $0.accessCodeID != nil } ?? []
+            return live.isEmpty ? .none(phase) : .remove(live)
+        case .group(let spec):
+            guard spec.window.endsAt > now else { return .none(.past) }
+            guard let applied else { return .create(spec) }
+            if applied.propertyID != spec.propertyID || Set(applied.deviceIDs) != Set(spec.deviceIDs) {
+                return .recreate(remove: applied.codes.filter { $0.accessCodeID != nil }, create: spec)
+            }
+            return nextStep(toward: spec, from: applied)
+        }
+    }
+
+    /// Repairs first (a guest must get in), then window and name moves, the common key before single codes.
+    private static func nextStep(toward spec: GroupSpec, from applied: AppliedGroup) -> PlannedStep {
+        if let broken = applied.codes.first(where: \.needsRepair), broken.pin ?? applied.pin != nil {
+            let stale = broken.status == .failedToSet ? broken.accessCodeID : nil
+            return .repair(
+                RepairSpec(deviceID: broken.deviceID, staleAccessCodeID: stale, window: spec.window, name: spec.name))
+        }
+        let outdated = applied.codes.filter { $0.window != spec.window || $0.name != spec.name }
+        if let key = outdated.lazy.compactMap(\.commonCodeKey).first {
+            return .moveWindow(commonCodeKey: key, window: spec.window, name: spec.name)
+        }
+        if let code = outdated.first, let id = code.accessCodeID {
+            return .moveCode(accessCodeID: id, window: spec.window, name: spec.name)
+        }
+        return .none(.converged)
+    }
+}

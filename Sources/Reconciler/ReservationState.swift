@@ -1,0 +1,196 @@
+import Bookings
+import Foundation
+
+/// The order of a booking event: the PMS's own `updatedAt` when it sent one, else the order of receipt.
+public struct EventVersion: Sendable, Codable, Hashable, CustomStringConvertible {
+    /// The PMS's last-modified time of the booking, when given.
+    public var updatedAt: Date?
+    /// The intake's receipt sequence number (monotonic across restarts: the journal position).
+    public var receivedSequence: UInt64
+
+    /// Creates a version.
+    public init(updatedAt: Date?, receivedSequence: UInt64) {
+        self.updatedAt = updatedAt
+        self.receivedSequence = receivedSequence
+    }
+
+    /// Whether an event of this version should replace state of version `other`.
+    ///
+    /// When both carry `updatedAt`, the later one wins and equal times fall back to receipt order;
+    /// otherwise receipt order decides. A version never supersedes itself, so duplicates change nothing.
+    public func supersedes(_ other: EventVersion) -> Bool {
+        if let mine = updatedAt, let theirs = other.updatedAt, mine != theirs {
+            return mine > theirs
+        }
+        return receivedSequence > other.receivedSequence
+    }
+
+    /// `updatedAt#sequence`.
+    public var description: String {
+        "\(updatedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "-")#\(receivedSequence)"
+    }
+}
+
+/// What the latest booking event says the reservation should be.
+public struct DesiredBooking: Sendable, Codable, Hashable {
+    /// The PMS listing id.
+    public var listingID: String
+    /// The booking status.
+    public var status: BookingEvent.Status
+    /// Arrival as given, or `nil` when unknown.
+    public var checkIn: StayTime?
+    /// Departure as given, or `nil` when unknown.
+    public var checkOut: StayTime?
+    /// The guest's name, for the code name.
+    public var guestName: String?
+    /// The version of the event this came from.
+    public var version: EventVersion
+
+    /// Takes the reservation-relevant fields of `event`.
+    public init(_ event: BookingEvent, version: EventVersion) {
+        listingID = event.listingID
+        status = event.status
+        checkIn = event.checkIn
+        checkOut = event.checkOut
+        guestName = event.guestName
+        self.version = version
+    }
+}
+
+/// What Latchkey knows about one lock's code of a group.
+public enum LockCodeStatus: String, Sendable, Codable, Hashable, CaseIterable {
+    /// Created; Seam has not yet reported it on the lock.
+    case unconfirmed
+    /// Seam reported it set on the lock.
+    case set
+    /// Seam reported that it could not be set; it will be replaced with the same PIN.
+    case failedToSet = "failed_to_set"
+    /// Someone removed it outside Latchkey; it will be re-created with the same PIN.
+    case removedExternally = "removed_externally"
+    /// No code on this lock yet (a partial adoption, or a failed code already deleted); re-created with the same PIN.
+    case missing
+}
+
+/// One lock's code in the applied group.
+public struct AppliedCode: Sendable, Codable, Hashable {
+    /// The lock.
+    public var deviceID: String
+    /// Seam's id, or `nil` for ``LockCodeStatus/missing``.
+    public var accessCodeID: String?
+    /// The PIN on this lock (redacted in every description), or `nil` while Seam assigns it.
+    public var pin: AccessPIN?
+    /// The code's `common_code_key`; `nil` after a repair with a custom code.
+    public var commonCodeKey: String?
+    /// The window the code has.
+    public var window: CodeWindow
+    /// The name the code has.
+    public var name: String
+    /// What Seam last said about it.
+    public var status: LockCodeStatus
+
+    /// Creates a value.
+    public init(
+        deviceID: String, accessCodeID: String?, pin: AccessPIN?, commonCodeKey: String?, window: CodeWindow,
+        name: String, status: LockCodeStatus
+    ) {
+        self.deviceID = deviceID
+        self.accessCodeID = accessCodeID
+        self.pin = pin
+        self.commonCodeKey = commonCodeKey
+        self.window = window
+        self.name = name
+        self.status = status
+    }
+
+    /// Whether the code needs re-creating on its lock.
+    var needsRepair: Bool {
+        status == .failedToSet || status == .removedExternally || status == .missing
+    }
+}
+
+/// The group of codes Latchkey has put on a property's locks for one reservation.
+public struct AppliedGroup: Sendable, Codable, Hashable {
+    /// The property the codes are on.
+    public var propertyID: String
+    /// The group's `common_code_key` (from `create_multiple`), or `nil` when Seam gave none.
+    public var commonCodeKey: String?
+    /// One entry per lock of the group, in the property's device order.
+    public var codes: [AppliedCode]
+
+    /// Creates a value.
+    public init(propertyID: String, commonCodeKey: String?, codes: [AppliedCode]) {
+        self.propertyID = propertyID
+        self.commonCodeKey = commonCodeKey
+        self.codes = codes
+    }
+
+    /// The locks of the group.
+    public var deviceIDs: [String] { codes.map(\.deviceID) }
+
+    /// The group's shared PIN (redacted in descriptions): the first code's.
+    public var pin: AccessPIN? { codes.lazy.compactMap(\.pin).first }
+
+    /// "2 of 3 locks set" style readiness: how many codes Seam reported set.
+    public var setCount: Int { codes.count { $0.status == .set } }
+}
+
+/// Everything stored for one reservation: desired, applied, and whether work is parked in a dead letter.
+public struct ReservationRecord: Sendable, Codable, Hashable {
+    /// The reservation.
+    public var key: ReservationKey
+    /// The latest booking state, or `nil` before the first event (a record created by a lock event).
+    public var desired: DesiredBooking?
+    /// The codes that exist in Seam for it, or `nil`.
+    public var applied: AppliedGroup?
+    /// The dead letter that parks this reservation's work until retried or a newer event arrives.
+    public var blockedBy: String?
+    /// Codes a create may have made without Latchkey seeing the answer (crash, or retries given up):
+    /// looked up by marker and adopted before anything else is done for the reservation.
+    public var pendingLookup: CodeLookup?
+
+    /// Creates a record.
+    public init(
+        key: ReservationKey, desired: DesiredBooking? = nil, applied: AppliedGroup? = nil, blockedBy: String? = nil,
+        pendingLookup: CodeLookup? = nil
+    ) {
+        self.key = key
+        self.desired = desired
+        self.applied = applied
+        self.blockedBy = blockedBy
+        self.pendingLookup = pendingLookup
+    }
+
+    /// Folds `event` in. Stale events (see ``EventVersion/supersedes(_:)``) and events that repeat the current
+    /// booking state (duplicates, re-deliveries) change nothing; a dead-lettered reservation is unblocked by
+    /// any real change.
+    /// - Returns: Whether the desired state was replaced.
+    @discardableResult
+    public mutating func fold(_ event: BookingEvent, receivedSequence: UInt64) -> Bool {
+        let version = EventVersion(updatedAt: event.updatedAt, receivedSequence: receivedSequence)
+        if let current = desired, !version.supersedes(current.version) {
+            return false
+        }
+        let next = DesiredBooking(event, version: version)
+        if var current = desired {
+            current.version = version
+            if current == next { return false }
+        }
+        desired = next
+        blockedBy = nil
+        return true
+    }
+}
+
+/// Where to look for codes a create may have made: the locks and the reservation marker in their names.
+public struct CodeLookup: Sendable, Codable, Hashable {
+    /// The property the codes would belong to.
+    public var propertyID: String
+    /// The locks to list.
+    public var deviceIDs: [String]
+    /// The marker the names carry.
+    public var marker: String
+    /// The window assumed when a listed code shows none.
+    public var window: CodeWindow
+    /// The name assumed when a listed code shows none.
+    public var name: String
+}

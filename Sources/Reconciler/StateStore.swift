@@ -1,0 +1,80 @@
+import Foundation
+
+/// Durable key/value storage for the reconciler's reservation records, outbox intents and dead letters.
+///
+/// The coordinator backs it with the Store journal; the reconciler's unit tests use an in-memory one.
+/// Keys are ASCII strings with `/` separators; values are opaque bytes (JSON written by the reconciler).
+public protocol StateStore: Sendable {
+    /// Sets `key` to `value`. Must be durable (fdatasync'd) when it returns.
+    func put(_ key: String, _ value: [UInt8]) async throws
+    /// Removes `key` (no error when absent). Must be durable when it returns.
+    func delete(_ key: String) async throws
+    /// Every entry whose key starts with `prefix`, in any order.
+    func entries(prefix: String) async throws -> [(key: String, value: [UInt8])]
+}
+
+/// The key layout inside a ``StateStore``: `reconciler/reservation/…`, `reconciler/outbox/…`, `reconciler/dead/…`.
+enum StoreKeys {
+    /// Prefix of reservation records.
+    static let reservations = "reconciler/reservation/"
+    /// Prefix of in-flight outbox intents (at most one per reservation).
+    static let outbox = "reconciler/outbox/"
+    /// Prefix of dead letters.
+    static let deadLetters = "reconciler/dead/"
+
+    /// The record key of a reservation.
+    static func reservation(_ key: ReservationKey) -> String { reservations + encode(key) }
+    /// The intent key of a reservation.
+    static func intent(_ key: ReservationKey) -> String { outbox + encode(key) }
+    /// The key of a dead letter.
+    static func deadLetter(_ id: String) -> String { deadLetters + id }
+
+    /// `source/reservationID`, each percent-encoded so `/` and other bytes cannot collide.
+    private static func encode(_ key: ReservationKey) -> String {
+        "\(escape(key.source))/\(escape(key.reservationID))"
+    }
+
+    private static func escape(_ part: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.")
+        return part.addingPercentEncoding(withAllowedCharacters: allowed) ?? part
+    }
+}
+
+/// JSON encoding of stored values.
+enum RecordCodec {
+    /// Encodes `value` as JSON bytes with sorted keys.
+    static func encode(_ value: some Encodable) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Array(try encoder.encode(value))
+    }
+
+    /// Decodes JSON bytes written by ``encode(_:)``.
+    static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8], key: String) throws -> Value {
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes))
+        } catch {
+            throw ReconcilerError.corruptRecord(key: key, reason: String(describing: error))
+        }
+    }
+}
+
+/// Failures of the reconciler itself (not of Seam).
+public enum ReconcilerError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stored value could not be decoded.
+    case corruptRecord(key: String, reason: String)
+    /// `retry(deadLetterID:)` named a dead letter that does not exist.
+    case unknownDeadLetter(id: String)
+
+    /// What went wrong and what to do.
+    public var description: String {
+        switch self {
+        case .corruptRecord(let key, let reason):
+            "the reconciler record at \(key) cannot be decoded (\(reason)); restore the data directory from a "
+                + "snapshot or delete that key with `latchkey store` tools"
+        case .unknownDeadLetter(let id):
+            "no dead letter with id \(id); list them with `latchkey outbox dead-letters`"
+        }
+    }
+}

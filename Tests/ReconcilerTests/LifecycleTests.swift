@@ -1,0 +1,203 @@
+import Bookings
+import Foundation
+import Reconciler
+import Testing
+
+@Suite("Booking lifecycle against the access-code double")
+struct LifecycleTests {
+    @Test func newConfirmedBookingGetsOneLinkedGroupWithTheSamePINOnEveryLock() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        let state = try #require(await harness.state())
+        #expect(state.phase == .converged)
+        let group = try #require(state.applied)
+        #expect(group.propertyID == "loft")
+        #expect(group.deviceIDs == ["front", "back"])
+        #expect(group.commonCodeKey != nil)
+        #expect(Set(group.codes.map(\.pin)).count == 1)
+        #expect(group.codes.allSatisfy { $0.window == Fixture.june10to14 && $0.name == "Ada R1 [lk:guesty:R1]" })
+        #expect(await harness.seam.codes(on: "back").map(\.name) == ["Ada R1 [lk:guesty:R1]"])
+    }
+
+    @Test(arguments: [
+        ("early check-in", Fixture.day(6, 9), Fixture.day(6, 14)),
+        ("late checkout", Fixture.day(6, 10), Fixture.day(6, 16)),
+        ("shortened", Fixture.day(6, 11), Fixture.day(6, 13)),
+    ])
+    func changedDatesMoveTheSameGroupWithUpdateMultiple(change: String, checkIn: StayTime, checkOut: StayTime)
+        async throws
+    {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        let before = try #require(await harness.state()?.applied)
+        try await harness.send(Fixture.event(checkIn: checkIn, checkOut: checkOut))
+        let after = try #require(await harness.state()?.applied)
+        #expect(await harness.seam.count(.createMultiple) == 1, "\(change)")
+        #expect(await harness.seam.count(.updateMultiple) == 1, "\(change)")
+        #expect(after.codes.map(\.accessCodeID) == before.codes.map(\.accessCodeID))
+        #expect(after.pin == before.pin)
+        let onLock = try #require(await harness.seam.codes(on: "front").first)
+        #expect(onLock.startsAt == after.codes[0].window.startsAt && onLock.endsAt == after.codes[0].window.endsAt)
+        #expect(after.codes[0].window != Fixture.june10to14)
+    }
+
+    @Test func cancellationDeletesEveryCodeOfTheGroup() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        try await harness.send(Fixture.event(.cancelled))
+        #expect(await harness.seam.count(.delete) == 2)
+        #expect(await harness.seam.codes.isEmpty)
+        let state = try #require(await harness.state())
+        #expect(state.applied == nil)
+        #expect(state.phase == .noAccess)
+    }
+
+    @Test func codesAlreadyGoneCountAsDeleted() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        for code in await harness.seam.codes.values {
+            await harness.seam.removeBehindOurBack(code.accessCodeID)
+        }
+        try await harness.send(Fixture.event(.cancelled))
+        #expect(await harness.reconciler.deadLetterList().isEmpty)
+        #expect(await harness.state()?.phase == .noAccess)
+    }
+
+    @Test func reconfirmationAfterCancellationCreatesANewGroup() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        try await harness.send(Fixture.event(.cancelled))
+        try await harness.send(Fixture.event())
+        #expect(await harness.seam.count(.createMultiple) == 2)
+        #expect(await harness.seam.codes.count == 2)
+        #expect(await harness.state()?.phase == .converged)
+    }
+
+    @Test func movedListingRemovesTheOldGroupAndCreatesOneOnTheNewProperty() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        try await harness.send(Fixture.event(listing: "L2"))
+        #expect(await harness.seam.codes(on: "front").isEmpty)
+        #expect(await harness.seam.codes(on: "back").isEmpty)
+        #expect(await harness.seam.codes(on: "cabin-door").count == 1)
+        let group = try #require(await harness.state()?.applied)
+        #expect(group.propertyID == "cabin")
+        let routes = await harness.seam.calls.map(\.route)
+        #expect(routes == [.createMultiple, .delete, .delete, .createMultiple])
+    }
+
+    @Test func changedLockSetRecreatesTheGroupOnTheNewLocks() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        var loft = Fixture.loft
+        loft.deviceIDs = ["front", "back", "garage"]
+        await harness.reconciler.updateCatalogue(PropertyCatalogue([loft, Fixture.cabin]))
+        await harness.reconciler.waitUntilIdle()
+        let group = try #require(await harness.state()?.applied)
+        #expect(group.deviceIDs == ["front", "back", "garage"])
+        #expect(await harness.seam.count(.delete) == 2)
+        #expect(await harness.seam.count(.createMultiple) == 2)
+        #expect(await harness.seam.codes.count == 3)
+    }
+
+    @Test func updateArrivingBeforeCreateWinsAndTheLateCreateIsIgnored() async throws {
+        var harness = try await Harness()
+        let update = Fixture.event(checkOut: Fixture.day(6, 16), updatedAt: "2026-05-02T00:00:00Z")
+        let create = Fixture.event(updatedAt: "2026-05-01T00:00:00Z")
+        let dispositions = try await harness.send(update, create)
+        #expect(dispositions == [.accepted, .ignored])
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        #expect(await harness.seam.count(.updateMultiple) == 0)
+        #expect(await harness.state()?.applied?.codes[0].window.endsAt == Fixture.instant("2026-06-16T09:00:00Z"))
+    }
+
+    @Test func cancelArrivingBeforeCreateMeansNoCodesEver() async throws {
+        var harness = try await Harness()
+        let cancel = Fixture.event(.cancelled, updatedAt: "2026-05-03T00:00:00Z")
+        let create = Fixture.event(updatedAt: "2026-05-01T00:00:00Z")
+        try await harness.send(cancel, create)
+        #expect(await harness.seam.calls.isEmpty)
+        #expect(await harness.state()?.phase == .noAccess)
+    }
+
+    @Test func duplicateDeliveriesCreateOnce() async throws {
+        var harness = try await Harness()
+        let event = Fixture.event(updatedAt: "2026-05-01T00:00:00Z")
+        let dispositions = try await harness.send(event, event, event)
+        #expect(dispositions == [.accepted, .ignored, .ignored])
+        #expect(await harness.seam.calls.map(\.route) == [.createMultiple])
+    }
+
+    @Test func unspecifiedDatesWaitWithoutCodesUntilDatesArrive() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event(checkIn: nil, checkOut: nil))
+        #expect(await harness.seam.calls.isEmpty)
+        #expect(await harness.state()?.phase == .waiting)
+        try await harness.send(Fixture.event())
+        #expect(await harness.state()?.phase == .converged)
+        #expect(await harness.seam.count(.createMultiple) == 1)
+    }
+
+    @Test func unknownListingIsSurfacedAsUnmappedWithoutCalls() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event(listing: "not-configured"))
+        #expect(await harness.seam.calls.isEmpty)
+        #expect(await harness.state()?.phase == .unmapped)
+    }
+
+    @Test func pastStayGetsNoCodes() async throws {
+        var harness = try await Harness(clock: TestClock(now: Fixture.instant("2026-07-01T00:00:00Z")))
+        try await harness.send(Fixture.event())
+        #expect(await harness.seam.calls.isEmpty)
+        #expect(await harness.state()?.phase == .past)
+    }
+
+    @Test func pendingBookingGetsNoCodesUntilConfirmed() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event(.pending))
+        #expect(await harness.seam.calls.isEmpty)
+        #expect(await harness.state()?.phase == .noAccess)
+    }
+
+    @Test func restartWithConvergedStateMakesNoCalls() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        await harness.reconciler.stop()
+        let callsBefore = await harness.seam.calls.count
+        let restarted = try await harness.restarted()
+        await restarted.reconciler.waitUntilIdle()
+        #expect(await harness.seam.calls.count == callsBefore)
+        #expect(await restarted.state()?.phase == .converged)
+        #expect(await restarted.state()?.applied?.pin != nil)
+    }
+}
+
+@Suite("Housekeeping")
+struct HousekeepingTests {
+    @Test func guestRenameRenamesTheGroupInPlace() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        try await harness.send(Fixture.event(guest: "Grace Hopper"))
+        #expect(await harness.seam.calls.map(\.route) == [.createMultiple, .updateMultiple])
+        #expect(await harness.seam.codes.values.allSatisfy { $0.name == "Grace R1 [lk:guesty:R1]" })
+    }
+
+    @Test func settledPastReservationsAreForgottenAndLiveOnesKept() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event(id: "R1"))
+        try await harness.send(Fixture.event(.cancelled, id: "R2", checkOut: Fixture.day(6, 20)))
+        try await harness.send(Fixture.event(id: "R3", checkIn: nil, checkOut: nil))
+        harness.clock.advance(by: 30 * 86_400)
+        let forgotten = try await harness.reconciler.forgetReservations(endedBefore: Fixture.instant("2026-06-15T00:00:00Z"))
+        #expect(forgotten == 1)
+        #expect(await harness.state("R1") == nil)
+        #expect(await harness.state("R2") != nil)
+        #expect(await harness.state("R3") != nil)
+        #expect(await harness.store.keys(prefix: "reconciler/reservation/").count == 2)
+
+        try await harness.send(Fixture.event(id: "R1"))
+        #expect(await harness.state("R1")?.phase == .past)
+        #expect(await harness.seam.count(.createMultiple) == 1)
+    }
+}
