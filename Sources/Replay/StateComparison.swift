@@ -1,4 +1,5 @@
 import Foundation
+import Reconciler
 
 /// The outcome for one reservation: what was expected, what Seam holds, and every difference.
 public struct ReservationVerdict: Sendable, Equatable {
@@ -89,25 +90,13 @@ public enum StateComparison {
     }
 }
 
-/// The marker Latchkey appends to the name of each code of a reservation.
-///
-/// Mirrors the reconciler's `CodeNaming.marker(for:)`: `[lk:<source>:<reservation-id>]` when the source and
-/// id use only `A–Z a–z 0–9 . _ -` and the marker fits in 40 characters, else `[lk:#<FNV-1a 64 hex>]`.
+/// The marker Latchkey appends to the name of each code of a reservation, from the reconciler's
+/// `CodeNaming.marker(for:)`: `[lk:<source>:<reservation-id>]`, or `[lk:#<16 hex digits>]` for long ids or ids
+/// with other characters than `A–Z a–z 0–9 . _ -`.
 public enum ReservationMarker {
     /// The marker of a reservation.
     public static func marker(source: String, reservationID: String) -> String {
-        let readable = "[lk:\(source):\(reservationID)]"
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        if (source + reservationID).allSatisfy({ allowed.contains($0) }), readable.count <= 40 {
-            return readable
-        }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in (source + "\u{0}" + reservationID).utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return "[lk:#" + String(repeating: "0", count: 16 - hex.count) + hex + "]"
+        CodeNaming.marker(for: .init(source: source, reservationID: reservationID))
     }
 
     /// The readable reservation of a code name (`[lk:<source>:<id>]`), or `nil` for a hashed or missing marker.

@@ -52,6 +52,28 @@ struct ReplayerTests {
         #expect(report.passed)
     }
 
+    @Test("when shuffling puts a written duplicate before its original, 200 and 202 swap without a mismatch")
+    func shuffledWrittenDuplicate() async throws {
+        let configuration = try ScenarioFiles.configuration()
+        let scenario = Scenario(name: "dup", source: "native", deliveries: [
+            Delivery(label: "first", body: Self.booking("d1")),
+            Delivery(label: "again", body: Self.booking("d1"), expectedStatuses: [200], duplicateOf: 0),
+        ], expectations: [])
+        let seed = try #require((UInt64(1)...50).first { ReplayPlanner.plan([scenario], options: ReplayOptions(shuffleSeed: $0)).first?.deliveryIndex == 1 })
+        let shuffled = try Replayer(configuration: configuration, transport: InMemoryLatchkey(configuration: configuration), state: nil,
+                                    options: ReplayOptions(shuffleSeed: seed), environment: [:])
+        let report = try await shuffled.run([scenario])
+        #expect(report.accepted == 1 && report.duplicates == 1)
+        #expect(report.statusMismatches.isEmpty)
+        // In written order the same scenario must get exactly what it says.
+        var strict = scenario
+        strict.keepsOrderWhenShuffled = true
+        strict.deliveries[1].expectedStatuses = [202]
+        let ordered = try Replayer(configuration: configuration, transport: InMemoryLatchkey(configuration: configuration), state: nil,
+                                   options: ReplayOptions(shuffleSeed: seed), environment: [:])
+        #expect(try await ordered.run([strict]).statusMismatches.map(\.delivery) == ["again"])
+    }
+
     @Test("the state is polled until it matches, then the time it took is reported")
     func convergence() async throws {
         let configuration = try ScenarioFiles.configuration()
