@@ -5,8 +5,9 @@ import FoundationNetworking
 
 /// What came back for one request.
 public enum TransportResult: Sendable, Equatable {
-    /// An HTTP response: its status and body.
-    case response(status: Int, body: [UInt8])
+    /// An HTTP response: its status, whether it says it replays an earlier answer (`Idempotent-Replayed: true`),
+    /// and its body.
+    case response(status: Int, replayed: Bool = false, body: [UInt8])
     /// No response: connection refused, reset, or timed out. The text says which.
     case failure(String)
 }
@@ -50,7 +51,9 @@ public struct URLSessionTransport: DeliveryTransport {
         urlRequest.httpBody = Data(request.body)
         do {
             let (data, response) = try await session.data(for: urlRequest)
-            return .response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: Array(data))
+            let http = response as? HTTPURLResponse
+            let replayed = http?.value(forHTTPHeaderField: "Idempotent-Replayed")?.lowercased() == "true"
+            return .response(status: http?.statusCode ?? 0, replayed: replayed, body: Array(data))
         } catch {
             return .failure(error.localizedDescription)
         }
@@ -67,7 +70,8 @@ extension String {
 public enum DeliveryOutcome: Sendable, Equatable {
     /// 202: recorded durably.
     case accepted
-    /// 200 whose body says `duplicate`: already recorded.
+    /// 200 marked `Idempotent-Replayed: true` (Latchkey repeats the first answer), or whose body says
+    /// `duplicate`: already recorded.
     case duplicate
     /// Any other 2xx: taken but ignored (a test ping, an event Latchkey does not act on).
     case ignored
@@ -81,10 +85,10 @@ public enum DeliveryOutcome: Sendable, Equatable {
         switch result {
         case .failure(let reason):
             self = .transportError(reason)
-        case .response(let status, let body):
+        case .response(let status, let replayed, let body):
             switch status {
+            case 200 where replayed || String(decoding: body, as: UTF8.self).lowercased().contains("\"duplicate\""): self = .duplicate
             case 202: self = .accepted
-            case 200 where String(decoding: body, as: UTF8.self).lowercased().contains("duplicate"): self = .duplicate
             case 200..<300: self = .ignored
             default: self = .rejected(status)
             }

@@ -127,7 +127,7 @@ public struct Replayer: Sendable {
                 group.addTask {
                     let result = await transport.send(request)
                     let received: String = switch result {
-                    case .response(let status, _): String(status)
+                    case .response(let status, _, _): String(status)
                     case .failure(let reason): "no answer (\(reason))"
                     }
                     return Answer(send: send, outcome: DeliveryOutcome(result), received: received)

@@ -40,7 +40,10 @@ final class LoopbackStandIn: HTTPHandler {
             let intake = intake
             Task {
                 switch await intake.send(outgoing) {
-                case .response(let status, let body): responder(HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body))
+                case .response(let status, let replayed, let body):
+                    var headers: HTTPHeaders = ["Content-Type": "application/json"]
+                    if replayed { headers.add(name: "Idempotent-Replayed", value: "true") }
+                    responder(HTTPResponse(status: status, headers: headers, body: body))
                 case .failure: responder(HTTPResponse(status: 500))
                 }
             }

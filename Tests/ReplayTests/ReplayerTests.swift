@@ -10,6 +10,17 @@ struct ReplayerTests {
         .json(.object([("event", .string("booking.updated")), ("booking", .object([("id", .string(id)), ("status", .string(status))]))]))
     }
 
+    @Test("answers are classified as Latchkey gives them: 202, a replayed 200, an ignored 200, errors")
+    func classification() {
+        let accepted = Array(#"{"status":"accepted","delivery_id":"x"}"#.utf8)
+        #expect(DeliveryOutcome(.response(status: 202, body: accepted)) == .accepted)
+        #expect(DeliveryOutcome(.response(status: 200, replayed: true, body: accepted)) == .duplicate)
+        #expect(DeliveryOutcome(.response(status: 200, body: Array(#"{"status":"duplicate"}"#.utf8))) == .duplicate)
+        #expect(DeliveryOutcome(.response(status: 200, body: Array(#"{"status":"ignored","reason":"test ping"}"#.utf8))) == .ignored)
+        #expect(DeliveryOutcome(.response(status: 404, body: [])) == .rejected(404))
+        #expect(DeliveryOutcome(.failure("refused")) == .transportError("refused"))
+    }
+
     @Test("every send is counted by its answer, and negative deliveries must be refused")
     func countsAnswers() async throws {
         let configuration = try ScenarioFiles.configuration()

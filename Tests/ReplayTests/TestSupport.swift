@@ -65,7 +65,7 @@ final class InMemoryLatchkey: DeliveryTransport {
         let key = request.path + "|" + (verified.deliveryID ?? Hex.encode(Crypto.sha256(request.body)))
         let isNew = seen.withLock { $0.keys.insert(key).inserted }
         return isNew ? .response(status: 202, body: Array(#"{"status":"accepted"}"#.utf8))
-            : .response(status: 200, body: Array(#"{"status":"duplicate"}"#.utf8))
+            : .response(status: 200, replayed: true, body: Array(#"{"status":"accepted"}"#.utf8))
     }
 }
 
