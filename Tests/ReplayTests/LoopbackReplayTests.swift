@@ -58,12 +58,13 @@ final class LoopbackStandIn: HTTPHandler {
 
 @Suite("Replaying over loopback HTTP")
 struct LoopbackReplayTests {
-    static let front = "11111111-1111-4111-8111-000000000001"
-    static let back = "11111111-1111-4111-8111-000000000002"
+    static let front = "22222222-2222-4222-8222-000000000110"
+    static let back = "22222222-2222-4222-8222-000000000111"
 
+    /// Two codes of one reservation, and a third code of another on the front door (two pages there).
     static func codes() -> [[String: String]] {
-        [Self.front, Self.back].enumerated().map { index, device in
-            ["access_code_id": "ac\(index)", "device_id": device, "name": "Ada [lk:native:res_000001]", "code": "4821",
+        [(Self.front, "res_000001"), (Self.back, "res_000001"), (Self.front, "res_000003")].enumerated().map { index, code in
+            ["access_code_id": "ac\(index)", "device_id": code.0, "name": "Ada [lk:native:\(code.1)]", "code": "4821",
              "common_code_key": "ck", "starts_at": "2030-07-14T13:00:00.000Z", "ends_at": "2030-07-17T09:00:00Z", "status": "unset"]
         }
     }
@@ -99,7 +100,7 @@ struct LoopbackReplayTests {
     func fakeSeamState() async throws {
         try await Self.withServer { url, _, _ in
             let codes = try await FakeSeamStateReader(baseURL: url).accessCodes()
-            #expect(codes.count == 2)
+            #expect(codes.count == 3)
             let expected = ReservationExpectation(
                 source: "native", reservationID: "res_000001", group: .present, deviceIDs: [Self.front, Self.back],
                 startsAt: RFC3339.parse("2030-07-14T13:00:00Z"), endsAt: RFC3339.parse("2030-07-17T09:00:00Z"), samePinOnAllLocks: true)
@@ -115,10 +116,10 @@ struct LoopbackReplayTests {
             seam.seam.endpoint = url.absoluteString
             seam.seam.apiKey = .inline("seam_test_key")
             let reader = try SeamAPIStateReader(configuration: seam, environment: [:])
-            #expect(reader.deviceIDs.count == 3)
+            #expect(reader.deviceIDs.count == 25)
             let codes = try await reader.accessCodes()
-            #expect(Set(codes.map(\.id)) == ["ac0", "ac1"])
-            #expect(standIn.seamListCalls == 3)
+            #expect(Set(codes.map(\.id)) == ["ac0", "ac1", "ac2"])
+            #expect(standIn.seamListCalls == 26)
         }
     }
 

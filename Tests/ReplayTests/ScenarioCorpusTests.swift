@@ -9,7 +9,7 @@ struct ScenarioCorpusTests {
     static let kinds = [
         "new-booking", "duplicate-delivery", "early-check-in", "late-checkout", "shortened-stay", "cancellation",
         "reconfirmed-after-cancellation", "moved-listing", "out-of-order-update-before-create",
-        "out-of-order-cancel-before-create", "dates-unspecified", "unknown-listing", "bad-signature", "stale-timestamp",
+        "out-of-order-cancel-before-create", "out-of-order-stale-cancel-after-reconfirm", "dates-unspecified", "unknown-listing", "bad-signature", "stale-timestamp",
     ]
 
     @Test("every supported PMS has every kind of scenario", arguments: ["native", "guesty", "hostaway", "hospitable", "lodgify"])
