@@ -36,7 +36,7 @@ let package = Package(
         ),
         .target(name: "WebhookAuth", dependencies: ["CLibCrypto"]),
         .target(name: "Bookings", dependencies: []),
-        .target(name: "Store", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Store", dependencies: ["CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Seam", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "FakeSeam",
@@ -79,7 +79,10 @@ let package = Package(
         ),
         .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "latchkey-store-bench", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "SeamTests", dependencies: ["Seam", "FakeSeam", "HTTPServer"]),
         .testTarget(name: "FakeSeamTests", dependencies: ["FakeSeam", "Seam", "HTTPServer", "WebhookAuth"]),
         .testTarget(
@@ -92,6 +95,12 @@ let package = Package(
             name: "ReplayTests",
             dependencies: ["Replay", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
                            .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // MARK: Store benchmark and crash-test child (scripts/bench-store; StoreTests spawns it with --torture)
+        .executableTarget(
+            name: "latchkey-store-bench",
+            dependencies: ["Store", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

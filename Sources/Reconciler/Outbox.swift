@@ -31,7 +31,7 @@ public struct OutboxIntent: Sendable, Codable, Hashable {
         var createsCodes: Bool { kind == .create }
 
         /// A short label for logs and dead letters.
-        var label: String {
+        public var label: String {
             switch self {
             case .createGroup: "create_multiple"
             case .moveGroup: "update_multiple"

@@ -1,1 +1,224 @@
-// The Store module. Its contents arrive with its issue; see ARCHITECTURE.md for what it owns.
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// Latchkey's durable, idempotent flat-file store: webhook deliveries with their idempotency keys,
+/// each reservation's desired and applied state, and outbox intents and results.
+///
+/// - Durability: a commit completes only after its journal record was written and `fdatasync` returned.
+///   Transactions submitted together share one write and one sync (group commit) on one writer thread.
+/// - Reads (``value(forKey:)``, ``entries(withPrefix:)``, ``idempotencyResponse(forKey:)``) are served from
+///   memory and see a transaction only once it is durable.
+/// - A failed write or sync fails its whole batch with a ``StoreError`` (answer 503 + Retry-After); the
+///   store re-opens its files from disk and ``isWritable`` is false until a write succeeds again.
+/// - One process per directory: `DIR/LOCK` is held with `flock` while open.
+public final class Store: Sendable {
+    private let directory: DataDirectory
+    private let configuration: StoreConfiguration
+    private let shared: SharedState
+    private let queue = WorkQueue()
+    private let writerFinished = DispatchSemaphore(value: 0)
+    private let isClosed = Mutex(false)
+
+    private init(directory: DataDirectory, configuration: StoreConfiguration, shared: SharedState) {
+        self.directory = directory
+        self.configuration = configuration
+        self.shared = shared
+    }
+
+    deinit { close() }
+
+    /// Opens (creating if needed) the store in `directory`: takes the lock, loads the snapshot, replays the
+    /// journal (cutting off a torn final record, with a log line saying how many bytes), and starts the writer.
+    /// - Parameters:
+    ///   - directory: The data directory; created with mode 0700 if missing.
+    ///   - configuration: Tuning; default ``StoreConfiguration/init(idempotencyRetention:compactionThresholdBytes:segmentSizeLimitBytes:maxBatchBytes:maxRecordBytes:minimumFreeBytesAtOpen:)``.
+    ///   - logger: Where truncations, compactions and failures are reported (never payloads).
+    /// - Returns: The open store.
+    /// - Throws: ``StoreError/Code/locked`` if another process holds the directory; ``StoreError/Code/notWritable``
+    ///   or ``StoreError/Code/diskFull`` if it cannot be written; ``StoreError/Code/corruptJournal`` (naming file and
+    ///   offset) for damage before the journal's end; ``StoreError/Code/corruptSnapshot``.
+    public static func open(
+        at directory: String, configuration: StoreConfiguration = StoreConfiguration(), logger: Logger
+    ) throws(StoreError) -> Store {
+        let dir = DataDirectory(path: directory)
+        if let errno = configuration.faults?.errnoFor(.create) {
+            throw StoreError.system("mkdir", path: directory, errno: errno)
+        }
+        try Posix.makeDirectory(dir.path)
+        try Posix.makeDirectory(dir.journalPath)
+        let lockFD = try acquireLock(dir)
+        do throws(StoreError) {
+            let available = try Posix.availableBytes(dir.path)
+            guard available >= configuration.minimumFreeBytesAtOpen else {
+                throw StoreError(.diskFull,
+                                 "only \(available) bytes are free on the data directory's file system "
+                                     + "(at least \(configuration.minimumFreeBytesAtOpen) needed); free space, then start again",
+                                 path: dir.path, errno: ENOSPC)
+            }
+            for name in try Posix.listDirectory(dir.path) where name.hasPrefix(DataDirectory.snapshotTempPrefix) {
+                try Posix.unlink(dir.path + "/" + name)
+            }
+            let recovered = try Recovery.load(dir, now: configuration.clock(), maxPayload: configuration.maxRecordBytes)
+            if let damaged = recovered.middleDamage, let damage = damaged.damage {
+                throw StoreError.corruptJournal(path: damaged.path, damage: damage)
+            }
+            let shared = SharedState(recovered.state)
+            let writer = try JournalWriter(directory: dir, recovered: recovered, lockFD: lockFD, shared: shared,
+                                           configuration: configuration, logger: logger)
+            let store = Store(directory: dir, configuration: configuration, shared: shared)
+            let queue = store.queue
+            let finished = store.writerFinished
+            let thread = Thread {
+                writer.run(queue)
+                finished.signal()
+            }
+            thread.name = "latchkey-store-writer"
+            thread.start()
+            logger.info("store: opened",
+                        metadata: ["store.dir": "\(dir.path)", "store.entries": "\(recovered.state.entries.count)",
+                                   "store.idempotency_keys": "\(recovered.state.claims.count)",
+                                   "store.segments": "\(recovered.segments.count)"])
+            return store
+        } catch {
+            Posix.closeQuietly(lockFD)
+            throw error
+        }
+    }
+
+    /// Takes `DIR/LOCK` with `flock(LOCK_EX|LOCK_NB)` and writes this process's pid into it.
+    private static func acquireLock(_ dir: DataDirectory) throws(StoreError) -> Int32 {
+        let fd = try Posix.open(dir.lockPath, O_RDWR | O_CREAT)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let e = Glibc.errno
+            if e == EINTR { continue }
+            var holder = ""
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            if n > 0 { holder = " (pid " + String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) + ")" }
+            Posix.closeQuietly(fd)
+            if e == EWOULDBLOCK {
+                throw StoreError(.locked,
+                                 "the data directory \(dir.path) is in use by another Latchkey process\(holder); "
+                                     + "stop it, or give this one another data directory",
+                                 path: dir.lockPath, errno: e)
+            }
+            throw StoreError.system("flock", path: dir.lockPath, errno: e)
+        }
+        let pid = Array("\(getpid())\n".utf8)
+        do throws(StoreError) {
+            try Posix.truncate(fd, to: 0, path: dir.lockPath)
+            try Posix.writeAll(fd, pid, at: 0, path: dir.lockPath)
+        } catch {
+            Posix.closeQuietly(fd)
+            throw error
+        }
+        return fd
+    }
+
+    // MARK: - Writing
+
+    /// Submits a transaction; `completion` runs on the writer thread once the outcome is durable, or with an
+    /// error if its batch could not be written. Keep `completion` short and never block in it. A transaction
+    /// larger than ``StoreConfiguration/maxRecordBytes`` (or a commit after ``close()``) completes at once, on the
+    /// calling thread, with an error.
+    /// - Parameters:
+    ///   - transaction: The changes and optional idempotency claim.
+    ///   - completion: Receives ``CommitOutcome/committed``, ``CommitOutcome/duplicate(originalResponse:)``, or an error.
+    public func commit(_ transaction: Transaction, completion: @escaping @Sendable (Result<CommitOutcome, StoreError>) -> Void) {
+        let record = TransactionRecord(transaction, now: configuration.clock(),
+                                       defaultRetention: configuration.idempotencyRetention)
+        let payload = record.encoded()
+        guard payload.count <= configuration.maxRecordBytes else {
+            completion(.failure(StoreError(
+                .invalidTransaction,
+                "the transaction encodes to \(payload.count) bytes, more than the \(configuration.maxRecordBytes) allowed; "
+                    + "store large payloads in smaller pieces")))
+            return
+        }
+        var frame: [UInt8] = []
+        frame.reserveCapacity(payload.count + Frame.headerSize)
+        Frame.append(kind: .transaction, payload: payload, to: &frame)
+        let pending = PendingCommit(record: record, frame: frame, completion: completion)
+        if !queue.submit(.commit(pending)) { completion(.failure(Self.closedError(directory))) }
+    }
+
+    /// Commits a transaction and waits until it is durable.
+    /// - Parameter transaction: The changes and optional idempotency claim.
+    /// - Returns: ``CommitOutcome/committed`` or ``CommitOutcome/duplicate(originalResponse:)``.
+    /// - Throws: The batch's ``StoreError`` if it could not be made durable.
+    public func commit(_ transaction: Transaction) async throws(StoreError) -> CommitOutcome {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<CommitOutcome, StoreError>, Never>) in
+            commit(transaction) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Compacts now: writes a snapshot of live entries and unexpired idempotency keys atomically and removes
+    /// the journal segments it covers. Blocks until done; never call it from a commit completion.
+    /// - Throws: The I/O error that stopped compaction (the store stays consistent and keeps working).
+    public func compact() throws(StoreError) {
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Void, StoreError>?>(nil)
+        guard queue.submit(.compact({ result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        })) else { throw Self.closedError(directory) }
+        done.wait()
+        try outcome.withLock { $0! }.get()
+    }
+
+    /// Finishes queued commits, closes the files and releases the lock, then returns (called from a commit
+    /// completion it returns at once and the writer closes just after). Later commits fail with
+    /// ``StoreError/Code/closed``. Safe to call more than once; `deinit` calls it.
+    public func close() {
+        let first = isClosed.withLock { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard first else { return }
+        _ = queue.submit(.close)
+        // A completion (running on the writer thread) may drop the last reference to the store; waiting for the
+        // writer there would wait for itself. The writer still finishes the queue and closes the files.
+        if shared.writerThread.load(ordering: .acquiring) != UInt(pthread_self()) { writerFinished.wait() }
+    }
+
+    private static func closedError(_ directory: DataDirectory) -> StoreError {
+        StoreError(.closed, "the store was closed; open it again to commit", path: directory.path)
+    }
+
+    // MARK: - Reading (committed, durable state only)
+
+    /// The value stored under `key`, or nil.
+    /// - Parameter key: The key, e.g. `reservation/guesty/123`.
+    public func value(forKey key: String) -> [UInt8]? {
+        shared.state.withLock { $0.entries[key] }
+    }
+
+    /// Every entry whose key starts with `prefix`, sorted by key. Costs one pass over all entries.
+    /// - Parameter prefix: E.g. `outbox/`.
+    public func entries(withPrefix prefix: String) -> [(key: String, value: [UInt8])] {
+        let found = shared.state.withLock { state in state.entries.filter { $0.key.hasPrefix(prefix) } }
+        return found.map { (key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
+    }
+
+    /// The response stored with an unexpired claim of `key`, or nil if the key is unclaimed or expired.
+    /// - Parameter key: The idempotency key.
+    public func idempotencyResponse(forKey key: String) -> [UInt8]? {
+        let digest = KeyDigest(of: key)
+        let now = configuration.clock()
+        return shared.state.withLock { $0.response(for: digest, now: now) }
+    }
+
+    /// False from a failed write or sync until a write succeeds again.
+    public var isWritable: Bool { shared.isWritable.load(ordering: .acquiring) }
+
+    /// Counters and sizes.
+    public func stats() -> StoreStats {
+        var stats = shared.stats.withLock { $0 }
+        stats.isWritable = isWritable
+        return stats
+    }
+}

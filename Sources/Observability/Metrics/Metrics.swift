@@ -154,6 +154,8 @@ public enum DeliveryResult: String, Sendable, CaseIterable {
     case duplicate
     /// Refused: bad signature, malformed, too large, unknown type.
     case rejected
+    /// Authentic and well-formed, but an event type Latchkey does not act on; answered 200.
+    case ignored
 }
 
 /// What came of one call to Seam.
@@ -170,6 +172,8 @@ public enum SeamCallOutcome: String, Sendable, CaseIterable {
     case transportError = "transport_error"
     /// No answer in time.
     case timeout
+    /// Not called: the circuit breaker is open because Seam looks down.
+    case circuitOpen = "circuit_open"
 }
 
 /// The state of a reservation's linked access-code group, as counted by `latchkey_access_code_groups`.

@@ -1,0 +1,189 @@
+import Foundation
+
+/// An access code as the fake keeps it. ``json(workspaceID:)`` renders Seam's `access_code` object (§4).
+public struct AccessCodeRecord: Sendable, Equatable {
+    /// Seam's `status`.
+    public enum Status: String, Sendable {
+        /// Created, not yet on the lock (time-bound codes before `starts_at`).
+        case unset
+        /// Being programmed.
+        case setting
+        /// On the lock and working.
+        case set
+        /// Being removed after a delete or at `ends_at`.
+        case removing
+    }
+
+    /// The id (UUID, lower case).
+    public var id: String
+    /// The lock it is on.
+    public var deviceID: String
+    /// Seam-side label.
+    public var name: String?
+    /// The PIN.
+    public var code: String
+    /// The linked group's key, when `create_multiple` generated the PIN.
+    public var commonCodeKey: String?
+    /// Start of a time-bound code's window.
+    public var startsAt: Date?
+    /// End of a time-bound code's window.
+    public var endsAt: Date?
+    /// When it was created (fake clock).
+    public var createdAt: Date
+    /// The current status.
+    public var status: Status
+    /// `errors[]` entries (§4.2).
+    public var errors: [CodeIssue] = []
+    /// `warnings[]` entries (§4.2).
+    public var warnings: [CodeIssue] = []
+    /// Whether the lock holds it with a native schedule.
+    public var isScheduledOnDevice = false
+    /// `is_external_modification_allowed`.
+    public var isExternalModificationAllowed = false
+    /// When the lock will have been programmed (fake clock): creation or last change plus the programming delay.
+    var programmedAt: Date
+    /// Whether it ever reached the lock (decides `removed_from_device`).
+    var reachedDevice = false
+    /// When removal completes, once `status` is `removing`.
+    var removedAt: Date?
+    /// Whether `failed_to_set_on_device` has been reported for the current programming attempt.
+    var failureReported = false
+
+    /// `time_bound` when both ends are set, else `ongoing`.
+    public var type: String { startsAt != nil && endsAt != nil ? "time_bound" : "ongoing" }
+
+    /// Seam's `access_code` object.
+    public func json(workspaceID: String) -> JSONValue {
+        [
+            "access_code_id": .string(id),
+            "workspace_id": .string(workspaceID),
+            "device_id": .string(deviceID),
+            "name": .string(name),
+            "code": .string(code),
+            "common_code_key": .string(commonCodeKey),
+            "type": .string(type),
+            "status": .string(status.rawValue),
+            "created_at": .string(SeamTime.format(createdAt)),
+            "starts_at": .string(startsAt.map(SeamTime.format)),
+            "ends_at": .string(endsAt.map(SeamTime.format)),
+            "errors": .array(errors.map(\.json)),
+            "warnings": .array(warnings.map(\.json)),
+            "is_managed": true,
+            "is_backup": false,
+            "is_backup_access_code_available": false,
+            "pulled_backup_access_code_id": nil,
+            "is_external_modification_allowed": .bool(isExternalModificationAllowed),
+            "is_one_time_use": false,
+            "is_offline_access_code": false,
+            "is_scheduled_on_device": .bool(isScheduledOnDevice),
+            "is_waiting_for_code_assignment": false,
+            "pending_mutations": .array(pendingMutations),
+        ]
+    }
+
+    private var pendingMutations: [JSONValue] {
+        switch status {
+        case .setting: [["mutation_code": "creating", "created_at": .string(SeamTime.format(createdAt)), "message": "Programming the code on the lock."]]
+        case .removing: [["mutation_code": "deleting", "created_at": .string(SeamTime.format(removedAt ?? createdAt)), "message": "Removing the code from the lock."]]
+        default: []
+        }
+    }
+}
+
+/// One `errors[]` or `warnings[]` entry of an access code (§4.2).
+public struct CodeIssue: Sendable, Equatable {
+    /// The error or warning code, e.g. `device_offline`, `failed_to_set_on_device`, `being_deleted`.
+    public var code: String
+    /// A message for a person.
+    public var message: String
+    /// When it was raised.
+    public var createdAt: Date
+    /// What it is about: the code itself, the device, or a warning.
+    public var kind: Kind
+
+    /// What an issue is about.
+    public enum Kind: Sendable, Equatable {
+        /// An access-code error (`is_access_code_error: true`).
+        case accessCodeError
+        /// A device error copied onto the code (`is_device_error: true`).
+        case deviceError
+        /// A warning (`warning_code`).
+        case warning
+    }
+
+    /// The wire object.
+    public var json: JSONValue {
+        switch kind {
+        case .accessCodeError:
+            ["error_code": .string(code), "message": .string(message), "created_at": .string(SeamTime.format(createdAt)), "is_access_code_error": true]
+        case .deviceError:
+            ["error_code": .string(code), "message": .string(message), "created_at": .string(SeamTime.format(createdAt)), "is_device_error": true]
+        case .warning:
+            ["warning_code": .string(code), "message": .string(message), "created_at": .string(SeamTime.format(createdAt))]
+        }
+    }
+}
+
+/// An action attempt (§5): created by `create`, `update` and `delete`, finished on the fake's clock.
+public struct ActionAttemptRecord: Sendable, Equatable {
+    /// `CREATE_ACCESS_CODE`, `UPDATE_ACCESS_CODE` or `DELETE_ACCESS_CODE`.
+    public enum ActionType: String, Sendable {
+        /// From `/access_codes/create`.
+        case create = "CREATE_ACCESS_CODE"
+        /// From `/access_codes/update`.
+        case update = "UPDATE_ACCESS_CODE"
+        /// From `/access_codes/delete`.
+        case delete = "DELETE_ACCESS_CODE"
+    }
+
+    /// Where it stands.
+    public enum Outcome: Sendable, Equatable {
+        /// Still running.
+        case pending
+        /// Done; `result` as sent.
+        case success(JSONValue)
+        /// Failed with Seam's `{type, message}`.
+        case error(type: String, message: String)
+    }
+
+    /// The id (UUID).
+    public var id: String
+    /// The action.
+    public var actionType: ActionType
+    /// The code it acts on.
+    public var accessCodeID: String
+    /// When it finishes (fake clock).
+    var completesAt: Date
+    /// The outcome so far.
+    public var outcome: Outcome
+
+    /// Seam's `action_attempt` object.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "action_attempt_id": .string(id), "action_type": .string(actionType.rawValue),
+            "result": nil, "error": nil,
+        ]
+        switch outcome {
+        case .pending: object["status"] = "pending"
+        case .success(let result):
+            object["status"] = "success"
+            object["result"] = result
+        case .error(let type, let message):
+            object["status"] = "error"
+            object["error"] = ["type": .string(type), "message": .string(message)]
+        }
+        return .object(object)
+    }
+}
+
+/// A Seam event (§9.2), kept for `/_fake/state` and sent to the webhook when one is configured.
+public struct SeamEvent: Sendable, Equatable {
+    /// The id (UUID); also the `svix-id` of its delivery.
+    public var id: String
+    /// E.g. `access_code.set_on_device`.
+    public var type: String
+    /// When it happened (fake clock).
+    public var occurredAt: Date
+    /// The whole event object as sent.
+    public var json: JSONValue
+}

@@ -1,0 +1,40 @@
+import Bookings
+import Foundation
+
+/// The latest booking event of one reservation as the journal keeps it, with the order it was received in.
+///
+/// Written in the same transaction that claims the delivery's idempotency key, so an acknowledged delivery
+/// is never lost between the 202 and the reconciler (see ARCHITECTURE.md).
+struct StoredBooking: Codable, Sendable {
+    /// The event.
+    var event: BookingEvent
+    /// Receipt order across all deliveries; orders events that carry no `updatedAt`.
+    var sequence: UInt64
+
+    /// The store key of a reservation's latest booking: `booking/<source>/<reservation id>`.
+    static func key(source: String, reservationID: String) -> String {
+        "booking/\(source)/\(reservationID)"
+    }
+
+    /// The prefix of every stored booking.
+    static let keyPrefix = "booking/"
+
+    /// Whether `candidate` should replace `self`: a later `updatedAt` wins; equal or missing ones fall back to receipt order.
+    func isSuperseded(by candidate: StoredBooking) -> Bool {
+        if let mine = event.updatedAt, let theirs = candidate.event.updatedAt, mine != theirs {
+            return theirs > mine
+        }
+        return candidate.sequence > sequence
+    }
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(self)).map(Array.init) ?? []
+    }
+
+    static func decode(_ bytes: [UInt8]) -> StoredBooking? {
+        let decoder = JSONDecoder()
+        return try? decoder.decode(StoredBooking.self, from: Data(bytes))
+    }
+}

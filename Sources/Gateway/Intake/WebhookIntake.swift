@@ -1,0 +1,184 @@
+import Bookings
+import Foundation
+import HTTPServer
+import Logging
+import Observability
+import Store
+import WebhookAuth
+
+/// `POST /webhooks/{source}`: authenticate, decode, make durable, then acknowledge — in that order, always.
+///
+/// Answers: 202 accepted (durable), 200 duplicate (the first answer's body again), 200 ignored (an event type
+/// Latchkey does not act on), 400 malformed (names the field), 401 (names the failed check), 404 unknown source,
+/// 415 not JSON, 422 a delivery id reused for another body, 503 store unavailable (with `Retry-After`).
+final class WebhookIntake: Sendable {
+    /// Called after a delivery's events are durable, with the events numbered in receipt order.
+    typealias AcceptedHandler = @Sendable ([StoredBooking]) -> Void
+
+    private let sources: [String: SourceRuntime]
+    private let store: Store
+    private let ledger: BookingLedger
+    private let metrics: Metrics
+    private let logger: Logger
+    private let onAccepted: AcceptedHandler
+    private let now: @Sendable () -> Date
+
+    init(
+        sources: [SourceRuntime], store: Store, ledger: BookingLedger, metrics: Metrics, logger: Logger,
+        now: @escaping @Sendable () -> Date = { Date() }, onAccepted: @escaping AcceptedHandler
+    ) {
+        self.sources = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0) })
+        self.store = store
+        self.ledger = ledger
+        self.metrics = metrics
+        self.logger = logger
+        self.now = now
+        self.onAccepted = onAccepted
+    }
+
+    /// Registers the intake's routes.
+    func register(on router: inout Router) {
+        router.add("POST", "/webhooks/{source}") { [self] request, responder in handle(request, responder: responder) }
+        router.add("POST", "/webhooks/{source}/{token}") { [self] request, responder in handle(request, responder: responder) }
+    }
+
+    /// Handles one delivery.
+    func handle(_ request: HTTPRequest, responder: Responder) {
+        let sourceName = request.pathParameters["source"] ?? ""
+        var log = logger
+        log[metadataKey: "request.id"] = "\(request.requestID)"
+        log[metadataKey: "source"] = "\(sourceName)"
+        let pathToken = request.pathParameters["token"]
+
+        guard let source = sources[sourceName], source.usesPathToken == (pathToken != nil) else {
+            log.info("delivery refused: unknown source")
+            metrics.recordDelivery(source: "unknown", result: .rejected)
+            responder(.error(status: 404, type: "unknown_source",
+                             message: "No source named \"\(sourceName)\" is configured; the URL is /webhooks/{source} with a source from the configuration."))
+            return
+        }
+        if let contentType = request.headers["Content-Type"], !contentType.lowercased().contains("json") {
+            log.info("delivery refused: not JSON", metadata: ["content_type": "\(contentType)"])
+            metrics.recordDelivery(source: source.name, result: .rejected)
+            responder(.error(status: 415, type: "unsupported_media_type",
+                             message: "Content-Type \(contentType) is not accepted; send application/json."))
+            return
+        }
+
+        let verified: VerifiedDelivery
+        do {
+            verified = try source.verifier.verify(header: { request.headers[$0] }, body: request.body, pathToken: pathToken, now: now())
+        } catch {
+            log.notice("delivery refused: authentication failed", metadata: ["auth.reason": "\(error.reason.rawValue)"])
+            metrics.recordSignatureFailure(source: source.name, reason: error.reason.rawValue)
+            metrics.recordDelivery(source: source.name, result: .rejected)
+            responder(.error(status: 401, type: "unauthorized", message: error.message))
+            return
+        }
+
+        let outcome: AdapterOutcome
+        do {
+            outcome = try source.adapter.decode(request.body, source: source.name)
+        } catch {
+            log.notice("delivery refused: malformed body", metadata: ["field": "\(error.field)"])
+            metrics.recordDelivery(source: source.name, result: .rejected)
+            responder(.error(status: 400, type: "invalid_payload", message: "\(error.field): \(error.problem)"))
+            return
+        }
+        let deliveryID = verified.deliveryID ?? outcome.deliveryID
+        guard case .events(let events, _) = outcome, !events.isEmpty else {
+            let reason: String
+            if case .ignored(let why, _) = outcome { reason = why } else { reason = "no booking in the delivery" }
+            log.info("delivery ignored", metadata: ["reason": "\(reason)"])
+            metrics.recordDelivery(source: source.name, result: .ignored)
+            responder(.json(status: 200, IgnoredBody(status: "ignored", reason: reason, deliveryID: deliveryID)))
+            return
+        }
+
+        let fingerprint = Hex.encode(Array(Crypto.sha256(request.body).prefix(16)))
+        let idempotencyKey: String
+        if let deliveryID {
+            idempotencyKey = "delivery/\(source.name)/\(deliveryID)"
+        } else {
+            idempotencyKey = "delivery/\(source.name)/\(events[0].reservationID)/\(fingerprint)"
+        }
+        let accepted = AcceptedBody(
+            status: "accepted", deliveryID: deliveryID, reservationIDs: events.map(\.reservationID)
+        )
+        let acceptedBytes = HTTPResponse.json(status: 202, accepted).body
+        let remembered = RememberedAnswer(fingerprint: fingerprint, body: String(decoding: acceptedBytes, as: UTF8.self))
+
+        var transaction = Transaction()
+        transaction.claim(idempotencyKey, response: remembered.encoded())
+        let numbered = ledger.record(events, into: &transaction)
+        log[metadataKey: "reservation"] = "\(events.map(\.reservationID).joined(separator: ","))"
+
+        let commitLog = log
+        store.commit(transaction) { [ledger, store, metrics, onAccepted] result in
+            let log = commitLog
+            switch result {
+            case .success(.committed):
+                log.info("delivery accepted", metadata: ["events": "\(events.count)"])
+                metrics.recordDelivery(source: source.name, result: .accepted)
+                onAccepted(numbered)
+                responder(HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
+            case .success(.duplicate(let original)):
+                ledger.revert(events, store: store)
+                metrics.recordDelivery(source: source.name, result: .duplicate)
+                guard let first = RememberedAnswer.decode(original), first.fingerprint == fingerprint else {
+                    log.notice("delivery refused: delivery id reused for a different body")
+                    responder(.error(status: 422, type: "idempotency_key_reused",
+                                     message: "Delivery id \(deliveryID ?? "?") was already used for a different body; send new content with a new id."))
+                    return
+                }
+                log.info("duplicate delivery answered from the journal")
+                responder(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
+                                       body: Array(first.body.utf8)))
+            case .failure(let error):
+                ledger.revert(events, store: store)
+                log.error("delivery not stored; answered 503", metadata: ["store.error": "\(error.code.rawValue)"])
+                metrics.recordDelivery(source: source.name, result: .rejected)
+                responder(.error(status: 503, type: "store_unavailable",
+                                 message: "The delivery could not be made durable, so it was not accepted; send it again.",
+                                 headers: ["Retry-After": "5"]))
+            }
+        }
+    }
+}
+
+/// The 202 body.
+struct AcceptedBody: Codable, Sendable {
+    var status: String
+    var deliveryID: String?
+    var reservationIDs: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case status
+        case deliveryID = "delivery_id"
+        case reservationIDs = "reservation_ids"
+    }
+}
+
+/// The body of a 200 for an event Latchkey does not act on.
+struct IgnoredBody: Codable, Sendable {
+    var status: String
+    var reason: String
+    var deliveryID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case status, reason
+        case deliveryID = "delivery_id"
+    }
+}
+
+/// What the journal keeps for a delivery id: the body's fingerprint and the first answer.
+struct RememberedAnswer: Codable, Sendable {
+    var fingerprint: String
+    var body: String
+
+    func encoded() -> [UInt8] { (try? JSONEncoder().encode(self)).map(Array.init) ?? [] }
+
+    static func decode(_ bytes: [UInt8]) -> RememberedAnswer? {
+        try? JSONDecoder().decode(RememberedAnswer.self, from: Data(bytes))
+    }
+}

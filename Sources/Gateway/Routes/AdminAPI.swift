@@ -1,0 +1,169 @@
+import Bookings
+import Foundation
+import HTTPServer
+import Logging
+import Reconciler
+import WebhookAuth
+
+/// The admin API for on-call engineers, behind a bearer token (off when no token is configured).
+///
+/// `GET /v1/reservations/{source}/{id}` (desired and applied state, the group's `common_code_key`, per-lock
+/// status; the PIN only with `?include_pin=true`), `GET /v1/outbox`, `GET /v1/dead-letters`,
+/// `POST /v1/outbox/{id}/retry` (re-queues a dead letter).
+struct AdminAPI: Sendable {
+    let token: Secret?
+    let reconciler: Reconciler
+    let logger: Logger
+
+    init(token: String?, reconciler: Reconciler, logger: Logger) {
+        self.token = token.map { Secret($0) }
+        self.reconciler = reconciler
+        self.logger = logger
+    }
+
+    func register(on router: inout Router) {
+        router.add("GET", "/v1/reservations/{source}/{id}", async: guarded { request in
+            let key = ReservationKey(source: request.pathParameters["source"] ?? "", reservationID: request.pathParameters["id"] ?? "")
+            guard let snapshot = await reconciler.reservation(key) else {
+                return .error(status: 404, type: "not_found", message: "No reservation \(key) is known; check the source name and the PMS's reservation id.")
+            }
+            let includePIN = request.queryItems.contains { $0.name == "include_pin" && $0.value == "true" }
+            if includePIN { logger.notice("admin: PIN disclosed", metadata: ["reservation": "\(key)"]) }
+            return .json(status: 200, ReservationView(snapshot, includePIN: includePIN), headers: ["Cache-Control": "no-store"])
+        })
+        router.add("GET", "/v1/outbox", async: guarded { _ in
+            let intents = await reconciler.outbox().map(IntentView.init)
+            return .json(status: 200, ["intents": intents], headers: ["Cache-Control": "no-store"])
+        })
+        router.add("GET", "/v1/dead-letters", async: guarded { _ in
+            let letters = await reconciler.deadLetterList().map(DeadLetterView.init)
+            return .json(status: 200, ["dead_letters": letters], headers: ["Cache-Control": "no-store"])
+        })
+        router.add("POST", "/v1/outbox/{id}/retry", async: guarded { request in
+            let id = request.pathParameters["id"] ?? ""
+            guard await reconciler.deadLetterList().contains(where: { $0.id == id }) else {
+                return .error(status: 409, type: "not_a_dead_letter", message: "\(id) is not a dead letter; list them at GET /v1/dead-letters.")
+            }
+            do {
+                try await reconciler.retry(deadLetterID: id)
+                logger.notice("admin: dead letter re-queued", metadata: ["dead_letter": "\(id)"])
+                return .json(status: 202, ["status": "requeued", "id": id])
+            } catch {
+                return .error(status: 503, type: "store_unavailable", message: "Could not re-queue: \(error)", headers: ["Retry-After": "5"])
+            }
+        })
+    }
+
+    /// Wraps a handler with the bearer-token check.
+    private func guarded(_ work: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) -> @Sendable (HTTPRequest) async -> HTTPResponse {
+        { [token, logger] request in
+            guard let token else {
+                return .error(status: 404, type: "admin_disabled", message: "The admin API is off; set admin.token (env LATCHKEY_ADMIN_TOKEN) to turn it on.")
+            }
+            guard let header = request.headers["Authorization"], header.hasPrefix("Bearer "),
+                Secret(String(header.dropFirst(7))) == token
+            else {
+                logger.notice("admin: refused", metadata: ["client": "\(request.clientAddress)"])
+                return .error(status: 401, type: "unauthorized", message: "Send the admin token as Authorization: Bearer <token>.",
+                              headers: ["WWW-Authenticate": "Bearer"])
+            }
+            return await work(request)
+        }
+    }
+}
+
+/// A reservation as the admin API shows it.
+struct ReservationView: Encodable {
+    struct Lock: Encodable {
+        var deviceID: String
+        var accessCodeID: String?
+        var status: String
+        var startsAt: Date
+        var endsAt: Date
+        var name: String
+        enum CodingKeys: String, CodingKey {
+            case deviceID = "device_id", accessCodeID = "access_code_id", status
+            case startsAt = "starts_at", endsAt = "ends_at", name
+        }
+    }
+    var source: String
+    var reservationID: String
+    var phase: String
+    var desiredStatus: String?
+    var listingID: String?
+    var propertyID: String?
+    var commonCodeKey: String?
+    var locks: [Lock]
+    var pin: String?
+    var deadLetterID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case source, phase, locks, pin
+        case reservationID = "reservation_id", desiredStatus = "desired_status", listingID = "listing_id"
+        case propertyID = "property_id", commonCodeKey = "common_code_key", deadLetterID = "dead_letter_id"
+    }
+
+    init(_ snapshot: Reconciler.ReservationSnapshot, includePIN: Bool) {
+        source = snapshot.key.source
+        reservationID = snapshot.key.reservationID
+        phase = snapshot.phase.rawValue
+        desiredStatus = snapshot.desired?.status.rawValue
+        listingID = snapshot.desired?.listingID
+        propertyID = snapshot.applied?.propertyID
+        commonCodeKey = snapshot.applied?.commonCodeKey
+        locks = snapshot.applied?.codes.map {
+            Lock(deviceID: $0.deviceID, accessCodeID: $0.accessCodeID, status: $0.status.rawValue,
+                 startsAt: $0.window.startsAt, endsAt: $0.window.endsAt, name: $0.name)
+        } ?? []
+        pin = includePIN ? snapshot.applied?.pin?.digits : nil
+        deadLetterID = snapshot.deadLetterID
+    }
+}
+
+/// An outbox intent as the admin API shows it.
+struct IntentView: Encodable {
+    var id: String
+    var reservation: String
+    var operation: String
+    var failedAttempts: Int
+    var outcomeUnknown: Bool
+    var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, reservation, operation
+        case failedAttempts = "failed_attempts", outcomeUnknown = "outcome_unknown", createdAt = "created_at"
+    }
+
+    init(_ intent: OutboxIntent) {
+        id = intent.id
+        reservation = intent.reservation.description
+        operation = intent.operation.label
+        failedAttempts = intent.failedAttempts
+        outcomeUnknown = intent.outcomeUnknown
+        createdAt = intent.createdAt
+    }
+}
+
+/// A dead letter as the admin API shows it.
+struct DeadLetterView: Encodable {
+    var id: String
+    var reservation: String
+    var operation: String
+    var message: String
+    var attempts: Int
+    var failedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, reservation, operation, message, attempts
+        case failedAt = "failed_at"
+    }
+
+    init(_ letter: DeadLetter) {
+        id = letter.id
+        reservation = letter.reservation.description
+        operation = letter.operation
+        message = letter.message
+        attempts = letter.attempts
+        failedAt = letter.failedAt
+    }
+}

@@ -1,0 +1,54 @@
+import HTTPServer
+import Observability
+import Store
+
+/// `GET /healthz` (the process answers), `GET /readyz` (it should get traffic), `GET /metrics` (Prometheus).
+struct OperationalRoutes: Sendable {
+    let store: Store
+    let metrics: Metrics
+    let isDraining: @Sendable () -> Bool
+
+    func register(on router: inout Router) {
+        router.add("GET", "/healthz") { _ in .json(status: 200, ["status": "ok"]) }
+        router.add("GET", "/readyz") { [store, isDraining] _ in
+            var problems: [String] = []
+            if isDraining() { problems.append("shutting down") }
+            if !store.isWritable { problems.append("the journal cannot be written (see the log); deliveries get 503") }
+            guard problems.isEmpty else {
+                return .error(status: 503, type: "not_ready", message: problems.joined(separator: "; "), headers: ["Retry-After": "5"])
+            }
+            return .json(status: 200, ["status": "ready"])
+        }
+        router.add("GET", "/metrics") { [metrics] request in
+            let exposition = metrics.exposition(acceptEncoding: request.headers["Accept-Encoding"])
+            var headers = HTTPHeaders()
+            for field in exposition.headerFields { headers.add(name: field.name, value: field.value) }
+            return HTTPResponse(status: 200, headers: headers, body: exposition.body)
+        }
+    }
+}
+
+/// Counts every answer by route family and status for `latchkey_http_requests_total`.
+struct MeteredHandler: HTTPHandler {
+    let router: Router
+    let metrics: Metrics
+
+    func handle(_ request: HTTPRequest, responder: Responder) {
+        let route = Self.routeLabel(request.path)
+        router.handle(request, responder: Responder { [metrics] response in
+            metrics.recordHTTPRequest(route: route, status: response.status)
+            responder(response)
+        })
+    }
+
+    /// A bounded label: the route family, never the raw path (which a client chooses).
+    static func routeLabel(_ path: String) -> String {
+        if path.hasPrefix("/webhooks/") { return "/webhooks/{source}" }
+        if path.hasPrefix("/v1/reservations/") { return "/v1/reservations" }
+        if path.hasPrefix("/v1/outbox/") { return "/v1/outbox/{id}/retry" }
+        switch path {
+        case "/healthz", "/readyz", "/metrics", "/seam/webhooks", "/v1/outbox", "/v1/dead-letters": return path
+        default: return "other"
+        }
+    }
+}

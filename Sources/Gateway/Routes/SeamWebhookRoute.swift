@@ -1,0 +1,73 @@
+import Foundation
+import HTTPServer
+import Logging
+import Observability
+import Reconciler
+import WebhookAuth
+
+/// `POST /seam/webhooks`: Seam's own events (Svix-signed) saying whether each code reached its lock.
+///
+/// `set_on_device` marks the lock's code set; `failed_to_set_on_device` and `removed_from_device` (for a code
+/// Latchkey still wants) mark it for repair, which re-creates that one code with the group's PIN.
+struct SeamWebhookRoute: Sendable {
+    let verifier: WebhookVerifier?
+    let reconciler: Reconciler
+    let metrics: Metrics
+    let logger: Logger
+
+    /// - Parameter secret: The `whsec_` secret; `nil` turns the route into a 404 that says how to configure it.
+    init(secret: String?, reconciler: Reconciler, metrics: Metrics, logger: Logger) throws {
+        verifier = try secret.map { try WebhookVerifier(scheme: .standardWebhooks(), secrets: [Secret($0)]) }
+        self.reconciler = reconciler
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func register(on router: inout Router) {
+        router.add("POST", "/seam/webhooks", async: handle)
+    }
+
+    private struct SeamEventBody: Decodable {
+        var eventType: String
+        var accessCodeID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case eventType = "event_type"
+            case accessCodeID = "access_code_id"
+        }
+    }
+
+    @Sendable func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let verifier else {
+            return .error(status: 404, type: "not_configured",
+                          message: "Seam webhooks are not configured; set seam.webhook_secret to the endpoint's whsec_ secret.")
+        }
+        do {
+            _ = try verifier.verify(header: { request.headers[$0] }, body: request.body)
+        } catch {
+            metrics.recordSignatureFailure(source: "seam", reason: error.reason.rawValue)
+            logger.notice("Seam webhook refused", metadata: ["auth.reason": "\(error.reason.rawValue)"])
+            return .error(status: 401, type: "unauthorized", message: error.message)
+        }
+        guard let event = try? JSONDecoder().decode(SeamEventBody.self, from: Data(request.body)) else {
+            return .error(status: 400, type: "invalid_payload", message: "event_type: expected a Seam event object with event_type")
+        }
+        let kind: Reconciler.LockEventKind? = switch event.eventType {
+        case "access_code.set_on_device": .set
+        case "access_code.failed_to_set_on_device": .failedToSet
+        case "access_code.removed_from_device": .removedExternally
+        default: nil
+        }
+        guard let kind, let accessCodeID = event.accessCodeID else {
+            return .json(status: 200, ["status": "ignored", "reason": "event type \(event.eventType) needs no action"])
+        }
+        do {
+            let known = try await reconciler.recordLockEvent(accessCodeID: accessCodeID, kind: kind)
+            logger.info("Seam event recorded", metadata: ["seam.event": "\(event.eventType)", "access_code_id": "\(accessCodeID)", "known": "\(known)"])
+            return .json(status: 200, ["status": known ? "recorded" : "ignored"])
+        } catch {
+            logger.error("Seam event not recorded", metadata: ["error": "\(error)"])
+            return .error(status: 503, type: "store_unavailable", message: "The event could not be recorded; Seam will send it again.", headers: ["Retry-After": "5"])
+        }
+    }
+}

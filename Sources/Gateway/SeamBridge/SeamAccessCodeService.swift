@@ -1,0 +1,138 @@
+import Bookings
+import Foundation
+import Observability
+import Reconciler
+import Seam
+
+/// The reconciler's view of Seam (``AccessCodeService``), made of the real Seam client and its circuit breaker.
+///
+/// Retrying happens in one layer only, the reconciler's durable outbox: this bridge makes one attempt per call,
+/// classifies its failure, and refuses at once (as retryable, with the time to come back) while the breaker is open.
+struct SeamAccessCodeService: AccessCodeService {
+    let client: SeamClient
+    let breaker: CircuitBreaker
+    let metrics: Metrics
+
+    func createMultiple(
+        deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
+        behavior: Property.CodeSharingBehavior
+    ) async throws -> [CreatedCode] {
+        let codes = try await call("/access_codes/create_multiple") { () async throws(SeamError) in
+            try await client.createMultiple(
+                deviceIDs: deviceIDs, name: name, startsAt: startsAt, endsAt: endsAt,
+                preferredCodeLength: preferredCodeLength,
+                behaviorWhenCodeCannotBeShared: behavior == .throw ? .throw : .createRandomCode)
+        }
+        return codes.map { CreatedCode(accessCodeID: $0.accessCodeID, deviceID: $0.deviceID, code: $0.code.map(AccessPIN.init), commonCodeKey: $0.commonCodeKey) }
+    }
+
+    func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws -> CreatedCode {
+        let codes = try await call("/access_codes/create_multiple") { () async throws(SeamError) in
+            try await client.createMultiple(deviceIDs: [deviceID], name: name, startsAt: startsAt, endsAt: endsAt, code: code.digits)
+        }
+        guard let created = codes.first else {
+            throw AccessCodeServiceError.permanent(message: "Seam created no code on \(deviceID)")
+        }
+        return CreatedCode(accessCodeID: created.accessCodeID, deviceID: created.deviceID, code: created.code.map(AccessPIN.init), commonCodeKey: created.commonCodeKey)
+    }
+
+    func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws {
+        try await call("/access_codes/update_multiple") { () async throws(SeamError) in
+            try await client.updateMultiple(commonCodeKey: commonCodeKey, name: name, startsAt: startsAt, endsAt: endsAt)
+        }
+    }
+
+    func updateSingle(accessCodeID: String, name: String, startsAt: Date, endsAt: Date) async throws {
+        try await call("/access_codes/update") { () async throws(SeamError) in
+            try await client.update(accessCodeID: accessCodeID, name: name, startsAt: startsAt, endsAt: endsAt)
+        }
+    }
+
+    func delete(accessCodeID: String) async throws {
+        _ = try await call("/access_codes/delete") { () async throws(SeamError) in
+            try await client.delete(accessCodeID: accessCodeID)
+        }
+    }
+
+    func listCodes(deviceID: String) async throws -> [ExistingCode] {
+        let codes = try await call("/access_codes/list") { () async throws(SeamError) in
+            try await client.list(deviceID: deviceID)
+        }
+        return codes.map { code in
+            ExistingCode(
+                accessCodeID: code.accessCodeID, deviceID: code.deviceID, name: code.name, code: code.code.map(AccessPIN.init),
+                commonCodeKey: code.commonCodeKey, startsAt: code.startsAt, endsAt: code.endsAt,
+                status: ExistingCode.Status(rawValue: code.status.rawValue) ?? .unknown)
+        }
+    }
+
+    /// One attempt through the breaker, timed and counted, with the failure classified for the outbox.
+    private func call<Value: Sendable>(_ route: String, _ body: () async throws(SeamError) -> Value) async throws -> Value {
+        if case .rejected(let until) = breaker.permission() {
+            metrics.recordSeamCall(route: route, outcome: .circuitOpen, seconds: 0)
+            throw AccessCodeServiceError.retryable(message: "Seam looks down (circuit open); not calling", retryAfter: max(1, until.timeIntervalSinceNow))
+        }
+        let started = ContinuousClock.now
+        do {
+            let value = try await body()
+            breaker.record(nil)
+            metrics.recordSeamCall(route: route, outcome: .success, seconds: (ContinuousClock.now - started).timeInterval)
+            return value
+        } catch {
+            breaker.record(error.failureClass)
+            metrics.recordSeamCall(route: route, outcome: Self.outcome(of: error), seconds: (ContinuousClock.now - started).timeInterval)
+            switch error.failureClass {
+            case .retryable:
+                throw AccessCodeServiceError.retryable(message: error.description, retryAfter: error.retryAfter?.timeInterval)
+            case .unauthorized:
+                // Every call fails until the key is fixed: keep the work pending (slowly) instead of
+                // dead-lettering it, so fixing the key and restarting converges without manual retries.
+                throw AccessCodeServiceError.retryable(
+                    message: "Seam refused the API key (\(error.description)); fix SEAM_API_KEY / seam.api_key", retryAfter: 60)
+            case .permanent:
+                throw AccessCodeServiceError.permanent(message: error.description)
+            }
+        }
+    }
+}
+
+extension SeamAccessCodeService {
+    /// The metrics label of a failed call.
+    static func outcome(of error: SeamError) -> SeamCallOutcome {
+        switch error.kind {
+        case .http(let status) where status == 429: .rateLimited
+        case .http(let status) where status >= 500: .serverError
+        case .http: .clientError
+        case .transport(.timedOut): .timeout
+        case .transport: .transportError
+        case .undecodableResponse, .invalidRequest, .paginationRunaway: .clientError
+        }
+    }
+}
+
+/// Seam's per-device limits as the reconciler's pacer.
+struct DeviceLimiterPacer: SeamPacer {
+    let limiter: DeviceRateLimiter
+
+    func permission(for operation: SeamOperationKind, deviceID: String, at now: Date) async -> Date? {
+        let kind: DeviceRateLimiter.Operation? = switch operation {
+        case .create: .create
+        case .update: .update
+        case .delete: .delete
+        case .list: nil
+        }
+        guard let kind else { return nil }  // Seam does not pace reads.
+        switch limiter.acquire(kind, deviceIDs: [deviceID]) {
+        case .granted: return nil
+        case .notBefore(let date): return date
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `TimeInterval`.
+    var timeInterval: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,23 @@
+import Reconciler
+import Store
+
+/// The reconciler's durable state (``StateStore``) kept in the same journal as the deliveries.
+struct StoreStateStore: StateStore {
+    let store: Store
+
+    func put(_ key: String, _ value: [UInt8]) async throws {
+        var transaction = Transaction()
+        transaction.put(value, forKey: key)
+        _ = try await store.commit(transaction)
+    }
+
+    func delete(_ key: String) async throws {
+        var transaction = Transaction()
+        transaction.delete(key: key)
+        _ = try await store.commit(transaction)
+    }
+
+    func entries(prefix: String) async throws -> [(key: String, value: [UInt8])] {
+        store.entries(withPrefix: prefix)
+    }
+}

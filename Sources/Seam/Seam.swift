@@ -1,1 +1,0 @@
-// The Seam module. Its contents arrive with its issue; see ARCHITECTURE.md for what it owns.

@@ -1,0 +1,371 @@
+import Glibc
+import Logging
+import Synchronization
+
+/// What the writer shares with readers: the committed state (updated only after `fdatasync`), the
+/// writability flag and the counters. Each is behind its own lock or atomic.
+final class SharedState: Sendable {
+    /// The committed state; the writer is its only mutator.
+    let state: Mutex<StoreState>
+    /// Counters; the writer is its only mutator.
+    let stats = Mutex(StoreStats())
+    /// False from a failed write until the next successful one.
+    let isWritable = Atomic<Bool>(true)
+    /// The writer thread's `pthread_self()`, once it runs; lets `close()` notice it is called on that thread.
+    let writerThread = Atomic<UInt>(0)
+
+    /// Creates the shared state around a recovered state.
+    init(_ state: StoreState) { self.state = Mutex(state) }
+}
+
+/// The single owner of the journal's file descriptors: appends batches (one `pwrite`, one `fdatasync`),
+/// decides duplicates, publishes to ``SharedState`` after the sync, rolls segments and compacts.
+///
+/// `@unchecked Sendable` because it is created by `Store.open` and then handed to the writer thread, which is
+/// the only code that touches it from then on; its mutable fields are never shared.
+final class JournalWriter: @unchecked Sendable {
+    private let directory: DataDirectory
+    private let configuration: StoreConfiguration
+    private let logger: Logger
+    private let shared: SharedState
+    private var lockFD: Int32
+    private var segmentFD: Int32 = -1
+    private var segmentNumber: UInt64 = 0
+    /// End of the last synced batch in the current segment: the last good offset.
+    private var segmentOffset = 0
+    /// First segment not covered by the snapshot.
+    private var replayFrom: UInt64
+    /// Bytes in segments from `replayFrom` up to, not including, the current one.
+    private var olderSegmentBytes = 0
+    /// Size of the current snapshot; automatic compaction waits until the journal is at least this big too,
+    /// so rewriting a large state stays proportional to the writes that made it.
+    private var snapshotBytes = 0
+    /// Set after a failed write or sync: the files must be re-opened from disk before the next batch.
+    private var needsRecovery = false
+
+    /// Opens the journal for appending after recovery: truncates torn tails, removes obsolete segments
+    /// and opens (or creates) the segment to append to.
+    /// - Parameters:
+    ///   - directory: The data directory (already locked through `lockFD`).
+    ///   - recovered: What recovery found; must have no damage in the middle.
+    ///   - lockFD: The locked `LOCK` file, closed by ``close()``.
+    ///   - shared: The state readers see.
+    ///   - configuration: The store's configuration.
+    ///   - logger: Where to report truncations and failures (never payloads).
+    init(
+        directory: DataDirectory, recovered: RecoveredJournal, lockFD: Int32, shared: SharedState,
+        configuration: StoreConfiguration, logger: Logger
+    ) throws(StoreError) {
+        self.directory = directory
+        self.configuration = configuration
+        self.logger = logger
+        self.shared = shared
+        self.lockFD = lockFD
+        self.replayFrom = recovered.replayFrom
+        self.snapshotBytes = recovered.snapshot?.bytes ?? 0
+        try adoptRecoveredFiles(recovered, forceNewSegment: false)
+    }
+
+    /// Truncates torn tails, deletes obsolete segments, and opens the segment to append to: the last one if
+    /// it has room and `forceNewSegment` is false, else a new one.
+    private func adoptRecoveredFiles(_ recovered: RecoveredJournal, forceNewSegment: Bool) throws(StoreError) {
+        for scan in recovered.segments {
+            guard let damage = scan.damage, damage.isTornTail else { continue }
+            let fd = try Posix.open(scan.path, O_WRONLY)
+            defer { Posix.closeQuietly(fd) }
+            try Posix.truncate(fd, to: scan.validBytes, path: scan.path)
+            try Posix.fullSync(fd, path: scan.path)
+            logger.notice(
+                "store: truncated a torn tail of \(scan.size - scan.validBytes) bytes (\(damage.reason))",
+                metadata: ["store.file": "\(scan.path)", "store.offset": "\(scan.validBytes)",
+                           "store.bytes_dropped": "\(scan.size - scan.validBytes)"])
+        }
+        if !recovered.obsoleteSegments.isEmpty {
+            for number in recovered.obsoleteSegments { try Posix.unlink(directory.segmentPath(number)) }
+            try Posix.syncDirectory(directory.journalPath)
+            logger.info("store: removed \(recovered.obsoleteSegments.count) segments already in the snapshot")
+        }
+        replayFrom = recovered.replayFrom
+        let last = recovered.segments.last
+        olderSegmentBytes = recovered.segments.dropLast().reduce(0) { $0 + $1.validBytes }
+        if let last, !forceNewSegment, last.validBytes < configuration.segmentSizeLimitBytes {
+            try inject(.create, path: last.path)
+            segmentFD = try Posix.open(last.path, O_WRONLY)
+            segmentNumber = last.number
+            segmentOffset = last.validBytes
+        } else {
+            olderSegmentBytes += last?.validBytes ?? 0
+            try startSegment(max((last?.number ?? 0) + 1, replayFrom))
+        }
+        publishSizes()
+    }
+
+    // MARK: - The writer thread
+
+    /// The writer thread's loop: takes queued work, commits it in groups, and returns after `.close`.
+    /// - Parameter queue: Where submitters put work.
+    func run(_ queue: WorkQueue) {
+        shared.writerThread.store(UInt(pthread_self()), ordering: .releasing)
+        while true {
+            var commits: [PendingCommit] = []
+            for item in queue.takeAll() {
+                switch item {
+                case .commit(let commit):
+                    commits.append(commit)
+                case .compact(let reply):
+                    commitInBatches(commits)
+                    commits.removeAll()
+                    reply(Result { () throws(StoreError) in try compact() })
+                case .close:
+                    commitInBatches(commits)
+                    close()
+                    return
+                }
+            }
+            commitInBatches(commits)
+        }
+    }
+
+    /// Splits `commits` into batches of at most ``StoreConfiguration/maxBatchBytes`` and commits each.
+    private func commitInBatches(_ commits: [PendingCommit]) {
+        var start = 0
+        while start < commits.count {
+            var end = start
+            var bytes = 0
+            while end < commits.count && (end == start || bytes + commits[end].frame.count <= configuration.maxBatchBytes) {
+                bytes += commits[end].frame.count
+                end += 1
+            }
+            commitBatch(commits[start..<end])
+            start = end
+        }
+        if !commits.isEmpty { compactIfDue() }
+    }
+
+    /// Commits one group: decides duplicates, appends the rest with one write and one sync, publishes,
+    /// then completes every transaction of the group.
+    private func commitBatch(_ batch: ArraySlice<PendingCommit>) {
+        if needsRecovery {
+            do {
+                try recoverFromDisk()
+            } catch {
+                fail(batch, with: error)
+                return
+            }
+        }
+        let now = configuration.clock()
+        var outcomes = [CommitOutcome](repeating: .committed, count: batch.count)
+        var toWrite: [Int] = []
+        var claimedInBatch: [KeyDigest: Int] = [:]
+        shared.state.withLock { state in
+            for (i, commit) in zip(batch.indices, batch) {
+                if let claim = commit.record.claim {
+                    if let first = claimedInBatch[claim.digest] {
+                        outcomes[i - batch.startIndex] = .duplicate(originalResponse: batch[first].record.claim!.response)
+                        continue
+                    }
+                    if let original = state.response(for: claim.digest, now: now) {
+                        outcomes[i - batch.startIndex] = .duplicate(originalResponse: original)
+                        continue
+                    }
+                    claimedInBatch[claim.digest] = i
+                }
+                toWrite.append(i)
+            }
+        }
+        if !toWrite.isEmpty {
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(toWrite.reduce(0) { $0 + batch[$1].frame.count })
+            for i in toWrite { buffer.append(contentsOf: batch[i].frame) }
+            do {
+                try append(buffer)
+            } catch {
+                handleWriteFailure(error)
+                fail(batch, with: error)
+                return
+            }
+            shared.state.withLock { state in
+                for i in toWrite { state.apply(batch[i].record, now: now) }
+            }
+        }
+        if !toWrite.isEmpty { shared.isWritable.store(true, ordering: .releasing) }
+        shared.stats.withLock { stats in
+            stats.transactionsCommitted += toWrite.count
+            stats.duplicates += batch.count - toWrite.count
+            if !toWrite.isEmpty {
+                stats.isWritable = true
+                stats.lastError = nil
+            }
+        }
+        publishSizes()
+        for (commit, outcome) in zip(batch, outcomes) { commit.completion(.success(outcome)) }
+        if segmentOffset >= configuration.segmentSizeLimitBytes {
+            do {
+                try startSegment(segmentNumber + 1)
+            } catch {
+                handleWriteFailure(error)
+            }
+        }
+    }
+
+    /// Writes `bytes` at the end of the current segment and syncs them; advances the last good offset only
+    /// after the sync returned.
+    private func append(_ bytes: [UInt8]) throws(StoreError) {
+        let path = directory.segmentPath(segmentNumber)
+        try inject(.journalWrite, path: path)
+        try Posix.writeAll(segmentFD, bytes, at: segmentOffset, path: path)
+        try inject(.journalSync, path: path)
+        try Posix.dataSync(segmentFD, path: path)
+        shared.stats.withLock {
+            $0.batchesWritten += 1
+            $0.journalSyncs += 1
+        }
+        segmentOffset += bytes.count
+    }
+
+    /// Completes every transaction of `batch` with `error`.
+    private func fail(_ batch: ArraySlice<PendingCommit>, with error: StoreError) {
+        for commit in batch { commit.completion(.failure(error)) }
+    }
+
+    /// Marks the store unwritable and tries to re-open its files at once (it is retried before the next batch).
+    private func handleWriteFailure(_ error: StoreError) {
+        logger.error("store: write failed; the batch was not acknowledged",
+                     metadata: ["store.error": "\(error)"])
+        needsRecovery = true
+        shared.isWritable.store(false, ordering: .releasing)
+        shared.stats.withLock {
+            $0.failedBatches += 1
+            $0.isWritable = false
+            $0.lastError = error
+        }
+        do {
+            try recoverFromDisk()
+        } catch {
+            logger.error("store: re-opening the journal failed; will retry before the next write",
+                         metadata: ["store.error": "\(error)"])
+        }
+    }
+
+    /// Re-opens the store's state from disk after a failed write or sync. Pages of a failed `fdatasync`
+    /// are never trusted: the segment is cut back to the last good offset and synced, the state is rebuilt
+    /// from the files, and appends continue in a new segment.
+    private func recoverFromDisk() throws(StoreError) {
+        if segmentFD >= 0 {
+            let path = directory.segmentPath(segmentNumber)
+            try Posix.truncate(segmentFD, to: segmentOffset, path: path)
+            try Posix.fullSync(segmentFD, path: path)
+            Posix.closeQuietly(segmentFD)
+            segmentFD = -1
+        }
+        let recovered = try Recovery.load(directory, now: configuration.clock(), maxPayload: configuration.maxRecordBytes)
+        if let damaged = recovered.middleDamage, let damage = damaged.damage {
+            throw StoreError.corruptJournal(path: damaged.path, damage: damage)
+        }
+        shared.state.withLock { $0 = recovered.state }
+        try adoptRecoveredFiles(recovered, forceNewSegment: true)
+        needsRecovery = false
+        logger.notice("store: journal re-opened from disk after a failed write",
+                      metadata: ["store.segment": "\(segmentNumber)"])
+    }
+
+    // MARK: - Segments and compaction
+
+    /// Creates segment `number`, syncs the journal directory, and makes it the current segment.
+    private func startSegment(_ number: UInt64) throws(StoreError) {
+        let path = directory.segmentPath(number)
+        try inject(.create, path: path)
+        let fd = try Posix.open(path, O_WRONLY | O_CREAT | O_EXCL)
+        do {
+            try Posix.syncDirectory(directory.journalPath)
+        } catch {
+            Posix.closeQuietly(fd)
+            throw error
+        }
+        if segmentFD >= 0 {
+            olderSegmentBytes += segmentOffset
+            Posix.closeQuietly(segmentFD)
+        }
+        segmentFD = fd
+        segmentNumber = number
+        segmentOffset = 0
+    }
+
+    /// Compacts when the journal has grown past ``StoreConfiguration/compactionThresholdBytes`` and past the
+    /// current snapshot's size.
+    private func compactIfDue() {
+        let threshold = max(configuration.compactionThresholdBytes, snapshotBytes)
+        guard !needsRecovery, olderSegmentBytes + segmentOffset > threshold else { return }
+        do {
+            try compact()
+        } catch {
+            logger.error("store: automatic compaction failed; the journal keeps growing until it succeeds",
+                         metadata: ["store.error": "\(error)"])
+        }
+    }
+
+    /// Writes a snapshot of live entries and unexpired claims, then removes the segments it covers:
+    /// new segment (dir synced) → snapshot temp, fsync, rename, dir fsync → unlink old segments, dir fsync.
+    func compact() throws(StoreError) {
+        if needsRecovery { try recoverFromDisk() }
+        let covered = segmentNumber
+        try startSegment(covered + 1)
+        let now = configuration.clock()
+        let current = shared.state.withLock { $0 }
+        let compacted = current.compacted(now: now)
+        let info = try Snapshot.write(compacted, replayFrom: covered + 1, in: directory, now: now)
+        shared.state.withLock { $0 = compacted }
+        for number in replayFrom...covered { try Posix.unlink(directory.segmentPath(number)) }
+        try Posix.syncDirectory(directory.journalPath)
+        replayFrom = covered + 1
+        olderSegmentBytes = 0
+        snapshotBytes = info.bytes
+        shared.stats.withLock { $0.compactions += 1 }
+        publishSizes()
+        logger.info("store: compacted",
+                    metadata: ["store.entries": "\(info.entryCount)", "store.idempotency_keys": "\(info.claimCount)",
+                               "store.snapshot_bytes": "\(info.bytes)"])
+    }
+
+    /// Closes the segment and releases the lock.
+    func close() {
+        if segmentFD >= 0 { Posix.closeQuietly(segmentFD) }
+        segmentFD = -1
+        if lockFD >= 0 { Posix.closeQuietly(lockFD) }
+        lockFD = -1
+    }
+
+    /// Copies sizes into the counters.
+    private func publishSizes() {
+        let (entries, claims, arena) = shared.state.withLock { ($0.entries.count, $0.claims.count, $0.arena.count) }
+        shared.stats.withLock {
+            $0.entryCount = entries
+            $0.idempotencyKeyCount = claims
+            $0.responseArenaBytes = arena
+            $0.journalBytes = olderSegmentBytes + segmentOffset
+            $0.currentSegment = segmentNumber
+        }
+    }
+
+    /// Fails with the injected errno, if a test asked for one at `point`.
+    private func inject(_ point: FaultPoint, path: String) throws(StoreError) {
+        if let errno = configuration.faults?.errnoFor(point) {
+            throw StoreError.system(point == .journalSync ? "fdatasync" : point == .journalWrite ? "pwrite" : "open",
+                                    path: path, errno: errno)
+        }
+    }
+}
+
+extension StoreError {
+    /// The error for damage in the middle of a segment.
+    /// - Parameters:
+    ///   - path: The segment.
+    ///   - damage: What the scan found.
+    static func corruptJournal(path: String, damage: SegmentScan.Damage) -> StoreError {
+        StoreError(.corruptJournal,
+                   "journal record at offset \(damage.offset) is damaged (\(damage.reason)) and valid records follow it; "
+                       + "refusing to start so acknowledged data is not silently dropped. Run `latchkey store verify`, "
+                       + "then restore the directory from a backup",
+                   path: path, offset: damage.offset)
+    }
+}

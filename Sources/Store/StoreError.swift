@@ -1,0 +1,92 @@
+import Glibc
+
+/// A failure of the durable store, carrying what went wrong, where, and what to do about it.
+///
+/// Every error that can reach a caller is one of these. `code` is for programs (the gateway maps
+/// ``Code/notWritable``, ``Code/diskFull`` and ``Code/io`` to 503 + Retry-After); ``description``
+/// is for people and names the file, offset and errno involved.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Code: String, Sendable, Equatable {
+        /// Another process (or another `Store` in this process) holds the directory's `LOCK`.
+        case locked
+        /// The directory or a file in it cannot be created or written (read-only file system, permissions).
+        case notWritable
+        /// The file system is full (`ENOSPC`/`EDQUOT`), or below the configured free-space floor at open.
+        case diskFull
+        /// A read, write or sync failed for another reason (`EIO`, …).
+        case io
+        /// A journal segment is damaged before its last record: recovery would lose acknowledged data.
+        case corruptJournal
+        /// The snapshot file is damaged or incomplete.
+        case corruptSnapshot
+        /// The store was closed; nothing more can be committed.
+        case closed
+        /// The transaction cannot be stored as given (too large, or a key too long).
+        case invalidTransaction
+    }
+
+    /// The kind of failure.
+    public var code: Code
+    /// What went wrong and what to do, in one or two sentences.
+    public var message: String
+    /// The file or directory involved, if any.
+    public var path: String?
+    /// The byte offset in `path` involved, if any.
+    public var offset: Int?
+    /// The `errno` of the failed system call, if any.
+    public var errno: Int32?
+
+    /// Creates an error.
+    /// - Parameters:
+    ///   - code: The kind of failure.
+    ///   - message: What went wrong and what to do.
+    ///   - path: The file or directory involved.
+    ///   - offset: The byte offset in `path` involved.
+    ///   - errno: The `errno` of the failed system call.
+    public init(_ code: Code, _ message: String, path: String? = nil, offset: Int? = nil, errno: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.path = path
+        self.offset = offset
+        self.errno = errno
+    }
+
+    /// Whether a client may retry the same request later (the gateway answers 503 + Retry-After).
+    public var isRetryable: Bool {
+        switch code {
+        case .notWritable, .diskFull, .io, .locked: true
+        case .corruptJournal, .corruptSnapshot, .closed, .invalidTransaction: false
+        }
+    }
+
+    /// A one-line, human-readable account: code, message, file, offset and errno.
+    public var description: String {
+        var text = "store \(code.rawValue): \(message)"
+        if let path { text += " [file: \(path)" + (offset.map { ", offset: \($0)" } ?? "") + "]" }
+        if let errno { text += " [errno \(errno): \(String(cString: strerror(errno)))]" }
+        return text
+    }
+
+    /// Maps a failed system call to a store error, classifying the errno.
+    /// - Parameters:
+    ///   - call: The name of the C function that failed (`open`, `pwrite`, `fdatasync`, …).
+    ///   - path: The file or directory it was called on.
+    ///   - errno: The errno it set.
+    /// - Returns: ``Code/diskFull`` for `ENOSPC`/`EDQUOT`, ``Code/notWritable`` for `EROFS`/`EACCES`/`EPERM`,
+    ///   ``Code/io`` otherwise.
+    static func system(_ call: String, path: String, errno: Int32) -> StoreError {
+        switch errno {
+        case ENOSPC, EDQUOT:
+            StoreError(.diskFull, "\(call) failed: the file system is full; free space, then retry", path: path, errno: errno)
+        case EROFS, EACCES, EPERM:
+            StoreError(
+                .notWritable,
+                "\(call) failed: the data directory is not writable; check mount options and permissions "
+                    + "(the directory must be writable by this user)",
+                path: path, errno: errno)
+        default:
+            StoreError(.io, "\(call) failed; check the disk and the kernel log", path: path, errno: errno)
+        }
+    }
+}

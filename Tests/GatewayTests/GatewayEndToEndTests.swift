@@ -1,0 +1,141 @@
+import FakeSeam
+import Foundation
+import Gateway
+import Logging
+import Reconciler
+import Testing
+import WebhookAuth
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The whole path in one process: HTTP in, journal, reconciler, the built-in fake Seam out.
+@Suite(.serialized) struct GatewayEndToEndTests {
+    /// A running sandbox gateway on port 0 with a fresh data directory.
+    struct Harness {
+        let gateway: LatchkeyGateway
+        let directory: String
+
+        static func start(directory: String? = nil) async throws -> Harness {
+            let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)").path
+            var configuration = SandboxConfiguration.make(dataDirectory: directory)
+            configuration.server.port = 0
+            let gateway = try await LatchkeyGateway(configuration: configuration, environment: [:], logger: Logger(label: "e2e"))
+            return Harness(gateway: gateway, directory: directory)
+        }
+
+        func post(_ body: String, id: String, secret: String = SandboxConfiguration.nativeSecret, source: String = "native",
+                  timestamp: Int = Int(Date().timeIntervalSince1970)) async throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gateway.port)/webhooks/\(source)")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            for header in try StandardWebhooks.headers(id: id, timestamp: timestamp, body: Array(body.utf8), secrets: [Secret(secret)]) {
+                request.setValue(header.value, forHTTPHeaderField: header.name)
+            }
+            let (data, response) = try await URLSession.shared.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+
+        func codes(marker reservation: String) -> [AccessCodeRecord] {
+            (gateway.fakeSeam?.service.accessCodes ?? []).filter { ($0.name ?? "").contains("[lk:native:\(reservation)]") }
+        }
+    }
+
+    static func booking(_ id: String, event: String = "booking.created", status: String = "confirmed",
+                        checkIn: String = "2030-07-14T15:00:00", checkOut: String = "2030-07-19T11:00:00",
+                        updatedAt: String = "2030-01-01T10:00:00Z", listing: String = SandboxConfiguration.sampleListing) -> String {
+        """
+        {"event":"\(event)","booking":{"id":"\(id)","listing_id":"\(listing)","status":"\(status)","check_in":"\(checkIn)",\
+        "check_out":"\(checkOut)","time_zone":"Europe/Berlin","guest":{"name":"Ada Lovelace"},"updated_at":"\(updatedAt)"}}
+        """
+    }
+
+    @Test func confirmedBooking_GetsOneLinkedGroupOnEveryLock_AndCancelRemovesIt() async throws {
+        let harness = try await Harness.start()
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+
+        let (status, body) = try await harness.post(Self.booking("r1"), id: "msg_1")
+        #expect(status == 202)
+        #expect(body.contains(#""status":"accepted""#))
+        await harness.gateway.waitUntilIdle()
+        let codes = harness.codes(marker: "r1")
+        #expect(codes.count == 2)
+        #expect(Set(codes.map(\.code)).count == 1, "the same PIN on every lock")
+        #expect(codes.first?.commonCodeKey != nil)
+        // Window: 15:00 Berlin summer time (UTC+2) minus the 30 min buffer.
+        #expect(codes.first?.startsAt == ISO8601DateFormatter().date(from: "2030-07-14T12:30:00Z"))
+
+        // Late checkout moves the same group.
+        let (moved, _) = try await harness.post(
+            Self.booking("r1", event: "booking.updated", checkOut: "2030-07-19T14:00:00", updatedAt: "2030-01-02T10:00:00Z"), id: "msg_2")
+        #expect(moved == 202)
+        await harness.gateway.waitUntilIdle()
+        let after = harness.codes(marker: "r1")
+        #expect(Set(after.map(\.id)) == Set(codes.map(\.id)), "moved, not re-created")
+        #expect(after.first?.endsAt == ISO8601DateFormatter().date(from: "2030-07-19T12:30:00Z"))
+
+        let (cancelled, _) = try await harness.post(
+            Self.booking("r1", event: "booking.cancelled", status: "cancelled", updatedAt: "2030-01-03T10:00:00Z"), id: "msg_3")
+        #expect(cancelled == 202)
+        await harness.gateway.waitUntilIdle()
+        let remaining = harness.codes(marker: "r1")
+        #expect(remaining.allSatisfy { $0.status == .removing }, "\(remaining.map { "\($0.status)" })")
+        await harness.gateway.stop()
+    }
+
+    @Test func duplicateDelivery_Answers200WithTheFirstBody_AndActsOnce() async throws {
+        let harness = try await Harness.start()
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        let body = Self.booking("r2")
+        let first = try await harness.post(body, id: "msg_dup")
+        let second = try await harness.post(body, id: "msg_dup")
+        #expect(first.0 == 202)
+        #expect(second.0 == 200)
+        #expect(second.1 == first.1)
+        let reused = try await harness.post(Self.booking("r2", checkIn: "2030-07-15T15:00:00"), id: "msg_dup")
+        #expect(reused.0 == 422)
+        await harness.gateway.waitUntilIdle()
+        #expect(harness.codes(marker: "r2").count == 2)
+        // The fake counts calls per device: one create_multiple over the two locks counts once on each.
+        #expect(harness.gateway.fakeSeam?.service.callCount(route: "/access_codes/create_multiple") == 2)
+        await harness.gateway.stop()
+    }
+
+    @Test func badInput_GetsClearErrors_AndChangesNothing() async throws {
+        let harness = try await Harness.start()
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        let wrongSecret = try await harness.post(Self.booking("r3"), id: "m1", secret: "whsec_" + Data("another-secret-of-24-byte".utf8).base64EncodedString())
+        #expect(wrongSecret.0 == 401)
+        #expect(wrongSecret.1.contains("unauthorized"))
+        let stale = try await harness.post(Self.booking("r3"), id: "m2", timestamp: Int(Date().timeIntervalSince1970) - 600)
+        #expect(stale.0 == 401)
+        let unknown = try await harness.post(Self.booking("r3"), id: "m3", source: "nosuch")
+        #expect(unknown.0 == 404)
+        #expect(unknown.1.contains("unknown_source"))
+        let malformed = try await harness.post(#"{"event":"booking.created","booking":{"id":"r3"}}"#, id: "m4")
+        #expect(malformed.0 == 400)
+        #expect(malformed.1.contains("booking."))
+        await harness.gateway.waitUntilIdle()
+        #expect(harness.codes(marker: "r3").isEmpty)
+        // A good delivery right behind the bad ones still goes through.
+        let good = try await harness.post(Self.booking("r3"), id: "m5")
+        #expect(good.0 == 202)
+        await harness.gateway.stop()
+    }
+
+    @Test func restart_KeepsDeliveriesAndGroups() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try await Harness.start(directory: directory)
+        #expect(try await first.post(Self.booking("r4"), id: "msg_r4").0 == 202)
+        await first.gateway.waitUntilIdle()
+        await first.gateway.stop()
+
+        let second = try await Harness.start(directory: directory)
+        #expect(try await second.post(Self.booking("r4"), id: "msg_r4").0 == 200, "the journal remembers the delivery")
+        let snapshot = await second.gateway.reconciler.reservation(ReservationKey(source: "native", reservationID: "r4"))
+        #expect(snapshot?.applied?.codes.count == 2)
+        await second.gateway.stop()
+    }
+}
