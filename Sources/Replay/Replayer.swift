@@ -206,6 +206,29 @@ public func runScenarioDirectory(
     } catch {
         throw ReplayError("configuration \(configurationPath): \(error.description)")
     }
+    return try await runScenarioDirectory(
+        directory, configuration: configuration, latchkeyURL: latchkeyURL, fakeSeamURL: fakeSeamURL,
+        options: options, progress: progress
+    )
+}
+
+/// The same with a configuration already loaded (e.g. with `server.port` or `data_dir` changed for a test).
+///
+/// - Parameters:
+///   - directory: The scenario directory.
+///   - configuration: The configuration the server runs with.
+///   - latchkeyURL: The running Latchkey.
+///   - fakeSeamURL: The running fake Seam.
+///   - options: Replay options. Default: in order, once, no duplicates.
+///   - progress: Progress output, or `nil`. Default `nil`.
+///   - environment: The environment for `{env: NAME}` secrets. Default: the process environment.
+/// - Returns: The report.
+/// - Throws: ``ReplayError`` when a scenario cannot be read or used.
+public func runScenarioDirectory(
+    _ directory: String, configuration: LatchkeyConfiguration, latchkeyURL: URL, fakeSeamURL: URL,
+    options: ReplayOptions = ReplayOptions(), progress: (any ReplayProgress)? = nil,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+) async throws(ReplayError) -> ReplayReport {
     let scenarios: [Scenario]
     do throws(ScenarioError) {
         scenarios = try ScenarioDirectory.load(directory)
@@ -215,7 +238,7 @@ public func runScenarioDirectory(
     let replayer = try Replayer(
         configuration: configuration,
         transport: URLSessionTransport(baseURL: latchkeyURL, timeoutSeconds: options.requestTimeoutSeconds),
-        state: FakeSeamStateReader(baseURL: fakeSeamURL), options: options, progress: progress
+        state: FakeSeamStateReader(baseURL: fakeSeamURL), options: options, progress: progress, environment: environment
     )
     return try await replayer.run(scenarios)
 }
