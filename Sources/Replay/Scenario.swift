@@ -1,4 +1,5 @@
 import Foundation
+import Reconciler
 
 /// A recorded series of PMS deliveries for one source and the state Seam must end up in.
 ///
@@ -181,28 +182,6 @@ public struct ReservationExpectation: Sendable, Equatable {
 
     /// The key of the reservation.
     public var key: ReservationKey { ReservationKey(source: source, reservationID: reservationID) }
-}
-
-/// A reservation's identity across the harness: the source and the PMS's reservation id.
-public struct ReservationKey: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// The Latchkey source name.
-    public var source: String
-    /// The PMS's reservation id.
-    public var reservationID: String
-
-    /// Creates a key.
-    public init(source: String, reservationID: String) {
-        self.source = source
-        self.reservationID = reservationID
-    }
-
-    /// `source/reservation-id`.
-    public var description: String { "\(source)/\(reservationID)" }
-
-    /// Orders by source, then reservation id.
-    public static func < (lhs: ReservationKey, rhs: ReservationKey) -> Bool {
-        (lhs.source, lhs.reservationID) < (rhs.source, rhs.reservationID)
-    }
 }
 
 /// A scenario file that cannot be used, naming the file, the key and the line.
