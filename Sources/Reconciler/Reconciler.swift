@@ -60,6 +60,8 @@ public actor Reconciler {
     private var rerun: Set<ReservationKey> = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var writeTails: [String: Task<Void, any Error>] = [:]
+    /// Reservations whose work stopped on a store failure, each waiting ``ReconcilerConfiguration/storeRetryDelay``.
+    private var storeRetries: [ReservationKey: Task<Void, Never>] = [:]
     private var stopped = false
 
     /// Creates a reconciler; call ``start()`` before anything else.
@@ -131,6 +133,10 @@ public actor Reconciler {
         for task in tasks {
             task.cancel()
         }
+        for task in storeRetries.values {
+            task.cancel()
+        }
+        storeRetries.removeAll()
         for task in tasks {
             await task.value
         }
@@ -139,7 +145,7 @@ public actor Reconciler {
 
     /// Returns once no reservation is queued or being worked on.
     public func waitUntilIdle() async {
-        if running.isEmpty && queue.isEmpty { return }
+        if running.isEmpty && queue.isEmpty && storeRetries.isEmpty { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
@@ -335,7 +341,7 @@ public actor Reconciler {
     }
 
     private func resumeIdleWaitersIfIdle() {
-        guard running.isEmpty, queue.isEmpty || stopped else { return }
+        guard running.isEmpty, queue.isEmpty && storeRetries.isEmpty || stopped else { return }
         let waiters = idleWaiters
         idleWaiters.removeAll()
         for waiter in waiters {
@@ -366,10 +372,33 @@ public actor Reconciler {
             logger.debug("worker stopped", metadata: ["reservation": "\(key)"])
         } catch {
             logger.warning(
-                "reservation work stopped: state could not be stored; it is retried on the next event or pass",
+                "reservation work stopped: state could not be stored; trying again in \(configuration.storeRetryDelay) s",
                 metadata: ["reservation": "\(key)", "error": "\(error)"])
+            retryAfterStoreFailure(key)
         }
         finish(key)
+    }
+
+    /// Works on `key` again after ``ReconcilerConfiguration/storeRetryDelay``: a store that failed (a full disk)
+    /// usually recovers without any new event for the reservation to wake it.
+    private func retryAfterStoreFailure(_ key: ReservationKey) {
+        guard !stopped, storeRetries[key] == nil else { return }
+        let clock = self.clock
+        let wake = clock.now().addingTimeInterval(configuration.storeRetryDelay)
+        storeRetries[key] = Task {
+            do {
+                try await clock.sleep(until: wake)
+            } catch {
+                return
+            }
+            self.endStoreRetry(key)
+        }
+    }
+
+    private func endStoreRetry(_ key: ReservationKey) {
+        guard storeRetries.removeValue(forKey: key) != nil else { return }
+        schedule(key)
+        resumeIdleWaitersIfIdle()
     }
 
     /// The call to make next for a reservation: a pending look-up first, else the planned step's call.

@@ -313,6 +313,17 @@ struct ResilienceTests {
         #expect(await harness.state()?.phase == .converged)
     }
 
+    @Test func workStoppedByAStoreFailureIsRetriedWithoutANewEvent() async throws {
+        var harness = try await Harness()
+        await harness.store.failPuts(prefix: "reconciler/outbox/", count: 2)
+        try await harness.send(Fixture.event())
+        try await eventually("the group to be created once the store writes again") {
+            await harness.state()?.phase == .converged
+        }
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        #expect(harness.clock.sleeps.contains(ReconcilerConfiguration().storeRetryDelay))
+    }
+
     @Test func resultThatCouldNotBeStoredIsRetriedWithoutASecondCreate() async throws {
         var harness = try await Harness()
         await harness.store.failPuts(prefix: "reconciler/reservation/", skip: 1)
