@@ -456,9 +456,10 @@ public actor Reconciler {
         if durable {
             try await persistIntent(intent)
         }
+        var waited = false
         while true {
             try Task.checkCancellation()
-            if intent.failedAttempts > 0, nextOperation(for: key) != operation {
+            if intent.failedAttempts > 0 || waited, nextOperation(for: key) != operation {
                 try await abandon(intent)
                 return .abandoned
             }
@@ -472,6 +473,15 @@ public actor Reconciler {
                 if error is CancellationError || Task.isCancelled { throw CancellationError() }
                 if error is ReconcilerError { throw error }
                 let failure = (error as? AccessCodeServiceError) ?? .retryable(message: "\(error)", retryAfter: nil)
+                if case .notCalled(_, let retryAfter) = failure {
+                    // Seam is resting (circuit open): wait without using up an attempt, however long it lasts.
+                    logger.debug(
+                        "Seam not called; waiting",
+                        metadata: ["reservation": "\(key)", "operation": "\(operation.label)", "seconds": "\(retryAfter)"])
+                    waited = true
+                    try await clock.sleep(until: clock.now().addingTimeInterval(max(retryAfter, 0.1)))
+                    continue
+                }
                 intent.failedAttempts += 1
                 if case .retryable = failure, operation.createsCodes {
                     // Seam may have acted before the failure reached us (a timeout, a dropped connection).

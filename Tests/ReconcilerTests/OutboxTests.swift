@@ -313,6 +313,17 @@ struct ResilienceTests {
         #expect(await harness.state()?.phase == .converged)
     }
 
+    @Test func callsRefusedBeforeReachingSeamDoNotUseUpAttempts() async throws {
+        var harness = try await Harness(configuration: ReconcilerConfiguration(maxAttempts: 2))
+        let refused = AccessCodeServiceError.notCalled(message: "circuit open", retryAfter: 30)
+        await harness.seam.inject(.createMultiple, .fail(refused), .fail(refused), .fail(refused))
+        try await harness.send(Fixture.event())
+        #expect(await harness.state()?.phase == .converged)
+        #expect(await harness.reconciler.deadLetterList().isEmpty)
+        #expect(await harness.seam.count(.listCodes) == 0)
+        #expect(harness.clock.sleeps.filter { $0 >= 30 }.count == 3)
+    }
+
     @Test func workStoppedByAStoreFailureIsRetriedWithoutANewEvent() async throws {
         var harness = try await Harness()
         await harness.store.failPuts(prefix: "reconciler/outbox/", count: 2)
