@@ -176,6 +176,7 @@ def main() -> int:
     resent = h.resend_all(port, acked)
     report, converge_seconds = h.converge(fake, lk, world, reservations, converge_timeout)
     dead = lk.admin("/v1/dead-letters")["dead_letters"]
+    final_outcomes = h.seam_outcomes(lk.metrics())
     state = fake.state()
     lk.stop()
     verified, verify_text = h.store_verify(data_dir)
@@ -191,6 +192,7 @@ def main() -> int:
     print(f"groups: expected {report.expected}, found {report.found}, duplicates {report.duplicates}, "
           f"converged in {converge_seconds:.1f} s; dead letters {len(dead)}")
     creates = sum(c["count"] for c in state["calls"] if c["route"] == "/access_codes/create_multiple")
+    print(f"Seam calls of the last run (convergence) by outcome: {final_outcomes}")
     print(f"fake Seam: {len(state['access_codes'])} codes, create_multiple per-device calls {creates}")
     print(f"store verify: {verify_text.splitlines()[0] if verify_text else ''}")
     print(f"duration: {time.monotonic() - started:.0f} s")

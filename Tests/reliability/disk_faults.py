@@ -35,11 +35,9 @@ def main() -> int:
     tally = h.Tally()
     started = time.monotonic()
     work = h.workdir("disk")
-    shim = os.path.join(work, "faultfs.so")
-    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "faultfs.c")
-    subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim, source, "-ldl"], check=True)
+    shim = h.compile_shim(work)
 
-    world = h.World(properties=8)
+    world = h.World(properties=40)
     rng = random.Random(7)
     reservations, deliveries = h.make_bookings(world, 30 + per_fault * len(KINDS), rng, updates=(0, 0),
                                                cancel_rate=0)
@@ -90,10 +88,15 @@ def main() -> int:
         with open(control, "w") as f:
             f.write("off\n")
         cleared = time.monotonic()
+        # /readyz must recover on its own: a balancer that waits for it sends no traffic until then.
+        try:
+            h.wait_until(lambda: readyz() == 200, 10, "/readyz 200 after the fault", interval=0.1)
+        except TimeoutError:
+            pass
+        ready_after = readyz()
+        resumed = time.monotonic() - cleared
         # Service resumes without a restart: the refused deliveries are re-sent (a PMS retries on 503).
         resent = collections.Counter(send(d).status_code for d in refused)
-        ready_after = h.wait_until(lambda: readyz() == 200, 15, "/readyz 200 after the fault") and readyz()
-        resumed = time.monotonic() - cleared
         figures[kind] = (dict(statuses), dict(resent), resumed)
         if kind == "short":
             tally.check(statuses == {202: per_fault}, f"short writes: completed by the write loop, all 202 {dict(statuses)}")
@@ -102,7 +105,7 @@ def main() -> int:
         tally.check(retry_after, f"{kind}: every 503 carried Retry-After")
         tally.check(ready_during == 503, f"{kind}: /readyz answered {ready_during} during the fault (want 503)")
         tally.check(resent == {202: len(refused)}, f"{kind}: refused deliveries accepted when re-sent after the fault {dict(resent)}")
-        tally.check(ready_after == 200, f"{kind}: /readyz 200 again {resumed:.1f} s after the fault cleared, no restart")
+        tally.check(ready_after == 200, f"{kind}: /readyz 200 again {resumed:.1f} s after the fault cleared, before any new delivery, no restart")
 
     # Deliveries left over, then converge with the shim still loaded (no faults).
     while queue:

@@ -13,6 +13,7 @@ import hmac
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -443,6 +444,19 @@ def device_rate_violations(state: dict) -> list[str]:
     return bad
 
 
+SEAM_OUTCOMES = ["success", "server_error", "rate_limited", "timeout", "transport_error", "circuit_open", "client_error"]
+
+
+def seam_outcomes(metrics_text: str) -> dict[str, float]:
+    """`latchkey_seam_requests_total` summed over routes, by outcome."""
+    totals = dict.fromkeys(SEAM_OUTCOMES, 0.0)
+    for line in metrics_text.splitlines():
+        if line.startswith("latchkey_seam_requests_total{"):
+            outcome = line.split('outcome="', 1)[1].split('"', 1)[0] if 'outcome="' in line else "?"
+            totals[outcome] = totals.get(outcome, 0.0) + float(line.rsplit(" ", 1)[1])
+    return totals
+
+
 def resend_all(port: int, acked: dict[str, tuple[Delivery, bytes]], workers: int = 4) -> dict:
     """Re-sends every acknowledged delivery; each must answer 200 with the first answer's body."""
     results = {"duplicate_same_body": 0, "accepted_again": 0, "other": 0, "examples": []}
@@ -469,6 +483,17 @@ def resend_all(port: int, acked: dict[str, tuple[Delivery, bytes]], workers: int
     for t in threads:
         t.join()
     return results
+
+
+def compile_shim(out_dir: str) -> str:
+    """Compiles faultfs.c into `out_dir` with the first C compiler found (cc, clang, gcc)."""
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "faultfs.c")
+    shim = os.path.join(out_dir, "faultfs.so")
+    for compiler in ("cc", "clang", "gcc"):
+        if shutil.which(compiler):
+            subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", shim, source, "-ldl"], check=True)
+            return shim
+    raise RuntimeError("no C compiler (cc, clang or gcc) to build the faultfs shim")
 
 
 def workdir(name: str) -> str:

@@ -11,7 +11,7 @@ keeps accepting (202, durable), the circuit breaker opens (latchkey_seam_request
 nothing is dead-lettered, and everything converges after the outage ends.
 
 Knobs: SEAM_FAULT_DELIVERIES (about 2000), SEAM_FAULT_RATE (0.30 in all), SEAM_OUTAGE_SECONDS (120),
-SEAM_OUTAGE_DELIVERIES (300), SEAM_CONVERGE_SECONDS (300).
+SEAM_OUTAGE_DELIVERIES (300), SEAM_CONVERGE_SECONDS (300), SEAM_PARTS ("faults,outage").
 """
 
 from __future__ import annotations
@@ -68,14 +68,6 @@ def normalized(state: dict) -> dict:
     return {rid: (sorted(codes), len(pins[rid]) == 1) for rid, codes in groups.items()}
 
 
-def seam_metric(text: str, outcome: str) -> float:
-    total = 0.0
-    for line in text.splitlines():
-        if line.startswith("latchkey_seam_requests_total{") and f'outcome="{outcome}"' in line:
-            total += float(line.rsplit(" ", 1)[1])
-    return total
-
-
 def run_world(name: str, world: h.World, deliveries, faults: dict | None, tally: h.Tally, converge_timeout: float,
               reservations) -> tuple[dict, dict, float, float]:
     work = h.workdir(name)
@@ -102,8 +94,7 @@ def run_world(name: str, world: h.World, deliveries, faults: dict | None, tally:
     outbox = lk.admin("/v1/outbox")["intents"]
     lk.stop()
     fake.stop()
-    outcomes = {o: seam_metric(metrics, o) for o in
-                ["success", "server_error", "rate_limited", "timeout", "transport_error", "circuit_open", "client_error"]}
+    outcomes = h.seam_outcomes(metrics)
     print(f"  {name}: Seam calls by outcome {outcomes}; converged {seconds:.1f} s after faults stopped; "
           f"groups expected {report.expected} found {report.found} duplicates {report.duplicates}; "
           f"dead letters {len(dead)}, outbox {len(outbox)}")
@@ -133,6 +124,18 @@ def main() -> int:
     h.log(f"Seam faults: {len(order)} deliveries over {len(reservations)} reservations on {world.properties * 2} "
           f"locks; faults {faults}")
 
+    parts = os.environ.get("SEAM_PARTS", "faults,outage").split(",")
+    clean_seconds = faulty_seconds = 0.0
+    if "faults" in parts:
+        clean_seconds, faulty_seconds = faults_part(world, order, faults, tally, converge_timeout, reservations)
+    if "outage" in parts:
+        outage_part(tally, outage_seconds, outage_deliveries, converge_timeout)
+    print(f"fault-free convergence {clean_seconds:.1f} s, faulty {faulty_seconds:.1f} s after faults stopped")
+    print(f"duration: {time.monotonic() - started:.0f} s")
+    return tally.finish()
+
+
+def faults_part(world, order, faults, tally, converge_timeout, reservations) -> tuple[float, float]:
     clean, _, clean_seconds, _ = run_world("fault-free", world, order, None, tally, converge_timeout, reservations)
     faulty, outcomes, faulty_seconds, _ = run_world("faulty", world, order, faults, tally, converge_timeout, reservations)
     differ = [rid for rid in set(clean) | set(faulty) if clean.get(rid) != faulty.get(rid)]
@@ -141,8 +144,10 @@ def main() -> int:
     injected = {k: v for k, v in outcomes.items() if k != "success"}
     tally.check(injected["server_error"] > 0 and injected["rate_limited"] > 0 and injected["timeout"] > 0,
                 f"faults reached Latchkey: {injected}")
+    return clean_seconds, faulty_seconds
 
-    # Part 2: an outage.
+
+def outage_part(tally, outage_seconds, outage_deliveries, converge_timeout) -> None:
     work = h.workdir("outage")
     ow = h.World(properties=20)
     o_res, o_del = h.make_bookings(ow, max(1, int(outage_deliveries / 2.7)), random.Random(12), prefix="o")
@@ -163,8 +168,8 @@ def main() -> int:
         time.sleep(per)
     time.sleep(max(0, outage_seconds - (time.monotonic() - outage_started)))
     metrics = lk.metrics()
-    circuit_open = seam_metric(metrics, "circuit_open")
-    server_errors = seam_metric(metrics, "server_error")
+    circuit_open = h.seam_outcomes(metrics)["circuit_open"]
+    server_errors = h.seam_outcomes(metrics)["server_error"]
     dead_during = lk.admin("/v1/dead-letters")["dead_letters"]
     fake.set_faults({"seed": 2})
     report, seconds = h.converge(fake, lk, ow, o_res, converge_timeout)
@@ -179,9 +184,6 @@ def main() -> int:
     tally.check(circuit_open > 0, f"outage: the circuit breaker opened ({circuit_open:.0f} calls refused)")
     tally.check(not dead_during and not dead, f"outage: nothing dead-lettered ({len(dead_during)} during, {len(dead)} after)")
     tally.check(report.converged and report.duplicates == 0, f"outage: converged after it ended {report.problems[:3]}")
-    print(f"fault-free convergence {clean_seconds:.1f} s, faulty {faulty_seconds:.1f} s after faults stopped")
-    print(f"duration: {time.monotonic() - started:.0f} s")
-    return tally.finish()
 
 
 if __name__ == "__main__":

@@ -21,9 +21,10 @@ sys.path.insert(0, os.path.dirname(__file__))
 import harness as h  # noqa: E402
 
 
-def run_refused(tally: h.Tally, what: str, config: str, port: int, needle: str, env=None, prefix=()) -> None:
+def run_refused(tally: h.Tally, what: str, config: str, port: int, needle: str, env=None, prefix=(),
+                binary: str | None = None) -> None:
     """Starts `serve`, watches the port while it lives, and checks the exit and the message."""
-    proc = subprocess.Popen([*prefix, h.LATCHKEY_BIN, "serve", "--config", config], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([*prefix, binary or h.LATCHKEY_BIN, "serve", "--config", config], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
     listened = False
     deadline = time.monotonic() + 30
@@ -59,7 +60,9 @@ def main() -> int:
     # 1. A full file system.
     full = os.path.join(work, "full")
     os.makedirs(full)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full], capture_output=True).returncode == 0
+    use_mount = os.environ.get("REFUSALS_NO_MOUNT") != "1"  # 1: exercise the fallback used where mount is denied
+    mounted = use_mount and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", full],
+                                           capture_output=True).returncode == 0
     try:
         if mounted:
             with open(os.path.join(full, "filler"), "wb") as f:
@@ -71,9 +74,7 @@ def main() -> int:
             config, port = config_for(data)
             run_refused(tally, "full disk (1 MiB tmpfs, filled)", config, port, data)
         else:
-            shim = os.path.join(work, "faultfs.so")
-            src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "faultfs.c")
-            subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", shim, src, "-ldl"], check=True)
+            shim = h.compile_shim(work)
             control = os.path.join(work, "control")
             with open(control, "w") as f:
                 f.write("enospc\n")
@@ -85,20 +86,32 @@ def main() -> int:
         if mounted:
             subprocess.run(["umount", full])
 
-    # 2. A read-only data directory, for a user who is not root.
+    # 2. A read-only data directory, for a user who is not root (root ignores permissions).
     nobody = pwd.getpwnam("nobody")
     readonly = os.path.join(work, "readonly")
     os.makedirs(readonly)
     os.chmod(readonly, 0o500)
-    os.chown(readonly, nobody.pw_uid, nobody.pw_gid)
     config, port = config_for(readonly)
-    as_nobody = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
-    runs = subprocess.run([*as_nobody, h.LATCHKEY_BIN, "--help"], capture_output=True).returncode == 0
-    if tally.check(runs, "the binary runs as nobody (setpriv)"):
-        run_refused(tally, "read-only data directory (0500, user nobody)", config, port, readonly, prefix=as_nobody)
+    if os.geteuid() == 0:
+        os.chown(readonly, nobody.pw_uid, nobody.pw_gid)
+        # A copy of the binary the user can reach (the checkout may sit under a 0700 home directory).
+        binary = os.path.join(work, "latchkey")
+        shutil.copy2(h.LATCHKEY_BIN, binary)
+        os.chmod(binary, 0o755)
+        if shutil.which("setpriv"):
+            as_nobody = ["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"]
+        else:
+            as_nobody = ["runuser", "-u", "nobody", "--"]
+        runs = subprocess.run([*as_nobody, binary, "--help"], capture_output=True).returncode == 0
+        if tally.check(runs, f"the binary runs as nobody ({as_nobody[0]})"):
+            run_refused(tally, "read-only data directory (0500, user nobody)", config, port, readonly,
+                        prefix=as_nobody, binary=binary)
+    else:
+        run_refused(tally, "read-only data directory (0500)", config, port, readonly)
     ro_mount = os.path.join(work, "ro-mount")
     os.makedirs(ro_mount)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", ro_mount], capture_output=True).returncode == 0:
+    if use_mount and subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", ro_mount],
+                                    capture_output=True).returncode == 0:
         try:
             data = os.path.join(ro_mount, "data")
             config, port = config_for(data)
