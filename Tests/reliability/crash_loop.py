@@ -2,7 +2,8 @@
 
 Knobs (environment): CRASH_KILLS (default 200), CRASH_RESERVATIONS (150), CRASH_UPTIME_MS ("100-700": how long
 Latchkey runs between kills), CRASH_SEED (1), CRASH_AFTER_COMMIT (0.15: fraction of Seam writes the fake makes but
-never answers), CRASH_CONVERGE_SECONDS (240).
+never answers), CRASH_CONVERGE_SECONDS (240), CRASH_SYNC_DELAY_US (20000: a pause after each journal sync,
+through the faultfs shim, so that kills land between a delivery becoming durable and its answer; 0 turns it off).
 
 Invariants: every acknowledged delivery is in the journal exactly once (re-sent, it answers 200 with the first
 body, never 202), `latchkey store verify` is clean, and once converged the fake Seam holds one linked group per
@@ -46,7 +47,11 @@ def main() -> int:
     config = os.path.join(work, "latchkey.yaml")
     data_dir = os.path.join(work, "data")
     h.write_config(config, port=port, data_dir=data_dir, seam_port=fake.port, world=world)
-    lk = h.Latchkey(config, port, work)
+    # The faultfs shim (no faults) sleeps after each journal sync, so kills land between "durable" and "answered".
+    sync_delay_us = h.env_int("CRASH_SYNC_DELAY_US", 20000)
+    lk = h.Latchkey(config, port, work, env={
+        "LD_PRELOAD": h.compile_shim(work), "FAULTFS_DIR": data_dir, "FAULTFS_SYNC_DELAY_US": str(sync_delay_us),
+    } if sync_delay_us > 0 else None)
     h.log(f"crash loop: {len(reservations)} reservations, {len(order)} deliveries, {kills_wanted} kills wanted, "
           f"uptime {lo}-{hi} ms, crash-after-commit {cac_rate:.0%}; work dir {work}")
 
@@ -153,7 +158,7 @@ def main() -> int:
             # Half the kills wait (briefly) for a new delivery to be on the wire: a kill mid-commit.
             fresh_posting.clear()
             fresh_posting.wait(0.3)
-            time.sleep(rng.uniform(0, 0.004))
+            time.sleep(rng.uniform(0, 0.002 + 2 * sync_delay_us / 1e6))
         with lock:
             done = not queue and in_flight[0] == 0
         if done and kills[0] >= kills_wanted:

@@ -11,6 +11,9 @@
 //                      short         every write writes half of what it was asked (a real short write)
 //                      short_enospc  a write writes half, the next one fails with ENOSPC (a torn record)
 //   FAULTFS_LOG      optional; one line per injected fault ("<mode> <call>") is appended here.
+//   FAULTFS_SYNC_DELAY_US  optional; after every successful fsync/fdatasync of a tracked descriptor, sleep this
+//                    many microseconds: widens the window between "durable" and "answered" so that a crash loop's
+//                    kills land in it (the delivery is stored but its 202 never leaves).
 //
 // Build: cc -shared -fPIC -O2 -o faultfs.so faultfs.c -ldl
 #define _GNU_SOURCE
@@ -217,14 +220,27 @@ static int sync_fault(int fd, const char *call) {
     return -1;
 }
 
+static void delay_after_sync(int fd, int result) {
+    static long delay = -1;
+    if (delay < 0) {
+        const char *text = getenv("FAULTFS_SYNC_DELAY_US");
+        delay = text ? atol(text) : 0;
+    }
+    if (result == 0 && delay > 0 && is_tracked(fd)) usleep((useconds_t)delay);
+}
+
 int fsync(int fd) {
     REAL(fsync);
     if (sync_fault(fd, "fsync")) return -1;
-    return real_fsync(fd);
+    int result = real_fsync(fd);
+    delay_after_sync(fd, result);
+    return result;
 }
 
 int fdatasync(int fd) {
     REAL(fdatasync);
     if (sync_fault(fd, "fdatasync")) return -1;
-    return real_fdatasync(fd);
+    int result = real_fdatasync(fd);
+    delay_after_sync(fd, result);
+    return result;
 }

@@ -10,7 +10,7 @@ Part 2 (outage): the fake answers 503 to everything for SEAM_OUTAGE_SECONDS whil
 keeps accepting (202, durable), the circuit breaker opens (latchkey_seam_requests_total{outcome="circuit_open"}),
 nothing is dead-lettered, and everything converges after the outage ends.
 
-Knobs: SEAM_FAULT_DELIVERIES (about 2000), SEAM_FAULT_RATE (0.30 in all), SEAM_OUTAGE_SECONDS (120),
+Knobs: SEAM_FAULT_DELIVERIES (about 1500), SEAM_FAULT_RATE (0.30 in all), SEAM_OUTAGE_SECONDS (120),
 SEAM_OUTAGE_DELIVERIES (300), SEAM_CONVERGE_SECONDS (300), SEAM_PARTS ("faults,outage").
 """
 
@@ -107,7 +107,7 @@ def run_world(name: str, world: h.World, deliveries, faults: dict | None, tally:
 
 
 def main() -> int:
-    n = h.env_int("SEAM_FAULT_DELIVERIES", 2000)
+    n = h.env_int("SEAM_FAULT_DELIVERIES", 1500)
     rate = h.env_float("SEAM_FAULT_RATE", 0.30)
     outage_seconds = h.env_float("SEAM_OUTAGE_SECONDS", 120)
     outage_deliveries = h.env_int("SEAM_OUTAGE_DELIVERIES", 300)
