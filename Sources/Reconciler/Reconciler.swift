@@ -368,6 +368,12 @@ public actor Reconciler {
                 case .parked: return finish(key)
                 }
             }
+            if !Task.isCancelled, intents[key] != nil, records[key]?.blockedBy == nil, nextOperation(for: key) == nil {
+                // A store failure after a successful call left its intent (and the result only in memory): nothing
+                // is left to do, so store the record and drop the intent.
+                try await persistRecord(key)
+                try await removeIntent(key)
+            }
         } catch is CancellationError {
             logger.debug("worker stopped", metadata: ["reservation": "\(key)"])
         } catch {

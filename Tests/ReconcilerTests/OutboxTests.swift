@@ -324,6 +324,20 @@ struct ResilienceTests {
         #expect(harness.clock.sleeps.filter { $0 >= 30 }.count == 3)
     }
 
+    @Test func intentLeftByAFailedStoreWriteIsClearedOnceTheStoreRecovers() async throws {
+        var harness = try await Harness()
+        await harness.store.failPuts(prefix: "reconciler/reservation/", skip: 1)
+        await harness.store.failPuts(prefix: "reconciler/outbox/", skip: 1)
+        try await harness.send(Fixture.event())
+        try await eventually("the outbox to empty") { await harness.reconciler.outbox().isEmpty }
+        #expect(await harness.store.keys(prefix: "reconciler/outbox/").isEmpty)
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        await harness.reconciler.stop()
+        let restarted = try await harness.restarted()
+        #expect(await restarted.state()?.applied?.codes.count == 2)
+        #expect(await harness.seam.count(.createMultiple) == 1)
+    }
+
     @Test func workStoppedByAStoreFailureIsRetriedWithoutANewEvent() async throws {
         var harness = try await Harness()
         await harness.store.failPuts(prefix: "reconciler/outbox/", count: 2)
