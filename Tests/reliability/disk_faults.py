@@ -111,6 +111,7 @@ def main() -> int:
     while queue:
         send(queue.popleft())
     report, converge_seconds = h.converge(fake, lk, world, reservations, 120)
+    print(f"converged without a restart in {converge_seconds:.1f} s")
     tally.check(report.converged, f"converged without a restart in {converge_seconds:.1f} s {report.problems[:3]}")
 
     # Restart without the shim: everything acknowledged is there, exactly once.
@@ -119,6 +120,7 @@ def main() -> int:
     lk.start()
     resend = h.resend_all(port, acked)
     report, converge_seconds = h.converge(fake, lk, world, reservations, 120)
+    dead = lk.admin("/v1/dead-letters")["dead_letters"]
     lk.stop()
     verified, verify_text = h.store_verify(data_dir)
     injected = collections.Counter()
@@ -139,6 +141,7 @@ def main() -> int:
     tally.check(resend["duplicate_same_body"] == len(acked), f"every acknowledged delivery survived ({resend['examples'][:3]})")
     tally.check(verified, f"store verify is clean: {verify_text.splitlines()[:1]}")
     tally.check(report.converged and report.duplicates == 0, f"Seam converged after the restart {report.problems[:3]}")
+    tally.check(not dead, f"no dead letters {[d.get('message') for d in dead[:2]]}")
     fake.stop()
     return tally.finish()
 

@@ -420,17 +420,19 @@ def converge(fake: FakeSeam, lk: Latchkey | None, world: World, reservations: li
     and the seconds it took."""
     started = time.monotonic()
     report = GroupReport(problems=["not checked"])
+    outbox: list | str = []
     while time.monotonic() - started < timeout:
         report = compare_groups(fake.state(), world, reservations)
-        outbox_empty = True
+        outbox = []
         if lk is not None:
             try:
-                outbox_empty = not lk.admin("/v1/outbox")["intents"]
-            except requests.RequestException:
-                outbox_empty = False
-        if report.converged and outbox_empty:
-            break
+                outbox = lk.admin("/v1/outbox")["intents"]
+            except requests.RequestException as error:
+                outbox = f"admin API: {error}"
+        if report.converged and not outbox:
+            return report, time.monotonic() - started
         time.sleep(1)
+    report.problems.append(f"outbox after {timeout:.0f} s: {str(outbox)[:300]}")
     return report, time.monotonic() - started
 
 
