@@ -2,9 +2,11 @@ import Glibc
 
 /// An IPv4 or IPv6 address as 128 bits (IPv4 and IPv4-mapped IPv6 both kept as IPv4).
 struct IPAddress: Sendable, Equatable, CustomStringConvertible {
-    /// The address bits; an IPv4 address sits in the low 32 bits of `low`.
+    /// The upper 64 address bits (0 for IPv4).
     var high: UInt64
+    /// The lower 64 address bits; an IPv4 address sits in the low 32.
     var low: UInt64
+    /// Whether this is an IPv4 address (or an IPv4-mapped IPv6 one).
     var isIPv4: Bool
 
     /// Parses a textual IPv4 or IPv6 address (no brackets, no port, no zone).
@@ -82,7 +84,9 @@ struct IPAddress: Sendable, Equatable, CustomStringConvertible {
 
 /// A CIDR block such as `10.0.0.0/8` or `::1/128`; a bare address is a block of one.
 struct AddressBlock: Sendable, Equatable {
+    /// The block's first address.
     var network: IPAddress
+    /// How many leading bits must match.
     var prefixLength: Int
 
     /// Parses `address[/prefix]`.

@@ -14,18 +14,28 @@ final class Connection {
 
     /// The request being answered.
     struct InFlight {
+        /// The request's number on this connection.
         var serial: UInt64
+        /// Whether the connection stays open after the answer.
         var keepAlive: Bool
+        /// Whether the request was HEAD.
         var omitBody: Bool
+        /// The request's minor HTTP version.
         var minorVersion: Int
     }
 
+    /// The socket.
     let fd: Int32
+    /// Distinguishes this connection from earlier ones that had the same descriptor number.
     let generation: UInt32
+    /// The peer's address, when it is IPv4 or IPv6.
     let peer: IPAddress?
+    /// The peer's address as text, for logs and ``HTTPRequest/clientAddress``.
     let peerText: String
 
+    /// Where the connection is in its request/response cycle.
     var phase: Phase = .reading
+    /// The request parser, carrying state between reads.
     var parser: HTTPRequestParser
     /// Received bytes; `inbound[inboundStart...]` are not consumed yet.
     var inbound: [UInt8] = []
@@ -34,10 +44,13 @@ final class Connection {
     var outbound: [UInt8] = []
     var outboundSent = 0
 
+    /// The request being answered, while one is.
     var inFlight: InFlight?
     /// A response given on the loop thread while the handler was still running.
     var immediateResponse: HTTPResponse?
+    /// The number of the latest request handed to the handler; answers carry it so stale ones are ignored.
     var serial: UInt64 = 0
+    /// Requests handed to the handler so far.
     var requestsServed = 0
     /// The peer sent EOF: nothing more will be read.
     var readClosed = false
@@ -45,12 +58,20 @@ final class Connection {
     var registeredEvents: UInt32
 
     /// Monotonic times (ns) that drive the deadlines.
+    /// When the connection last became idle (accepted, or a response queued with keep-alive).
     var idleSince: UInt64
+    /// When the first byte of the current head arrived.
     var headStartedAt: UInt64 = 0
+    /// When the current request was handed to the handler.
+    var dispatchedAt: UInt64 = 0
+    /// When bytes were last read.
     var lastReadProgress: UInt64 = 0
+    /// When bytes were last sent.
     var lastWriteProgress: UInt64 = 0
+    /// When lingering ends.
     var lingerUntil: UInt64 = 0
 
+    /// Creates the state of a just-accepted connection registered with `events`.
     init(fd: Int32, generation: UInt32, peer: IPAddress?, peerText: String, limits: HTTPRequestParser.Limits, now: UInt64, events: UInt32) {
         self.fd = fd
         self.generation = generation

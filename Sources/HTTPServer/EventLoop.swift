@@ -69,6 +69,7 @@ final class EventLoop: @unchecked Sendable {
     private var acceptPausedUntil: UInt64?
     private var drainDeadline: UInt64?
     private var handling: (fd: Int32, serial: UInt64)?
+    private var isTornDown = false
     /// Written once by `run` before any responder exists; responders reach other threads only through the
     /// handler's own synchronisation, which orders this write before their reads.
     private var loopThread: pthread_t?
@@ -108,6 +109,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     deinit {
+        if !isTornDown { tearDown() }  // created but never run
         readBuffer.deallocate()
         events.deallocate()
     }
@@ -169,6 +171,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func tearDown() {
+        isTornDown = true
         for connection in connections.compactMap({ $0 }) { close(connection) }
         closeListener()
         inbox.withLock { inbox in
@@ -447,6 +450,7 @@ final class EventLoop: @unchecked Sendable {
             && connection.requestsServed < configuration.maxRequestsPerConnection
         connection.inFlight = .init(serial: serial, keepAlive: keep, omitBody: request.method == "HEAD", minorVersion: request.minorVersion)
         connection.phase = .awaitingResponse
+        connection.dispatchedAt = now
         request.clientAddress = addresses.resolve(peer: connection.peer, peerText: connection.peerText, headers: request.headers)
         request.requestID = requestIDs.id(incoming: request.headers["X-Request-Id"])
         let fd = connection.fd, generation = connection.generation
@@ -576,7 +580,9 @@ final class EventLoop: @unchecked Sendable {
             switch connection.phase {
             case .lingering:
                 deadline = connection.lingerUntil
-            case .awaitingResponse, .closing:
+            case .awaitingResponse:
+                deadline = connection.dispatchedAt + configuration.responseTimeout.nanoseconds
+            case .closing:
                 deadline = nil
             case .reading:
                 if connection.parser.isReadingBody {
@@ -607,6 +613,14 @@ final class EventLoop: @unchecked Sendable {
             } else if connection.phase == .reading {
                 reject(connection, .requestTimeout)
                 refresh(connection)
+            } else if connection.phase == .awaitingResponse, let inFlight = connection.inFlight {
+                logger.debug("handler did not answer in time", metadata: ["http.peer": "\(connection.peerText)"])
+                connection.inFlight?.keepAlive = false
+                complete(
+                    connection, serial: inFlight.serial,
+                    with: .error(
+                        status: 503, type: "handler_timeout",
+                        message: "The request was not answered in time; retry later.", headers: ["Retry-After": "1"]))
             }
         }
     }
@@ -627,6 +641,7 @@ final class RequestIDGenerator: Sendable {
     private let prefix: String
     private let counter = Atomic<UInt64>(0)
 
+    /// Creates a generator with a random process prefix.
     init() {
         prefix = String(UInt32.random(in: 0x10_0000...0xFF_FFFF), radix: 16)
     }

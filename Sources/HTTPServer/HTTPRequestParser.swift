@@ -2,10 +2,11 @@
 /// `http-conformance.md` §2).
 ///
 /// Feed it the unconsumed bytes of a connection, drop the `consumed` prefix it reports, and feed the rest plus
-/// anything new on the next call. Head bytes are never consumed until the whole head has arrived (its scan
-/// position is remembered, as picohttpparser's `last_len` is), so the head is parsed in one pass over one
-/// contiguous buffer; body bytes are consumed as they are copied out. The result does not depend on how the
-/// input was split.
+/// anything new on the next call. Head bytes are not consumed until the whole head has arrived: the
+/// ``HeadScanner`` looks at each byte once as it arrives (remembering where it stopped, as picohttpparser's
+/// `last_len` does) and rejects at the first byte that cannot belong to a valid head; the strings are made once
+/// from the contiguous head. Body bytes are consumed as they are copied out. The result does not depend on how
+/// the input was split.
 ///
 /// Policy highlights: lines end in CRLF only; exactly one SP between request-line parts; only HTTP/1.1 and
 /// HTTP/1.0; no obs-fold, no whitespace before a colon, no CTLs in fields; `Content-Length` is one field of
@@ -15,9 +16,13 @@
 struct HTTPRequestParser {
     /// The parser's limits (see ``HTTPServerConfiguration`` for meaning and defaults).
     struct Limits: Sendable {
+        /// See ``HTTPServerConfiguration/maxHeadBytes``.
         var maxHeadBytes: Int
+        /// See ``HTTPServerConfiguration/maxHeaderCount``.
         var maxHeaderCount: Int
+        /// See ``HTTPServerConfiguration/maxBodyBytes``.
         var maxBodyBytes: Int
+        /// See ``HTTPServerConfiguration/maxChunkExtensionBytes``.
         var maxChunkExtensionBytes: Int
         /// Whether an HTTP/1.1 request must carry exactly one Host (RFC 9112 §3.2). Always true in the server;
         /// tests turn it off to compare the rest of the grammar with parsers that do not check it.
@@ -39,10 +44,11 @@ struct HTTPRequestParser {
 
     private enum ChunkState {
         case size(digits: Int, value: Int)
-        case extensionSpace(afterName: Bool)  // BWS after ";" (afterName false) or after a name/value
-        case extensionName
+        /// Optional whitespace after a `;`, an extension name or an extension value.
+        case extensionSpace(after: ExtensionPart)
+        /// Inside an extension name or a token value.
+        case extensionWord(isName: Bool)
         case extensionValueStart
-        case extensionToken
         case extensionQuoted(escaped: Bool)
         case sizeLineFeed
         case data(remaining: Int)
@@ -53,6 +59,8 @@ struct HTTPRequestParser {
         case trailerValue
         case trailerLineFeed(lastLine: Bool)
     }
+
+    private enum ExtensionPart { case semicolon, name, value }
 
     private enum State {
         case head
@@ -211,45 +219,36 @@ struct HTTPRequestParser {
                     chunk = .size(digits: digits + 1, value: next)
                     chunkSize = next
                 } else if digits > 0 && byte == .semicolon {
-                    chunk = .extensionSpace(afterName: false)
+                    chunk = .extensionSpace(after: .semicolon)
                 } else if digits > 0 && byte == .cr {
                     chunk = .sizeLineFeed
                 } else {
                     return (index, fail(.invalidChunkSize))
                 }
-            case .extensionSpace(let afterName):
+            case .extensionSpace(let after):
+                // chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ) (RFC 9112 §7.1.1)
                 guard countExtensionByte() else { return (index, fail(.invalidChunkExtension)) }
                 if byte == .space || byte == .tab { continue }
-                if afterName {
-                    if byte == .semicolon { chunk = .extensionSpace(afterName: false) }
-                    else if byte == .equals { chunk = .extensionValueStart }
-                    else if byte == .cr { chunk = .sizeLineFeed }
-                    else { return (index, fail(.invalidChunkExtension)) }
-                } else if isTokenByte(byte) {
-                    chunk = .extensionName
-                } else {
-                    return (index, fail(.invalidChunkExtension))
+                switch (after, byte) {
+                case (.semicolon, _) where isTokenByte(byte): chunk = .extensionWord(isName: true)
+                case (.name, .equals): chunk = .extensionValueStart
+                case (.name, .semicolon), (.value, .semicolon): chunk = .extensionSpace(after: .semicolon)
+                case (.name, .cr), (.value, .cr): chunk = .sizeLineFeed
+                default: return (index, fail(.invalidChunkExtension))
                 }
-            case .extensionName:
+            case .extensionWord(let isName):
                 guard countExtensionByte() else { return (index, fail(.invalidChunkExtension)) }
                 if isTokenByte(byte) { continue }
-                if byte == .space || byte == .tab { chunk = .extensionSpace(afterName: true) }
-                else if byte == .semicolon { chunk = .extensionSpace(afterName: false) }
-                else if byte == .equals { chunk = .extensionValueStart }
+                if byte == .space || byte == .tab { chunk = .extensionSpace(after: isName ? .name : .value) }
+                else if byte == .semicolon { chunk = .extensionSpace(after: .semicolon) }
+                else if isName && byte == .equals { chunk = .extensionValueStart }
                 else if byte == .cr { chunk = .sizeLineFeed }
                 else { return (index, fail(.invalidChunkExtension)) }
             case .extensionValueStart:
                 guard countExtensionByte() else { return (index, fail(.invalidChunkExtension)) }
                 if byte == .space || byte == .tab { continue }
                 if byte == .quote { chunk = .extensionQuoted(escaped: false) }
-                else if isTokenByte(byte) { chunk = .extensionToken }
-                else { return (index, fail(.invalidChunkExtension)) }
-            case .extensionToken:
-                guard countExtensionByte() else { return (index, fail(.invalidChunkExtension)) }
-                if isTokenByte(byte) { continue }
-                if byte == .space || byte == .tab { chunk = .extensionSpace(afterName: true) }
-                else if byte == .semicolon { chunk = .extensionSpace(afterName: false) }
-                else if byte == .cr { chunk = .sizeLineFeed }
+                else if isTokenByte(byte) { chunk = .extensionWord(isName: false) }
                 else { return (index, fail(.invalidChunkExtension)) }
             case .extensionQuoted(let escaped):
                 guard countExtensionByte() else { return (index, fail(.invalidChunkExtension)) }
@@ -257,7 +256,7 @@ struct HTTPRequestParser {
                 guard byte == .tab || (byte >= .space && byte != 0x7F) else { return (index, fail(.invalidChunkExtension)) }
                 if escaped { chunk = .extensionQuoted(escaped: false) }
                 else if byte == .backslash { chunk = .extensionQuoted(escaped: true) }
-                else if byte == .quote { chunk = .extensionSpace(afterName: true) }
+                else if byte == .quote { chunk = .extensionSpace(after: .value) }
             case .sizeLineFeed:
                 guard byte == .lf else { return (index, fail(.invalidChunkSize)) }
                 chunkExtensionBytes = 0

@@ -1,4 +1,4 @@
-import Dispatch
+import CHTTPServerLinux
 import Foundation
 import Glibc
 import Logging
@@ -25,16 +25,17 @@ public final class HTTPServer: Sendable {
     private let loop: EventLoop
     private let logger: Logger
     private let state = Mutex(RunState.ready)
-    private let stopped = DispatchGroup()
+    private let stopped = StopSignal()
 
     /// Binds and listens now, so the port is taken (and known) when this returns.
     /// - Parameters:
     ///   - configuration: Address, limits, deadlines, trusted proxies, signal handling.
     ///   - handler: What answers requests (usually a ``Router``).
     ///   - logger: Where the server logs (debug: rejects and closes; info: lifecycle). Bodies are never logged.
-    /// - Throws: ``HTTPServerError`` when the host is not an IP literal, a trusted proxy entry is invalid, or the
-    ///   socket cannot be bound (port in use, no permission).
+    /// - Throws: ``HTTPServerError`` when a limit or deadline is unusable, the host is not an IP literal, a
+    ///   trusted proxy entry is invalid, or the socket cannot be bound (port in use, no permission).
     public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(HTTPServerError) {
+        try configuration.validate()
         let (fd, port) = try Self.listen(configuration)
         do {
             loop = try EventLoop(listenFD: fd, configuration: configuration, handler: handler, logger: logger)
@@ -44,7 +45,6 @@ public final class HTTPServer: Sendable {
         }
         self.port = port
         self.logger = logger
-        stopped.enter()
         logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)"])
     }
 
@@ -64,7 +64,7 @@ public final class HTTPServer: Sendable {
         defer {
             state.withLock { $0 = .finished }
             logger.info("stopped", metadata: ["http.port": "\(port)"])
-            stopped.leave()
+            stopped.signal()
         }
         try loop.run()
     }
@@ -82,6 +82,17 @@ public final class HTTPServer: Sendable {
         thread.start()
     }
 
+    /// Blocks SIGTERM and SIGINT for the calling thread and every thread it starts later, so that they reach
+    /// the listener's signalfd instead of killing the process from whichever thread the kernel picks.
+    ///
+    /// Call it first thing in `main`, before any other thread exists, in a process whose server has
+    /// ``HTTPServerConfiguration/handlesSignals`` set; a process that blocks them without such a server no
+    /// longer stops on Ctrl-C. The corresponding C function is `pthread_sigmask`.
+    /// - Throws: ``SyscallError`` if the mask cannot be changed.
+    public static func blockTerminationSignals() throws(SyscallError) {
+        try Posix.blockSignals([SIGTERM, SIGINT])
+    }
+
     /// Begins a graceful shutdown, from any thread: stop accepting, answer in-flight requests with
     /// `Connection: close`, close idle connections, cut the rest after `drainTimeout`. Idempotent.
     public func beginShutdown() {
@@ -89,7 +100,8 @@ public final class HTTPServer: Sendable {
     }
 
     /// Blocks until ``run()`` has returned (whether called directly or through ``start()``). Returns at once
-    /// when it already has. Do not call it before the server is run, or from a handler.
+    /// when it already has; waits forever if the server is never run. Never call it from a handler (the loop
+    /// thread would wait for itself).
     public func waitUntilStopped() {
         stopped.wait()
     }
@@ -149,5 +161,26 @@ public final class HTTPServer: Sendable {
             let hint = error.errno == EADDRINUSE ? "; another process holds the port: stop it or choose another port" : ""
             throw HTTPServerError("could not listen on \(where_)\(hint)", underlying: error)
         }
+    }
+}
+
+/// A one-way "the loop has stopped" flag that threads can wait on.
+///
+/// `@unchecked Sendable`: `stopped` is only read and written with `condition` locked.
+private final class StopSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stopped = false
+
+    func signal() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() {
+        condition.lock()
+        while !stopped { condition.wait() }
+        condition.unlock()
     }
 }

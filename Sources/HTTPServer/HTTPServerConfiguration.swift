@@ -35,6 +35,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// Default 30 seconds (below nginx's upstream `keepalive_timeout` of 60 s, so nginx never reuses a
     /// connection this server is closing).
     public var keepAliveTimeout: Duration
+    /// How long the handler has to answer a request; then the server answers 503 (`handler_timeout`,
+    /// `Retry-After: 1`) with `Connection: close` and ignores the late answer. Default 30 seconds.
+    public var responseTimeout: Duration
     /// How long a response may sit unwritten because the client does not read; then the connection is closed.
     /// Default 10 seconds.
     public var writeTimeout: Duration
@@ -67,6 +70,7 @@ public struct HTTPServerConfiguration: Sendable {
         headTimeout: Duration = .seconds(10),
         bodyIdleTimeout: Duration = .seconds(10),
         keepAliveTimeout: Duration = .seconds(30),
+        responseTimeout: Duration = .seconds(30),
         writeTimeout: Duration = .seconds(10),
         lingerTimeout: Duration = .seconds(2),
         drainTimeout: Duration = .seconds(10),
@@ -85,11 +89,33 @@ public struct HTTPServerConfiguration: Sendable {
         self.headTimeout = headTimeout
         self.bodyIdleTimeout = bodyIdleTimeout
         self.keepAliveTimeout = keepAliveTimeout
+        self.responseTimeout = responseTimeout
         self.writeTimeout = writeTimeout
         self.lingerTimeout = lingerTimeout
         self.drainTimeout = drainTimeout
         self.trustedProxies = trustedProxies
         self.handlesSignals = handlesSignals
+    }
+
+    /// Checks that every limit and deadline is usable.
+    /// - Throws: ``HTTPServerError`` naming the first field that is not, and what it must be.
+    public func validate() throws(HTTPServerError) {
+        let counts: [(String, Int, Int)] = [
+            ("backlog", backlog, 1), ("maxHeadBytes", maxHeadBytes, 64), ("maxHeaderCount", maxHeaderCount, 1),
+            ("maxBodyBytes", maxBodyBytes, 0), ("maxChunkExtensionBytes", maxChunkExtensionBytes, 0),
+            ("maxConnections", maxConnections, 1), ("maxRequestsPerConnection", maxRequestsPerConnection, 1),
+        ]
+        for (name, value, minimum) in counts where value < minimum {
+            throw HTTPServerError("\(name) is \(value); it must be at least \(minimum)")
+        }
+        let durations: [(String, Duration)] = [
+            ("headTimeout", headTimeout), ("bodyIdleTimeout", bodyIdleTimeout), ("keepAliveTimeout", keepAliveTimeout),
+            ("responseTimeout", responseTimeout),
+            ("writeTimeout", writeTimeout), ("lingerTimeout", lingerTimeout), ("drainTimeout", drainTimeout),
+        ]
+        for (name, value) in durations where value <= .zero {
+            throw HTTPServerError("\(name) is \(value); it must be positive")
+        }
     }
 
     /// The parser's share of the limits.

@@ -15,15 +15,23 @@ import Glibc
 struct HeadScanner {
     /// What the head says, once it has passed every check.
     struct ParsedHead {
+        /// The method token.
         var method: String
+        /// The request target as received.
         var target: String
         /// The path of an absolute-form target (`http://host/path?q` → `/path`), else `nil`.
         var absolutePath: String?
+        /// 0 or 1.
         var minorVersion: Int
+        /// The fields, trimmed, in order.
         var headers: HTTPHeaders
+        /// The body length from `Content-Length`, if sent.
         var contentLength: Int?
+        /// Whether the body is chunked.
         var chunked: Bool
+        /// Whether the connection may carry another request.
         var keepAlive: Bool
+        /// Whether the client waits for `100 Continue`.
         var expectsContinue: Bool
     }
 
@@ -90,7 +98,10 @@ struct HeadScanner {
         var index = scanned
         defer { scanned = index }
         while index < head.count {
-            if index >= maxHeadBytes { return .failure(.headTooLarge) }
+            if index >= maxHeadBytes {
+                if case .target = state { return .failure(.targetTooLong) }
+                return .failure(.headTooLarge)
+            }
             let byte = head[index]
             switch state {
             case .method:

@@ -53,7 +53,7 @@ public struct Router: HTTPHandler {
 
     /// Routes `request`: to the matching handler, or a 405 with `Allow`, or a 404.
     public func handle(_ request: HTTPRequest, responder: Responder) {
-        let pathSegments = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        let pathSegments = request.path.utf8.split(separator: UInt8(ascii: "/")).map { Substring($0) }
         var allowed: [String] = []
         var getMatch: (Route, [String: String])?
         for route in routes {

@@ -14,20 +14,21 @@ public protocol StateStore: Sendable {
 }
 
 /// The key layout inside a ``StateStore``: `reconciler/reservation/…`, `reconciler/outbox/…`, `reconciler/dead/…`.
-enum StoreKeys {
+/// Public for on-call tools that read a data directory offline (`latchkey outbox`, `latchkey reservations`).
+public enum StoreKeys {
     /// Prefix of reservation records.
-    static let reservations = "reconciler/reservation/"
+    public static let reservations = "reconciler/reservation/"
     /// Prefix of in-flight outbox intents (at most one per reservation).
-    static let outbox = "reconciler/outbox/"
+    public static let outbox = "reconciler/outbox/"
     /// Prefix of dead letters.
-    static let deadLetters = "reconciler/dead/"
+    public static let deadLetters = "reconciler/dead/"
 
     /// The record key of a reservation.
-    static func reservation(_ key: ReservationKey) -> String { reservations + encode(key) }
+    public static func reservation(_ key: ReservationKey) -> String { reservations + encode(key) }
     /// The intent key of a reservation.
-    static func intent(_ key: ReservationKey) -> String { outbox + encode(key) }
+    public static func intent(_ key: ReservationKey) -> String { outbox + encode(key) }
     /// The key of a dead letter.
-    static func deadLetter(_ id: String) -> String { deadLetters + id }
+    public static func deadLetter(_ id: String) -> String { deadLetters + id }
 
     /// `source/reservationID`, each percent-encoded so `/` and other bytes cannot collide.
     private static func encode(_ key: ReservationKey) -> String {

@@ -75,9 +75,7 @@ public struct SeamClient: Sendable {
         let route = "/access_codes/create_multiple"
         guard !deviceIDs.isEmpty else { throw invalid(route, "device_ids is empty: give at least one lock") }
         try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
-        if let code, !(4...12).contains(code.count) || !code.allSatisfy({ $0.isASCII && $0.isNumber }) {
-            throw invalid(route, "code must be 4 to 12 digits")
-        }
+        if let code { try checkPIN(route, code) }
         let request = CreateMultipleRequest(
             deviceIDs: deviceIDs, name: name, startsAt: startsAt, endsAt: endsAt,
             preferredCodeLength: preferredCodeLength,
@@ -102,8 +100,30 @@ public struct SeamClient: Sendable {
         _ = try await call(route, request, as: Empty.self)
     }
 
-    /// Moves one code's window and optionally renames it (`/access_codes/update`, time-bound). Used for a group
-    /// member that was re-created alone (a repair) and so no longer carries the group's `common_code_key`.
+    /// Creates one time-bound code with a known PIN on one lock (`/access_codes/create`), e.g. to put a group's
+    /// PIN back on a lock that lost it. The code gets no `common_code_key`. Not idempotent: a second call with
+    /// the same PIN on the same lock is refused as a duplicate.
+    /// - Parameters:
+    ///   - deviceID: The lock.
+    ///   - name: The label (the reservation's identity).
+    ///   - code: The PIN, 4–12 digits.
+    ///   - startsAt: Start of validity.
+    ///   - endsAt: End of validity; after `startsAt`.
+    /// - Returns: The created code (Seam also starts an action attempt, which is not awaited).
+    /// - Throws: ``SeamError``.
+    public func create(
+        deviceID: String, name: String, code: String, startsAt: Date, endsAt: Date
+    ) async throws(SeamError) -> AccessCode {
+        let route = "/access_codes/create"
+        try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
+        try checkPIN(route, code)
+        let request = CreateRequest(deviceID: deviceID, name: name, code: code, startsAt: startsAt, endsAt: endsAt)
+        return try await call(route, request, as: AccessCodeBody.self, pin: code).accessCode
+    }
+
+    /// Moves one code's window and optionally renames it (`/access_codes/update`, sent with `type: time_bound`).
+    /// Used for a group member that was re-created alone (a repair) and so no longer carries the group's
+    /// `common_code_key`. Idempotent. Seam's action attempt, if any, is not awaited.
     /// - Parameters:
     ///   - accessCodeID: The code.
     ///   - name: A new label; default `nil` (unchanged).
@@ -113,7 +133,7 @@ public struct SeamClient: Sendable {
     public func update(accessCodeID: String, name: String? = nil, startsAt: Date, endsAt: Date) async throws(SeamError) {
         let route = "/access_codes/update"
         try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
-        let request = UpdateSingleRequest(accessCodeID: accessCodeID, name: name, startsAt: startsAt, endsAt: endsAt)
+        let request = UpdateRequest(accessCodeID: accessCodeID, name: name, startsAt: startsAt, endsAt: endsAt)
         _ = try await call(route, request, as: Empty.self)
     }
 
@@ -319,6 +339,12 @@ public struct SeamClient: Sendable {
 
     private func checkWindow(_ route: String, startsAt: Date, endsAt: Date) throws(SeamError) {
         guard endsAt > startsAt else { throw invalid(route, "ends_at must be after starts_at") }
+    }
+
+    private func checkPIN(_ route: String, _ code: String) throws(SeamError) {
+        guard (4...12).contains(code.count), code.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            throw invalid(route, "code must be 4 to 12 digits")
+        }
     }
 
     private static func describe(_ error: SeamTransportError) -> String {

@@ -39,13 +39,29 @@ package struct UpdateMultipleRequest: Codable, Equatable, Sendable {
     }
 }
 
-/// `POST /access_codes/update` for a time-bound code.
-package struct UpdateSingleRequest: Codable, Equatable, Sendable {
+/// `POST /access_codes/create`: one time-bound code with a custom PIN.
+package struct CreateRequest: Codable, Equatable, Sendable {
+    var deviceID: String
+    var name: String
+    var code: String
+    var startsAt: Date
+    var endsAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case deviceID = "device_id"
+        case name, code
+        case startsAt = "starts_at"
+        case endsAt = "ends_at"
+    }
+}
+
+/// `POST /access_codes/update`: one time-bound code's window and name.
+package struct UpdateRequest: Codable, Equatable, Sendable {
     var accessCodeID: String
     var name: String?
     var startsAt: Date
     var endsAt: Date
-    var type = "time_bound"
+    var type = AccessCodeType.timeBound
 
     enum CodingKeys: String, CodingKey {
         case accessCodeID = "access_code_id"

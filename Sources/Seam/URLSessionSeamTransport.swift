@@ -54,7 +54,11 @@ public final class URLSessionSeamTransport: SeamTransport {
         }
         urlRequest.httpBody = request.body
         do {
-            let (data, response) = try await session.data(for: urlRequest)
+            // Not cancelled from outside: cancelling a Swift task during `data(for:)` makes FoundationNetworking
+            // call URLSessionTask.cancel(), which deadlocked on the session's queue here (seen on shutdown with a
+            // call in flight). The call ends by itself within the configured timeouts.
+            let session = self.session
+            let (data, response) = try await Task { try await session.data(for: urlRequest) }.value
             guard let http = response as? HTTPURLResponse else {
                 throw SeamTransportError.connectionFailed(reason: "the response was not HTTP")
             }

@@ -37,6 +37,9 @@ final class JournalWriter: @unchecked Sendable {
     private var replayFrom: UInt64
     /// Bytes in segments from `replayFrom` up to, not including, the current one.
     private var olderSegmentBytes = 0
+    /// Size of the current snapshot; automatic compaction waits until the journal is at least this big too,
+    /// so rewriting a large state stays proportional to the writes that made it.
+    private var snapshotBytes = 0
     /// Set after a failed write or sync: the files must be re-opened from disk before the next batch.
     private var needsRecovery = false
 
@@ -59,6 +62,7 @@ final class JournalWriter: @unchecked Sendable {
         self.shared = shared
         self.lockFD = lockFD
         self.replayFrom = recovered.replayFrom
+        self.snapshotBytes = recovered.snapshot?.bytes ?? 0
         try adoptRecoveredFiles(recovered, forceNewSegment: false)
     }
 
@@ -173,8 +177,9 @@ final class JournalWriter: @unchecked Sendable {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(toWrite.reduce(0) { $0 + batch[$1].frame.count })
             for i in toWrite { buffer.append(contentsOf: batch[i].frame) }
+            let syncSeconds: Double
             do {
-                try append(buffer)
+                syncSeconds = try append(buffer)
             } catch {
                 handleWriteFailure(error)
                 fail(batch, with: error)
@@ -183,6 +188,7 @@ final class JournalWriter: @unchecked Sendable {
             shared.state.withLock { state in
                 for i in toWrite { state.apply(batch[i].record, now: now) }
             }
+            configuration.onBatchSynced?(toWrite.count, syncSeconds)
         }
         if !toWrite.isEmpty { shared.isWritable.store(true, ordering: .releasing) }
         shared.stats.withLock { stats in
@@ -206,17 +212,21 @@ final class JournalWriter: @unchecked Sendable {
 
     /// Writes `bytes` at the end of the current segment and syncs them; advances the last good offset only
     /// after the sync returned.
-    private func append(_ bytes: [UInt8]) throws(StoreError) {
+    /// - Returns: How long the `fdatasync` took, in seconds.
+    private func append(_ bytes: [UInt8]) throws(StoreError) -> Double {
         let path = directory.segmentPath(segmentNumber)
         try inject(.journalWrite, path: path)
         try Posix.writeAll(segmentFD, bytes, at: segmentOffset, path: path)
         try inject(.journalSync, path: path)
+        let syncStarted = ContinuousClock.now
         try Posix.dataSync(segmentFD, path: path)
+        let syncTook = ContinuousClock.now - syncStarted
         shared.stats.withLock {
             $0.batchesWritten += 1
             $0.journalSyncs += 1
         }
         segmentOffset += bytes.count
+        return Double(syncTook.components.seconds) + Double(syncTook.components.attoseconds) / 1e18
     }
 
     /// Completes every transaction of `batch` with `error`.
@@ -287,9 +297,11 @@ final class JournalWriter: @unchecked Sendable {
         segmentOffset = 0
     }
 
-    /// Compacts when the journal has grown past ``StoreConfiguration/compactionThresholdBytes``.
+    /// Compacts when the journal has grown past ``StoreConfiguration/compactionThresholdBytes`` and past the
+    /// current snapshot's size.
     private func compactIfDue() {
-        guard !needsRecovery, olderSegmentBytes + segmentOffset > configuration.compactionThresholdBytes else { return }
+        let threshold = max(configuration.compactionThresholdBytes, snapshotBytes)
+        guard !needsRecovery, olderSegmentBytes + segmentOffset > threshold else { return }
         do {
             try compact()
         } catch {
@@ -313,6 +325,7 @@ final class JournalWriter: @unchecked Sendable {
         try Posix.syncDirectory(directory.journalPath)
         replayFrom = covered + 1
         olderSegmentBytes = 0
+        snapshotBytes = info.bytes
         shared.stats.withLock { $0.compactions += 1 }
         publishSizes()
         logger.info("store: compacted",

@@ -115,11 +115,17 @@ enum Posix {
         }
     }
 
-    /// Creates a directory with mode 0700 unless it exists; tightens an existing one to 0700.
+    /// Creates a directory (and any missing parents) with mode 0700 unless it exists; tightens an existing one
+    /// to 0700.
     /// - Parameter path: The directory.
     static func makeDirectory(_ path: String) throws(StoreError) {
         if mkdir(path, 0o700) == 0 { return }
-        let e = Glibc.errno
+        var e = Glibc.errno
+        if e == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try makeDirectory(String(path[..<slash]))
+            if mkdir(path, 0o700) == 0 { return }
+            e = Glibc.errno
+        }
         guard e == EEXIST else { throw StoreError.system("mkdir", path: path, errno: e) }
         var info = stat()
         guard stat(path, &info) == 0 else { throw StoreError.system("stat", path: path, errno: Glibc.errno) }

@@ -6,8 +6,10 @@ public struct StoreConfiguration: Sendable {
     /// How long a claimed idempotency key is remembered when a ``Transaction/Claim`` gives no retention of its own.
     /// Default: 7 days. Keep it longer than the longest retry window of any provider (24 h is a floor).
     public var idempotencyRetention: Duration
-    /// Journal size, in bytes, past which the writer compacts automatically (snapshot + remove old segments).
-    /// Default: 64 MiB (about 800,000 small transactions). `Int.max` turns automatic compaction off.
+    /// Journal size, in bytes, past which the writer compacts automatically (snapshot + remove old segments);
+    /// it also waits until the journal is larger than the current snapshot, so that large states are not
+    /// rewritten too often. Default: 64 MiB (about 800,000 small transactions). `Int.max` turns automatic
+    /// compaction off.
     public var compactionThresholdBytes: Int
     /// Size, in bytes, past which the writer starts a new journal segment. Default: 16 MiB.
     public var segmentSizeLimitBytes: Int
@@ -20,6 +22,11 @@ public struct StoreConfiguration: Sendable {
     /// Free space, in bytes, the file system must have when the store opens, or open fails with
     /// ``StoreError/Code/diskFull``. Default: 1 MiB.
     public var minimumFreeBytesAtOpen: Int
+    /// Called on the writer thread after each successful `fdatasync` of a group commit, with the number of
+    /// transactions it made durable and how long the `fdatasync` took, in seconds. For metrics (journal sync
+    /// latency, group-commit batch sizes); it must return quickly and must not call back into the store.
+    /// Default: nil (nothing is called).
+    public var onBatchSynced: (@Sendable (_ records: Int, _ fsyncSeconds: Double) -> Void)? = nil
     /// The wall clock, in whole seconds since the Unix epoch, used for idempotency expiry. Default: `time(nil)`.
     /// Tests replace it to move time forward.
     package var clock: @Sendable () -> Int64

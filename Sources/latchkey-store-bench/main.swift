@@ -1,7 +1,7 @@
 // latchkey-store-bench: measures the Store (append, look-up, start-up, resident memory) and, with
 // `--torture`, serves as the child process of the crash test.
 //
-//   latchkey-store-bench [--keys 10000,100000,1000000] [--dir DIR]
+//   latchkey-store-bench [--keys 10000,100000,1000000] [--dir DIR] [--keep]
 //   latchkey-store-bench --torture DIR --run R --keys N [--compact-bytes B]
 //   latchkey-store-bench --measure-open DIR --keys N      (internal: run by the benchmark in a fresh process)
 import Dispatch
@@ -14,6 +14,7 @@ import Store
 struct Arguments {
     private var values: [String: String] = [:]
 
+    /// Parses `arguments` (without the program name).
     init(_ arguments: [String]) {
         var i = 0
         while i < arguments.count {
@@ -27,6 +28,7 @@ struct Arguments {
         }
     }
 
+    /// The value given for `--name` ("" for a bare flag), or nil if absent.
     subscript(_ name: String) -> String? { values[name] }
 }
 
@@ -36,11 +38,13 @@ func emit(_ line: String) {
     _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
 }
 
+/// Prints `message` to stderr and exits with status 1.
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data(("latchkey-store-bench: " + message + "\n").utf8))
     exit(1)
 }
 
+/// Opens a store, logging warnings and above only; exits on failure.
 func openStore(_ dir: String, _ configuration: StoreConfiguration) -> Store {
     var logger = Logger(label: "latchkey-store-bench")
     logger.logLevel = .warning
@@ -85,6 +89,14 @@ func residentMB() -> Double {
     return kb / 1024
 }
 
+/// CPU seconds (user + system, all threads) this process has used so far.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}
+
+/// Wall-clock seconds `body` takes.
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     body()
@@ -132,14 +144,40 @@ func measureOpen(_ args: Arguments, dir: String) -> Never {
     exit(0)
 }
 
+/// What a fresh process measured after opening a store.
+struct OpenFigures {
+    /// Seconds `Store.open` took.
+    var startupSeconds: Double
+    /// Resident memory right after opening, MB.
+    var residentMB: Double
+    /// Mean `idempotencyResponse(forKey:)` time over 200,000 random hits, µs.
+    var lookupMicroseconds: Double
+}
+
+/// Runs `--measure-open` in a fresh process, so start-up and memory are not flattered by this one's state.
+func measureInChild(dir: String, keys: Int) -> OpenFigures {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+    child.arguments = ["--measure-open", dir, "--keys", String(keys)]
+    let pipe = Pipe()
+    child.standardOutput = pipe
+    do { try child.run() } catch { fail("cannot run \(child.executableURL!.path): \(error)") }
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    child.waitUntilExit()
+    let figures = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    guard figures.count == 3 else { fail("measure-open printed \(output)") }
+    return OpenFigures(startupSeconds: figures[0], residentMB: figures[1], lookupMicroseconds: figures[2])
+}
+
 /// The benchmark: for each size, appends that many claims (256 in flight), then measures a fresh process's
-/// start-up from the journal alone, its resident memory and its look-up cost.
+/// start-up from the journal alone, its resident memory and its look-up cost; then the same from a snapshot.
 func benchmark(_ args: Arguments) -> Never {
     let sizes = (args["keys"] ?? "10000,100000,1000000").split(separator: ",").compactMap { Int($0) }
     let base = args["dir"] ?? NSTemporaryDirectory() + "latchkey-store-bench-\(getpid())"
-    print("keys       append µs/op  (last 10%)  lookup µs/op  startup s  RSS MB  journal MB")
+    print("keys       append µs/op  (last 10%)  CPU µs/op  lookup µs/op  startup s  RSS MB  journal MB")
     for size in sizes {
         let dir = base + "/\(size)"
+        try? FileManager.default.removeItem(atPath: dir)  // always start empty
         var configuration = StoreConfiguration()
         configuration.compactionThresholdBytes = .max  // keep every record in the journal for the start-up figure
         let store = openStore(dir, configuration)
@@ -149,28 +187,32 @@ func benchmark(_ args: Arguments) -> Never {
             return t
         }
         let tail = size / 10
+        let cpuBefore = cpuSeconds()
         let head = seconds { commitAll(store, range: 0..<(size - tail), window: 256, make: make, done: { _, _ in }) }
         let last = seconds { commitAll(store, range: (size - tail)..<size, window: 256, make: make, done: { _, _ in }) }
+        let cpu = cpuSeconds() - cpuBefore
         let stats = store.stats()
         store.close()
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["--measure-open", dir, "--keys", String(size)]
-        let pipe = Pipe()
-        child.standardOutput = pipe
-        do { try child.run() } catch { fail("cannot run \(child.executableURL!.path): \(error)") }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
-        let figures = output.split(separator: " ").compactMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-        guard figures.count == 3 else { fail("measure-open printed \(output)") }
-        let line = String(format: "%-10d %12.2f  %10.2f  %12.3f  %9.3f  %6.1f  %10.1f", size,
-                          (head + last) / Double(size) * 1e6, last / Double(tail) * 1e6, figures[2], figures[0],
-                          figures[1], Double(stats.journalBytes) / 1_048_576)
+        let fromJournal = measureInChild(dir: dir, keys: size)
+        // Then the same state from a snapshot: compact, and start a fresh process again.
+        let compacting = openStore(dir, configuration)
+        let compactSeconds = seconds {
+            do { try compacting.compact() } catch { fail("compaction failed: \(error)") }
+        }
+        compacting.close()
+        let fromSnapshot = measureInChild(dir: dir, keys: size)
+        let line = String(format: "%-10d %12.2f  %10.2f  %9.2f  %12.3f  %9.3f  %6.1f  %10.1f", size,
+                          (head + last) / Double(size) * 1e6, last / Double(tail) * 1e6, cpu / Double(size) * 1e6,
+                          fromJournal.lookupMicroseconds, fromJournal.startupSeconds,
+                          fromJournal.residentMB, Double(stats.journalBytes) / 1_048_576)
         print(line)
-        print("           (\(stats.journalSyncs) fdatasyncs for \(stats.transactionsCommitted) transactions)")
-        try? FileManager.default.removeItem(atPath: dir)
+        print(String(format: "           %d fdatasyncs for %d transactions; compaction %.3f s; from the snapshot: "
+                         + "startup %.3f s, RSS %.1f MB, lookup %.3f µs",
+                     stats.journalSyncs, stats.transactionsCommitted, compactSeconds, fromSnapshot.startupSeconds,
+                     fromSnapshot.residentMB, fromSnapshot.lookupMicroseconds))
+        if args["keep"] == nil { try? FileManager.default.removeItem(atPath: dir) }
     }
-    try? FileManager.default.removeItem(atPath: base)
+    if args["keep"] == nil { try? FileManager.default.removeItem(atPath: base) }
     exit(0)
 }
 

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `latchkey` command: booking webhooks in, linked Seam access codes out.
-@main
+
 struct Latchkey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latchkey",
@@ -13,7 +13,14 @@ struct Latchkey: AsyncParsableCommand {
             """,
         subcommands: [
             Serve.self, Demo.self, CheckConfig.self, FakeSeamCommand.self,
-            StoreCommand.self,
+            StoreCommand.self, OutboxCommand.self, ReservationsCommand.self,
         ]
     )
+}
+
+extension Latchkey {
+    /// Parses the command line and runs the chosen subcommand (`AsyncParsableCommand.main()`).
+    static func start() async {
+        await main()
+    }
 }

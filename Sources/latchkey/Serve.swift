@@ -1,4 +1,5 @@
 import ArgumentParser
+import FakeSeam
 import Foundation
 import Gateway
 import Logging
@@ -42,13 +43,22 @@ struct Serve: AsyncParsableCommand {
         }
         let gateway: LatchkeyGateway
         do {
-            gateway = try await LatchkeyGateway(configuration: configuration, handlesSignals: true, logger: logger)
+            // The built-in fake Seam keeps its codes in memory only, while the data directory keeps the groups made in
+            // earlier runs; a fixed seed would hand the same access-code ids and PINs to other reservations after a
+            // restart. A fresh seed per start keeps them apart.
+            var fake = FakeSeamConfiguration()
+            fake.faults.seed = UInt64.random(in: 1...UInt64.max)
+            gateway = try await LatchkeyGateway(
+                configuration: configuration, handlesSignals: true, fakeSeamConfiguration: fake, logger: logger)
         } catch {
             printError("latchkey: \(error.description)")
             throw ExitCode(2)
         }
         if case .builtInFake(let url) = gateway.seamTarget {
-            logger.notice("no Seam API key: using the built-in fake Seam at \(url.absoluteString); set SEAM_API_KEY to use Seam")
+            logger.notice("""
+                no Seam API key: using the built-in fake Seam at \(url.absoluteString); set SEAM_API_KEY to use Seam. \
+                Its codes live in memory only: after a restart, groups made before are gone from it
+                """)
         }
         await gateway.waitUntilStopped()
     }

@@ -377,3 +377,70 @@ struct HTTPServerTests {
         }
     }
 }
+
+@Suite("HTTPServer deadlines and signals")
+struct HTTPServerLifecycleTests {
+    @Test("a handler that never answers gets a 503 from the server after the response timeout")
+    func unansweredRequestGets503() throws {
+        let configuration = HTTPServerConfiguration(responseTimeout: .milliseconds(200))
+        try withServer(configuration, handler: ClosureHandler { _, _ in }) { server in
+            let client = try TestClient(port: server.port)
+            client.send(get("/hang"))
+            let response = try client.readResponse()
+            #expect(response.status == 503)
+            #expect(response.errorType == "handler_timeout")
+            #expect(response.header("Connection") == "close")
+        }
+    }
+
+    @Test("a client that stops reading a large response is cut after the write timeout")
+    func stalledWriteIsCut() throws {
+        let size = 64 << 20
+        let body = [UInt8](repeating: 0x61, count: size)
+        let handler = ClosureHandler { _, responder in responder(HTTPResponse(status: 200, body: body)) }
+        let configuration = HTTPServerConfiguration(writeTimeout: .milliseconds(300))
+        try withServer(configuration, handler: handler) { server in
+            let client = try TestClient(port: server.port, timeout: 3)
+            client.send(get("/big"))
+            usleep(1_000_000)  // read nothing while the deadline passes
+            var received = 0
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(client.fd, $0.baseAddress, $0.count, 0) }
+                if count <= 0 { break }
+                received += count
+            }
+            #expect(received > 0 && received < size, "received \(received) of \(size) bytes before the close")
+        }
+    }
+
+    @Test("SIGTERM through the signalfd starts a graceful shutdown when handlesSignals is on")
+    func sigtermShutsDownGracefully() throws {
+        let loopThread = Mutex<pthread_t?>(nil)
+        let port = Mutex<Int?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            do {
+                let server = try HTTPServer(
+                    configuration: .init(port: 0, handlesSignals: true), handler: RecordingHandler(), logger: logger)
+                port.withLock { $0 = server.port }
+                loopThread.withLock { $0 = pthread_self() }  // signals are blocked on this thread from here on
+                try server.run()
+            } catch {
+                Issue.record("server failed: \(error)")
+            }
+            done.signal()
+        }
+        thread.start()
+        while loopThread.withLock({ $0 == nil }) { usleep(1000) }
+        let client = try TestClient(port: try #require(port.withLock { $0 }))
+        client.send(get("/"))
+        #expect(try client.readResponse().status == 200)
+        // Directed at the server's thread, where SIGTERM is blocked: it stays pending for the signalfd.
+        #expect(pthread_kill(try #require(loopThread.withLock { $0 }), SIGTERM) == 0)
+        #expect(done.wait(timeout: .now() + 5) == .success, "run() returned after SIGTERM")
+        #expect(client.waitsForClose())
+    }
+}

@@ -135,7 +135,9 @@ struct LLHTTPCorpusTests {
                 got = whole.error == nil
             }
             let key = testCase.description
-            let kind = "\(testCase.isLenient ? "lenient" : "strict") \(testCase.expectation)"
+            let kind = testCase.isLenient
+                ? "lenient-mode case (\(testCase.expectation) in llhttp's lenient mode), must be rejected"
+                : "strict \(testCase.expectation)"
             if got == wanted {
                 tally["\(kind): agreed", default: 0] += 1
                 #expect(llhttpAllowList[key] == nil, "\(key) is allow-listed but now agrees; remove it")

@@ -242,13 +242,21 @@ struct SchedulingTests {
         let properties = (1...8).map {
             Property(id: "p\($0)", name: "P\($0)", listings: ["guesty": ["L\($0)"]], deviceIDs: ["d\($0)"], timeZone: "UTC")
         }
-        // Long enough that all four slots fill even on a busy machine.
-        let seam = FakeAccessCodes(delay: .milliseconds(60))
+        // Calls are held in flight until released, so the bound is what limits them, not timing.
+        let seam = FakeAccessCodes()
+        await seam.hold()
         let harness = try await Harness(catalogue: PropertyCatalogue(properties), seam: seam)
         for index in 1...8 {
             try await harness.reconciler.apply(
                 Fixture.event(id: "R\(index)", listing: "L\(index)"), receivedSequence: UInt64(index))
         }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while await seam.inFlight < 4, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try await Task.sleep(for: .milliseconds(100))  // room for a fifth call to start, were the bound broken
+        #expect(await seam.inFlight == 4)
+        await seam.release()
         await harness.reconciler.waitUntilIdle()
         #expect(await seam.count(.createMultiple) == 8)
         #expect(await seam.maxInFlight == 4)

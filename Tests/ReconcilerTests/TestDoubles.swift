@@ -85,8 +85,22 @@ actor FakeAccessCodes: AccessCodeService {
     private(set) var maxInFlight = 0
     private(set) var maxInFlightOnOneDevice = 0
 
+    private var isHolding = false
+    private var held: [CheckedContinuation<Void, Never>] = []
+
     init(delay: Duration? = nil) {
         self.delay = delay
+    }
+
+    /// From now on, calls wait inside the service (in flight) until ``release()``.
+    func hold() { isHolding = true }
+
+    /// Lets every held call, and every later one, go on.
+    func release() {
+        isHolding = false
+        let waiting = held
+        held = []
+        for call in waiting { call.resume() }
     }
 
     /// Queues faults for the next calls of `route`, in order.
@@ -209,6 +223,9 @@ actor FakeAccessCodes: AccessCodeService {
             for device in devices {
                 inFlightPerDevice[device, default: 1] -= 1
             }
+        }
+        if isHolding {
+            await withCheckedContinuation { held.append($0) }
         }
         if let delay {
             try await Task.sleep(for: delay)

@@ -12,6 +12,8 @@ struct OpenAPIContractTests {
     private static let answers: [String: String] = [
         "/access_codes/create_multiple": SeamFixtures.createMultiple,
         "/access_codes/update_multiple": SeamFixtures.ok,
+        "/access_codes/create": SeamFixtures.getOngoing,
+        "/access_codes/update": SeamFixtures.deletePending,
         "/access_codes/delete": SeamFixtures.deletePending,
         "/access_codes/get": SeamFixtures.getOngoing,
         "/access_codes/list": SeamFixtures.listPage(ids: ["a"], next: nil),
@@ -29,6 +31,8 @@ struct OpenAPIContractTests {
         let end = instant("2026-12-05T11:00:00Z")
         _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end)
         try await client.updateMultiple(commonCodeKey: "k", startsAt: start, endsAt: end)
+        _ = try await client.create(deviceID: "d", name: "n", code: "123456", startsAt: start, endsAt: end)
+        try await client.update(accessCodeID: "a", name: "n", startsAt: start, endsAt: end)
         _ = try await client.delete(accessCodeID: "a")
         _ = try await client.get(accessCodeID: "a")
         _ = try await client.list(deviceID: "d")

@@ -4,11 +4,12 @@ import Logging
 import Seam
 import Testing
 
-/// The client's URLSession against Latchkey's own listener on loopback: keep-alive calls must not meet the
-/// 40 ms delayed-ACK stall DESIGN.md measured for servers that write head and body separately.
+/// The client's URLSession against Latchkey's own listener on loopback: many sequential keep-alive calls on one
+/// connection all decode. (Their latency — the 40 ms delayed-ACK stall DESIGN.md measured for servers that write
+/// head and body separately — is a benchmark figure, see scripts/bench, not a timed test.)
 @Suite("URLSession client against the product listener")
 struct ProductListenerTests {
-    @Test func sequentialCallsOnOneConnection_AreNotDelayedACKBound() async throws {
+    @Test func sequentialKeepAliveCalls_AllDecode() async throws {
         var router = Router()
         router.add("POST", "/access_codes/get") { _ in
             HTTPResponse(
@@ -27,14 +28,9 @@ struct ProductListenerTests {
             credentials: try SeamCredentials(apiKey: TestKeys.apiKey), logger: quiet)
 
         _ = try await client.get(accessCodeID: "warm-up")
-        let calls = 50
-        let started = ContinuousClock.now
-        for _ in 0..<calls {
+        for _ in 0..<50 {
             let code = try await client.get(accessCodeID: "26d6138c-6524-4f3c-ac96-43cc3bea0a8d")
             #expect(code.status == .setting)
         }
-        let perCall = (ContinuousClock.now - started) / calls
-        // 40 ms per call would mean a delayed-ACK stall; loopback keep-alive takes well under 10 ms here.
-        #expect(perCall < .milliseconds(20), "per call: \(perCall)")
     }
 }

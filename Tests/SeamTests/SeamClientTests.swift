@@ -57,6 +57,28 @@ struct SeamClientTests {
         #expect(bodies[1]["name"] as? String == "renamed")
     }
 
+    @Test func createAndUpdateOfOneCode_SendSeamsWireShape() async throws {
+        let transport = ScriptedTransport { request, _ in
+            let body = request.route == "/access_codes/create" ? SeamFixtures.getOngoing : SeamFixtures.deletePending
+            return SeamHTTPResponse(status: 200, body: Data(body.utf8))
+        }
+        let client = try SeamClient.testing(transport)
+        let code = try await client.create(deviceID: "lock1", name: "latchkey:r1", code: "482193", startsAt: start, endsAt: end)
+        #expect(code.accessCodeID == "26d6138c-6524-4f3c-ac96-43cc3bea0a8d")
+        try await client.update(accessCodeID: "ac_1", name: "latchkey:r1", startsAt: start, endsAt: end)
+
+        let bodies = transport.requests.map(\.json)
+        #expect(transport.requests.map(\.route) == ["/access_codes/create", "/access_codes/update"])
+        #expect(bodies[0]["device_id"] as? String == "lock1")
+        #expect(bodies[0]["code"] as? String == "482193")
+        #expect(bodies[0]["starts_at"] as? String == "2026-12-01T15:00:00Z")
+        #expect(bodies[0].count == 5)
+        #expect(bodies[1]["access_code_id"] as? String == "ac_1")
+        #expect(bodies[1]["ends_at"] as? String == "2026-12-05T11:00:00Z")
+        #expect(bodies[1]["type"] as? String == "time_bound")
+        #expect(bodies[1].count == 5)
+    }
+
     @Test func delete_ReturnsTheActionAttempt() async throws {
         let transport = ScriptedTransport(json: SeamFixtures.deletePending)
         let outcome = try await SeamClient.testing(transport).delete(accessCodeID: "ac_1")
@@ -151,6 +173,10 @@ struct SeamClientTests {
             _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end, code: "123")
         }
         try await expectRefused { try await client.updateMultiple(commonCodeKey: "", startsAt: start, endsAt: end) }
+        try await expectRefused {
+            _ = try await client.create(deviceID: "d", name: "n", code: "１２３４", startsAt: start, endsAt: end)
+        }
+        try await expectRefused { try await client.update(accessCodeID: "a", startsAt: end, endsAt: end) }
         #expect(transport.requests.isEmpty)
     }
 

@@ -19,23 +19,20 @@ struct StoreFailureTests {
     @Test func aSecondOpenOfTheSameDirectoryFailsWithLockedNamingTheDirectory() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let first = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let first = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         #expect { try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger) } throws: { error in
             guard let error = error as? StoreError else { return false }
             return error.code == .locked && error.message.contains(dir.data) && error.message.contains("pid \(getpid())")
         }
         first.close()
-        let second = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let second = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         second.close()
     }
 
     @Test func filesAre0600AndDirectories0700() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
-        _ = try await store.commit(claimAndPut("delivery/1", entry: "e", value: "v"))
-        try store.compact()
-        store.close()
+        try await writeCompactedStore(at: dir.data)
         #expect(permissions(dir.data) == 0o700)
         #expect(permissions(dir.data + "/journal") == 0o700)
         #expect(permissions(dir.data + "/LOCK") == 0o600)
@@ -49,7 +46,7 @@ struct StoreFailureTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         #expect(mkdir(dir.data, 0o755) == 0 && chmod(dir.data, 0o755) == 0)
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         store.close()
         #expect(permissions(dir.data) == 0o700)
     }
@@ -59,7 +56,7 @@ struct StoreFailureTests {
         defer { dir.remove() }
         let faults = FaultSwitch()
         let config = configuration { $0.faults = faults.injection }
-        var store = try Store.open(at: dir.data, configuration: config, logger: quietLogger)
+        var store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
         #expect(try await store.commit(claimAndPut("delivery/before", entry: "before", value: "1")) == .committed)
         faults.failNext(.journalSync, errno: EIO)
         await #expect { try await store.commit(claimAndPut("delivery/lost", entry: "lost", value: "1")) } throws: {
@@ -73,7 +70,7 @@ struct StoreFailureTests {
         #expect(try await store.commit(claimAndPut("delivery/lost", entry: "lost", value: "2")) == .committed)
         #expect(store.isWritable)
         store.close()
-        store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         #expect(store.value(forKey: "before") == bytes("1"))
         #expect(store.value(forKey: "lost") == bytes("2"))
@@ -84,7 +81,7 @@ struct StoreFailureTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let faults = FaultSwitch()
-        let store = try Store.open(at: dir.data, configuration: configuration { $0.faults = faults.injection },
+        let store = try openStore(at: dir.data, configuration: configuration { $0.faults = faults.injection },
                                    logger: quietLogger)
         defer { store.close() }
         faults.failNext(.journalWrite, errno: ENOSPC)
@@ -126,7 +123,7 @@ struct StoreFailureTests {
             ($0 as? StoreError)?.code == .diskFull && ($0 as? StoreError)?.message.contains("free space") == true
         }
         // The lock was released: a normal open works.
-        try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger).close()
+        try openStore(at: dir.data, configuration: configuration(), logger: quietLogger).close()
     }
 
     @Test func releasingTheLastReferenceInsideACompletionClosesWithoutDeadlock() throws {
@@ -134,7 +131,7 @@ struct StoreFailureTests {
         defer { dir.remove() }
         let called = DispatchSemaphore(value: 0)
         do {
-            let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+            let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
             store.commit(claimAndPut("delivery/1", entry: "e", value: "v")) { [store] _ in
                 _ = store.isWritable
                 called.signal()
@@ -149,5 +146,53 @@ struct StoreFailureTests {
         }
         #expect(reopened?.value(forKey: "e") == bytes("v"))
         reopened?.close()
+    }
+
+    @Test func aCommitIsInvisibleToReadsUntilItsSyncReturned() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let holder = Mutex<Store?>(nil)
+        let seenBeforeSync = Mutex<[[UInt8]?]>([])
+        let config = configuration { config in
+            config.faults = FaultInjection { point in
+                if point == .journalSync, let store = holder.withLock({ $0 }) {
+                    let value = store.value(forKey: "reservation/1")
+                    seenBeforeSync.withLock { $0.append(value) }
+                }
+                return nil
+            }
+        }
+        let store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
+        holder.withLock { $0 = store }
+        defer {
+            holder.withLock { $0 = nil }
+            store.close()
+        }
+        var t = Transaction()
+        t.put(bytes("confirmed"), forKey: "reservation/1")
+        #expect(try await store.commit(t) == .committed)
+        #expect(seenBeforeSync.withLock { $0 } == [nil])
+        #expect(store.value(forKey: "reservation/1") == bytes("confirmed"))
+    }
+
+    @Test func segmentsLeftByAnInterruptedCompactionAreIgnoredAndRemoved() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
+        _ = try await store.commit(claimAndPut("delivery/1", entry: "k", value: "1"))
+        let first = dir.data + "/journal/00000001.log"
+        let saved = try #require(FileManager.default.contents(atPath: first))
+        try store.compact()
+        _ = try await store.commit(claimAndPut("delivery/2", entry: "k", value: "2"))
+        store.close()
+        // As if the process died after installing the snapshot but before unlinking the old segment.
+        #expect(FileManager.default.createFile(atPath: first, contents: saved))
+        let report = Store.verify(at: dir.data)
+        #expect(report.isHealthy)
+        #expect(report.obsoleteSegments == [1])
+        store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
+        defer { store.close() }
+        #expect(store.value(forKey: "k") == bytes("2"))
+        #expect(!FileManager.default.fileExists(atPath: first))
     }
 }

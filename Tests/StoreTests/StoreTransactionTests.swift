@@ -9,7 +9,7 @@ struct StoreTransactionTests {
     @Test func committedPutsAndDeletesAreVisibleToReads() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         var t = Transaction()
         t.put(bytes("confirmed"), forKey: "reservation/guesty/1")
@@ -29,7 +29,7 @@ struct StoreTransactionTests {
     @Test func aRepeatedClaimIsADuplicateAndAppliesNothing() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         #expect(try await store.commit(claimAndPut("delivery/guesty/e1", entry: "reservation/1", value: "v1")) == .committed)
         let repeatOutcome = try await store.commit(claimAndPut("delivery/guesty/e1", entry: "reservation/1", value: "v2"))
@@ -43,7 +43,7 @@ struct StoreTransactionTests {
     @Test func manyConcurrentClaimsOfOneKeyCommitExactlyOnce() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         let outcomes = try await withThrowingTaskGroup(of: CommitOutcome.self) { group in
             for i in 0..<40 {
@@ -59,7 +59,7 @@ struct StoreTransactionTests {
     @Test func theLaterOfTwoBackToBackClaimsIsTheDuplicate() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         // Submitted back to back without waiting: usually one group, and the outcome is the same either way.
         let results = Mutex<[Int: CommitOutcome]>([:])
@@ -85,7 +85,7 @@ struct StoreTransactionTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let clock = TestClock()
-        let store = try Store.open(at: dir.data, configuration: configuration(clock: clock), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(clock: clock), logger: quietLogger)
         defer { store.close() }
         var t = Transaction()
         t.claim("delivery/short", response: bytes("a"), retention: .seconds(60))
@@ -104,7 +104,7 @@ struct StoreTransactionTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let clock = TestClock()
-        let store = try Store.open(at: dir.data, configuration: configuration(clock: clock) { $0.idempotencyRetention = .seconds(3600) },
+        let store = try openStore(at: dir.data, configuration: configuration(clock: clock) { $0.idempotencyRetention = .seconds(3600) },
                                    logger: quietLogger)
         defer { store.close() }
         _ = try await store.commit(claimAndPut("delivery/r", entry: "e", value: "v"))
@@ -117,7 +117,7 @@ struct StoreTransactionTests {
     @Test func entriesWithPrefixAreFilteredAndSorted() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         var t = Transaction()
         for key in ["outbox/3", "reservation/guesty/1", "outbox/1", "outbox/2"] { t.put(bytes(key), forKey: key) }
@@ -130,7 +130,7 @@ struct StoreTransactionTests {
     @Test func anOversizedTransactionIsRejectedWithoutBeingWritten() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration { $0.maxRecordBytes = 1024 }, logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration { $0.maxRecordBytes = 1024 }, logger: quietLogger)
         defer { store.close() }
         var t = Transaction()
         t.put([UInt8](repeating: 7, count: 2000), forKey: "big")
@@ -142,7 +142,7 @@ struct StoreTransactionTests {
     @Test func commitsAfterCloseFailWithClosed() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         store.close()
         store.close()
         await #expect { try await store.commit(Transaction()) } throws: { ($0 as? StoreError)?.code == .closed }
@@ -151,7 +151,7 @@ struct StoreTransactionTests {
     @Test func concurrentCommitsShareFsyncs() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         let count = 300
         let committed = Atomic<Int>(0)

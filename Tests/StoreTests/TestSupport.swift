@@ -59,6 +59,22 @@ private struct CapturingHandler: LogHandler {
 /// A logger that drops everything.
 let quietLogger = Logger(label: "store-test") { _ in SwiftLogNoOpLogHandler() }
 
+/// Opens a store, retrying for up to a second while its lock is held. The tests run in parallel in one
+/// process and the crash test spawns children; between a spawn's clone and its exec the child briefly
+/// shares every open file description, `LOCK` included, so a lock released a moment ago can still be held.
+/// A lock that is really leaked stays held and still fails here.
+func openStore(at path: String, configuration: StoreConfiguration, logger: Logger) throws -> Store {
+    for _ in 0..<100 {
+        do throws(StoreError) {
+            return try Store.open(at: path, configuration: configuration, logger: logger)
+        } catch {
+            guard error.code == .locked else { throw error }
+            usleep(10_000)
+        }
+    }
+    return try Store.open(at: path, configuration: configuration, logger: logger)
+}
+
 /// Bytes of a string.
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
@@ -96,4 +112,12 @@ func recordEnds(ofSegment path: String) -> [Int] {
         ends.append(offset)
     }
     return ends
+}
+
+/// Creates a store holding one transaction (`delivery/1`, `e` = `v`) in a snapshot, then closes it.
+func writeCompactedStore(at path: String) async throws {
+    let store = try openStore(at: path, configuration: configuration(), logger: quietLogger)
+    _ = try await store.commit(claimAndPut("delivery/1", entry: "e", value: "v"))
+    try store.compact()
+    store.close()
 }

@@ -77,10 +77,12 @@ public final class LatchkeyGateway: Sendable {
         let store: Store
         do {
             let retention = Duration.seconds(configuration.idempotencyRetentionDays * 86_400)
-            store = try Store.open(
-                at: configuration.dataDirectory,
-                configuration: StoreConfiguration(idempotencyRetention: retention),
-                logger: logger)
+            var storeConfiguration = StoreConfiguration(idempotencyRetention: retention)
+            storeConfiguration.onBatchSynced = { records, fsyncSeconds in
+                metrics.observeJournalFsync(seconds: fsyncSeconds)
+                metrics.observeGroupCommit(records: records)
+            }
+            store = try Store.open(at: configuration.dataDirectory, configuration: storeConfiguration, logger: logger)
         } catch {
             throw GatewayStartError(stage: "data directory \(configuration.dataDirectory)", message: error.description)
         }

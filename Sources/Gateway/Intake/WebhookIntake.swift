@@ -48,6 +48,8 @@ final class WebhookIntake: Sendable {
         var log = logger
         log[metadataKey: "request.id"] = "\(request.requestID)"
         log[metadataKey: "source"] = "\(sourceName)"
+        // The sender's address (X-Forwarded-For/X-Real-IP from a trusted proxy), to find who sends refused deliveries.
+        log[metadataKey: "client"] = "\(request.clientAddress)"
         let pathToken = request.pathParameters["token"]
 
         guard let source = sources[sourceName], source.usesPathToken == (pathToken != nil) else {

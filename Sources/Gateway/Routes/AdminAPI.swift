@@ -9,7 +9,7 @@ import WebhookAuth
 ///
 /// `GET /v1/reservations/{source}/{id}` (desired and applied state, the group's `common_code_key`, per-lock
 /// status; the PIN only with `?include_pin=true`), `GET /v1/outbox`, `GET /v1/dead-letters`,
-/// `POST /v1/outbox/{id}/retry` (re-queues a dead letter).
+/// `POST /v1/outbox/{id}/retry` (re-queues a dead letter). Dates are RFC 3339 strings in UTC.
 struct AdminAPI: Sendable {
     let token: Secret?
     let reconciler: Reconciler
@@ -24,25 +24,48 @@ struct AdminAPI: Sendable {
     func register(on router: inout Router) {
         router.add("GET", "/v1/reservations/{source}/{id}", async: guarded { request in
             let key = ReservationKey(source: request.pathParameters["source"] ?? "", reservationID: request.pathParameters["id"] ?? "")
+            let includePIN: Bool
+            switch request.queryItems.last(where: { $0.name == "include_pin" })?.value {
+            case nil, "false": includePIN = false
+            case "true": includePIN = true
+            case let other?:
+                return .error(status: 400, type: "bad_request", message: "include_pin=\(other): use true or false.")
+            }
             guard let snapshot = await reconciler.reservation(key) else {
                 return .error(status: 404, type: "not_found", message: "No reservation \(key) is known; check the source name and the PMS's reservation id.")
             }
-            let includePIN = request.queryItems.contains { $0.name == "include_pin" && $0.value == "true" }
-            if includePIN { logger.notice("admin: PIN disclosed", metadata: ["reservation": "\(key)"]) }
+            if includePIN {
+                logger.notice("admin: PIN disclosed", metadata: ["reservation": "\(key)", "client": "\(request.clientAddress)"])
+            }
             return .json(status: 200, ReservationView(snapshot, includePIN: includePIN), headers: ["Cache-Control": "no-store"])
         })
-        router.add("GET", "/v1/outbox", async: guarded { _ in
-            let intents = await reconciler.outbox().map(IntentView.init)
-            return .json(status: 200, ["intents": intents], headers: ["Cache-Control": "no-store"])
+        router.add("GET", "/v1/outbox", async: guarded { request in
+            let limit: Int
+            switch Self.limit(request) {
+            case .success(let value): limit = value
+            case .failure(let refusal): return refusal.response
+            }
+            let intents = await reconciler.outbox().sorted { $0.createdAt < $1.createdAt }
+            return .json(status: 200, OutboxView(intents: intents.prefix(limit).map(IntentView.init), total: intents.count),
+                         headers: ["Cache-Control": "no-store"])
         })
-        router.add("GET", "/v1/dead-letters", async: guarded { _ in
-            let letters = await reconciler.deadLetterList().map(DeadLetterView.init)
-            return .json(status: 200, ["dead_letters": letters], headers: ["Cache-Control": "no-store"])
+        router.add("GET", "/v1/dead-letters", async: guarded { request in
+            let limit: Int
+            switch Self.limit(request) {
+            case .success(let value): limit = value
+            case .failure(let refusal): return refusal.response
+            }
+            let letters = await reconciler.deadLetterList().sorted { $0.failedAt > $1.failedAt }
+            return .json(status: 200, DeadLettersView(deadLetters: letters.prefix(limit).map(DeadLetterView.init), total: letters.count),
+                         headers: ["Cache-Control": "no-store"])
         })
         router.add("POST", "/v1/outbox/{id}/retry", async: guarded { request in
             let id = request.pathParameters["id"] ?? ""
             guard await reconciler.deadLetterList().contains(where: { $0.id == id }) else {
-                return .error(status: 409, type: "not_a_dead_letter", message: "\(id) is not a dead letter; list them at GET /v1/dead-letters.")
+                if await reconciler.outbox().contains(where: { $0.id == id }) {
+                    return .error(status: 409, type: "not_a_dead_letter", message: "\(id) is still in the outbox and is being retried already.")
+                }
+                return .error(status: 404, type: "unknown_intent", message: "No dead letter \(id); list them at GET /v1/dead-letters.")
             }
             do {
                 try await reconciler.retry(deadLetterID: id)
@@ -52,6 +75,20 @@ struct AdminAPI: Sendable {
                 return .error(status: 503, type: "store_unavailable", message: "Could not re-queue: \(error)", headers: ["Retry-After": "5"])
             }
         })
+    }
+
+    /// A refused query, as an answer.
+    private struct QueryRefusal: Error {
+        let response: HTTPResponse
+    }
+
+    /// `?limit=`: an integer from 1 to 1000, default 100.
+    private static func limit(_ request: HTTPRequest) -> Result<Int, QueryRefusal> {
+        guard let text = request.queryItems.last(where: { $0.name == "limit" })?.value else { return .success(100) }
+        guard let value = Int(text), (1...1000).contains(value) else {
+            return .failure(QueryRefusal(response: .error(status: 400, type: "bad_request", message: "limit=\(text): use an integer from 1 to 1000.")))
+        }
+        return .success(value)
     }
 
     /// Wraps a handler with the bearer-token check.
@@ -65,7 +102,7 @@ struct AdminAPI: Sendable {
             else {
                 logger.notice("admin: refused", metadata: ["client": "\(request.clientAddress)"])
                 return .error(status: 401, type: "unauthorized", message: "Send the admin token as Authorization: Bearer <token>.",
-                              headers: ["WWW-Authenticate": "Bearer"])
+                              headers: ["WWW-Authenticate": "Bearer realm=\"latchkey\""])
             }
             return await work(request)
         }
@@ -78,8 +115,8 @@ struct ReservationView: Encodable {
         var deviceID: String
         var accessCodeID: String?
         var status: String
-        var startsAt: Date
-        var endsAt: Date
+        var startsAt: String
+        var endsAt: String
         var name: String
         enum CodingKeys: String, CodingKey {
             case deviceID = "device_id", accessCodeID = "access_code_id", status
@@ -113,7 +150,7 @@ struct ReservationView: Encodable {
         commonCodeKey = snapshot.applied?.commonCodeKey
         locks = snapshot.applied?.codes.map {
             Lock(deviceID: $0.deviceID, accessCodeID: $0.accessCodeID, status: $0.status.rawValue,
-                 startsAt: $0.window.startsAt, endsAt: $0.window.endsAt, name: $0.name)
+                 startsAt: $0.window.startsAt.ISO8601Format(), endsAt: $0.window.endsAt.ISO8601Format(), name: $0.name)
         } ?? []
         pin = includePIN ? snapshot.applied?.pin?.digits : nil
         deadLetterID = snapshot.deadLetterID
@@ -127,7 +164,7 @@ struct IntentView: Encodable {
     var operation: String
     var failedAttempts: Int
     var outcomeUnknown: Bool
-    var createdAt: Date
+    var createdAt: String
 
     enum CodingKeys: String, CodingKey {
         case id, reservation, operation
@@ -140,7 +177,7 @@ struct IntentView: Encodable {
         operation = intent.operation.label
         failedAttempts = intent.failedAttempts
         outcomeUnknown = intent.outcomeUnknown
-        createdAt = intent.createdAt
+        createdAt = intent.createdAt.ISO8601Format()
     }
 }
 
@@ -151,7 +188,7 @@ struct DeadLetterView: Encodable {
     var operation: String
     var message: String
     var attempts: Int
-    var failedAt: Date
+    var failedAt: String
 
     enum CodingKeys: String, CodingKey {
         case id, reservation, operation, message, attempts
@@ -164,6 +201,22 @@ struct DeadLetterView: Encodable {
         operation = letter.operation
         message = letter.message
         attempts = letter.attempts
-        failedAt = letter.failedAt
+        failedAt = letter.failedAt.ISO8601Format()
+    }
+}
+
+/// `GET /v1/outbox`: the intents listed (oldest first, up to `limit`) and how many there are in all.
+struct OutboxView: Encodable {
+    var intents: [IntentView]
+    var total: Int
+}
+
+/// `GET /v1/dead-letters`: the dead letters listed (most recent first, up to `limit`) and how many there are in all.
+struct DeadLettersView: Encodable {
+    var deadLetters: [DeadLetterView]
+    var total: Int
+
+    enum CodingKeys: String, CodingKey {
+        case deadLetters = "dead_letters", total
     }
 }

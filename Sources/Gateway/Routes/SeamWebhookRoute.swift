@@ -64,7 +64,10 @@ struct SeamWebhookRoute: Sendable {
         do {
             let known = try await reconciler.recordLockEvent(accessCodeID: accessCodeID, kind: kind)
             logger.info("Seam event recorded", metadata: ["seam.event": "\(event.eventType)", "access_code_id": "\(accessCodeID)", "known": "\(known)"])
-            return .json(status: 200, ["status": known ? "recorded" : "ignored"])
+            guard known else {
+                return .json(status: 200, ["status": "ignored", "reason": "access code \(accessCodeID) is not managed by Latchkey"])
+            }
+            return .json(status: 200, ["status": "recorded"])
         } catch {
             logger.error("Seam event not recorded", metadata: ["error": "\(error)"])
             return .error(status: 503, type: "store_unavailable", message: "The event could not be recorded; Seam will send it again.", headers: ["Retry-After": "5"])

@@ -86,7 +86,12 @@ struct SeamAccessCodeService: AccessCodeService {
             switch error.failureClass {
             case .retryable:
                 throw AccessCodeServiceError.retryable(message: error.description, retryAfter: error.retryAfter?.timeInterval)
-            case .permanent, .unauthorized:
+            case .unauthorized:
+                // Every call fails until the key is fixed: keep the work pending (slowly) instead of
+                // dead-lettering it, so fixing the key and restarting converges without manual retries.
+                throw AccessCodeServiceError.retryable(
+                    message: "Seam refused the API key (\(error.description)); fix SEAM_API_KEY / seam.api_key", retryAfter: 60)
+            case .permanent:
                 throw AccessCodeServiceError.permanent(message: error.description)
             }
         }
