@@ -21,6 +21,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -36,6 +37,39 @@ SEAM_KEY = "seam_test_key"
 # Seam's per-device limits, per minute (seam-api.md §7; the fake enforces the same).
 DEVICE_LIMITS = {"/access_codes/create_multiple": 10, "/access_codes/update_multiple": 10,
                  "/access_codes/update": 10, "/access_codes/delete": 20, "/access_codes/create": 10}
+
+
+_processes: list[subprocess.Popen] = []
+_workdirs: list[str] = []
+
+
+def _spawn(args: list[str], **kwargs) -> subprocess.Popen:
+    """Starts a process that `run` kills if the driver ends early."""
+    proc = subprocess.Popen(args, **kwargs)
+    _processes.append(proc)
+    return proc
+
+
+def run(main) -> None:
+    """Runs a driver's `main`: on an unexpected exception prints it and a failing final line; always kills the
+    processes it started; removes the work directories after a clean pass (RELIABILITY_KEEP=1 keeps them)."""
+    try:
+        code = main()
+    except Exception:  # noqa: BLE001 - any crash of the driver is a failed check
+        traceback.print_exc()
+        print("0 passed, 1 failed", flush=True)
+        code = 1
+    finally:
+        for proc in _processes:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    if code == 0 and os.environ.get("RELIABILITY_KEEP") != "1":
+        for path in _workdirs:
+            shutil.rmtree(path, ignore_errors=True)
+    elif _workdirs:
+        print(f"work directories kept: {' '.join(_workdirs)}", flush=True)
+    sys.exit(code)
 
 
 def log(message: str) -> None:
@@ -243,7 +277,7 @@ class FakeSeam:
                 json.dump(faults, f)
             args += ["--faults", path]
         self.log = open(os.path.join(workdir, "fake-seam.log"), "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+        self.proc = _spawn(args, stdout=self.log, stderr=self.log)
         self.url = f"http://127.0.0.1:{self.port}"
         wait_until(lambda: port_is_listening(self.port), 20, "fake Seam to listen")
 
@@ -280,8 +314,8 @@ class Latchkey:
     def start(self, timeout: float = 60) -> float:
         """Starts and waits until `/healthz` answers; returns the seconds it took."""
         started = time.monotonic()
-        self.proc = subprocess.Popen([LATCHKEY_BIN, "serve", "--config", self.config], stdout=self.log,
-                                     stderr=self.log, env=self.env)
+        self.proc = _spawn([LATCHKEY_BIN, "serve", "--config", self.config], stdout=self.log,
+                           stderr=self.log, env=self.env)
         deadline = started + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -500,7 +534,9 @@ def compile_shim(out_dir: str) -> str:
 
 def workdir(name: str) -> str:
     base = os.environ.get("RELIABILITY_TMP") or tempfile.gettempdir()
-    return tempfile.mkdtemp(prefix=f"latchkey-{name}-", dir=base)
+    path = tempfile.mkdtemp(prefix=f"latchkey-{name}-", dir=base)
+    _workdirs.append(path)
+    return path
 
 
 def env_int(name: str, default: int) -> int:

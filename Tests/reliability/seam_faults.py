@@ -187,4 +187,4 @@ def outage_part(tally, outage_seconds, outage_deliveries, converge_timeout) -> N
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    h.run(main)

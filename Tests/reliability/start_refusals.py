@@ -24,7 +24,7 @@ import harness as h  # noqa: E402
 def run_refused(tally: h.Tally, what: str, config: str, port: int, needle: str, env=None, prefix=(),
                 binary: str | None = None) -> None:
     """Starts `serve`, watches the port while it lives, and checks the exit and the message."""
-    proc = subprocess.Popen([*prefix, binary or h.LATCHKEY_BIN, "serve", "--config", config], stdout=subprocess.PIPE,
+    proc = h._spawn([*prefix, binary or h.LATCHKEY_BIN, "serve", "--config", config], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=dict(os.environ, **(env or {})))
     listened = False
     deadline = time.monotonic() + 30
@@ -160,10 +160,9 @@ def main() -> int:
     tally.check(not ok and segments[0] in text, f"store verify reports the damage: {text.splitlines()[:2]}")
 
     fake.stop()
-    shutil.rmtree(work, ignore_errors=True)
     print(f"duration: {time.monotonic() - started:.0f} s")
     return tally.finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    h.run(main)
