@@ -2,7 +2,8 @@
 
 Knobs (environment): CRASH_KILLS (default 200), CRASH_RESERVATIONS (150), CRASH_UPTIME_MS ("100-700": how long
 Latchkey runs between kills), CRASH_SEED (1), CRASH_AFTER_COMMIT (0.15: fraction of Seam writes the fake makes but
-never answers), CRASH_CONVERGE_SECONDS (240), CRASH_SYNC_DELAY_US (20000: a pause after each journal sync,
+never answers), CRASH_CONVERGE_SECONDS (240), CRASH_DURING_START (0.1: the fraction of kills
+made while Latchkey is still starting), CRASH_SYNC_DELAY_US (20000: a pause after each journal sync,
 through the faultfs shim, so that kills land between a delivery becoming durable and its answer; 0 turns it off).
 
 Invariants: every acknowledged delivery is in the journal exactly once (re-sent, it answers 200 with the first
@@ -32,6 +33,7 @@ def main() -> int:
     seed = h.env_int("CRASH_SEED", 1)
     cac_rate = h.env_float("CRASH_AFTER_COMMIT", 0.15)
     converge_timeout = h.env_float("CRASH_CONVERGE_SECONDS", 240)
+    during_start = h.env_float("CRASH_DURING_START", 0.1)
     rng = random.Random(seed)
     tally = h.Tally()
     started = time.monotonic()
@@ -151,6 +153,14 @@ def main() -> int:
 
     start_times = []
     while True:
+        if rng.random() < during_start:
+            # Killed while starting: recovering the journal, re-reading bookings, looking up unknown outcomes.
+            lk.spawn()
+            time.sleep(rng.uniform(0, 0.15))
+            lk.kill()
+            kills[0] += 1
+            counts["kills_during_start"] += 1
+            continue
         start_times.append(lk.start())
         up.set()
         time.sleep(rng.uniform(lo, hi) / 1000)
@@ -191,7 +201,8 @@ def main() -> int:
           f"({counts['ack_202']} with 202, {counts['ack_200_after_lost_answer']} stored before a kill and answered "
           f"200 on retry), given up {counts['given_up']}, connection errors {counts['connection_errors']}, "
           f"503 {counts['answered_503']}, re-sends of acknowledged deliveries during the run {counts['duplicate_posts']}")
-    print(f"kills with a delivery in flight: {counts['kills_mid_request']}")
+    print(f"kills with a delivery in flight: {counts['kills_mid_request']}, kills during start: "
+          f"{counts['kills_during_start']}")
     print(f"re-send of every acknowledged delivery: {resent['duplicate_same_body']} answered 200 with the first "
           f"body, {resent['accepted_again']} answered 202 (lost), {resent['other']} other")
     print(f"groups: expected {report.expected}, found {report.found}, duplicates {report.duplicates}, "

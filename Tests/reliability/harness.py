@@ -311,11 +311,15 @@ class Latchkey:
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{port}"
 
+    def spawn(self) -> None:
+        """Starts the process without waiting for it to listen."""
+        self.proc = _spawn([LATCHKEY_BIN, "serve", "--config", self.config], stdout=self.log,
+                           stderr=self.log, env=self.env)
+
     def start(self, timeout: float = 60) -> float:
         """Starts and waits until `/healthz` answers; returns the seconds it took."""
         started = time.monotonic()
-        self.proc = _spawn([LATCHKEY_BIN, "serve", "--config", self.config], stdout=self.log,
-                           stderr=self.log, env=self.env)
+        self.spawn()
         deadline = started + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
