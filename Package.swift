@@ -57,7 +57,9 @@ let package = Package(
         ),
         .target(
             name: "Replay",
-            dependencies: ["WebhookAuth", "Bookings", "Seam", .product(name: "Logging", package: "swift-log"),
+            // Gateway for the configuration loader (sources, schemes, secrets, properties); Reconciler for the
+            // reservation marker in code names.
+            dependencies: ["WebhookAuth", "Bookings", "Seam", "Gateway", "Reconciler", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Yams", package: "Yams")]
         ),
 
@@ -89,7 +91,11 @@ let package = Package(
         ),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "FakeSeam", "Seam", "Store", "Bookings"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "FakeSeam", "WebhookAuth"]),
-        .testTarget(name: "ReplayTests", dependencies: ["Replay", "Gateway", "FakeSeam"]),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: ["Replay", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
 
         // MARK: Store benchmark and crash-test child (scripts/bench-store; StoreTests spawns it with --torture)
         .executableTarget(

@@ -586,7 +586,9 @@ final class EventLoop: @unchecked Sendable {
                 deadline = nil
             case .reading:
                 if connection.parser.isReadingBody {
-                    deadline = connection.lastReadProgress + configuration.bodyIdleTimeout.nanoseconds
+                    deadline = min(
+                        connection.lastReadProgress + configuration.bodyIdleTimeout.nanoseconds,
+                        connection.headStartedAt + configuration.requestTimeout.nanoseconds)
                 } else if connection.parser.isIdle && connection.bufferedCount == 0 {
                     let timeout = connection.requestsServed == 0 ? configuration.headTimeout : configuration.keepAliveTimeout
                     deadline = connection.idleSince + timeout.nanoseconds

@@ -31,6 +31,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var headTimeout: Duration
     /// The longest gap between two reads of a request body; then 408 and close. Default 10 seconds.
     public var bodyIdleTimeout: Duration
+    /// How long a client has to send a whole request, head and body, from its first byte; then 408 and close.
+    /// Bounds a body trickled a byte at a time, which ``bodyIdleTimeout`` alone would let run forever.
+    /// Default 30 seconds.
+    public var requestTimeout: Duration
     /// How long an idle keep-alive connection is kept between requests; then it is closed silently.
     /// Default 30 seconds (below nginx's upstream `keepalive_timeout` of 60 s, so nginx never reuses a
     /// connection this server is closing).
@@ -69,6 +73,7 @@ public struct HTTPServerConfiguration: Sendable {
         maxRequestsPerConnection: Int = 1000,
         headTimeout: Duration = .seconds(10),
         bodyIdleTimeout: Duration = .seconds(10),
+        requestTimeout: Duration = .seconds(30),
         keepAliveTimeout: Duration = .seconds(30),
         responseTimeout: Duration = .seconds(30),
         writeTimeout: Duration = .seconds(10),
@@ -88,6 +93,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.maxRequestsPerConnection = maxRequestsPerConnection
         self.headTimeout = headTimeout
         self.bodyIdleTimeout = bodyIdleTimeout
+        self.requestTimeout = requestTimeout
         self.keepAliveTimeout = keepAliveTimeout
         self.responseTimeout = responseTimeout
         self.writeTimeout = writeTimeout
@@ -109,7 +115,7 @@ public struct HTTPServerConfiguration: Sendable {
             throw HTTPServerError("\(name) is \(value); it must be at least \(minimum)")
         }
         let durations: [(String, Duration)] = [
-            ("headTimeout", headTimeout), ("bodyIdleTimeout", bodyIdleTimeout), ("keepAliveTimeout", keepAliveTimeout),
+            ("headTimeout", headTimeout), ("bodyIdleTimeout", bodyIdleTimeout), ("requestTimeout", requestTimeout), ("keepAliveTimeout", keepAliveTimeout),
             ("responseTimeout", responseTimeout),
             ("writeTimeout", writeTimeout), ("lingerTimeout", lingerTimeout), ("drainTimeout", drainTimeout),
         ]

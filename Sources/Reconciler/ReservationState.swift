@@ -160,10 +160,10 @@ public struct ReservationRecord: Sendable, Codable, Hashable {
         self.pendingLookup = pendingLookup
     }
 
-    /// Folds `event` in. Stale events (see ``EventVersion/supersedes(_:)``) and events that repeat the current
-    /// booking state (duplicates, re-deliveries) change nothing; a dead-lettered reservation is unblocked by
-    /// any real change.
-    /// - Returns: Whether the desired state was replaced.
+    /// Folds `event` in. Stale events (see ``EventVersion/supersedes(_:)``) change nothing; a newer event that
+    /// repeats the current booking state only raises the stored version; a dead-lettered reservation is
+    /// unblocked by any real change.
+    /// - Returns: Whether the record changed (and must be stored again).
     @discardableResult
     public mutating func fold(_ event: BookingEvent, receivedSequence: UInt64) -> Bool {
         let version = EventVersion(updatedAt: event.updatedAt, receivedSequence: receivedSequence)
@@ -172,8 +172,16 @@ public struct ReservationRecord: Sendable, Codable, Hashable {
         }
         let next = DesiredBooking(event, version: version)
         if var current = desired {
+            let previous = current.version
             current.version = version
-            if current == next { return false }
+            if current == next {
+                // The same booking state again. A duplicate changes nothing; but when the PMS says it is newer,
+                // keep the newer version, so an older event that arrives after it (a stale cancellation after a
+                // re-confirmation, say) is still recognised as older.
+                guard version.updatedAt != nil, version.updatedAt != previous.updatedAt else { return false }
+                desired = current
+                return true
+            }
         }
         desired = next
         blockedBy = nil

@@ -63,6 +63,31 @@ struct HTTPServerTests {
         }
     }
 
+    @Test("a body trickled a byte at a time gets 408 at the request deadline, though no gap is long")
+    func trickledBodyGets408AtTheRequestDeadline() throws {
+        let configuration = HTTPServerConfiguration(bodyIdleTimeout: .milliseconds(500), requestTimeout: .milliseconds(800))
+        let handler = RecordingHandler()
+        try withServer(configuration, handler: handler) { server in
+            let client = try TestClient(port: server.port, timeout: 5)
+            client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n")
+            let started = Date()
+            let fd = client.fd
+            let trickler = Thread {
+                for _ in 0..<40 {  // 40 bytes, 100 ms apart: each gap is well under the idle timeout
+                    var byte = UInt8(ascii: "x")
+                    guard Glibc.send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+                    Thread.sleep(forTimeInterval: 0.1)
+                }
+            }
+            trickler.start()
+            let status = try? client.readResponse().status
+            let elapsed = Date().timeIntervalSince(started)
+            #expect(elapsed < 3.5, "answered after \(elapsed) s; the trickle alone lasts 4 s")
+            #expect(status == 408)
+            #expect(handler.count == 0)
+        }
+    }
+
     @Test("an idle keep-alive connection is closed after the keep-alive timeout")
     func idleKeepAliveConnectionIsClosed() throws {
         let configuration = HTTPServerConfiguration(keepAliveTimeout: .milliseconds(200))

@@ -121,6 +121,17 @@ struct LifecycleTests {
         #expect(await harness.state()?.phase == .noAccess)
     }
 
+    @Test func staleCancelAfterARepeatedConfirmationKeepsTheGroup() async throws {
+        var harness = try await Harness()
+        let created = Fixture.event(updatedAt: "2026-05-01T00:00:00Z")
+        let reconfirmed = Fixture.event(updatedAt: "2026-05-03T00:00:00Z")  // same state, newer
+        let staleCancel = Fixture.event(.cancelled, updatedAt: "2026-05-02T00:00:00Z")
+        let dispositions = try await harness.send(created, reconfirmed, staleCancel)
+        #expect(dispositions == [.accepted, .accepted, .ignored])
+        #expect(await harness.seam.calls.map(\.route) == [.createMultiple])
+        #expect(await harness.state()?.phase == .converged)
+    }
+
     @Test func duplicateDeliveriesCreateOnce() async throws {
         var harness = try await Harness()
         let event = Fixture.event(updatedAt: "2026-05-01T00:00:00Z")

@@ -23,7 +23,7 @@ public struct ConfigurationCheck: Sendable {
     /// Whether `serve` can start with this configuration.
     public var isServable: Bool { !findings.contains { $0.severity == .error } }
 
-    /// Checks that every secret resolves and flags inline secrets.
+    /// Checks that every secret resolves and is usable by its source's scheme, and flags inline secrets.
     /// - Parameters:
     ///   - configuration: A parsed configuration.
     ///   - environment: The process environment (injectable for tests).
@@ -47,6 +47,15 @@ public struct ConfigurationCheck: Sendable {
             for (index, secret) in secrets.enumerated() {
                 // With rotation, an unset old secret is fine as long as one resolves.
                 check(secret, key: "sources.\(source.name).secrets[\(index)]", required: resolvable.isEmpty)
+            }
+            // The secrets resolve; `serve` also needs them usable by the scheme (whsec_<base64>, user:password):
+            // build the verifier exactly as `serve` does. Its messages never include a secret's value.
+            if !resolvable.isEmpty {
+                do {
+                    _ = try SourceRuntime(source, environment: environment)
+                } catch {
+                    found.append(Finding(severity: .error, key: error.key, message: error.message))
+                }
             }
         }
         if let key = configuration.seam.apiKey { check(key, key: "seam.api_key", required: false) }

@@ -1,1 +1,0 @@
-// The Replay module. Its contents arrive with its issue; see ARCHITECTURE.md for what it owns.

@@ -1,0 +1,21 @@
+import Testing
+
+@testable import Gateway
+
+/// `check-config` must refuse what `serve` refuses, without echoing secrets.
+@Suite struct ConfigurationCheckTests {
+    @Test func malformedStandardWebhooksSecret_IsAnErrorThatDoesNotEchoIt() throws {
+        let config = try ConfigurationLoader.parse(yaml: ConfigurationLoaderTests.minimal)
+        let secret = "whsec_!!not-base64-4f2a9c"
+        let check = ConfigurationCheck(config, environment: ["NATIVE_SECRET": secret])
+        #expect(!check.isServable)
+        #expect(check.findings.contains { $0.severity == .error && $0.key == "sources.native.secrets" })
+        #expect(!check.findings.contains { $0.description.contains(secret) || $0.description.contains("4f2a9c") })
+    }
+
+    @Test func wellFormedSecret_IsServable() throws {
+        let config = try ConfigurationLoader.parse(yaml: ConfigurationLoaderTests.minimal)
+        let check = ConfigurationCheck(config, environment: ["NATIVE_SECRET": SandboxConfiguration.nativeSecret])
+        #expect(check.isServable)
+    }
+}
