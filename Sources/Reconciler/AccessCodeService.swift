@@ -115,11 +115,15 @@ public enum AccessCodeServiceError: Error, Sendable, Hashable, CustomStringConve
     case retryable(message: String, retryAfter: TimeInterval?)
     /// Will not succeed by repeating it (4xx other than 429): the message says what Seam refused.
     case permanent(message: String)
+    /// Seam was not called at all (the circuit breaker is open because Seam looks down): nothing happened, so
+    /// the attempt neither counts against ``ReconcilerConfiguration/maxAttempts`` nor leaves an unknown outcome.
+    /// `retryAfter` is when to try again, in seconds.
+    case notCalled(message: String, retryAfter: TimeInterval)
 
     /// The service's message.
     public var message: String {
         switch self {
-        case .retryable(let message, _), .permanent(let message): message
+        case .retryable(let message, _), .permanent(let message), .notCalled(let message, _): message
         }
     }
 
@@ -130,6 +134,8 @@ public enum AccessCodeServiceError: Error, Sendable, Hashable, CustomStringConve
             "retryable Seam failure: \(message)" + (retryAfter.map { " (retry after \($0) s)" } ?? "")
         case .permanent(let message):
             "permanent Seam failure: \(message)"
+        case .notCalled(let message, let retryAfter):
+            "Seam not called: \(message) (try again after \(retryAfter) s)"
         }
     }
 }

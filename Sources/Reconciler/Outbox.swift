@@ -86,17 +86,21 @@ public struct ReconcilerConfiguration: Sendable, Hashable {
     public var backoffCap: TimeInterval
     /// Code-name rules. Default ``CodeNaming/init(maxLength:)`` with 60 characters.
     public var naming: CodeNaming
+    /// How long a reservation whose work stopped because its state could not be stored (a full or failing
+    /// disk) waits before it is worked on again, in seconds. Default 5.
+    public var storeRetryDelay: TimeInterval
 
     /// Creates a configuration with the documented defaults.
     public init(
         maxConcurrentReservations: Int = 4, maxAttempts: Int = 8, backoffBase: TimeInterval = 1,
-        backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming()
+        backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming(), storeRetryDelay: TimeInterval = 5
     ) {
         self.maxConcurrentReservations = max(1, maxConcurrentReservations)
         self.maxAttempts = max(1, maxAttempts)
         self.backoffBase = backoffBase
         self.backoffCap = backoffCap
         self.naming = naming
+        self.storeRetryDelay = max(0, storeRetryDelay)
     }
 
     /// Full-jitter exponential backoff: a random delay in `[0, min(cap, base·2^(failures−1))]`, at least

@@ -60,6 +60,8 @@ public actor Reconciler {
     private var rerun: Set<ReservationKey> = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
     private var writeTails: [String: Task<Void, any Error>] = [:]
+    /// Reservations whose work stopped on a store failure, each waiting ``ReconcilerConfiguration/storeRetryDelay``.
+    private var storeRetries: [ReservationKey: Task<Void, Never>] = [:]
     private var stopped = false
 
     /// Creates a reconciler; call ``start()`` before anything else.
@@ -131,6 +133,10 @@ public actor Reconciler {
         for task in tasks {
             task.cancel()
         }
+        for task in storeRetries.values {
+            task.cancel()
+        }
+        storeRetries.removeAll()
         for task in tasks {
             await task.value
         }
@@ -139,7 +145,7 @@ public actor Reconciler {
 
     /// Returns once no reservation is queued or being worked on.
     public func waitUntilIdle() async {
-        if running.isEmpty && queue.isEmpty { return }
+        if running.isEmpty && queue.isEmpty && storeRetries.isEmpty { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
@@ -335,7 +341,7 @@ public actor Reconciler {
     }
 
     private func resumeIdleWaitersIfIdle() {
-        guard running.isEmpty, queue.isEmpty || stopped else { return }
+        guard running.isEmpty, queue.isEmpty && storeRetries.isEmpty || stopped else { return }
         let waiters = idleWaiters
         idleWaiters.removeAll()
         for waiter in waiters {
@@ -362,14 +368,43 @@ public actor Reconciler {
                 case .parked: return finish(key)
                 }
             }
+            if !Task.isCancelled, intents[key] != nil, records[key]?.blockedBy == nil, nextOperation(for: key) == nil {
+                // A store failure after a successful call left its intent (and the result only in memory): nothing
+                // is left to do, so store the record and drop the intent.
+                try await persistRecord(key)
+                try await removeIntent(key)
+            }
         } catch is CancellationError {
             logger.debug("worker stopped", metadata: ["reservation": "\(key)"])
         } catch {
             logger.warning(
-                "reservation work stopped: state could not be stored; it is retried on the next event or pass",
+                "reservation work stopped: state could not be stored; trying again in \(configuration.storeRetryDelay) s",
                 metadata: ["reservation": "\(key)", "error": "\(error)"])
+            retryAfterStoreFailure(key)
         }
         finish(key)
+    }
+
+    /// Works on `key` again after ``ReconcilerConfiguration/storeRetryDelay``: a store that failed (a full disk)
+    /// usually recovers without any new event for the reservation to wake it.
+    private func retryAfterStoreFailure(_ key: ReservationKey) {
+        guard !stopped, storeRetries[key] == nil else { return }
+        let clock = self.clock
+        let wake = clock.now().addingTimeInterval(configuration.storeRetryDelay)
+        storeRetries[key] = Task {
+            do {
+                try await clock.sleep(until: wake)
+            } catch {
+                return
+            }
+            self.endStoreRetry(key)
+        }
+    }
+
+    private func endStoreRetry(_ key: ReservationKey) {
+        guard storeRetries.removeValue(forKey: key) != nil else { return }
+        schedule(key)
+        resumeIdleWaitersIfIdle()
     }
 
     /// The call to make next for a reservation: a pending look-up first, else the planned step's call.
@@ -427,9 +462,10 @@ public actor Reconciler {
         if durable {
             try await persistIntent(intent)
         }
+        var waited = false
         while true {
             try Task.checkCancellation()
-            if intent.failedAttempts > 0, nextOperation(for: key) != operation {
+            if intent.failedAttempts > 0 || waited, nextOperation(for: key) != operation {
                 try await abandon(intent)
                 return .abandoned
             }
@@ -443,6 +479,15 @@ public actor Reconciler {
                 if error is CancellationError || Task.isCancelled { throw CancellationError() }
                 if error is ReconcilerError { throw error }
                 let failure = (error as? AccessCodeServiceError) ?? .retryable(message: "\(error)", retryAfter: nil)
+                if case .notCalled(_, let retryAfter) = failure {
+                    // Seam is resting (circuit open): wait without using up an attempt, however long it lasts.
+                    logger.debug(
+                        "Seam not called; waiting",
+                        metadata: ["reservation": "\(key)", "operation": "\(operation.label)", "seconds": "\(retryAfter)"])
+                    waited = true
+                    try await clock.sleep(until: clock.now().addingTimeInterval(max(retryAfter, 0.1)))
+                    continue
+                }
                 intent.failedAttempts += 1
                 if case .retryable = failure, operation.createsCodes {
                     // Seam may have acted before the failure reached us (a timeout, a dropped connection).

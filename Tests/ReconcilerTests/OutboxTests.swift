@@ -321,6 +321,42 @@ struct ResilienceTests {
         #expect(await harness.state()?.phase == .converged)
     }
 
+    @Test func callsRefusedBeforeReachingSeamDoNotUseUpAttempts() async throws {
+        var harness = try await Harness(configuration: ReconcilerConfiguration(maxAttempts: 2))
+        let refused = AccessCodeServiceError.notCalled(message: "circuit open", retryAfter: 30)
+        await harness.seam.inject(.createMultiple, .fail(refused), .fail(refused), .fail(refused))
+        try await harness.send(Fixture.event())
+        #expect(await harness.state()?.phase == .converged)
+        #expect(await harness.reconciler.deadLetterList().isEmpty)
+        #expect(await harness.seam.count(.listCodes) == 0)
+        #expect(harness.clock.sleeps.filter { $0 >= 30 }.count == 3)
+    }
+
+    @Test func intentLeftByAFailedStoreWriteIsClearedOnceTheStoreRecovers() async throws {
+        var harness = try await Harness()
+        await harness.store.failPuts(prefix: "reconciler/reservation/", skip: 1)
+        await harness.store.failPuts(prefix: "reconciler/outbox/", skip: 1)
+        try await harness.send(Fixture.event())
+        try await eventually("the outbox to empty") { await harness.reconciler.outbox().isEmpty }
+        #expect(await harness.store.keys(prefix: "reconciler/outbox/").isEmpty)
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        await harness.reconciler.stop()
+        let restarted = try await harness.restarted()
+        #expect(await restarted.state()?.applied?.codes.count == 2)
+        #expect(await harness.seam.count(.createMultiple) == 1)
+    }
+
+    @Test func workStoppedByAStoreFailureIsRetriedWithoutANewEvent() async throws {
+        var harness = try await Harness()
+        await harness.store.failPuts(prefix: "reconciler/outbox/", count: 2)
+        try await harness.send(Fixture.event())
+        try await eventually("the group to be created once the store writes again") {
+            await harness.state()?.phase == .converged
+        }
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        #expect(harness.clock.sleeps.contains(ReconcilerConfiguration().storeRetryDelay))
+    }
+
     @Test func resultThatCouldNotBeStoredIsRetriedWithoutASecondCreate() async throws {
         var harness = try await Harness()
         await harness.store.failPuts(prefix: "reconciler/reservation/", skip: 1)

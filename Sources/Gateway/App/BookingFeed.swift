@@ -13,20 +13,43 @@ final class BookingFeed: Sendable {
     private let consumer: Task<Void, Never>
     private let pending = PendingCount()
 
-    init(reconciler: Reconciler, logger: Logger) {
+    /// Creates the feed and its consumer task.
+    /// - Parameters:
+    ///   - reconciler: Where bookings go.
+    ///   - retryDelays: The waits between attempts to apply a booking the reconciler could not store (a full or
+    ///     failing disk), the last one repeated until it succeeds or the feed finishes. Default 0.5, 1, 2, 5 s.
+    ///   - logger: Where failures are reported.
+    init(reconciler: Reconciler, retryDelays: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(5)],
+         logger: Logger) {
         let (stream, continuation) = AsyncStream.makeStream(of: [StoredBooking].self)
         self.continuation = continuation
         let pending = self.pending
         consumer = Task {
             for await bookings in stream {
                 for booking in bookings {
-                    do {
-                        try await reconciler.apply(booking.event, receivedSequence: booking.sequence)
-                    } catch {
-                        // The booking is durable in the journal; the next start applies it again.
-                        logger.error("booking stored but not yet applied", metadata: [
-                            "reservation": "\(booking.event.source)/\(booking.event.reservationID)", "error": "\(error)",
-                        ])
+                    // The booking is durable in the journal, so it must reach the reconciler: try again (in order,
+                    // holding later bookings back) until the store takes it; at shutdown the next start applies it.
+                    var failures = 0
+                    while true {
+                        do {
+                            try await reconciler.apply(booking.event, receivedSequence: booking.sequence)
+                            if failures > 0 {
+                                logger.notice("booking applied after the store recovered", metadata: [
+                                    "reservation": "\(booking.event.source)/\(booking.event.reservationID)",
+                                    "attempts": "\(failures + 1)",
+                                ])
+                            }
+                            break
+                        } catch {
+                            if failures == 0 || pending.finishing.load(ordering: .acquiring) {
+                                logger.error("booking stored but not yet applied; trying again", metadata: [
+                                    "reservation": "\(booking.event.source)/\(booking.event.reservationID)", "error": "\(error)",
+                                ])
+                            }
+                            if pending.finishing.load(ordering: .acquiring) || retryDelays.isEmpty { break }
+                            try? await Task.sleep(for: retryDelays[min(failures, retryDelays.count - 1)])
+                            failures += 1
+                        }
                     }
                 }
                 let waiters = pending.state.withLock { state -> [CheckedContinuation<Void, Never>] in
@@ -60,12 +83,15 @@ final class BookingFeed: Sendable {
 
     /// Stops taking bookings and waits for the consumer to finish what it has.
     func finish() async {
+        pending.finishing.store(true, ordering: .releasing)
         continuation.finish()
         await consumer.value
     }
 }
 
-/// Submissions not yet applied, and who waits for them to reach zero.
+/// Submissions not yet applied, who waits for them to reach zero, and whether the feed is finishing.
 private final class PendingCount: Sendable {
     let state = Mutex<(count: Int, waiters: [CheckedContinuation<Void, Never>])>((0, []))
+    /// Set by ``BookingFeed/finish()``: a booking the store refuses is then left for the next start.
+    let finishing = Atomic<Bool>(false)
 }

@@ -1,19 +1,32 @@
 import HTTPServer
 import Observability
 import Store
+import Synchronization
 
 /// `GET /healthz` (the process answers), `GET /readyz` (it should get traffic), `GET /metrics` (Prometheus).
 struct OperationalRoutes: Sendable {
     let store: Store
     let metrics: Metrics
     let isDraining: @Sendable () -> Bool
+    private let probe = WriteProbe()
+
+    init(store: Store, metrics: Metrics, isDraining: @escaping @Sendable () -> Bool) {
+        self.store = store
+        self.metrics = metrics
+        self.isDraining = isDraining
+    }
 
     func register(on router: inout Router) {
         router.add("GET", "/healthz") { _ in .json(status: 200, ["status": "ok"]) }
-        router.add("GET", "/readyz") { [store, isDraining] _ in
+        router.add("GET", "/readyz") { [store, isDraining, probe] _ in
             var problems: [String] = []
             if isDraining() { problems.append("shutting down") }
-            if !store.isWritable { problems.append("the journal cannot be written (see the log); deliveries get 503") }
+            if !store.isWritable {
+                problems.append("the journal cannot be written (see the log); deliveries get 503")
+                // Only a successful write marks the store writable again; a balancer that waits for /readyz sends
+                // none, so each poll tries one empty commit and a later poll sees the outcome.
+                probe.start(store)
+            }
             guard problems.isEmpty else {
                 return .error(status: 503, type: "not_ready", message: problems.joined(separator: "; "), headers: ["Retry-After": "5"])
             }
@@ -25,6 +38,17 @@ struct OperationalRoutes: Sendable {
             for field in exposition.headerFields { headers.add(name: field.name, value: field.value) }
             return HTTPResponse(status: 200, headers: headers, body: exposition.body)
         }
+    }
+}
+
+/// At most one empty commit in flight, to find out whether a store that failed can write again.
+final class WriteProbe: Sendable {
+    private let inFlight = Atomic<Bool>(false)
+
+    /// Commits an empty transaction unless one is already on its way.
+    func start(_ store: Store) {
+        guard inFlight.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        store.commit(Transaction()) { [self] _ in inFlight.store(false, ordering: .releasing) }
     }
 }
 

@@ -70,7 +70,9 @@ struct SeamAccessCodeService: AccessCodeService {
     private func call<Value: Sendable>(_ route: String, _ body: () async throws(SeamError) -> Value) async throws -> Value {
         if case .rejected(let until) = breaker.permission() {
             metrics.recordSeamCall(route: route, outcome: .circuitOpen, seconds: 0)
-            throw AccessCodeServiceError.retryable(message: "Seam looks down (circuit open); not calling", retryAfter: max(1, until.timeIntervalSinceNow))
+            // While the one probe is out, its answer decides soon: come back in a second, not at its deadline.
+            let wait = breaker.state == .halfOpen(probeInFlight: true) ? 1 : max(1, until.timeIntervalSinceNow)
+            throw AccessCodeServiceError.notCalled(message: "Seam looks down (circuit open); not calling", retryAfter: wait)
         }
         let started = ContinuousClock.now
         do {
