@@ -68,7 +68,8 @@ struct SeamAccessCodeService: AccessCodeService {
 
     /// One attempt through the breaker, timed and counted, with the failure classified for the outbox.
     private func call<Value: Sendable>(_ route: String, _ body: () async throws(SeamError) -> Value) async throws -> Value {
-        if case .rejected(let until) = breaker.permission() {
+        let permission = breaker.permission()
+        if case .rejected(let until) = permission {
             metrics.recordSeamCall(route: route, outcome: .circuitOpen, seconds: 0)
             // While the one probe is out, its answer decides soon: come back in a second, not at its deadline.
             let wait = breaker.state == .halfOpen(probeInFlight: true) ? 1 : max(1, until.timeIntervalSinceNow)
@@ -81,7 +82,13 @@ struct SeamAccessCodeService: AccessCodeService {
             metrics.recordSeamCall(route: route, outcome: .success, seconds: (ContinuousClock.now - started).timeInterval)
             return value
         } catch {
-            breaker.record(error.failureClass)
+            if error.httpStatus == 429 {
+                // A per-device rate limit says nothing about Seam being down: it must not open the breaker
+                // (that would stall every lock). A probe that met it goes back unanswered.
+                if case .probe = permission { breaker.returnProbe() }
+            } else {
+                breaker.record(error.failureClass)
+            }
             metrics.recordSeamCall(route: route, outcome: Self.outcome(of: error), seconds: (ContinuousClock.now - started).timeInterval)
             switch error.failureClass {
             case .retryable:
@@ -89,7 +96,8 @@ struct SeamAccessCodeService: AccessCodeService {
             case .unauthorized:
                 // Every call fails until the key is fixed: keep the work pending (slowly) instead of
                 // dead-lettering it, so fixing the key and restarting converges without manual retries.
-                throw AccessCodeServiceError.retryable(
+                // `notCalled` does not use up the work's attempts: nothing about the work itself failed.
+                throw AccessCodeServiceError.notCalled(
                     message: "Seam refused the API key (\(error.description)); fix SEAM_API_KEY / seam.api_key", retryAfter: 60)
             case .permanent:
                 throw AccessCodeServiceError.permanent(message: error.description)
