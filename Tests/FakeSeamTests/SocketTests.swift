@@ -70,6 +70,13 @@ struct SocketTests {
         await #expect(throws: (any Error).self) {
             _ = try await call(fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.frontDoor)]], timeout: 0.5)
         }
+        // The client may give up before the fake has even read the request on a busy machine: wait until the
+        // fake has seen the call, then look.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while fake.service.callCount(route: "/access_codes/create_multiple") == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(fake.service.callCount(route: "/access_codes/create_multiple") == 1)
         let listed = try await call(fake, "GET", "/access_codes/list?device_id=\(Locks.frontDoor)")
         #expect(listed.status == 200)
         return listed.json["access_codes"]?.arrayValue?.count ?? -1
