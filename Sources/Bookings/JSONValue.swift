@@ -53,7 +53,7 @@ struct JSONObject: Sendable {
     static func parse(_ body: [UInt8]) throws(AdapterError) -> JSONObject {
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(body))
+            value = try JSONParser.parse(body)
         } catch {
             throw AdapterError(field: "", problem: "the body is not valid JSON; send the webhook's JSON body unmodified")
         }
