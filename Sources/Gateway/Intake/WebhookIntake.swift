@@ -123,12 +123,13 @@ final class WebhookIntake: Sendable {
                 // This runs on the journal's writer thread, between one group commit and the next: keep it short.
                 // The hand-off to the booking feed comes before the 202 (it only counts and enqueues), so whoever
                 // gets the 202 and then waits for the gateway to be idle finds the booking already queued.
-                // Per-delivery logging is at debug (counted in latchkey_webhook_deliveries_total instead),
-                // because a log write here delays every delivery of the next batch.
+                // The log line comes after the answer: an on-call engineer needs one line per accepted delivery
+                // (with its client address), but a slow log write must not hold the 202 back. (It still delays
+                // the next batch; an asynchronous log sink is the next step, see the benchmark notes.)
                 onAccepted(numbered)
                 responder(HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
                 metrics.recordDelivery(source: source.name, result: .accepted)
-                log.debug("delivery accepted", metadata: ["events": "\(events.count)"])
+                log.info("delivery accepted", metadata: ["events": "\(events.count)"])
             case .success(.duplicate(let original)):
                 ledger.revert(events, store: store)
                 metrics.recordDelivery(source: source.name, result: .duplicate)
@@ -140,7 +141,7 @@ final class WebhookIntake: Sendable {
                 }
                 responder(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
                                        body: Array(first.body.utf8)))
-                log.debug("duplicate delivery answered from the journal")
+                log.info("duplicate delivery answered from the journal")
             case .failure(let error):
                 ledger.revert(events, store: store)
                 log.error("delivery not stored; answered 503", metadata: ["store.error": "\(error.code.rawValue)"])
