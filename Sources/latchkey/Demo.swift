@@ -30,8 +30,8 @@ struct Demo: AsyncParsableCommand {
 
         let story = DemoStory.make(listing: SandboxConfiguration.sampleListing)
         let url = URL(string: "http://127.0.0.1:\(gateway.port)/webhooks/native")!
-        for (index, step) in story.enumerated() {
-            let status = try await DemoStory.post(step.body, to: url, id: "demo_\(index)")
+        for step in story {
+            let status = try await DemoStory.post(step.body, to: url)
             print("\(step.title.padding(toLength: 44, withPad: " ", startingAt: 0)) → \(status)")
         }
         await gateway.waitUntilIdle()
@@ -67,7 +67,7 @@ enum DemoStory {
     }
 
     /// Signs `body` like a native-format sender and posts it; returns the status.
-    static func post(_ body: String, to url: URL, id: String) async throws -> Int {
+    static func post(_ body: String, to url: URL) async throws -> Int {
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
         request.httpBody = Data(body.utf8)
@@ -77,7 +77,6 @@ enum DemoStory {
             id: stableID, timestamp: Int(Date().timeIntervalSince1970), body: Array(body.utf8),
             secrets: [Secret(SandboxConfiguration.nativeSecret)])
         for header in headers { request.setValue(header.value, forHTTPHeaderField: header.name) }
-        _ = id
         let (_, response) = try await URLSession.shared.data(for: request)
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }

@@ -11,10 +11,7 @@ public enum SandboxConfiguration {
 
     /// The sandbox configuration, with its data in `dataDirectory`.
     public static func make(dataDirectory: String = "./latchkey-data") -> LatchkeyConfiguration {
-        var server = ServerSettings()
-        server.port = 8080
-        return LatchkeyConfiguration(
-            server: server,
+        LatchkeyConfiguration(
             dataDirectory: dataDirectory,
             seam: SeamSettings(),
             sources: [
