@@ -27,10 +27,17 @@ struct StoredBooking: Codable, Sendable {
         return candidate.sequence > sequence
     }
 
+    /// The journal's bytes: what `JSONEncoder` with `.sortedKeys` makes of this value, written directly
+    /// (``JSONWriter``; a test compares the two byte for byte).
     func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(self)).map(Array.init) ?? []
+        var writer = JSONWriter(capacity: 384)
+        writer.beginObject()
+        writer.key("event")
+        event.writeJSON(into: &writer)
+        writer.key("sequence")
+        writer.integer(sequence)
+        writer.endObject()
+        return writer.bytes
     }
 
     static func decode(_ bytes: [UInt8]) -> StoredBooking? {

@@ -107,7 +107,7 @@ final class WebhookIntake: Sendable {
         let accepted = AcceptedBody(
             status: "accepted", deliveryID: deliveryID, reservationIDs: events.map(\.reservationID)
         )
-        let acceptedBytes = HTTPResponse.json(status: 202, accepted).body
+        let acceptedBytes = accepted.encoded()
         let remembered = RememberedAnswer(fingerprint: fingerprint, body: String(decoding: acceptedBytes, as: UTF8.self))
 
         var transaction = Transaction()
@@ -165,6 +165,25 @@ struct AcceptedBody: Codable, Sendable {
         case deliveryID = "delivery_id"
         case reservationIDs = "reservation_ids"
     }
+
+    /// The body's bytes, as ``HTTPResponse/json(status:_:headers:)`` would encode them (sorted keys, slashes
+    /// not escaped), written directly: this runs for every accepted delivery.
+    func encoded() -> [UInt8] {
+        var writer = JSONWriter(escapesSlashes: false, capacity: 128)
+        writer.beginObject()
+        if let deliveryID {
+            writer.key(CodingKeys.deliveryID.rawValue)
+            writer.string(deliveryID)
+        }
+        writer.key(CodingKeys.reservationIDs.rawValue)
+        writer.beginArray()
+        for id in reservationIDs { writer.string(id) }
+        writer.endArray()
+        writer.key(CodingKeys.status.rawValue)
+        writer.string(status)
+        writer.endObject()
+        return writer.bytes
+    }
 }
 
 /// The body of a 200 for an event Latchkey does not act on.
@@ -184,7 +203,17 @@ struct RememberedAnswer: Codable, Sendable {
     var fingerprint: String
     var body: String
 
-    func encoded() -> [UInt8] { (try? JSONEncoder().encode(self)).map(Array.init) ?? [] }
+    /// The journal's bytes: `{"body":…,"fingerprint":…}`, written directly (this runs for every accepted delivery).
+    func encoded() -> [UInt8] {
+        var writer = JSONWriter(capacity: body.utf8.count + 96)
+        writer.beginObject()
+        writer.key("body")
+        writer.string(body)
+        writer.key("fingerprint")
+        writer.string(fingerprint)
+        writer.endObject()
+        return writer.bytes
+    }
 
     static func decode(_ bytes: [UInt8]) -> RememberedAnswer? {
         try? JSONDecoder().decode(RememberedAnswer.self, from: Data(bytes))

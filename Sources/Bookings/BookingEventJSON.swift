@@ -1,0 +1,71 @@
+import Foundation
+
+extension BookingEvent {
+    /// Writes this event as `JSONEncoder` with `.sortedKeys` would encode it (its synthesized `Codable` form,
+    /// dates as seconds since 2001), without going through `Encodable`; `JSONDecoder` reads it back as usual.
+    /// - Parameter writer: Where the object goes.
+    public func writeJSON(into writer: inout JSONWriter) {
+        writer.beginObject()
+        if let checkIn {
+            writer.key("checkIn")
+            checkIn.writeJSON(into: &writer)
+        }
+        if let checkOut {
+            writer.key("checkOut")
+            checkOut.writeJSON(into: &writer)
+        }
+        if let guestName {
+            writer.key("guestName")
+            writer.string(guestName)
+        }
+        if let guestPhone {
+            writer.key("guestPhone")
+            writer.string(guestPhone)
+        }
+        writer.key("listingID")
+        writer.string(listingID)
+        writer.key("reservationID")
+        writer.string(reservationID)
+        writer.key("source")
+        writer.string(source)
+        writer.key("status")
+        writer.string(status.rawValue)
+        if let updatedAt {
+            writer.key("updatedAt")
+            writer.double(updatedAt.timeIntervalSinceReferenceDate)
+        }
+        writer.endObject()
+    }
+}
+
+extension StayTime {
+    /// Writes this time in its synthesized `Codable` form with sorted keys:
+    /// `{"instant":{"_0":seconds}}` or `{"local":{"date":{…},"time":{…},"timeZone":…}}`.
+    /// - Parameter writer: Where the object goes.
+    public func writeJSON(into writer: inout JSONWriter) {
+        writer.beginObject()
+        switch self {
+        case .instant(let date):
+            writer.key("instant")
+            writer.beginObject()
+            writer.key("_0")
+            writer.double(date.timeIntervalSinceReferenceDate)
+            writer.endObject()
+        case .local(let date, let time, let timeZone):
+            writer.key("local")
+            writer.beginObject()
+            writer.key("date")
+            writer.integerObject([("day", date.day), ("month", date.month), ("year", date.year)])
+            if let time {
+                writer.key("time")
+                writer.integerObject([("hour", time.hour), ("minute", time.minute), ("second", time.second)])
+            }
+            if let timeZone {
+                writer.key("timeZone")
+                writer.string(timeZone)
+            }
+            writer.endObject()
+        }
+        writer.endObject()
+    }
+}
