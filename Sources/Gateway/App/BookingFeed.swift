@@ -26,7 +26,10 @@ final class BookingFeed: Sendable {
         let pending = self.pending
         consumer = Task {
             for await bookings in stream {
-                for booking in bookings {
+                // At shutdown the backlog is left, not drained: every booking in it is durable in the journal and
+                // the next start hands it to the reconciler again (a backlog of thousands would otherwise hold
+                // SIGTERM for minutes).
+                for booking in bookings where !pending.finishing.load(ordering: .acquiring) {
                     // The booking is durable in the journal, so it must reach the reconciler: try again (in order,
                     // holding later bookings back) until the store takes it; at shutdown the next start applies it.
                     var failures = 0
@@ -81,7 +84,8 @@ final class BookingFeed: Sendable {
         }
     }
 
-    /// Stops taking bookings and waits for the consumer to finish what it has.
+    /// Stops taking bookings and waits for the consumer to finish the booking it is applying; bookings still
+    /// queued are left for the next start, which applies every stored booking again.
     func finish() async {
         pending.finishing.store(true, ordering: .releasing)
         continuation.finish()

@@ -1,0 +1,64 @@
+import Bookings
+import Foundation
+@testable import Gateway
+import Logging
+import Reconciler
+import Synchronization
+import Testing
+
+/// The hand-off from the intake to the reconciler.
+@Suite struct BookingFeedTests {
+    /// Reconciler storage whose every write takes a few milliseconds, like a slow disk; counts reservation writes.
+    final class SlowStateStore: StateStore {
+        let entries = Mutex<[String: [UInt8]]>([:])
+        let reservationWrites = Atomic<Int>(0)
+
+        func put(_ key: String, _ value: [UInt8]) async throws {
+            try await Task.sleep(for: .milliseconds(5))
+            if key.hasPrefix(StoreKeys.reservations) { reservationWrites.add(1, ordering: .relaxed) }
+            entries.withLock { $0[key] = value }
+        }
+
+        func delete(_ key: String) async throws {
+            _ = entries.withLock { $0.removeValue(forKey: key) }
+        }
+
+        func entries(prefix: String) async throws -> [(key: String, value: [UInt8])] {
+            entries.withLock { $0.filter { $0.key.hasPrefix(prefix) }.map { (key: $0.key, value: $0.value) } }
+        }
+    }
+
+    /// Seam is never reached here: the bookings' listing belongs to no property.
+    struct UnreachableSeam: AccessCodeService {
+        struct Unexpected: Error {}
+        func createMultiple(deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
+                            behavior: Property.CodeSharingBehavior) async throws -> [CreatedCode] { throw Unexpected() }
+        func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws
+            -> CreatedCode { throw Unexpected() }
+        func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws { throw Unexpected() }
+        func updateSingle(accessCodeID: String, name: String, startsAt: Date, endsAt: Date) async throws { throw Unexpected() }
+        func delete(accessCodeID: String) async throws { throw Unexpected() }
+        func listCodes(deviceID: String) async throws -> [ExistingCode] { throw Unexpected() }
+    }
+
+    @Test("shutdown leaves a backlog for the next start instead of applying it all first")
+    func finishDoesNotDrainTheBacklog() async throws {
+        let store = SlowStateStore()
+        let reconciler = Reconciler(catalogue: PropertyCatalogue([]), service: UnreachableSeam(), store: store,
+                                    logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        try await reconciler.start()
+        let feed = BookingFeed(reconciler: reconciler, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let backlog = 200
+        for number in 1...backlog {
+            let event = BookingEvent(source: "native", reservationID: "res-\(number)", listingID: "unmapped",
+                                     status: .confirmed, checkIn: nil, checkOut: nil)
+            feed.submit([StoredBooking(event: event, sequence: UInt64(number))])
+        }
+        while store.reservationWrites.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(1)) }
+        await feed.finish()
+        let applied = store.reservationWrites.load(ordering: .relaxed)
+        // Applying all 200 takes at least a second of writes; finishing waits only for the booking in hand.
+        #expect(applied < backlog / 2, "applied \(applied) of \(backlog) before finishing")
+        await reconciler.stop()
+    }
+}
