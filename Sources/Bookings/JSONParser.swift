@@ -56,6 +56,7 @@ struct JSONParser {
         try enter()
         index += 1
         var fields: [String: JSONValue] = [:]
+        fields.reserveCapacity(8)
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1
@@ -115,15 +116,19 @@ struct JSONParser {
     private mutating func string() throws(Failure) -> String {
         index += 1
         let start = index
+        var isASCII = true
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let text = try validated(UnsafeBufferPointer(rebasing: bytes[start..<index]), at: start)
+                let run = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                // ASCII needs no validation (the common case: ids, dates, keys).
+                let text = isASCII ? String(decoding: run, as: UTF8.self) : try validated(run, at: start)
                 index += 1
                 return text
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw Failure(offset: index) }
+            if byte >= 0x80 { isASCII = false }
             index += 1
         }
         guard index < bytes.count else { throw Failure(offset: index) }
@@ -224,6 +229,13 @@ struct JSONParser {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             try digits()
+        }
+        // Up to 18 digits cannot overflow Int64: add them up without making a String.
+        if isInteger, index - start <= 18 {
+            let negative = bytes[start] == UInt8(ascii: "-")
+            var magnitude: Int64 = 0
+            for offset in (negative ? start + 1 : start)..<index { magnitude = magnitude * 10 + Int64(bytes[offset] - UInt8(ascii: "0")) }
+            return .integer(negative ? -magnitude : magnitude)
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .integer(integer) }

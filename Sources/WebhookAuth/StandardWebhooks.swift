@@ -162,11 +162,13 @@ public enum StandardWebhooks {
     }
 
     /// Whole Unix seconds: 1–12 ASCII digits, nothing else (no sign, no fraction).
+    /// Spaces and tabs around the digits are ignored (byte by byte, not through Foundation: it runs per delivery).
     static func parseTimestamp(_ text: String) -> Int? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard (1...12).contains(trimmed.utf8.count),
-              trimmed.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let digits = text.utf8.drop(while: isBlank).reversed().drop(while: isBlank)
+        guard (1...12).contains(digits.count),
+              digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
         else { return nil }
-        return Int(trimmed)
+        return digits.reversed().reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
     }
 }

@@ -186,4 +186,15 @@ struct StandardWebhooksTests {
             #expect(!failure.description.contains(forbidden))
         }
     }
+
+    @Test("timestamps are 1 to 12 ASCII digits, spaces and tabs around them ignored, nothing else")
+    func timestampParsing() {
+        #expect(StandardWebhooks.parseTimestamp("1700000000") == 1_700_000_000)
+        #expect(StandardWebhooks.parseTimestamp(" \t1700000000 ") == 1_700_000_000)
+        #expect(StandardWebhooks.parseTimestamp("0") == 0)
+        #expect(StandardWebhooks.parseTimestamp("999999999999") == 999_999_999_999)
+        for bad in ["", " ", "1234567890123", "+1700000000", "-1", "17000000.5", "1e9", "17 00", "\n1700000000", "١٧٠٠"] {
+            #expect(StandardWebhooks.parseTimestamp(bad) == nil, "\(bad.debugDescription)")
+        }
+    }
 }
