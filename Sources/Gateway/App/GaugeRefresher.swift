@@ -4,6 +4,15 @@ import Reconciler
 
 /// Sets the gauges that describe the reconciler: outbox depth and age, dead letters, groups by state.
 enum GaugeRefresher {
+    /// The pause between refreshes: 5 s, or 49 times the last refresh when that is longer, so that counting
+    /// (one pass over every reservation, inside the reconciler) takes at most 2 % of the time and of the
+    /// reconciler however many reservations there are (~0.3 s for 100,000 under load).
+    /// - Parameter refresh: How long the last refresh took.
+    /// - Returns: How long to wait before the next one.
+    static func pause(after refresh: Duration) -> Duration {
+        max(.seconds(5), refresh * 49)
+    }
+
     static func refresh(reconciler: Reconciler, metrics: Metrics) async {
         let intents = await reconciler.outbox()
         let oldest = intents.map(\.createdAt).min().map { Date().timeIntervalSince($0) } ?? 0

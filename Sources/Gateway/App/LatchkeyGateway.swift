@@ -201,8 +201,10 @@ public final class LatchkeyGateway: Sendable {
         self.port = server.port
         gauges = Task { [reconciler, metrics] in
             while !Task.isCancelled {
-                await GaugeRefresher.refresh(reconciler: reconciler, metrics: metrics)
-                try? await Task.sleep(for: .seconds(5))
+                let took = await ContinuousClock().measure {
+                    await GaugeRefresher.refresh(reconciler: reconciler, metrics: metrics)
+                }
+                try? await Task.sleep(for: GaugeRefresher.pause(after: took))
             }
         }
         server.start()
