@@ -42,3 +42,14 @@ import Testing
         #expect(decoded.body == body)
     }
 }
+
+/// Which Content-Types the intake takes for JSON.
+@Suite struct ContentTypeTests {
+    @Test("any Content-Type containing json in any case is JSON; others are not", arguments: [
+        ("application/json", true), ("Application/JSON; charset=utf-8", true), ("application/vnd.api+json", true),
+        ("text/plain", false), ("application/x-www-form-urlencoded", false), ("", false), ("jso", false), ("JSoN", true),
+    ])
+    func jsonContentTypes(contentType: String, isJSON: Bool) {
+        #expect(WebhookIntake.namesJSON(contentType) == isJSON)
+    }
+}

@@ -1,4 +1,5 @@
 import Bookings
+import Foundation
 import Store
 import Synchronization
 
@@ -7,28 +8,47 @@ import Synchronization
 /// The only owner of that decision: it runs under one lock at submission time, so the order of decisions is the
 /// order of journal submissions, and the journal's group commit keeps that order.
 final class BookingLedger: Sendable {
+    /// What decides whether an event supersedes a reservation's stored one (not the whole booking: the ledger
+    /// holds one of these per reservation ever received, so it stays small).
+    struct Version: Sendable {
+        /// The PMS's last-modified time, if it sends one.
+        var updatedAt: Date?
+        /// Receipt order.
+        var sequence: UInt64
+
+        /// Whether `candidate` should replace the booking with this version: a later `updatedAt` wins; equal or
+        /// missing ones fall back to receipt order.
+        func isSuperseded(by candidate: Version) -> Bool {
+            if let mine = updatedAt, let theirs = candidate.updatedAt, mine != theirs {
+                return theirs > mine
+            }
+            return candidate.sequence > sequence
+        }
+    }
+
     private struct State {
         var nextSequence: UInt64
-        var latest: [String: StoredBooking]
+        var latest: [String: Version]
     }
 
     private let state: Mutex<State>
 
+    /// Every stored booking, oldest first, as found at start (for the reconciler).
+    let all: [StoredBooking]
+
     /// Loads every stored booking from `store`.
     init(store: Store) {
-        var latest: [String: StoredBooking] = [:]
+        var latest: [String: Version] = [:]
+        var stored: [StoredBooking] = []
         var highest: UInt64 = 0
         for (key, value) in store.entries(withPrefix: StoredBooking.keyPrefix) {
             guard let booking = StoredBooking.decode(value) else { continue }
-            latest[key] = booking
+            latest[key] = booking.version
+            stored.append(booking)
             highest = max(highest, booking.sequence)
         }
+        all = stored.sorted { $0.sequence < $1.sequence }
         state = Mutex(State(nextSequence: highest + 1, latest: latest))
-    }
-
-    /// Every stored booking, for the reconciler at start.
-    var all: [StoredBooking] {
-        state.withLock { Array($0.latest.values) }.sorted { $0.sequence < $1.sequence }
     }
 
     /// Numbers `events` and adds to `transaction` a put for each that supersedes its reservation's stored one.
@@ -39,8 +59,8 @@ final class BookingLedger: Sendable {
                 let booking = StoredBooking(event: event, sequence: state.nextSequence)
                 state.nextSequence += 1
                 let key = StoredBooking.key(source: event.source, reservationID: event.reservationID)
-                if state.latest[key].map({ $0.isSuperseded(by: booking) }) ?? true {
-                    state.latest[key] = booking
+                if state.latest[key].map({ $0.isSuperseded(by: booking.version) }) ?? true {
+                    state.latest[key] = booking.version
                     transaction.put(booking.encoded(), forKey: key)
                 }
                 return booking
@@ -53,7 +73,7 @@ final class BookingLedger: Sendable {
         state.withLock { state in
             for event in events {
                 let key = StoredBooking.key(source: event.source, reservationID: event.reservationID)
-                state.latest[key] = store.value(forKey: key).flatMap(StoredBooking.decode)
+                state.latest[key] = store.value(forKey: key).flatMap(StoredBooking.decode)?.version
             }
         }
     }

@@ -19,13 +19,8 @@ struct StoredBooking: Codable, Sendable {
     /// The prefix of every stored booking.
     static let keyPrefix = "booking/"
 
-    /// Whether `candidate` should replace `self`: a later `updatedAt` wins; equal or missing ones fall back to receipt order.
-    func isSuperseded(by candidate: StoredBooking) -> Bool {
-        if let mine = event.updatedAt, let theirs = candidate.event.updatedAt, mine != theirs {
-            return theirs > mine
-        }
-        return candidate.sequence > sequence
-    }
+    /// What orders this booking against others of its reservation.
+    var version: BookingLedger.Version { BookingLedger.Version(updatedAt: event.updatedAt, sequence: sequence) }
 
     /// The journal's bytes: what `JSONEncoder` with `.sortedKeys` makes of this value, written directly
     /// (``JSONWriter``; a test compares the two byte for byte).
