@@ -55,8 +55,7 @@ struct JSONParser {
     private mutating func object() throws(Failure) -> JSONValue {
         try enter()
         index += 1
-        var fields: [String: JSONValue] = [:]
-        fields.reserveCapacity(8)
+        var fields = JSONFields()
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1
@@ -71,7 +70,7 @@ struct JSONParser {
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
             let element = try value()
-            if fields[key] == nil { fields[key] = element }
+            fields.insertIfAbsent(key, element)
             skipWhitespace()
             let next = try peek()
             index += 1

@@ -9,7 +9,7 @@ enum JSONValue: Sendable, Equatable, Decodable {
     case number(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONFields)
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -26,7 +26,7 @@ enum JSONValue: Sendable, Equatable, Decodable {
         } else if let value = try? container.decode([JSONValue].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(JSONFields(try container.decode([String: JSONValue].self)))
         }
     }
 
@@ -43,9 +43,61 @@ enum JSONValue: Sendable, Equatable, Decodable {
     }
 }
 
+/// The members of one JSON object: the first value of each key, looked up by key.
+///
+/// Objects in webhooks are small (a dozen members), so members are kept in arrays and searched linearly, which
+/// is cheaper than hashing every key into a dictionary for each delivery; objects of more than ``linearLimit``
+/// members also get a key index, so a body with thousands of keys costs no more than a dictionary would.
+struct JSONFields: Sendable, Equatable {
+    /// Objects with more members than this get a key index; default 16.
+    static let linearLimit = 16
+
+    private var keys: [String] = []
+    private var values: [JSONValue] = []
+    private var index: [String: Int]?
+
+    /// An empty object.
+    init() {}
+
+    /// The members of `dictionary`.
+    init(_ dictionary: [String: JSONValue]) {
+        for (key, value) in dictionary { insertIfAbsent(key, value) }
+    }
+
+    /// The number of members.
+    var count: Int { keys.count }
+
+    /// The value of `key`, or `nil` when the object has no such member.
+    subscript(key: String) -> JSONValue? {
+        position(of: key).map { values[$0] }
+    }
+
+    /// Adds a member unless the key is already there (the first value of a repeated key wins).
+    mutating func insertIfAbsent(_ key: String, _ value: JSONValue) {
+        guard position(of: key) == nil else { return }
+        keys.append(key)
+        values.append(value)
+        if index != nil {
+            index?[key] = keys.count - 1
+        } else if keys.count > Self.linearLimit {
+            index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+        }
+    }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return keys.firstIndex(of: key)
+    }
+
+    /// Equal when both have the same keys with equal values, in any order (as dictionaries compare).
+    static func == (lhs: JSONFields, rhs: JSONFields) -> Bool {
+        lhs.count == rhs.count && zip(lhs.keys, lhs.values).allSatisfy { rhs[$0] == $1 }
+    }
+}
+
 /// Reads fields of one JSON object, naming each by its full JSON path in errors.
 struct JSONObject: Sendable {
-    let fields: [String: JSONValue]
+    let fields: JSONFields
     /// The path of this object, e.g. `booking`; empty for the root.
     let path: String
 

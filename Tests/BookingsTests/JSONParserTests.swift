@@ -60,4 +60,17 @@ import Testing
             #expect(parsed == expected, "\(file.lastPathComponent)")
         }
     }
+
+    @Test("objects larger than the linear-search limit keep the first value of each key, as the oracle does")
+    func largeObjectsWithRepeatedKeys() throws {
+        let members = (0..<40).map { #""k\#($0 % 30)":\#($0)"# }.joined(separator: ",")
+        let text = "{" + members + "}"
+        let parsed = try JSONParser.parse(Array(text.utf8))
+        #expect(parsed == Self.oracle(text))
+        guard case .object(let fields) = parsed else { Issue.record("not an object"); return }
+        #expect(fields.count == 30)
+        #expect(fields["k5"] == .integer(5))
+        #expect(fields["k29"] == .integer(29))
+        #expect(fields["k30"] == nil)
+    }
 }
