@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 
 extension LocalDate {
@@ -179,9 +180,27 @@ extension JSONObject {
     /// An IANA time-zone name known to this system, or `nil` when absent.
     func optionalTimeZone(_ key: String) throws(AdapterError) -> String? {
         guard let name = try optionalString(key) else { return nil }
-        guard TimeZone(identifier: name) != nil else {
+        guard KnownTimeZones.isValid(name) else {
             throw AdapterError(field: pathOf(key), problem: "\"\(name)\" is not an IANA time zone (e.g. Europe/Berlin)")
         }
         return name
+    }
+}
+
+/// IANA zone names already checked, so that `TimeZone(identifier:)` (which may read the zone database) runs once
+/// per name rather than once per delivery.
+enum KnownTimeZones {
+    private static let valid = Mutex<Set<String>>([])
+    /// At most this many names are remembered; default 1,024 (the IANA database has ~600).
+    private static let limit = 1_024
+
+    /// Whether `name` is a time zone Foundation knows.
+    static func isValid(_ name: String) -> Bool {
+        if valid.withLock({ $0.contains(name) }) { return true }
+        guard TimeZone(identifier: name) != nil else { return false }
+        valid.withLock { names in
+            if names.count < limit { names.insert(name) }
+        }
+        return true
     }
 }
