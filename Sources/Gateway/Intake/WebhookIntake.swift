@@ -45,22 +45,19 @@ final class WebhookIntake: Sendable {
     /// Handles one delivery.
     func handle(_ request: HTTPRequest, responder: Responder) {
         let sourceName = request.pathParameters["source"] ?? ""
-        var log = logger
-        log[metadataKey: "request.id"] = "\(request.requestID)"
-        log[metadataKey: "source"] = "\(sourceName)"
         // The sender's address (X-Forwarded-For/X-Real-IP from a trusted proxy), to find who sends refused deliveries.
-        log[metadataKey: "client"] = "\(request.clientAddress)"
+        var log = DeliveryLog(logger: logger, requestID: request.requestID, source: sourceName, client: request.clientAddress)
         let pathToken = request.pathParameters["token"]
 
         guard let source = sources[sourceName], source.usesPathToken == (pathToken != nil) else {
-            log.info("delivery refused: unknown source")
+            log.write(.info, "delivery refused: unknown source")
             metrics.recordDelivery(source: "unknown", result: .rejected)
             responder(.error(status: 404, type: "unknown_source",
                              message: "No source named \"\(sourceName)\" is configured; the URL is /webhooks/{source} with a source from the configuration."))
             return
         }
         if let contentType = request.headers["Content-Type"], !Self.namesJSON(contentType) {
-            log.info("delivery refused: not JSON", metadata: ["content_type": "\(contentType)"])
+            log.write(.info, "delivery refused: not JSON", ["content_type": "\(contentType)"])
             metrics.recordDelivery(source: source.name, result: .rejected)
             responder(.error(status: 415, type: "unsupported_media_type",
                              message: "Content-Type \(contentType) is not accepted; send application/json."))
@@ -71,7 +68,7 @@ final class WebhookIntake: Sendable {
         do {
             verified = try source.verifier.verify(header: { request.headers[$0] }, body: request.body, pathToken: pathToken, now: now())
         } catch {
-            log.notice("delivery refused: authentication failed", metadata: ["auth.reason": "\(error.reason.rawValue)"])
+            log.write(.notice, "delivery refused: authentication failed", ["auth.reason": "\(error.reason.rawValue)"])
             metrics.recordSignatureFailure(source: source.name, reason: error.reason.rawValue)
             metrics.recordDelivery(source: source.name, result: .rejected)
             responder(.error(status: 401, type: "unauthorized", message: error.message))
@@ -82,7 +79,7 @@ final class WebhookIntake: Sendable {
         do {
             outcome = try source.adapter.decode(request.body, source: source.name)
         } catch {
-            log.notice("delivery refused: malformed body", metadata: ["field": "\(error.field)"])
+            log.write(.notice, "delivery refused: malformed body", ["field": "\(error.field)"])
             metrics.recordDelivery(source: source.name, result: .rejected)
             responder(.error(status: 400, type: "invalid_payload", message: "\(error.field): \(error.problem)"))
             return
@@ -91,7 +88,7 @@ final class WebhookIntake: Sendable {
         guard case .events(let events, _) = outcome, !events.isEmpty else {
             let reason: String
             if case .ignored(let why, _) = outcome { reason = why } else { reason = "no booking in the delivery" }
-            log.info("delivery ignored", metadata: ["reason": "\(reason)"])
+            log.write(.info, "delivery ignored", ["reason": "\(reason)"])
             metrics.recordDelivery(source: source.name, result: .ignored)
             responder(.json(status: 200, IgnoredBody(status: "ignored", reason: reason, deliveryID: deliveryID)))
             return
@@ -113,7 +110,7 @@ final class WebhookIntake: Sendable {
         var transaction = Transaction()
         transaction.claim(idempotencyKey, response: remembered.encoded())
         let numbered = ledger.record(events, into: &transaction)
-        log[metadataKey: "reservation"] = "\(events.map(\.reservationID).joined(separator: ","))"
+        log.reservations = events.map(\.reservationID)
 
         let commitLog = log
         store.commit(transaction) { [ledger, store, metrics, onAccepted] result in
@@ -129,22 +126,22 @@ final class WebhookIntake: Sendable {
                 onAccepted(numbered)
                 responder(HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
                 metrics.recordDelivery(source: source.name, result: .accepted)
-                log.info("delivery accepted", metadata: ["events": "\(events.count)"])
+                log.write(.info, "delivery accepted", ["events": "\(events.count)"])
             case .success(.duplicate(let original)):
                 ledger.revert(events, store: store)
                 metrics.recordDelivery(source: source.name, result: .duplicate)
                 guard let first = RememberedAnswer.decode(original), first.fingerprint == fingerprint else {
-                    log.notice("delivery refused: delivery id reused for a different body")
+                    log.write(.notice, "delivery refused: delivery id reused for a different body")
                     responder(.error(status: 422, type: "idempotency_key_reused",
                                      message: "Delivery id \(deliveryID ?? "?") was already used for a different body; send new content with a new id."))
                     return
                 }
                 responder(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
                                        body: Array(first.body.utf8)))
-                log.info("duplicate delivery answered from the journal")
+                log.write(.info, "duplicate delivery answered from the journal")
             case .failure(let error):
                 ledger.revert(events, store: store)
-                log.error("delivery not stored; answered 503", metadata: ["store.error": "\(error.code.rawValue)"])
+                log.write(.error, "delivery not stored; answered 503", ["store.error": "\(error.code.rawValue)"])
                 metrics.recordDelivery(source: source.name, result: .rejected)
                 responder(.error(status: 503, type: "store_unavailable",
                                  message: "The delivery could not be made durable, so it was not accepted; send it again.",
@@ -164,6 +161,26 @@ extension WebhookIntake {
         return (0...(bytes.count - json.count)).contains { start in
             (0..<json.count).allSatisfy { bytes[start + $0] | 0x20 == json[$0] }
         }
+    }
+}
+
+/// The log lines of one delivery: who sent it and which reservations it carried, as metadata built only when a
+/// line is written (not per request up front: the listener thread runs every delivery).
+private struct DeliveryLog: Sendable {
+    let logger: Logger
+    let requestID: String
+    let source: String
+    let client: String
+    /// The reservations of the delivery, once decoded.
+    var reservations: [String] = []
+
+    /// Writes one line at `level` with the delivery's metadata and `extra`.
+    func write(_ level: Logger.Level, _ message: Logger.Message, _ extra: Logger.Metadata = [:]) {
+        guard logger.logLevel <= level else { return }
+        var metadata: Logger.Metadata = ["request.id": .string(requestID), "source": .string(source), "client": .string(client)]
+        if !reservations.isEmpty { metadata["reservation"] = .string(reservations.joined(separator: ",")) }
+        metadata.merge(extra) { _, new in new }
+        logger.log(level: level, message, metadata: metadata)
     }
 }
 
