@@ -55,10 +55,10 @@ extension StayTime {
             writer.key("local")
             writer.beginObject()
             writer.key("date")
-            writer.integerObject([("day", date.day), ("month", date.month), ("year", date.year)])
+            writer.integerObject("day", date.day, "month", date.month, "year", date.year)
             if let time {
                 writer.key("time")
-                writer.integerObject([("hour", time.hour), ("minute", time.minute), ("second", time.second)])
+                writer.integerObject("hour", time.hour, "minute", time.minute, "second", time.second)
             }
             if let timeZone {
                 writer.key("timeZone")

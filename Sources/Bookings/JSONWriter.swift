@@ -85,14 +85,15 @@ public struct JSONWriter: Sendable {
         needsComma = true
     }
 
-    /// Writes an object of integer fields, in the order given.
-    /// - Parameter fields: Keys and values.
-    public mutating func integerObject(_ fields: [(key: String, value: Int)]) {
+    /// Writes an object of three integer fields, in the order given (dates and times of day).
+    public mutating func integerObject(_ key1: String, _ value1: Int, _ key2: String, _ value2: Int, _ key3: String, _ value3: Int) {
         beginObject()
-        for field in fields {
-            key(field.key)
-            integer(field.value)
-        }
+        key(key1)
+        integer(value1)
+        key(key2)
+        integer(value2)
+        key(key3)
+        integer(value3)
         endObject()
     }
 
