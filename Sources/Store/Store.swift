@@ -14,6 +14,9 @@ import Synchronization
 /// - A failed write or sync fails its whole batch with a ``StoreError`` (answer 503 + Retry-After); the
 ///   store re-opens its files from disk and ``isWritable`` is false until a write succeeds again.
 /// - One process per directory: `DIR/LOCK` is held with `flock` while open.
+/// - Automatic compaction writes its snapshot on a background thread while commits go on; segments are
+///   removed only after the snapshot is installed (rename, then directory `fsync`), so a crash at any point
+///   reopens with everything.
 public final class Store: Sendable {
     private let directory: DataDirectory
     private let configuration: StoreConfiguration
