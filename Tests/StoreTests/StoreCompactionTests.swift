@@ -13,6 +13,7 @@ private final class SnapshotGate: Sendable {
     private let released = DispatchSemaphore(value: 0)
     private let holdsFirst: Bool
     private let count = Mutex(0)
+    private let syncFailure = Mutex<Int32?>(nil)
 
     init(holdingTheFirst: Bool) { holdsFirst = holdingTheFirst }
 
@@ -22,9 +23,13 @@ private final class SnapshotGate: Sendable {
     /// Lets the held snapshot write go on (safe to call more than once).
     func open() { released.signal() }
 
+    /// Makes the next journal `fdatasync` fail with `errno`.
+    func failNextSync(errno: Int32) { syncFailure.withLock { $0 = errno } }
+
     /// The hook to put in the configuration.
     var injection: FaultInjection {
         FaultInjection { point in
+            if point == .journalSync { return self.syncFailure.withLock { $0.take() } }
             guard point == .snapshotWrite else { return nil }
             let attempt = self.count.withLock {
                 $0 += 1
@@ -259,5 +264,41 @@ struct StoreCompactionTests {
         #expect(try segmentNumbers(dir.data).count == 1)
         #expect(store.entries(withPrefix: "before/").count == before)
         #expect(Store.verify(at: dir.data, configuration: config).entryCount == before + 1)
+    }
+
+    @Test func aFailedWriteDuringABackgroundCompactionRecoversAfterItFinishes() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let gate = SnapshotGate(holdingTheFirst: true)
+        let config = smallJournal(gate: gate)
+        var store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
+        defer {
+            gate.open()
+            store.close()
+        }
+        let before = try commitUntilACompactionStarts(store, gate: gate)
+        #expect(commitWaiting(store, claimAndPut("delivery/during", entry: "during", value: "1")) == .committed)
+
+        // The failed sync makes the writer reload from disk, which first waits for the snapshot write.
+        gate.failNextSync(errno: EIO)
+        let failed = DispatchSemaphore(value: 0)
+        store.commit(claimAndPut("delivery/lost", entry: "lost", value: "1")) { outcome in
+            if case .failure(let error) = outcome, error.errno == EIO { failed.signal() }
+        }
+        #expect(failed.wait(timeout: .now() + 0.3) == .timedOut, "recovery reloaded with the snapshot write in flight")
+        gate.open()
+        #expect(failed.wait(timeout: .now() + 10) == .success)
+        #expect(commitWaiting(store, claimAndPut("delivery/lost", entry: "lost", value: "2")) == .committed)
+        #expect(store.isWritable)
+        #expect(store.stats().compactions == 1)
+        #expect(store.entries(withPrefix: "before/").count == before)
+        #expect(store.value(forKey: "during") == bytes("1"))
+        store.close()
+
+        store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
+        #expect(store.entries(withPrefix: "before/").count == before)
+        #expect(store.value(forKey: "during") == bytes("1"))
+        #expect(store.value(forKey: "lost") == bytes("2"))
+        #expect(Store.verify(at: dir.data, configuration: config).obsoleteSegments.isEmpty)
     }
 }
