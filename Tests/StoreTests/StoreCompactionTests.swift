@@ -83,6 +83,44 @@ private func smallJournal(_ clock: TestClock? = nil, gate: SnapshotGate) -> Stor
     }
 }
 
+/// A store whose first automatic compaction is held in flight at its snapshot write, with `last` = `1`
+/// committed after the compaction started.
+private struct HeldCompaction {
+    let dir = TemporaryDirectory()
+    let gate = SnapshotGate(holdingTheFirst: true)
+    let config: StoreConfiguration
+    let store: Store
+    /// The `before/i` entries committed until the compaction started.
+    let before: Int
+
+    init() throws {
+        config = smallJournal(gate: gate)
+        store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
+        before = try commitUntilACompactionStarts(store, gate: gate)
+        try #require(commitWaiting(store, claimAndPut("delivery/last", entry: "last", value: "1")) == .committed)
+    }
+
+    /// Runs `body` on another thread and checks that it waits while the snapshot write is held and returns
+    /// once it is released.
+    func expectToWaitForTheCompaction(_ what: String, _ body: @escaping @Sendable () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            body()
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 0.3) == .timedOut, "\(what) went on with the snapshot write in flight")
+        gate.open()
+        #expect(done.wait(timeout: .now() + 10) == .success, "\(what) did not finish")
+    }
+
+    /// Releases the compaction, closes the store and removes the directory.
+    func tearDown() {
+        gate.open()
+        store.close()
+        dir.remove()
+    }
+}
+
 @Suite("Store background compaction")
 struct StoreCompactionTests {
     @Test func commitsCompleteWhileABackgroundCompactionIsInFlightAndItsSegmentsGoOnceItFinishes() throws {
@@ -206,99 +244,63 @@ struct StoreCompactionTests {
     }
 
     @Test func closeDuringABackgroundCompactionWaitsForItAndFinishesIt() throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let gate = SnapshotGate(holdingTheFirst: true)
-        let config = smallJournal(gate: gate)
-        let store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
-        defer { gate.open() }
-        let before = try commitUntilACompactionStarts(store, gate: gate)
-        #expect(commitWaiting(store, claimAndPut("delivery/last", entry: "last", value: "1")) == .committed)
-
-        let closed = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            store.close()
-            closed.signal()
-        }
-        #expect(closed.wait(timeout: .now() + 0.3) == .timedOut, "close returned with the snapshot write in flight")
-        gate.open()
-        #expect(closed.wait(timeout: .now() + 10) == .success)
-        #expect(store.stats().compactions == 1)
-        let report = Store.verify(at: dir.data, configuration: config)
+        let held = try HeldCompaction()
+        defer { held.tearDown() }
+        held.expectToWaitForTheCompaction("close()") { held.store.close() }
+        #expect(held.store.stats().compactions == 1)
+        let report = Store.verify(at: held.dir.data, configuration: held.config)
         #expect(report.isHealthy)
         #expect(report.obsoleteSegments.isEmpty, "close removed the covered segments")
         #expect((report.snapshot?.replayFrom ?? 0) > 1)
 
-        let reopened = try openStore(at: dir.data, configuration: config, logger: quietLogger)
+        let reopened = try openStore(at: held.dir.data, configuration: held.config, logger: quietLogger)
         defer { reopened.close() }
-        #expect(reopened.entries(withPrefix: "before/").count == before)
+        #expect(reopened.entries(withPrefix: "before/").count == held.before)
         #expect(reopened.value(forKey: "last") == bytes("1"))
     }
 
     @Test func anExplicitCompactionWaitsForTheOneInFlightThenCompactsAgain() throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let gate = SnapshotGate(holdingTheFirst: true)
-        let config = smallJournal(gate: gate)
-        let store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
-        defer {
-            gate.open()
-            store.close()
-        }
-        let before = try commitUntilACompactionStarts(store, gate: gate)
-        #expect(commitWaiting(store, claimAndPut("delivery/last", entry: "last", value: "1")) == .committed)
-
-        let compacted = DispatchSemaphore(value: 0)
+        let held = try HeldCompaction()
+        defer { held.tearDown() }
         let failure = Mutex<StoreError?>(nil)
-        Thread.detachNewThread {
-            do throws(StoreError) { try store.compact() } catch { failure.withLock { $0 = error } }
-            compacted.signal()
+        held.expectToWaitForTheCompaction("compact()") {
+            do throws(StoreError) { try held.store.compact() } catch { failure.withLock { $0 = error } }
         }
-        #expect(compacted.wait(timeout: .now() + 0.3) == .timedOut, "compact() ran with the snapshot write in flight")
-        gate.open()
-        #expect(compacted.wait(timeout: .now() + 10) == .success)
         #expect(failure.withLock { $0 } == nil)
-        let stats = store.stats()
+        let stats = held.store.stats()
         #expect(stats.compactions == 2)
         #expect(stats.journalBytes == 0)
-        #expect(try segmentNumbers(dir.data).count == 1)
-        #expect(store.entries(withPrefix: "before/").count == before)
-        #expect(Store.verify(at: dir.data, configuration: config).entryCount == before + 1)
+        #expect(try segmentNumbers(held.dir.data).count == 1)
+        #expect(held.store.entries(withPrefix: "before/").count == held.before)
+        #expect(Store.verify(at: held.dir.data, configuration: held.config).entryCount == held.before + 1)
     }
 
     @Test func aFailedWriteDuringABackgroundCompactionRecoversAfterItFinishes() throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let gate = SnapshotGate(holdingTheFirst: true)
-        let config = smallJournal(gate: gate)
-        var store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
-        defer {
-            gate.open()
-            store.close()
-        }
-        let before = try commitUntilACompactionStarts(store, gate: gate)
-        #expect(commitWaiting(store, claimAndPut("delivery/during", entry: "during", value: "1")) == .committed)
-
+        let held = try HeldCompaction()
+        defer { held.tearDown() }
         // The failed sync makes the writer reload from disk, which first waits for the snapshot write.
-        gate.failNextSync(errno: EIO)
-        let failed = DispatchSemaphore(value: 0)
-        store.commit(claimAndPut("delivery/lost", entry: "lost", value: "1")) { outcome in
-            if case .failure(let error) = outcome, error.errno == EIO { failed.signal() }
+        held.gate.failNextSync(errno: EIO)
+        let failedWithEIO = Mutex(false)
+        held.expectToWaitForTheCompaction("recovery") {
+            let failed = DispatchSemaphore(value: 0)
+            held.store.commit(claimAndPut("delivery/lost", entry: "lost", value: "1")) { outcome in
+                if case .failure(let error) = outcome { failedWithEIO.withLock { $0 = error.errno == EIO } }
+                failed.signal()
+            }
+            failed.wait()
         }
-        #expect(failed.wait(timeout: .now() + 0.3) == .timedOut, "recovery reloaded with the snapshot write in flight")
-        gate.open()
-        #expect(failed.wait(timeout: .now() + 10) == .success)
-        #expect(commitWaiting(store, claimAndPut("delivery/lost", entry: "lost", value: "2")) == .committed)
-        #expect(store.isWritable)
-        #expect(store.stats().compactions == 1)
-        #expect(store.entries(withPrefix: "before/").count == before)
-        #expect(store.value(forKey: "during") == bytes("1"))
-        store.close()
+        #expect(failedWithEIO.withLock { $0 })
+        #expect(commitWaiting(held.store, claimAndPut("delivery/lost", entry: "lost", value: "2")) == .committed)
+        #expect(held.store.isWritable)
+        #expect(held.store.stats().compactions == 1)
+        #expect(held.store.entries(withPrefix: "before/").count == held.before)
+        held.store.close()
 
-        store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
-        #expect(store.entries(withPrefix: "before/").count == before)
-        #expect(store.value(forKey: "during") == bytes("1"))
-        #expect(store.value(forKey: "lost") == bytes("2"))
-        #expect(Store.verify(at: dir.data, configuration: config).obsoleteSegments.isEmpty)
+        let reopened = try openStore(at: held.dir.data, configuration: held.config, logger: quietLogger)
+        defer { reopened.close() }
+        #expect(reopened.entries(withPrefix: "before/").count == held.before)
+        #expect(reopened.value(forKey: "last") == bytes("1"))
+        #expect(reopened.value(forKey: "lost") == bytes("2"))
+        #expect(Store.verify(at: held.dir.data, configuration: held.config).obsoleteSegments.isEmpty)
     }
 }
