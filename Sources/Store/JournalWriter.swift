@@ -21,6 +21,10 @@ final class SharedState: Sendable {
 /// The single owner of the journal's file descriptors: appends batches (one `pwrite`, one `fdatasync`),
 /// decides duplicates, publishes to ``SharedState`` after the sync, rolls segments and compacts.
 ///
+/// Automatic compaction runs in the background: the writer starts a new segment, hands a copy of the state to a
+/// ``BackgroundCompaction`` thread that writes the snapshot, and keeps committing; when the thread is done the
+/// writer removes the covered segments. At most one compaction is in flight.
+///
 /// `@unchecked Sendable` because it is created by `Store.open` and then handed to the writer thread, which is
 /// the only code that touches it from then on; its mutable fields are never shared.
 final class JournalWriter: @unchecked Sendable {
@@ -28,6 +32,8 @@ final class JournalWriter: @unchecked Sendable {
     private let configuration: StoreConfiguration
     private let logger: Logger
     private let shared: SharedState
+    /// The writer's own queue, where the compactor thread posts ``WorkItem/compactionFinished``.
+    private let queue: WorkQueue
     private var lockFD: Int32
     private var segmentFD: Int32 = -1
     private var segmentNumber: UInt64 = 0
@@ -42,6 +48,10 @@ final class JournalWriter: @unchecked Sendable {
     private var snapshotBytes = 0
     /// Set after a failed write or sync: the files must be re-opened from disk before the next batch.
     private var needsRecovery = false
+    /// The background compaction in flight, if any.
+    private var compaction: BackgroundCompaction?
+    /// After a failed automatic compaction: the journal size the next attempt waits for (0 when none failed).
+    private var compactionRetryBytes = 0
 
     /// Opens the journal for appending after recovery: truncates torn tails, removes obsolete segments
     /// and opens (or creates) the segment to append to.
@@ -50,13 +60,15 @@ final class JournalWriter: @unchecked Sendable {
     ///   - recovered: What recovery found; must have no damage in the middle.
     ///   - lockFD: The locked `LOCK` file, closed by ``close()``.
     ///   - shared: The state readers see.
+    ///   - queue: The queue ``run()`` will serve; background compactions post their completion to it.
     ///   - configuration: The store's configuration.
     ///   - logger: Where to report truncations and failures (never payloads).
     init(
-        directory: DataDirectory, recovered: RecoveredJournal, lockFD: Int32, shared: SharedState,
+        directory: DataDirectory, recovered: RecoveredJournal, lockFD: Int32, shared: SharedState, queue: WorkQueue,
         configuration: StoreConfiguration, logger: Logger
     ) throws(StoreError) {
         self.directory = directory
+        self.queue = queue
         self.configuration = configuration
         self.logger = logger
         self.shared = shared
@@ -102,9 +114,9 @@ final class JournalWriter: @unchecked Sendable {
 
     // MARK: - The writer thread
 
-    /// The writer thread's loop: takes queued work, commits it in groups, and returns after `.close`.
-    /// - Parameter queue: Where submitters put work.
-    func run(_ queue: WorkQueue) {
+    /// The writer thread's loop: takes queued work, commits it in groups, and returns after `.close` (which
+    /// first finishes a background compaction in flight).
+    func run() {
         shared.writerThread.store(UInt(pthread_self()), ordering: .releasing)
         while true {
             var commits: [PendingCommit] = []
@@ -116,8 +128,16 @@ final class JournalWriter: @unchecked Sendable {
                     commitInBatches(commits)
                     commits.removeAll()
                     reply(Result { () throws(StoreError) in try compact() })
+                case .compactionFinished:
+                    finishBackgroundCompaction(wait: false)
+                case .joinCompaction(let reply):
+                    commitInBatches(commits)
+                    commits.removeAll()
+                    finishBackgroundCompaction(wait: true)
+                    reply()
                 case .close:
                     commitInBatches(commits)
+                    finishBackgroundCompaction(wait: true)
                     close()
                     return
                 }
@@ -255,8 +275,10 @@ final class JournalWriter: @unchecked Sendable {
 
     /// Re-opens the store's state from disk after a failed write or sync. Pages of a failed `fdatasync`
     /// are never trusted: the segment is cut back to the last good offset and synced, the state is rebuilt
-    /// from the files, and appends continue in a new segment.
+    /// from the files, and appends continue in a new segment. A background compaction in flight is finished
+    /// first, so no snapshot rename races the reload.
     private func recoverFromDisk() throws(StoreError) {
+        finishBackgroundCompaction(wait: true)
         if segmentFD >= 0 {
             let path = directory.segmentPath(segmentNumber)
             try Posix.truncate(segmentFD, to: segmentOffset, path: path)
@@ -297,40 +319,100 @@ final class JournalWriter: @unchecked Sendable {
         segmentOffset = 0
     }
 
-    /// Compacts when the journal has grown past ``StoreConfiguration/compactionThresholdBytes`` and past the
-    /// current snapshot's size.
+    /// Bytes in the journal: segments from `replayFrom` through the current one.
+    private var journalBytes: Int { olderSegmentBytes + segmentOffset }
+
+    /// Starts a background compaction when none is in flight and the journal has grown past
+    /// ``StoreConfiguration/compactionThresholdBytes``, past the current snapshot's size, and (after a failed
+    /// attempt) past the size the retry waits for.
     private func compactIfDue() {
-        let threshold = max(configuration.compactionThresholdBytes, snapshotBytes)
-        guard !needsRecovery, olderSegmentBytes + segmentOffset > threshold else { return }
+        let threshold = max(configuration.compactionThresholdBytes, snapshotBytes, compactionRetryBytes)
+        guard compaction == nil, !needsRecovery, journalBytes > threshold else { return }
         do {
-            try compact()
+            let (job, state) = try beginCompaction()
+            compaction = BackgroundCompaction(job, state: state, directory: directory, faults: configuration.faults,
+                                              queue: queue)
         } catch {
-            logger.error("store: automatic compaction failed; the journal keeps growing until it succeeds",
-                         metadata: ["store.error": "\(error)"])
+            automaticCompactionFailed(error)
         }
     }
 
-    /// Writes a snapshot of live entries and unexpired claims, then removes the segments it covers:
-    /// new segment (dir synced) → snapshot temp, fsync, rename, dir fsync → unlink old segments, dir fsync.
+    /// Applies the background compaction's outcome if it is done (or, with `wait`, once it is done); a failure
+    /// is logged and postpones the next automatic attempt.
+    /// - Parameter wait: Whether to block until the compactor thread finishes.
+    private func finishBackgroundCompaction(wait: Bool) {
+        guard let running = compaction, let outcome = wait ? running.join() : running.finishedOutcome else { return }
+        compaction = nil
+        do {
+            try finishCompaction(outcome)
+        } catch {
+            automaticCompactionFailed(error)
+        }
+    }
+
+    /// Logs a failed automatic compaction and makes the next attempt wait until the journal has grown by another
+    /// quarter of ``StoreConfiguration/compactionThresholdBytes``, so a failing disk is not hit after every batch.
+    /// The segments stay: the journal is still the truth.
+    private func automaticCompactionFailed(_ error: StoreError) {
+        let step = configuration.compactionThresholdBytes / 4
+        let (retryAt, overflow) = journalBytes.addingReportingOverflow(step)
+        compactionRetryBytes = overflow ? .max : retryAt
+        logger.error("store: automatic compaction failed; retried once the journal grows by another \(step) bytes",
+                     metadata: ["store.error": "\(error)", "store.journal_bytes": "\(journalBytes)"])
+    }
+
+    /// Compacts now and waits: finishes a background compaction in flight, then writes a snapshot of live
+    /// entries and unexpired claims and removes the segments it covers, all on the writer thread.
     func compact() throws(StoreError) {
+        finishBackgroundCompaction(wait: true)
         if needsRecovery { try recoverFromDisk() }
+        let (job, state) = try beginCompaction()
+        try finishCompaction(job.run(state, in: directory, faults: configuration.faults))
+    }
+
+    /// The first step of a compaction, on the writer thread: starts segment `covered + 1` (directory synced), so
+    /// every commit from now on lands after what the snapshot will hold, and takes a copy of the committed state,
+    /// which is exactly segments `replayFrom...covered` on top of the current snapshot.
+    /// - Returns: The job and the state to write.
+    private func beginCompaction() throws(StoreError) -> (CompactionJob, StoreState) {
         let covered = segmentNumber
         try startSegment(covered + 1)
-        let now = configuration.clock()
-        let current = shared.state.withLock { $0 }
-        let compacted = current.compacted(now: now)
-        let info = try Snapshot.write(compacted, replayFrom: covered + 1, in: directory, now: now)
-        shared.state.withLock { $0 = compacted }
-        for number in replayFrom...covered { try Posix.unlink(directory.segmentPath(number)) }
-        try Posix.syncDirectory(directory.journalPath)
-        replayFrom = covered + 1
-        olderSegmentBytes = 0
+        let job = CompactionJob(covered: covered, coveredBytes: olderSegmentBytes, now: configuration.clock(),
+                                started: .now)
+        return (job, shared.state.withLock { $0 })
+    }
+
+    /// The last step of a compaction, on the writer thread, once its snapshot is installed (renamed and the
+    /// directory synced): unlinks segments `replayFrom...covered`, syncs the journal directory, and updates the
+    /// sizes. A crash before the unlinks leaves segments below the snapshot's `replayFrom`, which recovery skips
+    /// and removes. If expired claims were left out of the snapshot, the live state drops them too; it keeps every
+    /// claim and entry committed since the copy, as ``StoreState/compacted(now:)`` keeps all entries and only
+    /// drops claims expired at the job's `now`.
+    /// - Parameter outcome: What the snapshot write came to.
+    /// - Throws: The snapshot write's error (nothing changed), or the error of an unlink or sync (the snapshot is
+    ///   in place; leftover segments are removed at the next open).
+    private func finishCompaction(_ outcome: CompactionOutcome) throws(StoreError) {
+        let job = outcome.job
+        let info = try outcome.result.get()
+        let firstCovered = replayFrom
+        replayFrom = job.covered + 1
+        olderSegmentBytes -= job.coveredBytes
         snapshotBytes = info.bytes
+        compactionRetryBytes = 0
+        if outcome.droppedExpiredClaims {
+            // Pruned outside the lock so readers are not held up; the writer is the state's only mutator.
+            let pruned = shared.state.withLock { $0 }.compacted(now: job.now)
+            shared.state.withLock { $0 = pruned }
+        }
+        defer { publishSizes() }
+        for number in firstCovered...job.covered { try Posix.unlink(directory.segmentPath(number)) }
+        try Posix.syncDirectory(directory.journalPath)
         shared.stats.withLock { $0.compactions += 1 }
-        publishSizes()
+        let took = ContinuousClock.now - job.started
+        let milliseconds = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
         logger.info("store: compacted",
                     metadata: ["store.entries": "\(info.entryCount)", "store.idempotency_keys": "\(info.claimCount)",
-                               "store.snapshot_bytes": "\(info.bytes)"])
+                               "store.snapshot_bytes": "\(info.bytes)", "store.duration_ms": "\(milliseconds)"])
     }
 
     /// Closes the segment and releases the lock.

@@ -14,18 +14,22 @@ import Synchronization
 /// - A failed write or sync fails its whole batch with a ``StoreError`` (answer 503 + Retry-After); the
 ///   store re-opens its files from disk and ``isWritable`` is false until a write succeeds again.
 /// - One process per directory: `DIR/LOCK` is held with `flock` while open.
+/// - Automatic compaction writes its snapshot on a background thread while commits go on; segments are
+///   removed only after the snapshot is installed (rename, then directory `fsync`), so a crash at any point
+///   reopens with everything.
 public final class Store: Sendable {
     private let directory: DataDirectory
     private let configuration: StoreConfiguration
     private let shared: SharedState
-    private let queue = WorkQueue()
+    private let queue: WorkQueue
     private let writerFinished = DispatchSemaphore(value: 0)
     private let isClosed = Mutex(false)
 
-    private init(directory: DataDirectory, configuration: StoreConfiguration, shared: SharedState) {
+    private init(directory: DataDirectory, configuration: StoreConfiguration, shared: SharedState, queue: WorkQueue) {
         self.directory = directory
         self.configuration = configuration
         self.shared = shared
+        self.queue = queue
     }
 
     deinit { close() }
@@ -66,13 +70,13 @@ public final class Store: Sendable {
                 throw StoreError.corruptJournal(path: damaged.path, damage: damage)
             }
             let shared = SharedState(recovered.state)
+            let queue = WorkQueue()
             let writer = try JournalWriter(directory: dir, recovered: recovered, lockFD: lockFD, shared: shared,
-                                           configuration: configuration, logger: logger)
-            let store = Store(directory: dir, configuration: configuration, shared: shared)
-            let queue = store.queue
+                                           queue: queue, configuration: configuration, logger: logger)
+            let store = Store(directory: dir, configuration: configuration, shared: shared, queue: queue)
             let finished = store.writerFinished
             let thread = Thread {
-                writer.run(queue)
+                writer.run()
                 finished.signal()
             }
             thread.name = "latchkey-store-writer"
@@ -157,17 +161,33 @@ public final class Store: Sendable {
     }
 
     /// Compacts now: writes a snapshot of live entries and unexpired idempotency keys atomically and removes
-    /// the journal segments it covers. Blocks until done; never call it from a commit completion.
+    /// the journal segments it covers. Blocks until done (commits wait meanwhile; automatic compaction, by
+    /// contrast, writes its snapshot in the background); never call it from a commit completion.
     /// - Throws: The I/O error that stopped compaction (the store stays consistent and keeps working).
     public func compact() throws(StoreError) {
+        try awaitWriter { reply in .compact(reply) }.get()
+    }
+
+    /// Blocks until an automatic compaction in flight, if any, has finished and its covered segments are
+    /// removed. For tests that assert on ``stats()`` after automatic compactions; never call it from a commit
+    /// completion.
+    /// - Throws: ``StoreError/Code/closed`` after ``close()``.
+    package func waitForBackgroundCompaction() throws(StoreError) {
+        try awaitWriter { reply in .joinCompaction({ reply(.success(())) }) }.get()
+    }
+
+    /// Queues the work item `make` builds around a reply, and blocks until the writer replies.
+    private func awaitWriter(
+        _ make: (@escaping @Sendable (Result<Void, StoreError>) -> Void) -> WorkItem
+    ) -> Result<Void, StoreError> {
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<Void, StoreError>?>(nil)
-        guard queue.submit(.compact({ result in
+        guard queue.submit(make({ result in
             outcome.withLock { $0 = result }
             done.signal()
-        })) else { throw Self.closedError(directory) }
+        })) else { return .failure(Self.closedError(directory)) }
         done.wait()
-        try outcome.withLock { $0! }.get()
+        return outcome.withLock { $0! }
     }
 
     /// Finishes queued commits, closes the files and releases the lock, then returns (called from a commit

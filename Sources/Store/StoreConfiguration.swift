@@ -8,8 +8,9 @@ public struct StoreConfiguration: Sendable {
     public var idempotencyRetention: Duration
     /// Journal size, in bytes, past which the writer compacts automatically (snapshot + remove old segments);
     /// it also waits until the journal is larger than the current snapshot, so that large states are not
-    /// rewritten too often. Default: 64 MiB (about 800,000 small transactions). `Int.max` turns automatic
-    /// compaction off.
+    /// rewritten too often. The snapshot is written on a background thread while commits go on; after a failed
+    /// automatic compaction the next attempt waits until the journal has grown by another quarter of this.
+    /// Default: 64 MiB (about 800,000 small transactions). `Int.max` turns automatic compaction off.
     public var compactionThresholdBytes: Int
     /// Size, in bytes, past which the writer starts a new journal segment. Default: 16 MiB.
     public var segmentSizeLimitBytes: Int
@@ -68,6 +69,9 @@ package enum FaultPoint: Sendable, Equatable {
     case journalSync
     /// Creating a journal segment or the data directory at open.
     case create
+    /// Writing a snapshot during compaction; consulted on the thread that writes it (the compactor thread for an
+    /// automatic compaction, so a test hook may block there to hold a compaction in flight).
+    case snapshotWrite
 }
 
 /// A test hook: returns an errno to make the operation at a ``FaultPoint`` fail, or nil to run it for real.

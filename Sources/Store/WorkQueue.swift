@@ -15,8 +15,12 @@ struct PendingCommit: Sendable {
 enum WorkItem: Sendable {
     /// Make a transaction durable.
     case commit(PendingCommit)
-    /// Compact now, then report.
+    /// Compact now (after finishing a background compaction in flight), then report.
     case compact(@Sendable (Result<Void, StoreError>) -> Void)
+    /// The background compaction thread is done: finish its work (remove the covered segments).
+    case compactionFinished
+    /// Finish a background compaction in flight, if any, then report (a test hook).
+    case joinCompaction(@Sendable () -> Void)
     /// Finish queued work, close the files and stop.
     case close
 }
