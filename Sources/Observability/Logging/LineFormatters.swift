@@ -15,8 +15,9 @@ public enum JSONLineFormatter {
     public static func line(for record: LogRecord) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        out.append(UInt8(ascii: "{"))
-        appendMember("time", .string(RFC3339.format(record.time)), to: &out, first: true)
+        out.append(contentsOf: #"{"time":""#.utf8)
+        RFC3339.append(record.time, to: &out)
+        out.append(UInt8(ascii: "\""))
         appendMember("level", .string(record.level.rawValue), to: &out)
         appendMember("message", .string(record.message), to: &out)
         appendMember("label", .string(record.label), to: &out)
@@ -73,7 +74,7 @@ public enum HumanLineFormatter {
     public static func line(for record: LogRecord) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160)
-        out.append(contentsOf: Array(RFC3339.format(record.time).utf8))
+        RFC3339.append(record.time, to: &out)
         out.append(UInt8(ascii: " "))
         let level = record.level.rawValue
         out.append(contentsOf: Array(level.utf8))

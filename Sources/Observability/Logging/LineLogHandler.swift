@@ -49,9 +49,14 @@ public struct LineLogHandler: LogHandler {
 
     /// Formats `event` and writes it as one line.
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let own = event.metadata { merged.merge(own) { _, new in new } }
+        var merged: Logger.Metadata
+        if metadata.isEmpty && metadataProvider == nil {
+            merged = event.metadata ?? [:]  // the common case: nothing to merge, no copy
+        } else {
+            merged = metadata
+            if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+            if let own = event.metadata { merged.merge(own) { _, new in new } }
+        }
         let record = LogRecord(
             time: clock(), level: event.level, message: event.message.description, label: label,
             module: event.source, error: event.error.map { String(describing: $0) }, metadata: merged
