@@ -70,7 +70,7 @@ struct JSONParser {
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
             let element = try value()
-            fields.insertIfAbsent(key, element)
+            fields.append(key, element)
             skipWhitespace()
             let next = try peek()
             index += 1

@@ -45,9 +45,10 @@ enum JSONValue: Sendable, Equatable, Decodable {
 
 /// The members of one JSON object: the first value of each key, looked up by key.
 ///
-/// Objects in webhooks are small (a dozen members), so members are kept in arrays and searched linearly, which
-/// is cheaper than hashing every key into a dictionary for each delivery; objects of more than ``linearLimit``
-/// members also get a key index, so a body with thousands of keys costs no more than a dictionary would.
+/// Objects in webhooks are small (a dozen members), so members are kept in arrays, appended as parsed and searched
+/// linearly from the start (so the first of repeated keys is found), which is cheaper than hashing every key into
+/// a dictionary for each delivery; objects of more than ``linearLimit`` members also get an index of each key's
+/// first position, so a body with thousands of keys costs no more than a dictionary would.
 struct JSONFields: Sendable, Equatable {
     /// Objects with more members than this get a key index; default 16.
     static let linearLimit = 16
@@ -61,26 +62,27 @@ struct JSONFields: Sendable, Equatable {
 
     /// The members of `dictionary`.
     init(_ dictionary: [String: JSONValue]) {
-        for (key, value) in dictionary { insertIfAbsent(key, value) }
+        for (key, value) in dictionary { append(key, value) }
     }
 
-    /// The number of members.
-    var count: Int { keys.count }
+    /// The number of distinct keys.
+    var count: Int { Set(keys).count }
 
-    /// The value of `key`, or `nil` when the object has no such member.
+    /// The first value of `key`, or `nil` when the object has no such member.
     subscript(key: String) -> JSONValue? {
         position(of: key).map { values[$0] }
     }
 
-    /// Adds a member unless the key is already there (the first value of a repeated key wins).
-    mutating func insertIfAbsent(_ key: String, _ value: JSONValue) {
-        guard position(of: key) == nil else { return }
+    /// Adds a member as parsed; a repeated key keeps its first value for lookups.
+    mutating func append(_ key: String, _ value: JSONValue) {
         keys.append(key)
         values.append(value)
         if index != nil {
-            index?[key] = keys.count - 1
+            if index?[key] == nil { index?[key] = keys.count - 1 }
         } else if keys.count > Self.linearLimit {
-            index = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, $0) })
+            var firstPositions: [String: Int] = [:]
+            for (position, name) in keys.enumerated() where firstPositions[name] == nil { firstPositions[name] = position }
+            index = firstPositions
         }
     }
 
@@ -89,9 +91,9 @@ struct JSONFields: Sendable, Equatable {
         return keys.firstIndex(of: key)
     }
 
-    /// Equal when both have the same keys with equal values, in any order (as dictionaries compare).
+    /// Equal when both have the same keys with equal (first) values, in any order (as dictionaries compare).
     static func == (lhs: JSONFields, rhs: JSONFields) -> Bool {
-        lhs.count == rhs.count && zip(lhs.keys, lhs.values).allSatisfy { rhs[$0] == $1 }
+        lhs.count == rhs.count && lhs.keys.allSatisfy { rhs[$0] == lhs[$0] }
     }
 }
 
