@@ -22,9 +22,8 @@ public struct CodeNaming: Sendable, Hashable {
     /// The identity marker of a reservation, e.g. `[lk:guesty:HM12345]`.
     public static func marker(for key: ReservationKey) -> String {
         let readable = "[lk:\(key.source):\(key.reservationID)]"
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-        let isSafe = (key.source + key.reservationID).allSatisfy { allowed.contains($0) }
-        if isSafe, readable.count <= maxReadableMarker {
+        let isSafe = key.source.utf8.allSatisfy(isMarkerByte) && key.reservationID.utf8.allSatisfy(isMarkerByte)
+        if isSafe, readable.utf8.count <= maxReadableMarker {
             return readable
         }
         return "[lk:#\(fnv1a64(key.source + "\u{0}" + key.reservationID))]"
@@ -39,12 +38,15 @@ public struct CodeNaming: Sendable, Hashable {
     public func name(for key: ReservationKey, at property: Property, guestName: String?) -> String {
         let guest = guestName?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty ?? "Guest"
         let first = guest.split(separator: " ").first.map(String.init) ?? guest
-        var text = property.codeNameTemplate
-        for (placeholder, value) in [
-            ("{property}", property.name), ("{guest_first}", first), ("{guest}", guest),
-            ("{reservation}", key.reservationID), ("{source}", key.source),
-        ] {
-            text = text.replacingOccurrences(of: placeholder, with: value)
+        var text = Self.fill(property.codeNameTemplate) { placeholder in
+            switch placeholder {
+            case "property": property.name
+            case "guest_first": first
+            case "guest": guest
+            case "reservation": key.reservationID
+            case "source": key.source
+            default: nil
+            }
         }
         text = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         let marker = Self.marker(for: key)
@@ -54,6 +56,36 @@ public struct CodeNaming: Sendable, Hashable {
         }
         let label = String(text.prefix(room)).trimmingCharacters(in: .whitespaces)
         return label.isEmpty ? marker : "\(label) \(marker)"
+    }
+
+    /// Whether a byte may appear in a readable marker: `A–Z a–z 0–9 . _ -`.
+    private static func isMarkerByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            true
+        default:
+            false
+        }
+    }
+
+    /// `template` with each `{name}` that `value(name)` knows replaced, in one pass (a value is never read as a
+    /// template itself); unknown `{…}` and lone braces are kept as written.
+    static func fill(_ template: String, value: (Substring) -> String?) -> String {
+        var out = ""
+        var rest = template[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            out += rest[..<open]
+            let name = rest[rest.index(after: open)..<close]
+            if let replacement = value(name) {
+                out += replacement
+            } else {
+                out += rest[open...close]
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        out += rest
+        return out
     }
 
     /// FNV-1a, 64 bits, as 16 lowercase hex digits: stable across runs and platforms.

@@ -36,10 +36,11 @@ public enum StoreKeys {
     }
 
     private static func escape(_ part: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-_.")
-        return part.addingPercentEncoding(withAllowedCharacters: allowed) ?? part
+        part.addingPercentEncoding(withAllowedCharacters: unescaped) ?? part
     }
+
+    /// What ``escape(_:)`` leaves as is: letters and digits, `-`, `_`, `.` (built once, not per key).
+    private static let unescaped = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
 }
 
 /// JSON encoding of stored values.

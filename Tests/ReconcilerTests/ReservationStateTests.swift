@@ -1,6 +1,6 @@
 import Bookings
 import Foundation
-import Reconciler
+@testable import Reconciler
 import Testing
 
 @Suite("Reservation state: ordering, naming, time, secrets")
@@ -69,5 +69,16 @@ struct ReservationStateTests {
         #expect(configuration.backoff(afterFailures: 9, retryAfter: nil, jitter: { $0 }) == 10)
         #expect(configuration.backoff(afterFailures: 3, retryAfter: nil, jitter: { $0 / 2 }) == 2)
         #expect(configuration.backoff(afterFailures: 1, retryAfter: 30, jitter: { _ in 0 }) == 30)
+    }
+
+    @Test func templatesAreFilledInOnePassKeepingUnknownPlaceholdersAndLoneBraces() {
+        let values: [Substring: String] = ["guest": "Ada {property}", "property": "Loft"]
+        let fill = { (template: String) in CodeNaming.fill(template) { values[$0] } }
+        #expect(fill("{guest} at {property}") == "Ada {property} at Loft")
+        #expect(fill("{unknown} {property}") == "{unknown} Loft")
+        #expect(fill("{ {property") == "{ {property")
+        #expect(fill("a } b {property}} c") == "a } b Loft} c")
+        #expect(fill("") == "")
+        #expect(fill("plain") == "plain")
     }
 }
