@@ -3,7 +3,8 @@ import Glibc
 import Logging
 import Synchronization
 
-/// The server's one I/O thread: accepts, reads, parses, calls the handler, writes, and keeps every deadline.
+/// One I/O thread of the server: accepts on its listening socket, reads, parses, calls the handler, writes, and
+/// keeps every deadline of its connections.
 ///
 /// Trigger mode: **level-triggered** epoll. Each readiness event gets one bounded read (plus one more when the
 /// first filled the buffer), so one busy client cannot starve others, and a connection whose reads we pause (a
@@ -75,7 +76,15 @@ final class EventLoop: @unchecked Sendable {
     private var loopThread: pthread_t?
 
     /// Sets up epoll, the wakeup eventfd and (when asked) the signalfd around an already listening socket.
-    init(listenFD: Int32, configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(HTTPServerError) {
+    /// Called (on the loop thread) after SIGTERM/SIGINT arrived through this loop's signalfd, so that a server
+    /// with several loops can shut them all down.
+    private let onShutdownSignal: (@Sendable () -> Void)?
+
+    init(
+        listenFD: Int32, configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger,
+        onShutdownSignal: (@Sendable () -> Void)? = nil
+    ) throws(HTTPServerError) {
+        self.onShutdownSignal = onShutdownSignal
         self.configuration = configuration
         self.limits = configuration.parserLimits
         self.handler = handler
@@ -281,6 +290,7 @@ final class EventLoop: @unchecked Sendable {
         if case .processed = result {
             logger.info("signal received; shutting down gracefully", metadata: ["signal": "\(info.ssi_signo)"])
             shutdownRequested.store(true, ordering: .releasing)
+            onShutdownSignal?()
         }
     }
 

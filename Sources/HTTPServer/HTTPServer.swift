@@ -4,7 +4,8 @@ import Glibc
 import Logging
 import Synchronization
 
-/// Latchkey's HTTP/1.1 listener: one epoll thread, a strict parser, limits and deadlines, graceful shutdown.
+/// Latchkey's HTTP/1.1 listener: epoll event-loop threads (one by default), a strict parser, limits and
+/// deadlines, graceful shutdown.
 ///
 /// ```swift
 /// let server = try HTTPServer(configuration: .init(port: 0), handler: router, logger: logger)
@@ -14,44 +15,79 @@ import Synchronization
 /// server.waitUntilStopped()
 /// ```
 ///
-/// Handlers run on the loop thread and must not block it: answer at once through the ``Responder``, or hand
-/// the work elsewhere and answer from there (any thread). Every error the server answers itself uses
-/// ``HTTPResponse/error(status:type:message:headers:)``.
+/// Handlers run on a loop thread and must not block it: answer at once through the ``Responder``, or hand
+/// the work elsewhere and answer from there (any thread). With ``HTTPServerConfiguration/eventLoops`` above 1,
+/// each loop has its own listening socket on the port (`SO_REUSEPORT`) and handlers run on several threads at
+/// once. Every error the server answers itself uses ``HTTPResponse/error(status:type:message:headers:)``.
 public final class HTTPServer: Sendable {
     private enum RunState { case ready, running, finished }
 
     /// The port the server listens on (the real one when the configuration asked for 0).
     public let port: Int
-    private let loop: EventLoop
+    private let loops: [EventLoop]
     private let logger: Logger
     private let state = Mutex(RunState.ready)
     private let stopped = StopSignal()
 
     /// Binds and listens now, so the port is taken (and known) when this returns.
     /// - Parameters:
-    ///   - configuration: Address, limits, deadlines, trusted proxies, signal handling.
+    ///   - configuration: Address, limits, deadlines, trusted proxies, signal handling, event loops.
     ///   - handler: What answers requests (usually a ``Router``).
     ///   - logger: Where the server logs (debug: rejects and closes; info: lifecycle). Bodies are never logged.
     /// - Throws: ``HTTPServerError`` when a limit or deadline is unusable, the host is not an IP literal, a
     ///   trusted proxy entry is invalid, or the socket cannot be bound (port in use, no permission).
     public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(HTTPServerError) {
         try configuration.validate()
-        let (fd, port) = try Self.listen(configuration)
+        let count = configuration.eventLoops
+        var listeners: [Int32] = []
+        let port: Int
         do {
-            loop = try EventLoop(listenFD: fd, configuration: configuration, handler: handler, logger: logger)
+            let (first, bound) = try Self.listen(configuration, reusePort: count > 1)
+            listeners.append(first)
+            port = bound
+            var same = configuration
+            same.port = bound
+            for _ in 1..<count { listeners.append(try Self.listen(same, reusePort: true).fd) }
         } catch {
-            Posix.close(fd)
+            listeners.forEach(Posix.close)
             throw error
         }
+        // SIGTERM reaches the first loop's signalfd; it shuts every loop down.
+        let everyLoop = LoopList()
+        var loops: [EventLoop] = []
+        let relay: (@Sendable () -> Void)? = count > 1 ? { @Sendable in everyLoop.requestShutdown() } : nil
+        do throws(HTTPServerError) {
+            for (index, fd) in listeners.enumerated() {
+                var share = configuration
+                share.handlesSignals = configuration.handlesSignals && index == 0
+                share.maxConnections = Self.share(of: configuration.maxConnections, loop: index, loops: count)
+                let loop = try EventLoop(listenFD: fd, configuration: share, handler: handler, logger: logger,
+                                         onShutdownSignal: index == 0 ? relay : nil)
+                loops.append(loop)
+            }
+        } catch {
+            listeners.dropFirst(loops.count).forEach(Posix.close)
+            throw error
+        }
+        everyLoop.set(loops)
+        self.loops = loops
         self.port = port
         self.logger = logger
-        logger.info("listening", metadata: ["http.host": "\(configuration.host)", "http.port": "\(port)"])
+        logger.info("listening", metadata: [
+            "http.host": "\(configuration.host)", "http.port": "\(port)", "http.event_loops": "\(count)",
+        ])
+    }
+
+    /// Loop `loop`'s part of `total` connections (the first loops take the remainder), at least 1.
+    static func share(of total: Int, loop: Int, loops: Int) -> Int {
+        max(1, total / loops + (loop < total % loops ? 1 : 0))
     }
 
     /// Whether a graceful shutdown has begun (readiness probes should then fail).
-    public var isDraining: Bool { loop.isDraining }
+    public var isDraining: Bool { loops.contains { $0.isDraining } }
 
-    /// Runs the event loop on the calling thread until a graceful shutdown completes, then returns.
+    /// Runs the event loops until a graceful shutdown completes, then returns: the first on the calling thread,
+    /// any others on threads of their own.
     /// - Throws: ``SyscallError`` if `epoll_wait` itself fails (never expected); `HTTPServerError` when the
     ///   server was already run.
     public func run() throws {
@@ -61,15 +97,36 @@ public final class HTTPServer: Sendable {
             return true
         }
         guard first else { throw HTTPServerError("this HTTPServer has already been run; create a new one") }
+        let others = DispatchGroup()
+        for (index, loop) in loops.enumerated().dropFirst() {
+            others.enter()
+            let thread = Thread { [self] in
+                do {
+                    try loop.run()
+                } catch {
+                    logger.error("HTTP server loop failed", metadata: ["error": "\(error)", "http.loop": "\(index)"])
+                    beginShutdown()
+                }
+                others.leave()
+            }
+            thread.name = "latchkey-http-\(port)-\(index)"
+            thread.start()
+        }
         defer {
+            others.wait()
             state.withLock { $0 = .finished }
             logger.info("stopped", metadata: ["http.port": "\(port)"])
             stopped.signal()
         }
-        try loop.run()
+        do {
+            try loops[0].run()
+        } catch {
+            beginShutdown()
+            throw error
+        }
     }
 
-    /// Runs the event loop on a new thread. Errors from the loop are logged.
+    /// Runs the event loops on new threads. Errors from the loops are logged.
     public func start() {
         let thread = Thread { [self] in
             do {
@@ -96,7 +153,7 @@ public final class HTTPServer: Sendable {
     /// Begins a graceful shutdown, from any thread: stop accepting, answer in-flight requests with
     /// `Connection: close`, close idle connections, cut the rest after `drainTimeout`. Idempotent.
     public func beginShutdown() {
-        loop.requestShutdown()
+        for loop in loops { loop.requestShutdown() }
     }
 
     /// Blocks until ``run()`` has returned (whether called directly or through ``start()``). Returns at once
@@ -108,7 +165,9 @@ public final class HTTPServer: Sendable {
 
     // MARK: - Listening socket
 
-    private static func listen(_ configuration: HTTPServerConfiguration) throws(HTTPServerError) -> (fd: Int32, port: Int) {
+    /// Creates, binds and listens on a socket for `configuration`'s host and port; with `reusePort`, other
+    /// sockets of this process may listen on the same port (`SO_REUSEPORT`).
+    private static func listen(_ configuration: HTTPServerConfiguration, reusePort: Bool) throws(HTTPServerError) -> (fd: Int32, port: Int) {
         guard (0...65535).contains(configuration.port) else {
             throw HTTPServerError("port \(configuration.port) is outside 0…65535")
         }
@@ -144,6 +203,7 @@ public final class HTTPServer: Sendable {
         }
         do {
             try Posix.setsockopt(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+            if reusePort { try Posix.setsockopt(fd, level: SOL_SOCKET, name: SO_REUSEPORT, value: 1) }
             try withUnsafePointer(to: &storage) { (pointer) throws(SyscallError) in
                 try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SyscallError) in
                     try Posix.bind(fd, address: address, length: length)
@@ -161,6 +221,17 @@ public final class HTTPServer: Sendable {
             let hint = error.errno == EADDRINUSE ? "; another process holds the port: stop it or choose another port" : ""
             throw HTTPServerError("could not listen on \(where_)\(hint)", underlying: error)
         }
+    }
+}
+
+/// The server's loops, for the first loop's signal handler to shut them all down (filled once they exist).
+private final class LoopList: Sendable {
+    private let loops = Mutex<[EventLoop]>([])
+
+    func set(_ list: [EventLoop]) { loops.withLock { $0 = list } }
+
+    func requestShutdown() {
+        for loop in loops.withLock({ $0 }) { loop.requestShutdown() }
     }
 }
 

@@ -59,6 +59,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// blocked on the thread that creates the server, so create it from the main thread before others start).
     /// Only one server per process should. Default `false`.
     public var handlesSignals: Bool
+    /// How many event-loop threads serve connections, each with its own listening socket on the same port
+    /// (`SO_REUSEPORT`: the kernel spreads new connections across them) and its share of ``maxConnections``.
+    /// Handlers then run on several threads at once. Another process of the same user that also sets
+    /// `SO_REUSEPORT` could then bind the port too; with 1 (no `SO_REUSEPORT`) it gets `EADDRINUSE`. Default 1.
+    public var eventLoops: Int
 
     /// Creates a configuration; every parameter has the default documented on its property.
     public init(
@@ -80,7 +85,8 @@ public struct HTTPServerConfiguration: Sendable {
         lingerTimeout: Duration = .seconds(2),
         drainTimeout: Duration = .seconds(10),
         trustedProxies: [String] = ["127.0.0.0/8", "::1/128"],
-        handlesSignals: Bool = false
+        handlesSignals: Bool = false,
+        eventLoops: Int = 1
     ) {
         self.host = host
         self.port = port
@@ -101,6 +107,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.drainTimeout = drainTimeout
         self.trustedProxies = trustedProxies
         self.handlesSignals = handlesSignals
+        self.eventLoops = eventLoops
     }
 
     /// Checks that every limit and deadline is usable.
@@ -109,7 +116,7 @@ public struct HTTPServerConfiguration: Sendable {
         let counts: [(String, Int, Int)] = [
             ("backlog", backlog, 1), ("maxHeadBytes", maxHeadBytes, 64), ("maxHeaderCount", maxHeaderCount, 1),
             ("maxBodyBytes", maxBodyBytes, 0), ("maxChunkExtensionBytes", maxChunkExtensionBytes, 0),
-            ("maxConnections", maxConnections, 1), ("maxRequestsPerConnection", maxRequestsPerConnection, 1),
+            ("maxConnections", maxConnections, 1), ("eventLoops", eventLoops, 1), ("maxRequestsPerConnection", maxRequestsPerConnection, 1),
         ]
         for (name, value, minimum) in counts where value < minimum {
             throw HTTPServerError("\(name) is \(value); it must be at least \(minimum)")

@@ -37,6 +37,17 @@ import Testing
         #expect(config.sources.count == 5)
         #expect(config.properties.first?.bufferAfterCheckOutMinutes == 30)
         #expect(config.server.drainTimeoutSeconds == 20)
+        #expect(config.server.eventLoops == 1)
+    }
+
+    @Test func eventLoops_AreReadAndBounded() throws {
+        #expect(try ConfigurationLoader.parse(yaml: "server:\n  event_loops: 3\n" + Self.minimal).server.eventLoops == 3)
+        #expect(try ConfigurationLoader.parse(yaml: Self.minimal).server.eventLoops == 1)
+        #expect {
+            _ = try ConfigurationLoader.parse(yaml: "server:\n  event_loops: 0\n" + Self.minimal)
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "server.event_loops"
+        }
     }
 
     @Test(arguments: [

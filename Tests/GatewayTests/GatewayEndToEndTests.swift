@@ -16,10 +16,11 @@ import FoundationNetworking
         let gateway: LatchkeyGateway
         let directory: String
 
-        static func start(directory: String? = nil) async throws -> Harness {
+        static func start(directory: String? = nil, eventLoops: Int = 1) async throws -> Harness {
             let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)").path
             var configuration = SandboxConfiguration.make(dataDirectory: directory)
             configuration.server.port = 0
+            configuration.server.eventLoops = eventLoops
             let gateway = try await LatchkeyGateway(configuration: configuration, environment: [:], logger: Logger(label: "e2e"))
             return Harness(gateway: gateway, directory: directory)
         }
@@ -49,6 +50,24 @@ import FoundationNetworking
         {"event":"\(event)","booking":{"id":"\(id)","listing_id":"\(listing)","status":"\(status)","check_in":"\(checkIn)",\
         "check_out":"\(checkOut)","time_zone":"Europe/Berlin","guest":{"name":"Ada Lovelace"},"updated_at":"\(updatedAt)"}}
         """
+    }
+
+    @Test func severalListenerThreads_AcceptEveryDelivery_OneGroupEach_AndStop() async throws {
+        // 8 bookings on the sandbox's 2 locks stay within Seam's 10 creates per lock per minute (no pacing wait).
+        let harness = try await Harness.start(eventLoops: 3)
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for number in 0..<8 {
+                group.addTask { try await harness.post(Self.booking("loops-\(number)"), id: "msg_loops_\(number)").0 }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 202, count: 8))
+        let (again, _) = try await harness.post(Self.booking("loops-0"), id: "msg_loops_0")
+        #expect(again == 200)
+        await harness.gateway.waitUntilIdle()
+        for number in 0..<8 { #expect(harness.codes(marker: "loops-\(number)").count == 2) }
+        await harness.gateway.stop()
     }
 
     @Test func confirmedBooking_GetsOneLinkedGroupOnEveryLock_AndCancelRemovesIt() async throws {

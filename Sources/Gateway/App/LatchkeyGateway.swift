@@ -187,7 +187,7 @@ public final class LatchkeyGateway: Sendable {
                     keepAliveTimeout: .seconds(settings.keepAliveTimeoutSeconds),
                     drainTimeout: .seconds(settings.drainTimeoutSeconds),
                     trustedProxies: settings.trustedProxies,
-                    handlesSignals: handlesSignals),
+                    handlesSignals: handlesSignals, eventLoops: settings.eventLoops),
                 handler: MeteredHandler(router: router, metrics: metrics),
                 logger: logger)
         } catch {

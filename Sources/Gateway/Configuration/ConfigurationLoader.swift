@@ -100,7 +100,7 @@ public enum ConfigurationLoader {
     private static func parseServer(_ node: ConfigNode) throws(ConfigurationError) -> ServerSettings {
         try node.rejectUnknownKeys([
             "bind", "trusted_proxies", "max_body_bytes", "max_head_bytes", "max_connections", "head_timeout_seconds",
-            "body_idle_timeout_seconds", "keep_alive_timeout_seconds", "drain_timeout_seconds",
+            "body_idle_timeout_seconds", "keep_alive_timeout_seconds", "drain_timeout_seconds", "event_loops",
         ])
         var server = ServerSettings()
         if let bind = node.child("bind") {
@@ -115,6 +115,7 @@ public enum ConfigurationLoader {
         if let n = node.child("max_body_bytes") { server.maxBodyBytes = try n.int(in: 1_024...64 << 20) }
         if let n = node.child("max_head_bytes") { server.maxHeadBytes = try n.int(in: 1_024...1 << 20) }
         if let n = node.child("max_connections") { server.maxConnections = try n.int(in: 16...1_000_000) }
+        if let n = node.child("event_loops") { server.eventLoops = try n.int(in: 1...64) }
         if let n = node.child("head_timeout_seconds") { server.headTimeoutSeconds = try n.int(in: 1...3_600) }
         if let n = node.child("body_idle_timeout_seconds") { server.bodyIdleTimeoutSeconds = try n.int(in: 1...3_600) }
         if let n = node.child("keep_alive_timeout_seconds") { server.keepAliveTimeoutSeconds = try n.int(in: 1...3_600) }

@@ -4,6 +4,7 @@ import HTTPServer
 import Logging
 import Observability
 import Store
+import Synchronization
 import WebhookAuth
 
 /// `POST /webhooks/{source}`: authenticate, decode, make durable, then acknowledge — in that order, always.
@@ -22,6 +23,8 @@ final class WebhookIntake: Sendable {
     private let logger: Logger
     private let onAccepted: AcceptedHandler
     private let now: @Sendable () -> Date
+    /// Held while a delivery is numbered by the ledger and submitted to the journal.
+    private let submissionOrder = Mutex(())
 
     init(
         sources: [SourceRuntime], store: Store, ledger: BookingLedger, metrics: Metrics, logger: Logger,
@@ -109,10 +112,23 @@ final class WebhookIntake: Sendable {
 
         var transaction = Transaction()
         transaction.claim(idempotencyKey, response: remembered.encoded())
-        let numbered = ledger.record(events, into: &transaction)
         log.reservations = events.map(\.reservationID)
-
         let commitLog = log
+        // The ledger's decisions reach the journal in the order they were made, even with several listener
+        // threads: numbering and submission happen under one lock (the submission only queues; a completion that
+        // runs at once, for an oversized transaction, takes only the ledger's own lock).
+        submissionOrder.withLock { _ in
+            let numbered = ledger.record(events, into: &transaction)
+            commit(transaction, numbered: numbered, events: events, source: source, fingerprint: fingerprint,
+                   deliveryID: deliveryID, acceptedBytes: acceptedBytes, log: commitLog, responder: responder)
+        }
+    }
+
+    /// Submits a delivery's transaction and answers once its outcome is durable (or not).
+    private func commit(
+        _ transaction: Transaction, numbered: [StoredBooking], events: [BookingEvent], source: SourceRuntime,
+        fingerprint: String, deliveryID: String?, acceptedBytes: [UInt8], log commitLog: DeliveryLog, responder: Responder
+    ) {
         store.commit(transaction) { [ledger, store, metrics, onAccepted] result in
             let log = commitLog
             switch result {
