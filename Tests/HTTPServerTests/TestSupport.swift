@@ -66,7 +66,9 @@ enum ClientError: Error { case timeout, closed, malformed(String), connect(Int32
 
 /// A blocking loopback TCP client with a receive timeout.
 final class TestClient {
-    let fd: Int32
+    /// The socket; -1 once an unsuccessful init has closed it (deinit still runs after a throwing init of a fully
+    /// initialized class, and closing the number twice would close another test's socket that reused it).
+    private(set) var fd: Int32
     private var buffer: [UInt8] = []
 
     /// Connects to 127.0.0.1:`port`.
@@ -82,12 +84,13 @@ final class TestClient {
         if result != 0 {
             let err = errno
             Glibc.close(fd)
+            fd = -1
             throw ClientError.connect(err)
         }
         setTimeout(timeout)
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { if fd >= 0 { Glibc.close(fd) } }
 
     func setTimeout(_ seconds: Double) {
         var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
