@@ -97,20 +97,6 @@ public struct JSONWriter: Sendable {
         endObject()
     }
 
-    /// Writes `true` or `false`.
-    public mutating func bool(_ value: Bool) {
-        separate()
-        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
-        needsComma = true
-    }
-
-    /// Writes `null`.
-    public mutating func null() {
-        separate()
-        bytes.append(contentsOf: "null".utf8)
-        needsComma = true
-    }
-
     private mutating func separate() {
         if needsComma { bytes.append(UInt8(ascii: ",")) }
     }

@@ -41,7 +41,7 @@ public struct StayTimeError: Error, Sendable, Equatable, CustomStringConvertible
 ///
 /// - Throws: ``StayTimeError`` for an unknown zone, or a date or time out of range.
 public func instant(ofLocal date: LocalDate, time: LocalTime, timeZone identifier: String) throws(StayTimeError) -> Date {
-    guard let zone = TimeZone(identifier: identifier) else { throw StayTimeError(.unknownTimeZone(identifier)) }
+    guard let zone = TimeZones.named(identifier) else { throw StayTimeError(.unknownTimeZone(identifier)) }
     guard date.isValid else { throw StayTimeError(.invalidDate(date)) }
     guard time.isValid else { throw StayTimeError(.invalidTime(time)) }
     let wall = date.daysSinceEpoch * 86_400 + time.secondsOfDay

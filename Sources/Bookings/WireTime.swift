@@ -1,4 +1,3 @@
-import Synchronization
 import Foundation
 
 extension LocalDate {
@@ -180,27 +179,9 @@ extension JSONObject {
     /// An IANA time-zone name known to this system, or `nil` when absent.
     func optionalTimeZone(_ key: String) throws(AdapterError) -> String? {
         guard let name = try optionalString(key) else { return nil }
-        guard KnownTimeZones.isValid(name) else {
+        guard TimeZones.named(name) != nil else {
             throw AdapterError(field: pathOf(key), problem: "\"\(name)\" is not an IANA time zone (e.g. Europe/Berlin)")
         }
         return name
-    }
-}
-
-/// IANA zone names already checked, so that `TimeZone(identifier:)` (which may read the zone database) runs once
-/// per name rather than once per delivery.
-enum KnownTimeZones {
-    private static let valid = Mutex<Set<String>>([])
-    /// At most this many names are remembered; default 1,024 (the IANA database has ~600).
-    private static let limit = 1_024
-
-    /// Whether `name` is a time zone Foundation knows.
-    static func isValid(_ name: String) -> Bool {
-        if valid.withLock({ $0.contains(name) }) { return true }
-        guard TimeZone(identifier: name) != nil else { return false }
-        valid.withLock { names in
-            if names.count < limit { names.insert(name) }
-        }
-        return true
     }
 }

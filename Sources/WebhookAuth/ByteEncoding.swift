@@ -50,8 +50,9 @@ public enum Base64 {
     /// Missing `=` padding is accepted because Standard Webhooks secrets are sometimes written without it: the
     /// text is read as if padded to a multiple of four. Anything outside the standard alphabet (whitespace, `-`,
     /// `_`, `=` other than at the end, more than two `=`, a final group of one character) is refused; bits left
-    /// over in the last character are ignored. That is what `Data(base64Encoded:)` does after padding (a test
-    /// compares the two), done byte by byte because this runs for every signature of every delivery.
+    /// over in the last character are ignored. For everything it accepts this gives `Data(base64Encoded:)`'s bytes
+    /// after padding (a test compares the two); Foundation also takes misplaced padding (`YQ=a`, `====`), which
+    /// this refuses. Byte by byte, because it runs for every signature of every delivery.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         if utf8.count % 4 == 1 { return nil }

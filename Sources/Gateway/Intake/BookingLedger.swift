@@ -5,8 +5,8 @@ import Synchronization
 
 /// Decides, in receipt order, which booking event becomes its reservation's latest, and numbers deliveries.
 ///
-/// The only owner of that decision: it runs under one lock at submission time, so the order of decisions is the
-/// order of journal submissions, and the journal's group commit keeps that order.
+/// The only owner of that decision: numbering and the journal submission happen under one lock, so the order of
+/// decisions is the order of journal submissions, and the journal's group commit keeps that order.
 final class BookingLedger: Sendable {
     /// What decides whether an event supersedes a reservation's stored one (not the whole booking: the ledger
     /// holds one of these per reservation ever received, so it stays small).
@@ -32,6 +32,9 @@ final class BookingLedger: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Held from numbering a delivery's events to submitting its transaction, so that the journal receives puts
+    /// in the order the ledger decided them, whichever listener thread took the delivery.
+    private let submission = Mutex(())
 
     /// Every stored booking, oldest first, as found at start (for the reconciler).
     let all: [StoredBooking]
@@ -51,20 +54,32 @@ final class BookingLedger: Sendable {
         state = Mutex(State(nextSequence: highest + 1, latest: latest))
     }
 
-    /// Numbers `events` and adds to `transaction` a put for each that supersedes its reservation's stored one.
-    /// - Returns: The numbered events (all of them: the reconciler does its own ordering too).
-    func record(_ events: [BookingEvent], into transaction: inout Transaction) -> [StoredBooking] {
-        state.withLock { state in
-            events.map { event in
-                let booking = StoredBooking(event: event, sequence: state.nextSequence)
-                state.nextSequence += 1
-                let key = StoredBooking.key(source: event.source, reservationID: event.reservationID)
-                if state.latest[key].map({ $0.isSuperseded(by: booking.version) }) ?? true {
-                    state.latest[key] = booking.version
-                    transaction.put(booking.encoded(), forKey: key)
+    /// Numbers `events`, adds to `transaction` a put for each that supersedes its reservation's stored one, and
+    /// hands both to `submit` before any other delivery is numbered.
+    /// - Parameters:
+    ///   - events: The delivery's events.
+    ///   - transaction: The delivery's transaction so far (its idempotency claim).
+    ///   - submit: Receives the numbered events (all of them: the reconciler does its own ordering too) and the
+    ///     transaction; it must only queue the transaction (`Store.commit`). A completion it triggers at once may
+    ///     call ``revert(_:store:)``.
+    func record(
+        _ events: [BookingEvent], into transaction: Transaction, submit: ([StoredBooking], Transaction) -> Void
+    ) {
+        submission.withLock { _ in
+            var transaction = transaction
+            let numbered = state.withLock { state in
+                events.map { event in
+                    let booking = StoredBooking(event: event, sequence: state.nextSequence)
+                    state.nextSequence += 1
+                    let key = StoredBooking.key(source: event.source, reservationID: event.reservationID)
+                    if state.latest[key].map({ $0.isSuperseded(by: booking.version) }) ?? true {
+                        state.latest[key] = booking.version
+                        transaction.put(booking.encoded(), forKey: key)
+                    }
+                    return booking
                 }
-                return booking
             }
+            submit(numbered, transaction)
         }
     }
 

@@ -4,7 +4,6 @@ import HTTPServer
 import Logging
 import Observability
 import Store
-import Synchronization
 import WebhookAuth
 
 /// `POST /webhooks/{source}`: authenticate, decode, make durable, then acknowledge — in that order, always.
@@ -23,8 +22,6 @@ final class WebhookIntake: Sendable {
     private let logger: Logger
     private let onAccepted: AcceptedHandler
     private let now: @Sendable () -> Date
-    /// Held while a delivery is numbered by the ledger and submitted to the journal.
-    private let submissionOrder = Mutex(())
 
     init(
         sources: [SourceRuntime], store: Store, ledger: BookingLedger, metrics: Metrics, logger: Logger,
@@ -114,54 +111,41 @@ final class WebhookIntake: Sendable {
         transaction.claim(idempotencyKey, response: remembered.encoded())
         log.reservations = events.map(\.reservationID)
         let commitLog = log
-        // The ledger's decisions reach the journal in the order they were made, even with several listener
-        // threads: numbering and submission happen under one lock (the submission only queues; a completion that
-        // runs at once, for an oversized transaction, takes only the ledger's own lock).
-        submissionOrder.withLock { _ in
-            let numbered = ledger.record(events, into: &transaction)
-            commit(transaction, numbered: numbered, events: events, source: source, fingerprint: fingerprint,
-                   deliveryID: deliveryID, acceptedBytes: acceptedBytes, log: commitLog, responder: responder)
-        }
-    }
 
-    /// Submits a delivery's transaction and answers once its outcome is durable (or not).
-    private func commit(
-        _ transaction: Transaction, numbered: [StoredBooking], events: [BookingEvent], source: SourceRuntime,
-        fingerprint: String, deliveryID: String?, acceptedBytes: [UInt8], log commitLog: DeliveryLog, responder: Responder
-    ) {
-        store.commit(transaction) { [ledger, store, metrics, onAccepted] result in
-            let log = commitLog
-            switch result {
-            case .success(.committed):
-                // This runs on the journal's writer thread, between one group commit and the next: keep it short.
-                // The hand-off to the booking feed comes before the 202 (it only counts and enqueues), so whoever
-                // gets the 202 and then waits for the gateway to be idle finds the booking already queued.
-                // The log line comes after the answer: an on-call engineer needs one line per accepted delivery
-                // (with its client address), but a slow log write must not hold the 202 back. (It still delays
-                // the next batch; an asynchronous log sink is the next step, see the benchmark notes.)
-                onAccepted(numbered)
-                responder(HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
-                metrics.recordDelivery(source: source.name, result: .accepted)
-                log.write(.info, "delivery accepted", ["events": "\(events.count)"])
-            case .success(.duplicate(let original)):
-                ledger.revert(events, store: store)
-                metrics.recordDelivery(source: source.name, result: .duplicate)
-                guard let first = RememberedAnswer.decode(original), first.fingerprint == fingerprint else {
-                    log.write(.notice, "delivery refused: delivery id reused for a different body")
-                    responder(.error(status: 422, type: "idempotency_key_reused",
-                                     message: "Delivery id \(deliveryID ?? "?") was already used for a different body; send new content with a new id."))
-                    return
+        ledger.record(events, into: transaction) { numbered, transaction in
+            store.commit(transaction) { [ledger, store, metrics, onAccepted] result in
+                switch result {
+                case .success(.committed):
+                    // This runs on the journal's writer thread, between one group commit and the next: keep it short.
+                    // The hand-off to the booking feed comes before the 202 (it only counts and enqueues), so whoever
+                    // gets the 202 and then waits for the gateway to be idle finds the booking already queued.
+                    // The log line comes after the answer: an on-call engineer needs one line per accepted delivery
+                    // (with its client address), but a slow log write must not hold the 202 back. (Writing it from
+                    // a queue of its own instead was measured slower: scripts/bench/README.md.)
+                    onAccepted(numbered)
+                    responder(HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
+                    metrics.recordDelivery(source: source.name, result: .accepted)
+                    commitLog.write(.info, "delivery accepted", ["events": "\(events.count)"])
+                case .success(.duplicate(let original)):
+                    ledger.revert(events, store: store)
+                    metrics.recordDelivery(source: source.name, result: .duplicate)
+                    guard let first = RememberedAnswer.decode(original), first.fingerprint == fingerprint else {
+                        commitLog.write(.notice, "delivery refused: delivery id reused for a different body")
+                        responder(.error(status: 422, type: "idempotency_key_reused",
+                                         message: "Delivery id \(deliveryID ?? "?") was already used for a different body; send new content with a new id."))
+                        return
+                    }
+                    responder(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
+                                           body: Array(first.body.utf8)))
+                    commitLog.write(.info, "duplicate delivery answered from the journal")
+                case .failure(let error):
+                    ledger.revert(events, store: store)
+                    commitLog.write(.error, "delivery not stored; answered 503", ["store.error": "\(error.code.rawValue)"])
+                    metrics.recordDelivery(source: source.name, result: .rejected)
+                    responder(.error(status: 503, type: "store_unavailable",
+                                     message: "The delivery could not be made durable, so it was not accepted; send it again.",
+                                     headers: ["Retry-After": "5"]))
                 }
-                responder(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
-                                       body: Array(first.body.utf8)))
-                log.write(.info, "duplicate delivery answered from the journal")
-            case .failure(let error):
-                ledger.revert(events, store: store)
-                log.write(.error, "delivery not stored; answered 503", ["store.error": "\(error.code.rawValue)"])
-                metrics.recordDelivery(source: source.name, result: .rejected)
-                responder(.error(status: 503, type: "store_unavailable",
-                                 message: "The delivery could not be made durable, so it was not accepted; send it again.",
-                                 headers: ["Retry-After": "5"]))
             }
         }
     }
