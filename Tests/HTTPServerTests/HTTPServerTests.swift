@@ -72,8 +72,13 @@ struct HTTPServerTests {
             client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n")
             let started = Date()
             let fd = client.fd
+            // The trickler stops, and is waited for, before the client closes its socket: once closed, the fd
+            // number may belong to another test's socket, which stray bytes would corrupt.
+            let stop = Atomic<Bool>(false)
+            let trickled = DispatchSemaphore(value: 0)
             let trickler = Thread {
-                for _ in 0..<40 {  // 40 bytes, 100 ms apart: each gap is well under the idle timeout
+                defer { trickled.signal() }
+                for _ in 0..<40 where !stop.load(ordering: .acquiring) {  // 40 bytes, 100 ms apart: each gap is well under the idle timeout
                     var byte = UInt8(ascii: "x")
                     guard Glibc.send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
                     Thread.sleep(forTimeInterval: 0.1)
@@ -82,6 +87,8 @@ struct HTTPServerTests {
             trickler.start()
             let status = try? client.readResponse().status
             let elapsed = Date().timeIntervalSince(started)
+            stop.store(true, ordering: .releasing)
+            trickled.wait()
             #expect(elapsed < 3.5, "answered after \(elapsed) s; the trickle alone lasts 4 s")
             #expect(status == 408)
             #expect(handler.count == 0)
