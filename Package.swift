@@ -58,8 +58,8 @@ let package = Package(
         .target(
             name: "Replay",
             // Gateway for the configuration loader (sources, schemes, secrets, properties); Reconciler for the
-            // reservation marker in code names.
-            dependencies: ["WebhookAuth", "Bookings", "Seam", "Gateway", "Reconciler", .product(name: "Logging", package: "swift-log"),
+            // reservation marker in code names; FakeSeam for its seeded generator.
+            dependencies: ["WebhookAuth", "Bookings", "Seam", "Gateway", "Reconciler", "FakeSeam", .product(name: "Logging", package: "swift-log"),
                            .product(name: "Yams", package: "Yams")]
         ),
 

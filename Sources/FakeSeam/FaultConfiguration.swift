@@ -128,7 +128,8 @@ public struct FaultConfiguration: Codable, Sendable, Equatable {
     }
 }
 
-/// A small, fast, seedable RNG (SplitMix64), so injected faults and generated PINs repeat run to run.
+/// A small, fast, seedable RNG (SplitMix64), so injected faults, generated PINs and replay load repeat run to run
+/// on any machine.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
@@ -142,6 +143,11 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+
+    /// A uniform number in [0, 1), from the top 53 bits of ``next()``.
+    public mutating func nextUnit() -> Double {
+        Double(next() >> 11) / Double(1 << 53)
     }
 
     /// `true` with probability `p`.

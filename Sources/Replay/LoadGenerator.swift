@@ -1,4 +1,5 @@
 import Bookings
+import FakeSeam
 import Foundation
 import Gateway
 

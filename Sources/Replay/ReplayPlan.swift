@@ -1,3 +1,5 @@
+import FakeSeam
+
 /// How a set of scenarios is replayed. Every field has a default that replays each delivery once, in order.
 public struct ReplayOptions: Sendable, Equatable {
     /// Shuffle the deliveries of all scenarios with this seed (same seed, same order); `nil` keeps the written
@@ -124,29 +126,5 @@ public enum ReplayPlanner {
             for (slot, send) in zip(slots, ordered) { result[slot] = send }
         }
         return result
-    }
-}
-
-/// SplitMix64: a small, fast, seedable generator, so a seed reproduces a run on any machine.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    /// Creates a generator from a seed.
-    public init(seed: UInt64) {
-        state = seed
-    }
-
-    /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform number in [0, 1).
-    public mutating func nextUnit() -> Double {
-        Double(next() >> 11) / Double(1 << 53)
     }
 }

@@ -1,3 +1,4 @@
+import FakeSeam
 import Testing
 @testable import Replay
 
