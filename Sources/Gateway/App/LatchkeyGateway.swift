@@ -143,7 +143,7 @@ public final class LatchkeyGateway: Sendable {
         let ledger = BookingLedger(store: store)
         do {
             try await reconciler.start()
-            for booking in ledger.all {
+            for booking in ledger.takeStoredBookings() {
                 try await reconciler.apply(booking.event, receivedSequence: booking.sequence)
             }
         } catch {

@@ -36,8 +36,8 @@ final class BookingLedger: Sendable {
     /// in the order the ledger decided them, whichever listener thread took the delivery.
     private let submission = Mutex(())
 
-    /// Every stored booking, oldest first, as found at start (for the reconciler).
-    let all: [StoredBooking]
+    /// The stored bookings found at start, oldest first, until ``takeStoredBookings()`` hands them over.
+    private let found: Mutex<[StoredBooking]>
 
     /// Loads every stored booking from `store`.
     init(store: Store) {
@@ -50,8 +50,17 @@ final class BookingLedger: Sendable {
             stored.append(booking)
             highest = max(highest, booking.sequence)
         }
-        all = stored.sorted { $0.sequence < $1.sequence }
+        found = Mutex(stored.sorted { $0.sequence < $1.sequence })
         state = Mutex(State(nextSequence: highest + 1, latest: latest))
+    }
+
+    /// Every booking stored when the ledger was loaded, oldest first, for the reconciler at start. Handed over
+    /// once (later calls get none), so the decoded bookings are not kept for the life of the process.
+    func takeStoredBookings() -> [StoredBooking] {
+        found.withLock { bookings in
+            defer { bookings = [] }
+            return bookings
+        }
     }
 
     /// Numbers `events`, adds to `transaction` a put for each that supersedes its reservation's stored one, and
