@@ -25,12 +25,16 @@ struct JSONParser {
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     /// Parses one JSON text (any value, surrounded by optional whitespace).
+    /// - Parameters:
+    ///   - body: The UTF-8 bytes.
+    ///   - members: The object members the caller will read; default all. The others are checked just as
+    ///     strictly (the same bytes are accepted and rejected either way) but no value is built for them.
     /// - Throws: ``Failure`` with the offset of the first problem.
-    static func parse(_ body: [UInt8]) throws(Failure) -> JSONValue {
+    static func parse(_ body: [UInt8], keeping members: JSONMemberFilter? = nil) throws(Failure) -> JSONValue {
         try body.withUnsafeBufferPointer { (buffer) throws(Failure) -> JSONValue in
             var parser = JSONParser(buffer)
             parser.skipWhitespace()
-            let value = try parser.value()
+            let value = try parser.value(members)
             parser.skipWhitespace()
             guard parser.index == buffer.count else { throw Failure(offset: parser.index) }
             return value
@@ -39,11 +43,11 @@ struct JSONParser {
 
     // MARK: - Values
 
-    private mutating func value() throws(Failure) -> JSONValue {
+    private mutating func value(_ members: JSONMemberFilter? = nil) throws(Failure) -> JSONValue {
         guard index < bytes.count else { throw Failure(offset: index) }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try object()
-        case UInt8(ascii: "["): return try array()
+        case UInt8(ascii: "{"): return try object(members)
+        case UInt8(ascii: "["): return try array(members)
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"): try literal("true"); return .bool(true)
         case UInt8(ascii: "f"): try literal("false"); return .bool(false)
@@ -52,7 +56,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func object() throws(Failure) -> JSONValue {
+    private mutating func object(_ members: JSONMemberFilter?) throws(Failure) -> JSONValue {
         try enter()
         index += 1
         var fields = JSONFields()
@@ -65,23 +69,35 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard try peek() == UInt8(ascii: "\"") else { throw Failure(offset: index) }
-            let key = try string()
+            let kept: JSONMemberFilter.Member?
+            let key: String
+            if let members {
+                guard let found = try keptMember(of: members) else {
+                    skipWhitespace()
+                    try expect(UInt8(ascii: ":"))
+                    skipWhitespace()
+                    try skipValue()
+                    if try containerEnds(at: UInt8(ascii: "}")) { break }
+                    continue
+                }
+                kept = found
+                key = found.name
+            } else {
+                kept = nil
+                key = try string()
+            }
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
-            let element = try value()
+            let element = try value(kept?.members)
             fields.append(key, element)
-            skipWhitespace()
-            let next = try peek()
-            index += 1
-            if next == UInt8(ascii: "}") { break }
-            guard next == UInt8(ascii: ",") else { throw Failure(offset: index - 1) }
+            if try containerEnds(at: UInt8(ascii: "}")) { break }
         }
         depth -= 1
         return .object(fields)
     }
 
-    private mutating func array() throws(Failure) -> JSONValue {
+    private mutating func array(_ members: JSONMemberFilter?) throws(Failure) -> JSONValue {
         try enter()
         index += 1
         var elements: [JSONValue] = []
@@ -93,15 +109,109 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
-            elements.append(try value())
-            skipWhitespace()
-            let next = try peek()
-            index += 1
-            if next == UInt8(ascii: "]") { break }
-            guard next == UInt8(ascii: ",") else { throw Failure(offset: index - 1) }
+            elements.append(try value(members))
+            if try containerEnds(at: UInt8(ascii: "]")) { break }
         }
         depth -= 1
         return .array(elements)
+    }
+
+    /// Reads the key at `index` (its opening quote) and returns its entry in `members`, or nil (the key read
+    /// and checked, nothing built) when the caller does not read that member.
+    private mutating func keptMember(of members: JSONMemberFilter) throws(Failure) -> JSONMemberFilter.Member? {
+        let start = index + 1
+        var end = start
+        while end < bytes.count {
+            let byte = bytes[end]
+            if byte == UInt8(ascii: "\"") {
+                // A plain ASCII key (the common case): compare its bytes, no String made.
+                index = end + 1
+                return members.member(named: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+            }
+            if byte == UInt8(ascii: "\\") || byte >= 0x80 || byte < 0x20 { break }
+            end += 1
+        }
+        // Escapes, non-ASCII or an error: the full string path checks it and decodes it.
+        var key = try string()
+        return key.withUTF8 { members.member(named: $0) }
+    }
+
+    // MARK: - Checking without building
+
+    /// Checks the value at `index` exactly as ``value(_:)`` would and moves past it, building nothing (except
+    /// on the rare paths: strings with escapes or non-ASCII bytes, numbers with an exponent).
+    private mutating func skipValue() throws(Failure) {
+        guard index < bytes.count else { throw Failure(offset: index) }
+        switch bytes[index] {
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = bytes[index] == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            let isObject = close == UInt8(ascii: "}")
+            try enter()
+            index += 1
+            skipWhitespace()
+            if try peek() == close {
+                index += 1
+                depth -= 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                if isObject {
+                    guard try peek() == UInt8(ascii: "\"") else { throw Failure(offset: index) }
+                    try skipString()
+                    skipWhitespace()
+                    try expect(UInt8(ascii: ":"))
+                    skipWhitespace()
+                }
+                try skipValue()
+                if try containerEnds(at: close) { break }
+            }
+            depth -= 1
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        default: try skipNumber()
+        }
+    }
+
+    /// Moves past the string at `index`; plain ASCII runs are only scanned, anything else goes through ``string()``.
+    private mutating func skipString() throws(Failure) {
+        let start = index
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return
+            }
+            if byte == UInt8(ascii: "\\") || byte >= 0x80 { break }
+            guard byte >= 0x20 else { throw Failure(offset: index) }
+            index += 1
+        }
+        index = start
+        _ = try string()
+    }
+
+    /// Moves past the number at `index`. Without an exponent and under 300 characters a number cannot overflow
+    /// `Double`, so only the grammar is checked; otherwise ``number()`` decides.
+    private mutating func skipNumber() throws(Failure) {
+        let start = index
+        let hasExponent = try scanNumber()
+        if hasExponent || index - start >= 300 {
+            index = start
+            _ = try number()
+        }
+    }
+
+    /// After a member or an element: consumes `,` (false: another follows) or `close` (true: the container ended).
+    private mutating func containerEnds(at close: UInt8) throws(Failure) -> Bool {
+        skipWhitespace()
+        let next = try peek()
+        index += 1
+        if next == close { return true }
+        guard next == UInt8(ascii: ",") else { throw Failure(offset: index - 1) }
+        return false
     }
 
     private mutating func enter() throws(Failure) {
@@ -209,26 +319,8 @@ struct JSONParser {
 
     private mutating func number() throws(Failure) -> JSONValue {
         let start = index
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, isDigit(bytes[index]) else { throw Failure(offset: index) }
-        if bytes[index] == UInt8(ascii: "0") {
-            index += 1
-            if index < bytes.count, isDigit(bytes[index]) { throw Failure(offset: index) }
-        } else {
-            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
-        }
-        var isInteger = true
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
-            isInteger = false
-            index += 1
-            try digits()
-        }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
-            isInteger = false
-            index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            try digits()
-        }
+        let hasExponent = try scanNumber()
+        let isInteger = !hasExponent && !bytes[start..<index].contains(UInt8(ascii: "."))
         // Up to 18 digits cannot overflow Int64: add them up without making a String.
         if isInteger, index - start <= 18 {
             let negative = bytes[start] == UInt8(ascii: "-")
@@ -241,6 +333,30 @@ struct JSONParser {
         guard let double = Double(text), double.isFinite else { throw Failure(offset: start) }
         if let integer = Int64(exactly: double) { return .integer(integer) }
         return .number(double)
+    }
+
+    /// Moves past a number's characters, checking its grammar (RFC 8259 §6).
+    /// - Returns: Whether it has an exponent part.
+    private mutating func scanNumber() throws(Failure) -> Bool {
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, isDigit(bytes[index]) else { throw Failure(offset: index) }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < bytes.count, isDigit(bytes[index]) { throw Failure(offset: index) }
+        } else {
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            try digits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            try digits()
+            return true
+        }
+        return false
     }
 
     private mutating func digits() throws(Failure) {

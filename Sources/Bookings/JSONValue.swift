@@ -104,10 +104,13 @@ struct JSONObject: Sendable {
     let path: String
 
     /// Parses `body` as a JSON object.
-    static func parse(_ body: [UInt8]) throws(AdapterError) -> JSONObject {
+    /// - Parameters:
+    ///   - body: The webhook body.
+    ///   - members: The members the caller reads (see ``JSONMemberFilter``); default all.
+    static func parse(_ body: [UInt8], keeping members: JSONMemberFilter? = nil) throws(AdapterError) -> JSONObject {
         let value: JSONValue
         do {
-            value = try JSONParser.parse(body)
+            value = try JSONParser.parse(body, keeping: members)
         } catch {
             throw AdapterError(field: "", problem: "the body is not valid JSON; send the webhook's JSON body unmodified")
         }
