@@ -201,6 +201,28 @@ extension Posix {
         return Int(info.st_size)
     }
 
+    /// Reads up to `count` bytes at `offset`; fewer at the end of the file. The corresponding C function is `pread`.
+    /// - Parameters:
+    ///   - fd: An open file descriptor.
+    ///   - count: How many bytes to read at most.
+    ///   - offset: Where to read.
+    ///   - path: The file's path, for errors.
+    static func read(_ fd: Int32, count: Int, at offset: Int, path: String) throws(StoreError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if n > 0 {
+                done += n
+            } else if n == 0 {
+                break
+            } else if Glibc.errno != EINTR {
+                throw StoreError.system("pread", path: path, errno: Glibc.errno)
+            }
+        }
+        return Array(bytes[..<done])
+    }
+
     /// Whether anything exists at `path`.
     /// - Parameter path: The path.
     static func exists(_ path: String) -> Bool {

@@ -19,6 +19,14 @@ public struct SegmentScan: Sendable, Equatable {
     public var path: String
     /// Its size in bytes.
     public var size: Int
+    /// Zero bytes at the end of the file: space the writer filled with zeros ahead of its records (see
+    /// ``StoreConfiguration/preallocationBytes``). They hold no data and are not damage.
+    public var trailingZeroBytes = 0
+    /// Bytes the next open cuts off as a torn tail (zeros written ahead of it included); 0 when there is none.
+    public var tornBytes: Int {
+        guard let damage, damage.isTornTail else { return 0 }
+        return size - validBytes
+    }
     /// Bytes up to the end of the last good record before any damage.
     public var validBytes: Int
     /// Good records read before any damage.
@@ -64,9 +72,9 @@ enum Recovery {
         let numbers = try directory.segmentNumbers()
         result.obsoleteSegments = numbers.filter { $0 < result.replayFrom }
         let live = numbers.filter { $0 >= result.replayFrom }
-        let sizes = try live.map { (n) throws(StoreError) in try Posix.fileSize(directory.segmentPath(n)) }
+        let holdsData = try live.map { (n) throws(StoreError) in try startsWithRecord(directory.segmentPath(n)) }
         for (index, number) in live.enumerated() {
-            let laterHoldsData = sizes[(index + 1)...].contains { $0 > 0 }
+            let laterHoldsData = holdsData[(index + 1)...].contains(true)
             let scan = try replay(segment: number, in: directory, into: &result.state, now: now,
                                   maxPayload: maxPayload, laterSegmentsHoldData: laterHoldsData)
             result.segments.append(scan)
@@ -103,12 +111,31 @@ enum Recovery {
                 case .corrupt(let why):
                     reason = why
                 }
+                scan.trailingZeroBytes = trailingZeros(bytes)
+                let dataEnd = bytes.count - scan.trailingZeroBytes
+                // Only zeros from here on: the end of the records in a preallocated segment, not damage.
+                if offset >= dataEnd { break }
                 let followedByGood = laterSegmentsHoldData
-                    || Frame.firstValidFrame(in: bytes, after: offset, maxPayload: maxPayload) != nil
+                    || Frame.firstValidFrame(in: UnsafeRawBufferPointer(rebasing: bytes[..<dataEnd]), after: offset, maxPayload: maxPayload) != nil
                 scan.damage = SegmentScan.Damage(offset: offset, reason: reason, isTornTail: !followedByGood)
                 break
             }
             return scan
         }
+    }
+
+    /// Whether a segment holds anything at all: a non-zero byte in its first record header (a header is never all
+    /// zeros). An empty segment, or one with only preallocated zeros, holds nothing.
+    private static func startsWithRecord(_ path: String) throws(StoreError) -> Bool {
+        let fd = try Posix.open(path, O_RDONLY)
+        defer { Posix.closeQuietly(fd) }
+        return try Posix.read(fd, count: Frame.headerSize, at: 0, path: path).contains { $0 != 0 }
+    }
+
+    /// The number of zero bytes at the end of `bytes`.
+    private static func trailingZeros(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var end = bytes.count
+        while end > 0 && bytes[end - 1] == 0 { end -= 1 }
+        return bytes.count - end
     }
 }

@@ -17,6 +17,10 @@ public struct StoreConfiguration: Sendable {
     /// Largest group of transactions, in encoded bytes, written with one `write` and one `fdatasync`.
     /// Default: 4 MiB.
     public var maxBatchBytes: Int
+    /// Zeros, in bytes, written ahead of the records at the end of the current segment whenever an append would
+    /// grow the file, so that most `fdatasync` calls only flush data and not the file's size as well. Recovery
+    /// reads trailing zeros as the end of the records. Default: 1 MiB; 0 turns it off.
+    public var preallocationBytes: Int
     /// Largest single encoded transaction, in bytes; larger ones fail with ``StoreError/Code/invalidTransaction``.
     /// Default: 16 MiB.
     public var maxRecordBytes: Int
@@ -40,6 +44,7 @@ public struct StoreConfiguration: Sendable {
     ///   - compactionThresholdBytes: Default 64 MiB.
     ///   - segmentSizeLimitBytes: Default 16 MiB.
     ///   - maxBatchBytes: Default 4 MiB.
+    ///   - preallocationBytes: Default 1 MiB.
     ///   - maxRecordBytes: Default 16 MiB.
     ///   - minimumFreeBytesAtOpen: Default 1 MiB.
     public init(
@@ -47,6 +52,7 @@ public struct StoreConfiguration: Sendable {
         compactionThresholdBytes: Int = 64 << 20,
         segmentSizeLimitBytes: Int = 16 << 20,
         maxBatchBytes: Int = 4 << 20,
+        preallocationBytes: Int = 1 << 20,
         maxRecordBytes: Int = 16 << 20,
         minimumFreeBytesAtOpen: Int = 1 << 20
     ) {
@@ -54,6 +60,7 @@ public struct StoreConfiguration: Sendable {
         self.compactionThresholdBytes = compactionThresholdBytes
         self.segmentSizeLimitBytes = segmentSizeLimitBytes
         self.maxBatchBytes = maxBatchBytes
+        self.preallocationBytes = preallocationBytes
         self.maxRecordBytes = maxRecordBytes
         self.minimumFreeBytesAtOpen = minimumFreeBytesAtOpen
         self.clock = { Int64(time(nil)) }

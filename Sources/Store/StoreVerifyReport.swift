@@ -23,7 +23,7 @@ public struct StoreVerifyReport: Sendable, CustomStringConvertible {
 
     /// Bytes of torn final records that the next open would cut off (normal if the store is running).
     public var tornTailBytes: Int {
-        segments.reduce(0) { $0 + (($1.damage?.isTornTail ?? false) ? $1.size - $1.validBytes : 0) }
+        segments.reduce(0) { $0 + $1.tornBytes }
     }
 
     /// A multi-line account for people.
@@ -37,9 +37,10 @@ public struct StoreVerifyReport: Sendable, CustomStringConvertible {
         }
         for scan in segments {
             var line = "  \(scan.path): \(scan.size) bytes, \(scan.records) records"
+            if scan.trailingZeroBytes > 0 && scan.damage == nil { line += ", \(scan.trailingZeroBytes) bytes preallocated" }
             if let damage = scan.damage {
                 line += damage.isTornTail
-                    ? "; torn tail of \(scan.size - scan.validBytes) bytes at offset \(damage.offset) (\(damage.reason)); "
+                    ? "; torn tail of \(scan.tornBytes) bytes at offset \(damage.offset) (\(damage.reason)); "
                         + "cut off at next open"
                     : "; DAMAGED at offset \(damage.offset) (\(damage.reason)) with valid records after it"
             }

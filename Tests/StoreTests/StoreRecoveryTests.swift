@@ -133,12 +133,89 @@ struct StoreRecoveryTests {
         try Data(data).write(to: URL(fileURLWithPath: segment))
         let verify = Store.verify(at: dir.data)
         #expect(verify.isHealthy)
-        #expect(verify.tornTailBytes == ends[3] - ends[2])
+        // The damaged record and the zeros written ahead of it.
+        #expect(verify.tornTailBytes == (try fileSize(atPath: segment)) - ends[2])
         let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
         #expect(store.value(forKey: "entry/2") != nil)
         #expect(store.value(forKey: "entry/3") == nil)
         #expect(try fileSize(atPath: segment) == ends[2])
+    }
+
+    @Test func zerosWrittenAheadOfTheRecordsAreTheirEndNotDamage() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let segment = try await writeJournal(dir.data, count: 5)
+        let ends = recordEnds(ofSegment: segment)
+        #expect(ends.count == 5)
+        // The first append wrote the default 1 MiB of zeros past its record; they are still there.
+        #expect(try fileSize(atPath: segment) == ends[0] + (1 << 20))
+        let report = Store.verify(at: dir.data)
+        #expect(report.isHealthy && report.tornTailBytes == 0 && report.segments.first?.damage == nil)
+        #expect(report.segments.first?.trailingZeroBytes == (1 << 20) - (ends[4] - ends[0]))
+        let log = LogCapture()
+        var store = try openStore(at: dir.data, configuration: configuration(), logger: log.logger)
+        #expect(!log.messages.contains { $0.contains("truncated") }, "\(log.messages)")
+        #expect(store.entries(withPrefix: "entry/").count == 5)
+        #expect(try await store.commit(claimAndPut("delivery/after", entry: "after", value: "1")) == .committed)
+        store.close()
+        // The record went where the zeros were; the file did not grow.
+        #expect(try fileSize(atPath: segment) == ends[0] + (1 << 20))
+        #expect(recordEnds(ofSegment: segment).count == 6)
+        store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
+        #expect(store.value(forKey: "after") == bytes("1"))
+        store.close()
+    }
+
+    @Test func aTornRecordInFrontOfTheZerosIsCutOffWithTheZeros() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let segment = try await writeJournal(dir.data, count: 3)
+        let ends = recordEnds(ofSegment: segment)
+        // Half of a copy of the first record, written where the fourth would go: a torn write.
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        let first = [UInt8](FileManager.default.contents(atPath: segment)!)[0..<ends[0]]
+        try file.seek(toOffset: UInt64(ends[2]))
+        try file.write(contentsOf: Data(first.prefix(ends[0] / 2)))
+        try file.close()
+        // What is cut off: the torn half record and the zeros after it.
+        let size = try fileSize(atPath: segment)
+        #expect(size > ends[2] + ends[0])
+        #expect(Store.verify(at: dir.data).tornTailBytes == size - ends[2])
+        let log = LogCapture()
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: log.logger)
+        defer { store.close() }
+        let truncations = log.messages.filter { $0.contains("truncated a torn tail") }
+        #expect(truncations.count == 1 && truncations[0].contains("store.bytes_dropped=\(size - ends[2])"), "\(truncations)")
+        #expect(store.entries(withPrefix: "entry/").count == 3)
+        #expect(try fileSize(atPath: segment) == ends[2])
+    }
+
+    @Test func aNextSegmentHoldingOnlyZerosDoesNotTurnATornTailIntoDamage() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let segment = try await writeJournal(dir.data, count: 4)
+        let ends = recordEnds(ofSegment: segment)
+        var data = [UInt8](FileManager.default.contents(atPath: segment)!)
+        data[ends[2] + 11] ^= 0xff  // the last record is torn
+        try Data(data).write(to: URL(fileURLWithPath: segment))
+        // A crash right after the next segment was created and filled ahead with zeros.
+        try Data(count: 1 << 16).write(to: URL(fileURLWithPath: dir.data + "/journal/00000002.log"))
+        #expect(Store.verify(at: dir.data).isHealthy)
+        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
+        defer { store.close() }
+        #expect(store.entries(withPrefix: "entry/").count == 3)
+        #expect(try await store.commit(claimAndPut("delivery/after", entry: "after", value: "1")) == .committed)
+    }
+
+    @Test func withoutPreallocationTheSegmentEndsAtItsLastRecord() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let store = try openStore(at: dir.data, configuration: configuration { $0.preallocationBytes = 0 }, logger: quietLogger)
+        for i in 0..<3 { _ = try await store.commit(claimAndPut("delivery/\(i)", entry: "e/\(i)", value: "v")) }
+        store.close()
+        let segment = dir.data + "/journal/00000001.log"
+        #expect(try fileSize(atPath: segment) == recordEnds(ofSegment: segment).last)
     }
 
     @Test func compactionKeepsLiveStateAndDropsExpiredKeys() async throws {

@@ -106,7 +106,7 @@ func recordEnds(ofSegment path: String) -> [Int] {
     let data = [UInt8](FileManager.default.contents(atPath: path)!)
     var ends: [Int] = []
     var offset = 0
-    while offset + 9 <= data.count {
+    while offset + 9 <= data.count && data[offset + 8] != 0 {  // kind 0: the zeros written ahead of the records
         let length = Int(data[offset]) | Int(data[offset + 1]) << 8 | Int(data[offset + 2]) << 16 | Int(data[offset + 3]) << 24
         offset += 9 + length
         ends.append(offset)
