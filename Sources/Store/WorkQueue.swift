@@ -34,13 +34,15 @@ final class WorkQueue: Sendable {
     /// - Parameter item: The work.
     /// - Returns: False if the store is closed (the item was not queued).
     func submit(_ item: WorkItem) -> Bool {
-        let queued = pending.withLock { state in
-            guard !state.isClosed else { return false }
+        let (queued, wasEmpty) = pending.withLock { state in
+            guard !state.isClosed else { return (false, false) }
             state.items.append(item)
             if case .close = item { state.isClosed = true }
-            return true
+            return (true, state.items.count == 1)
         }
-        if queued { wake.signal() }
+        // One signal per empty → non-empty change: the writer takes everything queued after each wake-up, so
+        // items added to a list that already waits are taken with it (no futex call per item under load).
+        if queued && wasEmpty { wake.signal() }
         return queued
     }
 
