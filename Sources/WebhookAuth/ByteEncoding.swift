@@ -3,14 +3,22 @@ import Foundation
 /// Hexadecimal encoding of byte strings.
 public enum Hex {
     /// Lower-case hex of `bytes`, two digits per byte.
-    public static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+    public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        // Written straight into the string's storage: this runs for every delivery (the body's fingerprint).
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var position = 0
+            for byte in bytes {
+                out[position] = digit(byte >> 4)
+                out[position + 1] = digit(byte & 0x0F)
+                position += 2
+            }
+            return position
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The lower-case hex digit of a value 0...15.
+    private static func digit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 
     /// Decodes hex text (upper or lower case); `nil` when the length is odd or a character is not a hex digit.
@@ -54,7 +62,16 @@ public enum Base64 {
     /// after padding (a test compares the two); Foundation also takes misplaced padding (`YQ=a`, `====`), which
     /// this refuses. Byte by byte, because it runs for every signature of every delivery.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
+        decode(utf8: Array(text.utf8))
+    }
+
+    /// ``decode(_:)`` of text given as its UTF-8 bytes.
+    public static func decode(utf8: some Collection<UInt8>) -> [UInt8]? {
+        if let result = utf8.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return result }
+        return Array(utf8).withUnsafeBufferPointer { decode(contiguous: $0) }
+    }
+
+    private static func decode(contiguous utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         if utf8.count % 4 == 1 { return nil }
         var end = utf8.count
         while end > 0 && utf8[end - 1] == UInt8(ascii: "=") { end -= 1 }

@@ -133,10 +133,11 @@ public enum StandardWebhooks {
 
         var candidates: [[UInt8]] = []
         var malformed = 0
-        for entry in signatureText.split(separator: " ", omittingEmptySubsequences: true) {
-            guard let comma = entry.firstIndex(of: ",") else { malformed += 1; continue }
-            guard entry[..<comma] == version else { continue }
-            guard let mac = Base64.decode(entry[entry.index(after: comma)...]), mac.count == Crypto.sha256Length else {
+        // Byte by byte (not through Character): this runs for every delivery.
+        for entry in signatureText.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true) {
+            guard let comma = entry.firstIndex(of: UInt8(ascii: ",")) else { malformed += 1; continue }
+            guard entry[..<comma].elementsEqual(version.utf8) else { continue }
+            guard let mac = Base64.decode(utf8: entry[entry.index(after: comma)...]), mac.count == Crypto.sha256Length else {
                 malformed += 1
                 continue
             }

@@ -118,9 +118,20 @@ public enum HumanLineFormatter {
 enum JSONText {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Whether `byte` is written as an escape: quote, backslash, control characters and DEL.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == 0x7F
+    }
+
     /// Appends `text` as a quoted JSON string.
     static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        // Most keys and values need no escape: copy them in one piece.
+        if !text.utf8.contains(where: needsEscape) {
+            out.append(contentsOf: text.utf8)
+            out.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

@@ -129,9 +129,25 @@ public enum RFC3339 {
 
     /// Appends `value` in decimal, zero-padded to `width` digits (more digits if it needs them).
     private static func appendDigits(_ value: Int, width: Int, to out: inout [UInt8]) {
-        let digits = String(value).utf8
-        if digits.count < width { out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits.count)) }
-        out.append(contentsOf: digits)
+        guard value >= 0 else {
+            out.append(contentsOf: String(value).utf8)  // a year before 1 AD: not worth a fast path
+            return
+        }
+        var count = 1
+        var probe = value
+        while probe >= 10 {
+            probe /= 10
+            count += 1
+        }
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(width, count)))
+        // Every line has seven of these: digits written in place, no String made.
+        var position = out.count - 1
+        var rest = value
+        repeat {
+            out[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            position -= 1
+        } while rest > 0
     }
 }
 
