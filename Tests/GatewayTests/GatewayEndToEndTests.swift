@@ -121,6 +121,31 @@ import FoundationNetworking
         await harness.gateway.stop()
     }
 
+    @Test func theSameDeliveryArrivingManyTimesAtOnce_IsAcceptedOnce_AndEveryRepeatGetsTheFirstBody() async throws {
+        // Repeats that overlap the first delivery's group commit are caught by the journal's writer (and undo their
+        // ledger update); those after it are answered from the journal before the writer. Both must look the same.
+        let harness = try await Harness.start(eventLoops: 2)
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        let body = Self.booking("r-burst")
+        let answers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for _ in 0..<12 { group.addTask { try await harness.post(body, id: "msg_burst") } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let accepted = answers.filter { $0.0 == 202 }
+        #expect(accepted.count == 1, "\(answers.map(\.0))")
+        #expect(answers.filter { $0.0 == 200 }.count == 11, "\(answers.map(\.0))")
+        #expect(answers.allSatisfy { $0.1 == accepted.first?.1 })
+        let later = try await harness.post(body, id: "msg_burst")
+        #expect(later.0 == 200 && later.1 == accepted.first?.1)
+        // A later booking of the same reservation is still taken: the repeats left the ledger as it was.
+        let moved = try await harness.post(Self.booking("r-burst", checkIn: "2030-07-15T15:00:00"), id: "msg_burst_2")
+        #expect(moved.0 == 202)
+        await harness.gateway.waitUntilIdle()
+        #expect(harness.codes(marker: "r-burst").count == 2)
+        #expect(harness.gateway.fakeSeam?.service.callCount(route: "/access_codes/create_multiple") == 2)
+        await harness.gateway.stop()
+    }
+
     @Test func badInput_GetsClearErrors_AndChangesNothing() async throws {
         let harness = try await Harness.start()
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }

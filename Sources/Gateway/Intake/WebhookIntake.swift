@@ -101,6 +101,14 @@ final class WebhookIntake: Sendable {
         } else {
             idempotencyKey = "delivery/\(source.name)/\(events[0].reservationID)/\(fingerprint)"
         }
+        log.reservations = events.map(\.reservationID)
+        // A repeat of a delivery already durable is answered from the journal at once: no ledger update to undo,
+        // no trip through the writer. (A repeat of one still waiting for its group commit is caught by the writer.)
+        if let original = store.idempotencyResponse(forKey: idempotencyKey) {
+            metrics.recordDelivery(source: source.name, result: .duplicate)
+            Self.answerRepeat(of: original, fingerprint: fingerprint, deliveryID: deliveryID, log: log, responder: responder)
+            return
+        }
         let accepted = AcceptedBody(
             status: "accepted", deliveryID: deliveryID, reservationIDs: events.map(\.reservationID)
         )
@@ -109,7 +117,6 @@ final class WebhookIntake: Sendable {
 
         var transaction = Transaction()
         transaction.claim(idempotencyKey, response: remembered.encoded())
-        log.reservations = events.map(\.reservationID)
         let commitLog = log
 
         ledger.record(events, into: transaction) { numbered, transaction in
@@ -129,15 +136,7 @@ final class WebhookIntake: Sendable {
                 case .success(.duplicate(let original)):
                     ledger.revert(events, store: store)
                     metrics.recordDelivery(source: source.name, result: .duplicate)
-                    guard let first = RememberedAnswer.decode(original), first.fingerprint == fingerprint else {
-                        commitLog.write(.notice, "delivery refused: delivery id reused for a different body")
-                        responder(.error(status: 422, type: "idempotency_key_reused",
-                                         message: "Delivery id \(deliveryID ?? "?") was already used for a different body; send new content with a new id."))
-                        return
-                    }
-                    responder(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
-                                           body: Array(first.body.utf8)))
-                    commitLog.write(.info, "duplicate delivery answered from the journal")
+                    Self.answerRepeat(of: original, fingerprint: fingerprint, deliveryID: deliveryID, log: commitLog, responder: responder)
                 case .failure(let error):
                     ledger.revert(events, store: store)
                     commitLog.write(.error, "delivery not stored; answered 503", ["store.error": "\(error.code.rawValue)"])
@@ -152,6 +151,22 @@ final class WebhookIntake: Sendable {
 }
 
 extension WebhookIntake {
+    /// Answers a delivery whose idempotency key the journal already holds: 200 with the first answer's body when
+    /// the body is the same (by fingerprint), 422 when the sender reused the delivery id for other content.
+    private static func answerRepeat(
+        of original: [UInt8], fingerprint: String, deliveryID: String?, log: DeliveryLog, responder: Responder
+    ) {
+        guard let first = RememberedAnswer.decode(original), first.fingerprint == fingerprint else {
+            log.write(.notice, "delivery refused: delivery id reused for a different body")
+            responder(.error(status: 422, type: "idempotency_key_reused",
+                             message: "Delivery id \(deliveryID ?? "?") was already used for a different body; send new content with a new id."))
+            return
+        }
+        responder(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
+                               body: Array(first.body.utf8)))
+        log.write(.info, "duplicate delivery answered from the journal")
+    }
+
     /// Whether a Content-Type names JSON (`application/json`, `application/vnd.x+json; charset=utf-8`, …): it
     /// contains `json` in any case. Byte by byte, without Foundation's string search: this runs per delivery.
     static func namesJSON(_ contentType: String) -> Bool {
