@@ -24,6 +24,15 @@ final class BookingLedger: Sendable {
             }
             return candidate.sequence > sequence
         }
+
+        /// Becomes `candidate` if it supersedes this version; says whether it did. (The placeholder a new
+        /// reservation starts from, sequence 0 with no `updatedAt`, is superseded by every real version: real
+        /// sequences start at 1.)
+        mutating func replace(ifSupersededBy candidate: Version) -> Bool {
+            guard isSuperseded(by: candidate) else { return false }
+            self = candidate
+            return true
+        }
     }
 
     private struct State {
@@ -74,16 +83,21 @@ final class BookingLedger: Sendable {
     func record(
         _ events: [BookingEvent], into transaction: Transaction, submit: ([StoredBooking], Transaction) -> Void
     ) {
+        // What does not depend on the sequence number is made before taking the locks, which the listener
+        // threads share: the keys and the events' JSON.
+        let keys = events.map { StoredBooking.key(source: $0.source, reservationID: $0.reservationID) }
+        let eventJSON = events.map(StoredBooking.eventJSON)
         submission.withLock { _ in
             var transaction = transaction
             let numbered = state.withLock { state in
-                events.map { event in
-                    let booking = StoredBooking(event: event, sequence: state.nextSequence)
+                events.indices.map { index in
+                    let booking = StoredBooking(event: events[index], sequence: state.nextSequence)
                     state.nextSequence += 1
-                    let key = StoredBooking.key(source: event.source, reservationID: event.reservationID)
-                    if state.latest[key].map({ $0.isSuperseded(by: booking.version) }) ?? true {
-                        state.latest[key] = booking.version
-                        transaction.put(booking.encoded(), forKey: key)
+                    let isLatest = state.latest[keys[index], default: Version(updatedAt: nil, sequence: 0)].replace(
+                        ifSupersededBy: booking.version)
+                    if isLatest {
+                        transaction.put(StoredBooking.encoded(event: eventJSON[index], sequence: booking.sequence),
+                                        forKey: keys[index])
                     }
                     return booking
                 }

@@ -25,14 +25,27 @@ struct StoredBooking: Codable, Sendable {
     /// The journal's bytes: what `JSONEncoder` with `.sortedKeys` makes of this value, written directly
     /// (``JSONWriter``; a test compares the two byte for byte).
     func encoded() -> [UInt8] {
-        var writer = JSONWriter(capacity: 384)
-        writer.beginObject()
-        writer.key("event")
+        Self.encoded(event: Self.eventJSON(event), sequence: sequence)
+    }
+
+    /// The JSON of `event` as ``encoded()`` writes it, made before a sequence number is known (outside the
+    /// ledger's lock).
+    static func eventJSON(_ event: BookingEvent) -> [UInt8] {
+        var writer = JSONWriter(capacity: 360)
         event.writeJSON(into: &writer)
-        writer.key("sequence")
-        writer.integer(sequence)
-        writer.endObject()
         return writer.bytes
+    }
+
+    /// ``encoded()`` from the event's JSON (``eventJSON(_:)``) and its sequence number.
+    static func encoded(event eventJSON: [UInt8], sequence: UInt64) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(eventJSON.count + 36)
+        bytes.append(contentsOf: #"{"event":"#.utf8)
+        bytes.append(contentsOf: eventJSON)
+        bytes.append(contentsOf: #","sequence":"#.utf8)
+        bytes.append(contentsOf: String(sequence).utf8)
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
     }
 
     static func decode(_ bytes: [UInt8]) -> StoredBooking? {

@@ -1,0 +1,55 @@
+import Bookings
+import Foundation
+import Logging
+import Store
+import Testing
+@testable import Gateway
+
+/// The ledger decides which event becomes a reservation's stored booking: a later `updated_at` wins, equal or
+/// missing ones go by receipt order; every event is numbered; only winners are put in the transaction.
+@Suite struct BookingLedgerTests {
+    static func event(_ reservation: String, updatedAt: TimeInterval?, guest: String = "Ada") -> BookingEvent {
+        BookingEvent(source: "native", reservationID: reservation, listingID: "l1", status: .confirmed,
+                     checkIn: nil, checkOut: nil, guestName: guest, guestPhone: nil,
+                     updatedAt: updatedAt.map { Date(timeIntervalSince1970: $0) })
+    }
+
+    /// Records `events` as one delivery; returns the numbered bookings and the puts of its transaction.
+    static func record(_ events: [BookingEvent], in ledger: BookingLedger) -> (numbered: [StoredBooking], puts: [String: [UInt8]]) {
+        var result: ([StoredBooking], [String: [UInt8]]) = ([], [:])
+        ledger.record(events, into: Transaction()) { numbered, transaction in
+            var puts: [String: [UInt8]] = [:]
+            for case .put(let key, let value) in transaction.operations { puts[key] = value }
+            result = (numbered, puts)
+        }
+        return result
+    }
+
+    @Test func laterUpdatesWin_OlderOnesAreNumberedButNotStored_AndWithoutUpdatedAtReceiptOrderDecides() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store.open(at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
+        defer { store.close() }
+        let ledger = BookingLedger(store: store)
+        let key = StoredBooking.key(source: "native", reservationID: "r1")
+
+        let first = Self.record([Self.event("r1", updatedAt: 200)], in: ledger)
+        #expect(first.numbered.map(\.sequence) == [1])
+        #expect(first.puts[key] == first.numbered[0].encoded())
+
+        let older = Self.record([Self.event("r1", updatedAt: 100, guest: "Old")], in: ledger)
+        #expect(older.numbered.map(\.sequence) == [2])
+        #expect(older.puts.isEmpty, "an older updated_at must not replace the stored booking")
+
+        let newer = Self.record([Self.event("r1", updatedAt: 300, guest: "New"), Self.event("r2", updatedAt: nil)], in: ledger)
+        #expect(newer.numbered.map(\.sequence) == [3, 4])
+        #expect(newer.puts[key] == newer.numbered[0].encoded())
+        #expect(newer.puts[StoredBooking.key(source: "native", reservationID: "r2")] == newer.numbered[1].encoded())
+
+        let sameTime = Self.record([Self.event("r1", updatedAt: 300, guest: "Same time, later")], in: ledger)
+        #expect(sameTime.puts[key] == sameTime.numbered[0].encoded(), "equal updated_at: the later receipt wins")
+        let undated = Self.record([Self.event("r2", updatedAt: nil, guest: "Later")], in: ledger)
+        #expect(undated.puts.count == 1, "no updated_at: the later receipt wins")
+        #expect(StoredBooking.decode(undated.puts.values.first ?? [])?.event.guestName == "Later")
+    }
+}
