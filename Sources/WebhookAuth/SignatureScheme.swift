@@ -72,7 +72,7 @@ public struct BodyHMAC: Sendable, Hashable {
         }
     }
 
-    func verify(header lookup: (String) -> String?, body: [UInt8], keys: [[UInt8]]) throws(AuthFailure) -> VerifiedDelivery {
+    func verify(header lookup: (String) -> String?, body: [UInt8], keys: [HMACKey]) throws(AuthFailure) -> VerifiedDelivery {
         guard let raw = lookup(header) else {
             throw AuthFailure(.missingHeader, header: header, message: "header \(header) is missing; this source signs the body with HMAC-SHA256 there")
         }
@@ -88,7 +88,7 @@ public struct BodyHMAC: Sendable, Hashable {
         guard let tag = decoded, tag.count == Crypto.sha256Length else {
             throw AuthFailure(.malformedHeader, header: header, message: "header \(header) must hold a \(encoding.rawValue) HMAC-SHA256 (32 bytes)")
         }
-        for (index, key) in keys.enumerated() where Crypto.constantTimeEquals(Crypto.hmacSHA256(body, key: key), tag) {
+        for (index, key) in keys.enumerated() where Crypto.constantTimeEquals(key.tag(body), tag) {
             let deliveryID = deliveryIDHeader.flatMap(lookup)
             return VerifiedDelivery(deliveryID: deliveryID, timestamp: nil, secretIndex: index)
         }

@@ -108,7 +108,7 @@ public enum StandardWebhooks {
     /// Verifies a delivery against decoded keys. Order of checks, as in the reference libraries: headers
     /// present, timestamp well formed, timestamp within tolerance, then any `v1` signature matching any key.
     static func verify(
-        header: (String) -> String?, body: [UInt8], keys: [[UInt8]], tolerance: TimeInterval, now: Date
+        header: (String) -> String?, body: [UInt8], keys: [HMACKey], tolerance: TimeInterval, now: Date
     ) throws(AuthFailure) -> VerifiedDelivery {
         let names = header(HeaderNames.standard.signature) != nil || header(HeaderNames.standard.id) != nil
             ? HeaderNames.standard : HeaderNames.svix
@@ -147,7 +147,9 @@ public enum StandardWebhooks {
             throw AuthFailure(.malformedHeader, header: names.signature,
                               message: "\(names.signature) holds no well-formed `v1,<base64 of 32 bytes>` entry")
         }
-        let expected = keys.map { Crypto.hmacSHA256(signedContent(id: id, timestamp: timestampText, body: body), key: $0) }
+        let dot = [UInt8(ascii: ".")]
+        let (idBytes, timestampBytes) = (Array(id.utf8), Array(timestampText.utf8))
+        let expected = keys.map { $0.tag(idBytes, dot, timestampBytes, dot, body) }
         for (index, mac) in expected.enumerated() where candidates.contains(where: { Crypto.constantTimeEquals($0, mac) }) {
             return VerifiedDelivery(deliveryID: id, timestamp: timestamp, secretIndex: index)
         }

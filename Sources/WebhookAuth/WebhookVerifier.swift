@@ -57,7 +57,11 @@ public struct WebhookVerifier: Sendable {
                 decoded.append(secret.revealedBytes)
             }
         }
-        keys = RedactedKeys(values: decoded)
+        let usesHMAC = switch scheme {
+        case .standardWebhooks, .bodyHMAC: true
+        case .basicAuth, .pathToken: false
+        }
+        keys = RedactedKeys(values: decoded, macKeys: usesHMAC ? decoded.map(HMACKey.init) : [])
     }
 
     /// Checks one delivery.
@@ -74,9 +78,9 @@ public struct WebhookVerifier: Sendable {
     ) throws(AuthFailure) -> VerifiedDelivery {
         switch scheme {
         case .standardWebhooks(let tolerance):
-            return try StandardWebhooks.verify(header: header, body: body, keys: keys.values, tolerance: tolerance, now: now)
+            return try StandardWebhooks.verify(header: header, body: body, keys: keys.macKeys, tolerance: tolerance, now: now)
         case .bodyHMAC(let config):
-            return try config.verify(header: header, body: body, keys: keys.values)
+            return try config.verify(header: header, body: body, keys: keys.macKeys)
         case .basicAuth:
             return try HTTPBasic.verify(header: header, credentials: keys.values)
         case .pathToken:
@@ -99,6 +103,8 @@ extension WebhookVerifier: CustomStringConvertible {
 /// Key bytes that print as `<redacted>` everywhere (description, debug output, mirrors).
 private struct RedactedKeys: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     let values: [[UInt8]]
+    /// The same keys prepared for HMAC, for the schemes that sign; empty for the others.
+    let macKeys: [HMACKey]
     var description: String { "<redacted>" }
     var debugDescription: String { "<redacted>" }
     var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
