@@ -6,22 +6,10 @@ extension BookingEvent {
     /// - Parameter writer: Where the object goes.
     public func writeJSON(into writer: inout JSONWriter) {
         writer.beginObject()
-        if let checkIn {
-            writer.key("checkIn")
-            checkIn.writeJSON(into: &writer)
-        }
-        if let checkOut {
-            writer.key("checkOut")
-            checkOut.writeJSON(into: &writer)
-        }
-        if let guestName {
-            writer.key("guestName")
-            writer.string(guestName)
-        }
-        if let guestPhone {
-            writer.key("guestPhone")
-            writer.string(guestPhone)
-        }
+        writer.member("checkIn", ifPresent: checkIn)
+        writer.member("checkOut", ifPresent: checkOut)
+        writer.member("guestName", ifPresent: guestName)
+        writer.member("guestPhone", ifPresent: guestPhone)
         writer.key("listingID")
         writer.string(listingID)
         writer.key("reservationID")
@@ -30,11 +18,31 @@ extension BookingEvent {
         writer.string(source)
         writer.key("status")
         writer.string(status.rawValue)
-        if let updatedAt {
-            writer.key("updatedAt")
-            writer.double(updatedAt.timeIntervalSinceReferenceDate)
-        }
+        writer.member("updatedAt", ifPresent: updatedAt)
         writer.endObject()
+    }
+}
+
+extension JSONWriter {
+    /// Writes `key` and `value` unless `value` is nil, as synthesized `Codable` leaves nil members out.
+    public mutating func member(_ key: String, ifPresent value: String?) {
+        guard let value else { return }
+        self.key(key)
+        string(value)
+    }
+
+    /// Writes `key` and `value` unless `value` is nil; a date as seconds since 2001 (Foundation's default).
+    public mutating func member(_ key: String, ifPresent value: Date?) {
+        guard let value else { return }
+        self.key(key)
+        double(value.timeIntervalSinceReferenceDate)
+    }
+
+    /// Writes `key` and `value` unless `value` is nil.
+    public mutating func member(_ key: String, ifPresent value: StayTime?) {
+        guard let value else { return }
+        self.key(key)
+        value.writeJSON(into: &self)
     }
 }
 

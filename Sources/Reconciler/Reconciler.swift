@@ -159,26 +159,55 @@ public actor Reconciler {
     /// - Throws: The store's errors (the event is then not applied; the caller may replay it).
     @discardableResult
     public func apply(_ event: BookingEvent, receivedSequence: UInt64) async throws -> EventDisposition {
-        let key = ReservationKey(source: event.source, reservationID: event.reservationID)
-        var record = records[key] ?? ReservationRecord(key: key)
-        let before = records[key]
-        guard record.fold(event, receivedSequence: receivedSequence) else { return .ignored }
-        records[key] = record
+        try await apply([(event, receivedSequence)])[0]
+    }
+
+    /// Folds booking events, in order, into their reservations' desired states, stores every changed record in
+    /// one write, then schedules those reservations. A burst of bookings thus costs one durable write per call,
+    /// not one per booking.
+    /// - Parameter events: Each event with its receipt order (see ``apply(_:receivedSequence:)``).
+    /// - Returns: What became of each event, in order.
+    /// - Throws: The store's errors; then none of the events is applied (the caller may replay them all).
+    @discardableResult
+    public func apply(_ events: [(event: BookingEvent, receivedSequence: UInt64)]) async throws -> [EventDisposition] {
+        var dispositions: [EventDisposition] = []
+        dispositions.reserveCapacity(events.count)
+        var changed: [ReservationKey] = []
+        var before: [ReservationKey: ReservationRecord] = [:]
+        for (event, receivedSequence) in events {
+            let key = ReservationKey(source: event.source, reservationID: event.reservationID)
+            var record = records[key] ?? ReservationRecord(key: key)
+            guard record.fold(event, receivedSequence: receivedSequence) else {
+                dispositions.append(.ignored)
+                continue
+            }
+            if !changed.contains(key) {
+                changed.append(key)
+                before[key] = records[key]
+            }
+            records[key] = record
+            dispositions.append(.accepted)
+        }
+        guard !changed.isEmpty else { return dispositions }
         do {
-            try await persistRecord(key)
+            try await persistRecords(changed)
         } catch {
-            // Not durable, so not applied: the intake may deliver it again and must not find it "duplicate".
-            if let before {
-                records[key]?.desired = before.desired
-                records[key]?.blockedBy = before.blockedBy
-            } else if records[key]?.applied == nil {
-                records[key] = nil
+            // Not durable, so not applied: the intake may deliver them again and must not find them "duplicate".
+            for key in changed {
+                if let previous = before[key] {
+                    records[key]?.desired = previous.desired
+                    records[key]?.blockedBy = previous.blockedBy
+                } else if records[key]?.applied == nil {
+                    records[key] = nil
+                }
             }
             throw error
         }
-        logger.debug("booking event accepted", metadata: ["reservation": "\(key)", "status": "\(event.status)"])
-        schedule(key)
-        return .accepted
+        for key in changed {
+            logger.debug("booking event accepted", metadata: ["reservation": "\(key)", "status": "\(records[key]?.desired.map { "\($0.status)" } ?? "-")"])
+            schedule(key)
+        }
+        return dispositions
     }
 
     /// Records what Seam said about one code; a failed or externally removed code is re-created on its lock
@@ -758,7 +787,17 @@ public actor Reconciler {
 
     private func persistRecord(_ key: ReservationKey) async throws {
         guard let record = records[key] else { return }
-        try await write(StoreKeys.reservation(key), RecordCodec.encode(record))
+        try await write(StoreKeys.reservation(key), record.encodedJSON())
+    }
+
+    /// Stores the records of `keys` in one write.
+    private func persistRecords(_ keys: [ReservationKey]) async throws {
+        var entries: [(key: String, value: [UInt8])] = []
+        for key in keys {
+            guard let record = records[key] else { continue }
+            entries.append((StoreKeys.reservation(key), record.encodedJSON()))
+        }
+        try await writeAll(entries)
     }
 
     private func persistIntent(_ intent: OutboxIntent) async throws {
@@ -769,6 +808,23 @@ public actor Reconciler {
     private func removeIntent(_ key: ReservationKey) async throws {
         intents[key] = nil
         try await write(StoreKeys.intent(key), nil)
+    }
+
+    /// Puts several keys in one durable write, after any earlier write to one of them (per-key order as in
+    /// ``write(_:_:)``).
+    private func writeAll(_ entries: [(key: String, value: [UInt8])]) async throws {
+        if entries.count == 1 { return try await write(entries[0].key, entries[0].value) }
+        let previous = entries.compactMap { writeTails[$0.key] }
+        let store = self.store
+        let task = Task<Void, any Error> {
+            for earlier in previous { _ = await earlier.result }
+            try await store.putAll(entries)
+        }
+        for entry in entries { writeTails[entry.key] = task }
+        defer {
+            for entry in entries where writeTails[entry.key] == task { writeTails[entry.key] = nil }
+        }
+        try await task.value
     }
 
     /// Writes (or, with `nil`, deletes) one store key; writes to the same key reach the store in call order.

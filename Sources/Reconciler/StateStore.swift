@@ -11,6 +11,16 @@ public protocol StateStore: Sendable {
     func delete(_ key: String) async throws
     /// Every entry whose key starts with `prefix`, in any order.
     func entries(prefix: String) async throws -> [(key: String, value: [UInt8])]
+    /// Sets every key to its value, all durable when it returns; a store that can should make it one atomic
+    /// write. Default: ``put(_:_:)`` for each, in order.
+    func putAll(_ entries: [(key: String, value: [UInt8])]) async throws
+}
+
+extension StateStore {
+    /// ``put(_:_:)`` for each entry, in order.
+    public func putAll(_ entries: [(key: String, value: [UInt8])]) async throws {
+        for entry in entries { try await put(entry.key, entry.value) }
+    }
 }
 
 /// The key layout inside a ``StateStore``: `reconciler/reservation/…`, `reconciler/outbox/…`, `reconciler/dead/…`.
@@ -36,7 +46,16 @@ public enum StoreKeys {
     }
 
     private static func escape(_ part: String) -> String {
-        part.addingPercentEncoding(withAllowedCharacters: unescaped) ?? part
+        // Most ids need no escape; checking their bytes is far cheaper than Foundation's percent-encoding (which
+        // leaves these bytes alone too). This runs for every booking the reconciler stores.
+        let isPlain = part.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."): true
+            default: false
+            }
+        }
+        return isPlain ? part : part.addingPercentEncoding(withAllowedCharacters: unescaped) ?? part
     }
 
     /// What ``escape(_:)`` leaves as is: letters and digits, `-`, `_`, `.` (built once, not per key).

@@ -41,6 +41,54 @@ import Testing
         func listCodes(deviceID: String) async throws -> [ExistingCode] { throw Unexpected() }
     }
 
+    /// Reconciler storage that counts its writes of several keys at once.
+    final class CountingStateStore: StateStore {
+        let entries = Mutex<[String: [UInt8]]>([:])
+        let writes = Mutex<[Int]>([])
+
+        func put(_ key: String, _ value: [UInt8]) async throws { try await putAll([(key, value)]) }
+
+        func putAll(_ entries: [(key: String, value: [UInt8])]) async throws {
+            try await Task.sleep(for: .milliseconds(2))
+            writes.withLock { $0.append(entries.count) }
+            self.entries.withLock { stored in for entry in entries { stored[entry.key] = entry.value } }
+        }
+
+        func delete(_ key: String) async throws {
+            _ = entries.withLock { $0.removeValue(forKey: key) }
+        }
+
+        func entries(prefix: String) async throws -> [(key: String, value: [UInt8])] {
+            entries.withLock { $0.filter { $0.key.hasPrefix(prefix) }.map { (key: $0.key, value: $0.value) } }
+        }
+    }
+
+    @Test("a burst of deliveries reaches the reconciler in chunks, one write each, all of it and in order")
+    func aBurstIsAppliedInChunks() async throws {
+        let store = CountingStateStore()
+        let reconciler = Reconciler(catalogue: PropertyCatalogue([]), service: UnreachableSeam(), store: store,
+                                    logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        try await reconciler.start()
+        let feed = BookingFeed(reconciler: reconciler, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let burst = 300
+        for number in 1...burst {
+            // Every third delivery changes reservation 1 again: its last state must win.
+            let id = number % 3 == 0 ? "res-1" : "res-\(number)"
+            let event = BookingEvent(source: "native", reservationID: id, listingID: "unmapped", status: .confirmed,
+                                     checkIn: nil, checkOut: nil, guestName: "guest \(number)")
+            feed.submit([StoredBooking(event: event, sequence: UInt64(number))])
+        }
+        await feed.waitUntilDrained()
+        let writes = store.writes.withLock { $0 }
+        #expect(writes.count < burst / 10, "\(writes.count) writes for \(burst) bookings")
+        #expect(writes.allSatisfy { $0 <= BookingFeed.maximumChunk })
+        let snapshots = await reconciler.reservations()
+        #expect(snapshots.count == burst - burst / 3)  // res-1 is number 1 and every third
+        #expect(await reconciler.reservation(ReservationKey(source: "native", reservationID: "res-1"))?.desired?.guestName == "guest 300")
+        await feed.finish()
+        await reconciler.stop()
+    }
+
     @Test("shutdown leaves a backlog for the next start instead of applying it all first")
     func finishDoesNotDrainTheBacklog() async throws {
         let store = SlowStateStore()

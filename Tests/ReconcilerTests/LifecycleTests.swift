@@ -212,3 +212,39 @@ struct HousekeepingTests {
         #expect(await harness.seam.count(.createMultiple) == 1)
     }
 }
+
+@Suite("Booking events applied in batches")
+struct BatchApplyTests {
+    @Test func aBatchIsFoldedInOrder_StoredInOneWrite_AndEveryChangedReservationIsWorkedOn() async throws {
+        let harness = try await Harness()
+        let events: [(event: BookingEvent, receivedSequence: UInt64)] = [
+            (Fixture.event(id: "R1", updatedAt: "2026-05-01T10:00:00Z"), 1),
+            (Fixture.event(id: "R2", updatedAt: "2026-05-01T10:00:00Z"), 2),
+            (Fixture.event(id: "R1", checkOut: Fixture.day(6, 16), updatedAt: "2026-05-02T10:00:00Z"), 3),
+            (Fixture.event(.cancelled, id: "R2", updatedAt: "2026-04-01T10:00:00Z"), 4),  // older: ignored
+        ]
+        let dispositions = try await harness.reconciler.apply(events)
+        #expect(dispositions == [.accepted, .accepted, .accepted, .ignored])
+        #expect(await harness.store.putAllSizes == [2], "one write holding each changed record once")
+        await harness.reconciler.waitUntilIdle()
+        #expect(await harness.seam.count(.createMultiple) == 2)
+        let r1 = try #require(await harness.state("R1")?.applied)
+        #expect(r1.codes.allSatisfy { $0.window.endsAt == Fixture.instant("2026-06-16T09:00:00Z") }, "the later R1 event won")
+        #expect(await harness.state("R2")?.phase == .converged, "the older cancellation changed nothing")
+    }
+
+    @Test func aBatchTheStoreRefuses_IsNotAppliedAtAll_AndCanBeSentAgain() async throws {
+        let harness = try await Harness()
+        await harness.store.failPuts(prefix: StoreKeys.reservations, skip: 1)
+        let events: [(event: BookingEvent, receivedSequence: UInt64)] = [
+            (Fixture.event(id: "R1"), 1), (Fixture.event(id: "R2"), 2),
+        ]
+        await #expect(throws: InMemoryStateStore.DiskFull.self) { try await harness.reconciler.apply(events) }
+        #expect(await harness.state("R1") == nil)
+        #expect(await harness.state("R2") == nil)
+        #expect(await harness.store.keys(prefix: StoreKeys.reservations).isEmpty)
+        #expect(try await harness.reconciler.apply(events) == [.accepted, .accepted], "not taken for a duplicate")
+        await harness.reconciler.waitUntilIdle()
+        #expect(await harness.seam.count(.createMultiple) == 2)
+    }
+}

@@ -28,6 +28,22 @@ actor InMemoryStateStore: StateStore {
         values[key] = value
     }
 
+    /// How many ``putAll(_:)`` calls there were, and how many keys each carried.
+    private(set) var putAllSizes: [Int] = []
+
+    /// All or nothing, as the journal's one transaction is: a failing key (see ``failPuts(prefix:skip:count:)``)
+    /// fails the call and stores none of them.
+    func putAll(_ entries: [(key: String, value: [UInt8])]) async throws {
+        putAllSizes.append(entries.count)
+        let saved = values
+        do {
+            for entry in entries { try await put(entry.key, entry.value) }
+        } catch {
+            values = saved
+            throw error
+        }
+    }
+
     func delete(_ key: String) async throws {
         values[key] = nil
     }

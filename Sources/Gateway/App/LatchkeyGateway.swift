@@ -143,8 +143,10 @@ public final class LatchkeyGateway: Sendable {
         let ledger = BookingLedger(store: store)
         do {
             try await reconciler.start()
-            for booking in ledger.takeStoredBookings() {
-                try await reconciler.apply(booking.event, receivedSequence: booking.sequence)
+            let stored = ledger.takeStoredBookings()
+            for start in stride(from: 0, to: stored.count, by: BookingFeed.maximumChunk) {
+                let chunk = stored[start..<min(start + BookingFeed.maximumChunk, stored.count)]
+                try await reconciler.apply(chunk.map { (event: $0.event, receivedSequence: $0.sequence) })
             }
         } catch {
             fake?.stop()

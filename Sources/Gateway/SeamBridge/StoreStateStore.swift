@@ -11,6 +11,13 @@ struct StoreStateStore: StateStore {
         _ = try await store.commit(transaction)
     }
 
+    /// All entries in one transaction: one record and one `fdatasync` for a burst of bookings.
+    func putAll(_ entries: [(key: String, value: [UInt8])]) async throws {
+        var transaction = Transaction()
+        for entry in entries { transaction.put(entry.value, forKey: entry.key) }
+        _ = try await store.commit(transaction)
+    }
+
     func delete(_ key: String) async throws {
         var transaction = Transaction()
         transaction.delete(key: key)
