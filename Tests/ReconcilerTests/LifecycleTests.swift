@@ -231,6 +231,9 @@ struct BatchApplyTests {
         let r1 = try #require(await harness.state("R1")?.applied)
         #expect(r1.codes.allSatisfy { $0.window.endsAt == Fixture.instant("2026-06-16T09:00:00Z") }, "the later R1 event won")
         #expect(await harness.state("R2")?.phase == .converged, "the older cancellation changed nothing")
+        let ordered = await harness.reconciler.reservations()
+        #expect(ordered.map(\.key) == [Fixture.key("R1"), Fixture.key("R2")])
+        #expect(Set(await harness.reconciler.reservations(ordered: false)) == Set(ordered))
     }
 
     @Test func aBatchTheStoreRefuses_IsNotAppliedAtAll_AndCanBeSentAgain() async throws {

@@ -20,7 +20,7 @@ enum GaugeRefresher {
         metrics.setDeadLetters(await reconciler.deadLetterList().count)
         var counts: [AccessCodeGroupState: Int] = [:]
         for state in AccessCodeGroupState.allCases { counts[state] = 0 }
-        for reservation in await reconciler.reservations() {
+        for reservation in await reconciler.reservations(ordered: false) {
             let state: AccessCodeGroupState? = switch reservation.phase {
             case .converged: reservation.applied == nil ? nil : .active
             case .applying: reservation.applied == nil ? .pending : .removing
