@@ -36,7 +36,7 @@ public struct CodeNaming: Sendable, Hashable {
     ///   - guestName: The guest's name, when known ("Guest" otherwise).
     /// - Returns: The filled-in template, cut to fit, followed by a space and the marker.
     public func name(for key: ReservationKey, at property: Property, guestName: String?) -> String {
-        let guest = guestName?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty ?? "Guest"
+        let guest = guestName.map(Self.trimmed)?.nilIfEmpty ?? "Guest"
         let first = guest.split(separator: " ").first.map(String.init) ?? guest
         var text = Self.fill(property.codeNameTemplate) { placeholder in
             switch placeholder {
@@ -48,14 +48,53 @@ public struct CodeNaming: Sendable, Hashable {
             default: nil
             }
         }
-        text = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        text = Self.collapsingWhitespace(text)
         let marker = Self.marker(for: key)
-        let room = maxLength - marker.count - 1
+        let room = maxLength - marker.utf8.count - 1  // a marker is ASCII: bytes are characters
         if room <= 0 {
             return marker
         }
-        let label = String(text.prefix(room)).trimmingCharacters(in: .whitespaces)
+        let label = Self.cut(text, to: room)
         return label.isEmpty ? marker : "\(label) \(marker)"
+    }
+
+    // The name is built for every plan of every reservation (the gauges plan them all), so the three steps below
+    // check plain ASCII byte by byte first and only fall back to Foundation's and Character's Unicode rules
+    // when they matter. `CodeNamingTests` compares each with that fallback.
+
+    /// A byte that is neither whitespace nor a control character nor outside ASCII.
+    private static func isPlainASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
+
+    /// `text` without leading and trailing whitespace and newlines.
+    static func trimmed(_ text: String) -> String {
+        if let first = text.utf8.first, let last = text.utf8.last, isPlainASCII(first), isPlainASCII(last) { return text }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `text` with every run of whitespace made one space and none at either end.
+    static func collapsingWhitespace(_ text: String) -> String {
+        var afterSpace = true
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: " ") && !afterSpace {
+                afterSpace = true
+            } else if isPlainASCII(byte) {
+                afterSpace = false
+            } else {
+                return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            }
+        }
+        return afterSpace ? text.split(whereSeparator: \.isWhitespace).joined(separator: " ") : text
+    }
+
+    /// The first `count` characters of whitespace-collapsed `text`, without a space at the end.
+    static func cut(_ text: String, to count: Int) -> String {
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return String(text.prefix(count)).trimmingCharacters(in: .whitespaces)
+        }
+        var bytes = text.utf8.prefix(count)
+        while bytes.last == UInt8(ascii: " ") || bytes.last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
+        while bytes.first == UInt8(ascii: " ") || bytes.first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
+        return String(bytes) ?? String(decoding: Array(bytes), as: UTF8.self)
     }
 
     /// Whether a byte may appear in a readable marker: `A–Z a–z 0–9 . _ -`.
