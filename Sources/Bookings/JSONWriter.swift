@@ -70,8 +70,31 @@ public struct JSONWriter: Sendable {
     /// Writes an integer value.
     public mutating func integer(_ value: some BinaryInteger) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        if let magnitude = UInt64(exactly: value.magnitude) {
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            appendDecimal(magnitude)
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
         needsComma = true
+    }
+
+    /// Appends the decimal digits of `value` in place (no `String`: dates and times write six of these each).
+    private mutating func appendDecimal(_ value: UInt64) {
+        var count = 1
+        var probe = value
+        while probe >= 10 {
+            probe /= 10
+            count += 1
+        }
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var position = bytes.count - 1
+        var rest = value
+        repeat {
+            bytes[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            position -= 1
+        } while rest > 0
     }
 
     /// Writes a finite double as `JSONEncoder` does: its shortest round-trip form, a trailing `.0` dropped.

@@ -37,7 +37,7 @@ public struct CodeNaming: Sendable, Hashable {
     /// - Returns: The filled-in template, cut to fit, followed by a space and the marker.
     public func name(for key: ReservationKey, at property: Property, guestName: String?) -> String {
         let guest = guestName.map(Self.trimmed)?.nilIfEmpty ?? "Guest"
-        let first = guest.split(separator: " ").first.map(String.init) ?? guest
+        let first = guest.utf8.firstIndex(of: UInt8(ascii: " ")).map { String(guest[..<$0]) } ?? guest
         var text = Self.fill(property.codeNameTemplate) { placeholder in
             switch placeholder {
             case "property": property.name
@@ -113,7 +113,9 @@ public struct CodeNaming: Sendable, Hashable {
     static func fill(_ template: String, value: (Substring) -> String?) -> String {
         var out = ""
         var rest = template[...]
-        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+        // Braces are found as bytes (a brace is one ASCII byte; a Character search would also break graphemes).
+        while let open = rest.utf8.firstIndex(of: UInt8(ascii: "{")),
+              let close = rest[open...].utf8.firstIndex(of: UInt8(ascii: "}")) {
             out += rest[..<open]
             let name = rest[rest.index(after: open)..<close]
             if let replacement = value(name) {

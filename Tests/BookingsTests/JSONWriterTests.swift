@@ -30,6 +30,29 @@ import Testing
         }
     }
 
+    @Test("integers of every width and sign are written as JSONEncoder writes them")
+    func integersMatchJSONEncoder() throws {
+        let signed: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 2027, -2027, 1_234_567_890_123, .max, .min, .max - 1, .min + 1]
+        for value in signed {
+            var writer = JSONWriter()
+            writer.beginArray()
+            writer.integer(value)
+            writer.integer(Int(value))
+            writer.endArray()
+            #expect(writer.bytes == Array(try Self.encoder().encode([value, value])), "\(value)")
+        }
+        for value in [UInt64.max, UInt64.max / 10, 1 << 63] {
+            var writer = JSONWriter()
+            writer.beginArray()
+            writer.integer(value)
+            writer.endArray()
+            #expect(writer.bytes == Array(try Self.encoder().encode([value])), "\(value)")
+        }
+        var small = JSONWriter()
+        small.integer(Int8.min)
+        #expect(small.bytes == Array("-128".utf8))
+    }
+
     static let doubles: [Double] = [
         0, -0.0, 1, -1, 0.5, 1.0 / 3, 1e-7, 1e21, 1e22, 123456789.125, -27.15, 815_229_296.789,
         Date(timeIntervalSince1970: 1_790_000_000.5).timeIntervalSinceReferenceDate, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
