@@ -261,11 +261,10 @@ final class JournalWriter: @unchecked Sendable {
     /// batch's write that follows reports any real problem.
     private func preallocate(through end: Int, path: String) {
         guard configuration.preallocationBytes > 0, end > preallocatedEnd else { return }
-        let start = max(end, preallocatedEnd)
-        let zeros = [UInt8](repeating: 0, count: end + configuration.preallocationBytes - start)
+        let zeros = [UInt8](repeating: 0, count: configuration.preallocationBytes)
         do {
-            try Posix.writeAll(segmentFD, zeros, at: start, path: path)
-            preallocatedEnd = start + zeros.count
+            try Posix.writeAll(segmentFD, zeros, at: end, path: path)
+            preallocatedEnd = end + zeros.count
         } catch {
             preallocatedEnd = end
         }

@@ -5,7 +5,8 @@ import Glibc
 /// snapshot and a segment; two segments split at the second byte), the rest are the files' contents, written
 /// to a directory in /dev/shm and read back by `Recovery.load`, the code `Store.open` and `store verify` use.
 /// Properties: no crash; each segment's reported valid bytes and damage offset lie inside the segment, and a
-/// segment without damage was read to its end.
+/// segment without damage was read to its end, or to where only zeros follow (space the writer fills ahead of
+/// its records, `StoreConfiguration.preallocationBytes`).
 enum JournalTarget {
     static let directory: String = {
         let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
@@ -41,9 +42,26 @@ enum JournalTarget {
                     fuzzFailure("damage at \(damage.offset) in a segment of \(scan.size) bytes, valid \(scan.validBytes)")
                 }
             } else if scan.validBytes != scan.size {
-                fuzzFailure("undamaged segment read \(scan.validBytes) of \(scan.size) bytes")
+                let tail = contents(of: scan.path).dropFirst(scan.validBytes)
+                guard tail.count == scan.size - scan.validBytes, tail.allSatisfy({ $0 == 0 }) else {
+                    fuzzFailure("undamaged segment read \(scan.validBytes) of \(scan.size) bytes, and the rest is not zeros")
+                }
             }
         }
+    }
+
+    private static func contents(of path: String) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { fuzzFailure("cannot read \(path): errno \(errno)") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { break }
+            bytes += chunk[..<n]
+        }
+        return bytes
     }
 
     private static func write(_ bytes: [UInt8], to path: String) {

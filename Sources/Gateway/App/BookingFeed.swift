@@ -29,7 +29,7 @@ final class BookingFeed: Sendable {
         let (queue, pending) = (self.queue, self.pending)
         consumer = Task {
             while let submissions = await queue.next() {
-                let bookings = submissions.joined()
+                let bookings = Array(submissions.joined())
                 var start = bookings.startIndex
                 // At shutdown the backlog is left, not drained: every booking in it is durable in the journal and
                 // the next start hands it to the reconciler again (a backlog of thousands would otherwise hold
