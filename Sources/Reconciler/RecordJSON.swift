@@ -37,6 +37,7 @@ extension ReservationRecord {
 }
 
 extension DesiredBooking {
+    /// Writes this value as `JSONEncoder` with `.sortedKeys` encodes it.
     func writeJSON(into writer: inout JSONWriter) {
         writer.beginObject()
         writer.member("checkIn", ifPresent: checkIn)
@@ -57,6 +58,7 @@ extension DesiredBooking {
 }
 
 extension AppliedGroup {
+    /// Writes this value as `JSONEncoder` with `.sortedKeys` encodes it.
     func writeJSON(into writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("codes")
@@ -71,6 +73,7 @@ extension AppliedGroup {
 }
 
 extension AppliedCode {
+    /// Writes this value as `JSONEncoder` with `.sortedKeys` encodes it.
     func writeJSON(into writer: inout JSONWriter) {
         writer.beginObject()
         writer.member("accessCodeID", ifPresent: accessCodeID)
@@ -89,6 +92,7 @@ extension AppliedCode {
 }
 
 extension CodeLookup {
+    /// Writes this value as `JSONEncoder` with `.sortedKeys` encodes it.
     func writeJSON(into writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("deviceIDs")
@@ -108,6 +112,7 @@ extension CodeLookup {
 }
 
 extension CodeWindow {
+    /// Writes this value as `JSONEncoder` with `.sortedKeys` encodes it.
     func writeJSON(into writer: inout JSONWriter) {
         writer.beginObject()
         writer.key("endsAt")
