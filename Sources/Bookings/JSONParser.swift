@@ -69,28 +69,23 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard try peek() == UInt8(ascii: "\"") else { throw Failure(offset: index) }
-            let kept: JSONMemberFilter.Member?
-            let key: String
+            // The key and the members kept inside its value; no key: a member the caller does not read.
+            let key: String?
+            var nested: JSONMemberFilter?
             if let members {
-                guard let found = try keptMember(of: members) else {
-                    skipWhitespace()
-                    try expect(UInt8(ascii: ":"))
-                    skipWhitespace()
-                    try skipValue()
-                    if try containerEnds(at: UInt8(ascii: "}")) { break }
-                    continue
-                }
-                kept = found
-                key = found.name
+                let found = try keptMember(of: members)
+                (key, nested) = (found?.name, found?.members)
             } else {
-                kept = nil
                 key = try string()
             }
             skipWhitespace()
             try expect(UInt8(ascii: ":"))
             skipWhitespace()
-            let element = try value(kept?.members)
-            fields.append(key, element)
+            if let key {
+                fields.append(key, try value(nested))
+            } else {
+                try skipValue()
+            }
             if try containerEnds(at: UInt8(ascii: "}")) { break }
         }
         depth -= 1
@@ -197,8 +192,8 @@ struct JSONParser {
     /// `Double`, so only the grammar is checked; otherwise ``number()`` decides.
     private mutating func skipNumber() throws(Failure) {
         let start = index
-        let hasExponent = try scanNumber()
-        if hasExponent || index - start >= 300 {
+        let shape = try scanNumber()
+        if shape.hasExponent || index - start >= 300 {
             index = start
             _ = try number()
         }
@@ -319,8 +314,8 @@ struct JSONParser {
 
     private mutating func number() throws(Failure) -> JSONValue {
         let start = index
-        let hasExponent = try scanNumber()
-        let isInteger = !hasExponent && !bytes[start..<index].contains(UInt8(ascii: "."))
+        let shape = try scanNumber()
+        let isInteger = !shape.hasFraction && !shape.hasExponent
         // Up to 18 digits cannot overflow Int64: add them up without making a String.
         if isInteger, index - start <= 18 {
             let negative = bytes[start] == UInt8(ascii: "-")
@@ -336,8 +331,8 @@ struct JSONParser {
     }
 
     /// Moves past a number's characters, checking its grammar (RFC 8259 §6).
-    /// - Returns: Whether it has an exponent part.
-    private mutating func scanNumber() throws(Failure) -> Bool {
+    /// - Returns: Whether it has a fraction part and whether it has an exponent part.
+    private mutating func scanNumber() throws(Failure) -> (hasFraction: Bool, hasExponent: Bool) {
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         guard index < bytes.count, isDigit(bytes[index]) else { throw Failure(offset: index) }
         if bytes[index] == UInt8(ascii: "0") {
@@ -346,17 +341,18 @@ struct JSONParser {
         } else {
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+        let hasFraction = index < bytes.count && bytes[index] == UInt8(ascii: ".")
+        if hasFraction {
             index += 1
             try digits()
         }
-        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+        let hasExponent = index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E"))
+        if hasExponent {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             try digits()
-            return true
         }
-        return false
+        return (hasFraction, hasExponent)
     }
 
     private mutating func digits() throws(Failure) {

@@ -22,7 +22,7 @@ public struct CodeNaming: Sendable, Hashable {
     /// The identity marker of a reservation, e.g. `[lk:guesty:HM12345]`.
     public static func marker(for key: ReservationKey) -> String {
         let readable = "[lk:\(key.source):\(key.reservationID)]"
-        let isSafe = key.source.utf8.allSatisfy(isMarkerByte) && key.reservationID.utf8.allSatisfy(isMarkerByte)
+        let isSafe = ReservationKey.isPlain(key.source) && ReservationKey.isPlain(key.reservationID)
         if isSafe, readable.utf8.count <= maxReadableMarker {
             return readable
         }
@@ -95,17 +95,6 @@ public struct CodeNaming: Sendable, Hashable {
         while bytes.last == UInt8(ascii: " ") || bytes.last == UInt8(ascii: "\t") { bytes = bytes.dropLast() }
         while bytes.first == UInt8(ascii: " ") || bytes.first == UInt8(ascii: "\t") { bytes = bytes.dropFirst() }
         return String(bytes) ?? String(decoding: Array(bytes), as: UTF8.self)
-    }
-
-    /// Whether a byte may appear in a readable marker: `A–Z a–z 0–9 . _ -`.
-    private static func isMarkerByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-            true
-        default:
-            false
-        }
     }
 
     /// `template` with each `{name}` that `value(name)` knows replaced, in one pass (a value is never read as a

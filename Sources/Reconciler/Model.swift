@@ -20,6 +20,20 @@ public struct ReservationKey: Sendable, Codable, Hashable, Comparable, CustomStr
     public static func < (lhs: ReservationKey, rhs: ReservationKey) -> Bool {
         (lhs.source, lhs.reservationID) < (rhs.source, rhs.reservationID)
     }
+
+    /// Whether `part` (a source or a reservation id) is written as it is in code-name markers and store keys:
+    /// only `A–Z a–z 0–9 . _ -`. Anything else is hashed (markers) or percent-encoded (store keys).
+    static func isPlain(_ part: String) -> Bool {
+        part.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                true
+            default:
+                false
+            }
+        }
+    }
 }
 
 /// The time span in which an access code works: `[startsAt, endsAt)`.

@@ -812,40 +812,35 @@ public actor Reconciler {
         try await write(StoreKeys.intent(key), nil)
     }
 
-    /// Puts several keys in one durable write, after any earlier write to one of them (per-key order as in
-    /// ``write(_:_:)``).
+    /// Puts several keys in one durable write, in order with every other write to any of them.
     private func writeAll(_ entries: [(key: String, value: [UInt8])]) async throws {
-        if entries.count == 1 { return try await write(entries[0].key, entries[0].value) }
-        let previous = entries.compactMap { writeTails[$0.key] }
         let store = self.store
-        let task = Task<Void, any Error> {
-            for earlier in previous { _ = await earlier.result }
-            try await store.putAll(entries)
-        }
-        for entry in entries { writeTails[entry.key] = task }
-        defer {
-            for entry in entries where writeTails[entry.key] == task { writeTails[entry.key] = nil }
-        }
-        try await task.value
+        try await inKeyOrder(entries.map(\.key)) { try await store.putAll(entries) }
     }
 
     /// Writes (or, with `nil`, deletes) one store key; writes to the same key reach the store in call order.
     private func write(_ storeKey: String, _ bytes: [UInt8]?) async throws {
-        let previous = writeTails[storeKey]
         let store = self.store
-        let task = Task<Void, any Error> {
-            _ = await previous?.result
+        try await inKeyOrder([storeKey]) {
             if let bytes {
                 try await store.put(storeKey, bytes)
             } else {
                 try await store.delete(storeKey)
             }
         }
-        writeTails[storeKey] = task
+    }
+
+    /// Runs `operation` (a store write touching `keys`) after every earlier write to any of those keys, and makes
+    /// later writes to them wait for it: the store sees each key's writes in call order.
+    private func inKeyOrder(_ keys: [String], _ operation: @escaping @Sendable () async throws -> Void) async throws {
+        let previous = keys.compactMap { writeTails[$0] }
+        let task = Task<Void, any Error> {
+            for earlier in previous { _ = await earlier.result }
+            try await operation()
+        }
+        for key in keys { writeTails[key] = task }
         defer {
-            if writeTails[storeKey] == task {
-                writeTails[storeKey] = nil
-            }
+            for key in keys where writeTails[key] == task { writeTails[key] = nil }
         }
         try await task.value
     }

@@ -48,14 +48,7 @@ public enum StoreKeys {
     private static func escape(_ part: String) -> String {
         // Most ids need no escape; checking their bytes is far cheaper than Foundation's percent-encoding (which
         // leaves these bytes alone too). This runs for every booking the reconciler stores.
-        let isPlain = part.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."): true
-            default: false
-            }
-        }
-        return isPlain ? part : part.addingPercentEncoding(withAllowedCharacters: unescaped) ?? part
+        ReservationKey.isPlain(part) ? part : part.addingPercentEncoding(withAllowedCharacters: unescaped) ?? part
     }
 
     /// What ``escape(_:)`` leaves as is: letters and digits, `-`, `_`, `.` (built once, not per key).

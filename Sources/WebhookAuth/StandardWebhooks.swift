@@ -98,11 +98,14 @@ public enum StandardWebhooks {
     }
 
     static func sign(id: String, timestamp: Int, body: [UInt8], key: [UInt8]) -> String {
-        "\(version)," + Base64.encode(Crypto.hmacSHA256(signedContent(id: id, timestamp: String(timestamp), body: body), key: key))
+        "\(version)," + Base64.encode(tag(id: id, timestamp: String(timestamp), body: body, key: HMACKey(key)))
     }
 
-    static func signedContent(id: String, timestamp: String, body: [UInt8]) -> [UInt8] {
-        Array(id.utf8) + [UInt8(ascii: ".")] + Array(timestamp.utf8) + [UInt8(ascii: ".")] + body
+    /// HMAC-SHA256 of the signed content `id.timestamp.body`, passed to libcrypto in pieces. The signer and the
+    /// verifier both use this.
+    static func tag(id: String, timestamp: String, body: [UInt8], key: HMACKey) -> [UInt8] {
+        let dot = [UInt8(ascii: ".")]
+        return key.tag(Array(id.utf8), dot, Array(timestamp.utf8), dot, body)
     }
 
     /// Verifies a delivery against decoded keys. Order of checks, as in the reference libraries: headers
@@ -147,9 +150,7 @@ public enum StandardWebhooks {
             throw AuthFailure(.malformedHeader, header: names.signature,
                               message: "\(names.signature) holds no well-formed `v1,<base64 of 32 bytes>` entry")
         }
-        let dot = [UInt8(ascii: ".")]
-        let (idBytes, timestampBytes) = (Array(id.utf8), Array(timestampText.utf8))
-        let expected = keys.map { $0.tag(idBytes, dot, timestampBytes, dot, body) }
+        let expected = keys.map { tag(id: id, timestamp: timestampText, body: body, key: $0) }
         for (index, mac) in expected.enumerated() where candidates.contains(where: { Crypto.constantTimeEquals($0, mac) }) {
             return VerifiedDelivery(deliveryID: id, timestamp: timestamp, secretIndex: index)
         }

@@ -29,15 +29,11 @@ final class BookingFeed: Sendable {
         let (queue, pending) = (self.queue, self.pending)
         consumer = Task {
             while let submissions = await queue.next() {
-                let bookings = Array(submissions.joined())
-                var start = bookings.startIndex
                 // At shutdown the backlog is left, not drained: every booking in it is durable in the journal and
                 // the next start hands it to the reconciler again (a backlog of thousands would otherwise hold
                 // SIGTERM for minutes).
-                while start < bookings.endIndex && !pending.finishing.load(ordering: .acquiring) {
-                    let end = bookings.index(start, offsetBy: Self.maximumChunk, limitedBy: bookings.endIndex) ?? bookings.endIndex
-                    let chunk = bookings[start..<end].map { (event: $0.event, receivedSequence: $0.sequence) }
-                    start = end
+                for chunk in Self.chunks(Array(submissions.joined())) {
+                    guard !pending.finishing.load(ordering: .acquiring) else { break }
                     // The bookings are durable in the journal, so they must reach the reconciler: try again (in
                     // order, holding later bookings back) until the store takes them; at shutdown the next start
                     // applies them.
@@ -71,6 +67,13 @@ final class BookingFeed: Sendable {
                 }
                 for waiter in waiters { waiter.resume() }
             }
+        }
+    }
+
+    /// `bookings` in order, as the reconciler takes them: chunks of at most ``maximumChunk``.
+    static func chunks(_ bookings: [StoredBooking]) -> [[(event: BookingEvent, receivedSequence: UInt64)]] {
+        stride(from: 0, to: bookings.count, by: maximumChunk).map { start in
+            bookings[start..<min(start + maximumChunk, bookings.count)].map { (event: $0.event, receivedSequence: $0.sequence) }
         }
     }
 

@@ -143,10 +143,8 @@ public final class LatchkeyGateway: Sendable {
         let ledger = BookingLedger(store: store)
         do {
             try await reconciler.start()
-            let stored = ledger.takeStoredBookings()
-            for start in stride(from: 0, to: stored.count, by: BookingFeed.maximumChunk) {
-                let chunk = stored[start..<min(start + BookingFeed.maximumChunk, stored.count)]
-                try await reconciler.apply(chunk.map { (event: $0.event, receivedSequence: $0.sequence) })
+            for chunk in BookingFeed.chunks(ledger.takeStoredBookings()) {
+                try await reconciler.apply(chunk)
             }
         } catch {
             fake?.stop()

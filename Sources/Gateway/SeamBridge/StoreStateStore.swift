@@ -6,9 +6,7 @@ struct StoreStateStore: StateStore {
     let store: Store
 
     func put(_ key: String, _ value: [UInt8]) async throws {
-        var transaction = Transaction()
-        transaction.put(value, forKey: key)
-        _ = try await store.commit(transaction)
+        try await putAll([(key, value)])
     }
 
     /// All entries in one transaction: one record and one `fdatasync` for a burst of bookings.
