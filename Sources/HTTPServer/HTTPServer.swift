@@ -101,6 +101,8 @@ public final class HTTPServer: Sendable {
         for (index, loop) in loops.enumerated().dropFirst() {
             others.enter()
             let thread = Thread { [self] in
+                // Set on the thread itself, as Linux wants, and at most 15 bytes (longer names are refused).
+                Thread.current.name = String("lk-http-\(port)-\(index)".prefix(15))
                 do {
                     try loop.run()
                 } catch {
@@ -109,7 +111,6 @@ public final class HTTPServer: Sendable {
                 }
                 others.leave()
             }
-            thread.name = "latchkey-http-\(port)-\(index)"
             thread.start()
         }
         defer {
@@ -129,13 +130,13 @@ public final class HTTPServer: Sendable {
     /// Runs the event loops on new threads. Errors from the loops are logged.
     public func start() {
         let thread = Thread { [self] in
+            Thread.current.name = "lk-http-\(port)"  // set on the thread itself, as Linux wants; at most 15 bytes
             do {
                 try run()
             } catch {
                 logger.error("HTTP server loop failed", metadata: ["error": "\(error)"])
             }
         }
-        thread.name = "latchkey-http-\(port)"
         thread.start()
     }
 

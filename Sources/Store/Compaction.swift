@@ -45,7 +45,7 @@ struct CompactionOutcome: Sendable {
     let droppedExpiredClaims: Bool
 }
 
-/// A compaction running on its own thread (`latchkey-store-compactor`) while the writer keeps committing.
+/// A compaction running on its own thread (`lk-compactor` in `top -H`) while the writer keeps committing.
 ///
 /// The thread gets only immutable inputs (the job and a copy of the state) and hands back a
 /// ``CompactionOutcome`` through a `Mutex`; the writer alone acts on it (unlinking segments, updating its
@@ -70,13 +70,13 @@ final class BackgroundCompaction: Sendable {
         // as soon as the snapshot is written, not whenever the `Thread` object lets go of its closure.
         let input = Mutex<StoreState?>(state)
         let thread = Thread { [self] in
+            Thread.current.name = "lk-compactor"  // set on the thread itself, as Linux wants; at most 15 bytes
             guard let state = input.withLock({ $0.take() }) else { return }
             let result = job.run(state, in: directory, faults: faults)
             outcome.withLock { $0 = result }
             finished.signal()
             _ = queue.submit(.compactionFinished)
         }
-        thread.name = "latchkey-store-compactor"
         thread.start()
     }
 

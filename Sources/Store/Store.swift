@@ -76,10 +76,10 @@ public final class Store: Sendable {
             let store = Store(directory: dir, configuration: configuration, shared: shared, queue: queue)
             let finished = store.writerFinished
             let thread = Thread {
+                Thread.current.name = "lk-journal"  // set on the thread itself, as Linux wants; at most 15 bytes
                 writer.run()
                 finished.signal()
             }
-            thread.name = "latchkey-store-writer"
             thread.start()
             logger.info("store: opened",
                         metadata: ["store.dir": "\(dir.path)", "store.entries": "\(recovered.state.entries.count)",
