@@ -89,11 +89,18 @@ public struct ReconcilerConfiguration: Sendable, Hashable {
     /// How long a reservation whose work stopped because its state could not be stored (a full or failing
     /// disk) waits before it is worked on again, in seconds. Default 5.
     public var storeRetryDelay: TimeInterval
+    /// Whether ``Reconciler/apply(_:)`` stores the record of a reservation that has none stored yet (nothing was
+    /// done for it in Seam, no look-up, no dead letter). Default true: the reconciler alone then knows every
+    /// booking after a restart. A caller that keeps every reservation's latest booking durably itself and hands
+    /// them all to `apply` at each start sets false (the gateway's booking ledger does): its bookings then cost one
+    /// durable write and one stored copy each, not two. A record is stored from its first Seam call on either way.
+    public var storesRecordsBeforeActing: Bool
 
     /// Creates a configuration with the documented defaults.
     public init(
         maxConcurrentReservations: Int = 4, maxAttempts: Int = 8, backoffBase: TimeInterval = 1,
-        backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming(), storeRetryDelay: TimeInterval = 5
+        backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming(), storeRetryDelay: TimeInterval = 5,
+        storesRecordsBeforeActing: Bool = true
     ) {
         self.maxConcurrentReservations = max(1, maxConcurrentReservations)
         self.maxAttempts = max(1, maxAttempts)
@@ -101,6 +108,7 @@ public struct ReconcilerConfiguration: Sendable, Hashable {
         self.backoffCap = backoffCap
         self.naming = naming
         self.storeRetryDelay = max(0, storeRetryDelay)
+        self.storesRecordsBeforeActing = storesRecordsBeforeActing
     }
 
     /// Full-jitter exponential backoff: a random delay in `[0, min(cap, base·2^(failures−1))]`, at least

@@ -51,6 +51,9 @@ public actor Reconciler {
     private var catalogue: PropertyCatalogue
 
     private var records: [ReservationKey: ReservationRecord] = [:]
+    /// The reservations whose record is in the store (see ``ReconcilerConfiguration/storesRecordsBeforeActing``):
+    /// once stored, a record is stored again on every change, so the stored copy is never behind.
+    private var storedRecords: Set<ReservationKey> = []
     private var intents: [ReservationKey: OutboxIntent] = [:]
     private var deadLetters: [String: DeadLetter] = [:]
 
@@ -102,6 +105,7 @@ public actor Reconciler {
         for (key, bytes) in try await store.entries(prefix: StoreKeys.reservations) {
             let record = try RecordCodec.decode(ReservationRecord.self, from: bytes, key: key)
             records[record.key] = record
+            storedRecords.insert(record.key)
         }
         for (key, bytes) in try await store.entries(prefix: StoreKeys.deadLetters) {
             let letter = try RecordCodec.decode(DeadLetter.self, from: bytes, key: key)
@@ -163,8 +167,9 @@ public actor Reconciler {
     }
 
     /// Folds booking events, in order, into their reservations' desired states, stores every changed record in
-    /// one write, then schedules those reservations. A burst of bookings thus costs one durable write per call,
-    /// not one per booking.
+    /// one write (with ``ReconcilerConfiguration/storesRecordsBeforeActing`` false, only those already stored),
+    /// then schedules those reservations. A burst of bookings thus costs one durable write per call, not one per
+    /// booking.
     /// - Parameter events: Each event with its receipt order (see ``apply(_:receivedSequence:)``).
     /// - Returns: What became of each event, in order.
     /// - Throws: The store's errors; then none of the events is applied (the caller may replay them all).
@@ -190,7 +195,8 @@ public actor Reconciler {
         }
         guard !changed.isEmpty else { return dispositions }
         do {
-            try await persistRecords(changed)
+            try await persistRecords(
+                configuration.storesRecordsBeforeActing ? changed : changed.filter { storedRecords.contains($0) })
         } catch {
             // Not durable, so not applied: the intake may deliver them again and must not find them "duplicate".
             for key in changed {
@@ -278,6 +284,7 @@ public actor Reconciler {
                 record.pendingLookup == nil, let end = stayEnd(of: record), end < limit
             else { continue }
             records[key] = nil
+            storedRecords.remove(key)
             try await write(StoreKeys.reservation(key), nil)
             forgotten += 1
         }
@@ -789,6 +796,7 @@ public actor Reconciler {
 
     private func persistRecord(_ key: ReservationKey) async throws {
         guard let record = records[key] else { return }
+        storedRecords.insert(key)
         try await write(StoreKeys.reservation(key), record.encodedJSON())
     }
 
@@ -797,8 +805,10 @@ public actor Reconciler {
         var entries: [(key: String, value: [UInt8])] = []
         for key in keys {
             guard let record = records[key] else { continue }
+            storedRecords.insert(key)
             entries.append((StoreKeys.reservation(key), record.encodedJSON()))
         }
+        guard !entries.isEmpty else { return }
         try await writeAll(entries)
     }
 

@@ -250,4 +250,43 @@ struct BatchApplyTests {
         await harness.reconciler.waitUntilIdle()
         #expect(await harness.seam.count(.createMultiple) == 2)
     }
+
+    @Test(arguments: [true, false])
+    func recordsOfReservationsNotYetActedOnAreStoredOnlyWhenConfigured(storesBeforeActing: Bool) async throws {
+        var harness = try await Harness(
+            configuration: ReconcilerConfiguration(storesRecordsBeforeActing: storesBeforeActing))
+        try await harness.send(Fixture.event(.pending))
+        #expect(await harness.seam.calls.isEmpty)
+        #expect(await harness.state()?.phase == .noAccess, "known in memory either way")
+        let storedWhilePending = await harness.store.keys(prefix: StoreKeys.reservations)
+        #expect(storedWhilePending == (storesBeforeActing ? [StoreKeys.reservation(Fixture.key())] : []))
+
+        // The first Seam call stores the record either way, and every change after it is stored too.
+        try await harness.send(Fixture.event(.confirmed))
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        #expect(await harness.store.keys(prefix: StoreKeys.reservations) == [StoreKeys.reservation(Fixture.key())])
+        try await harness.send(Fixture.event(.confirmed, guest: "Grace Hopper"))
+        let restarted = try await harness.restarted()
+        let known = try #require(await restarted.state())
+        #expect(known.desired?.guestName == "Grace Hopper", "the stored record is never behind")
+        #expect(known.applied != nil)
+    }
+
+    @Test func aRestartedReconcilerThatStoresNothingBeforeActing_LearnsBookingsAgainFromItsCaller() async throws {
+        let configuration = ReconcilerConfiguration(storesRecordsBeforeActing: false)
+        var harness = try await Harness(configuration: configuration)
+        try await harness.send(Fixture.event(.pending, id: "R1"), Fixture.event(.confirmed, id: "R2"))
+        let restarted = Reconciler(
+            catalogue: Fixture.catalogue, service: harness.seam, store: harness.store, clock: harness.clock,
+            configuration: configuration, jitter: { $0 })
+        try await restarted.start()
+        #expect(await restarted.reservation(Fixture.key("R1")) == nil, "never stored: the caller's to hand over")
+        #expect(await restarted.reservation(Fixture.key("R2"))?.applied != nil, "stored with its first call")
+        // What the gateway does at start: every latest booking again, in receipt order.
+        try await restarted.apply([(Fixture.event(.pending, id: "R1"), 1), (Fixture.event(.confirmed, id: "R2"), 2)])
+        await restarted.waitUntilIdle()
+        #expect(await restarted.reservation(Fixture.key("R1"))?.phase == .noAccess)
+        #expect(await restarted.reservation(Fixture.key("R2"))?.phase == .converged)
+        #expect(await harness.seam.count(.createMultiple) == 1, "nothing made twice")
+    }
 }

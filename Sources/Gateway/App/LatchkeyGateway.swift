@@ -137,7 +137,9 @@ public final class LatchkeyGateway: Sendable {
             pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
             configuration: ReconcilerConfiguration(
                 maxConcurrentReservations: configuration.seam.maxParallelReservations,
-                maxAttempts: configuration.seam.maxAttempts),
+                maxAttempts: configuration.seam.maxAttempts,
+                // The ledger keeps each reservation's latest booking and hands them all over at every start.
+                storesRecordsBeforeActing: false),
             logger: logger)
         self.reconciler = reconciler
         let ledger = BookingLedger(store: store)
