@@ -224,7 +224,8 @@ final class JournalWriter: @unchecked Sendable {
             }
         }
         publishSizes()
-        for (commit, outcome) in zip(batch, outcomes) { commit.completion(.success(outcome)) }
+        let complete = { for (commit, outcome) in zip(batch, outcomes) { commit.completion(.success(outcome)) } }
+        if let around = configuration.aroundCompletions { around(complete) } else { complete() }
         if segmentOffset >= configuration.segmentSizeLimitBytes {
             do {
                 try startSegment(segmentNumber + 1)

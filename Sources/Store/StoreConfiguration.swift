@@ -32,6 +32,10 @@ public struct StoreConfiguration: Sendable {
     /// latency, group-commit batch sizes); it must return quickly and must not call back into the store.
     /// Default: nil (nothing is called).
     public var onBatchSynced: (@Sendable (_ records: Int, _ fsyncSeconds: Double) -> Void)? = nil
+    /// Runs the completions of one group commit (its argument) on the writer thread, so that what they have in
+    /// common can be done once per batch: the gateway gathers their log lines into one `write`
+    /// (`LogLines.gathered`). It must call its argument exactly once. Default: nil (the completions run as they are).
+    public var aroundCompletions: (@Sendable (() -> Void) -> Void)? = nil
     /// The wall clock, in whole seconds since the Unix epoch, used for idempotency expiry. Default: `time(nil)`.
     /// Tests replace it to move time forward.
     package var clock: @Sendable () -> Int64

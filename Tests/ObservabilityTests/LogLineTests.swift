@@ -218,4 +218,34 @@ private func parseObject(_ line: String) throws -> [String: Any] {
         }
         #expect(seen.count == threads * perThread)
     }
+
+    @Test func gatheredLines_LeaveTogetherWhenTheScopeEnds_AndOtherThreadsAreNotHeld() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
+        func readAvailable() -> String {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let count = read(ends[0], &buffer, buffer.count)
+            return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
+        }
+        let sink = FileDescriptorLogSink(fileDescriptor: ends[1])
+        LogLines.gathered {
+            sink.write(line: Array("one\n".utf8))
+            LogLines.gathered { sink.write(line: Array("two\n".utf8)) }  // nested: joins the outer scope
+            #expect(readAvailable() == "", "held while the scope runs")
+            let done = DispatchSemaphore(value: 0)
+            Thread {
+                sink.write(line: Array("elsewhere\n".utf8))
+                done.signal()
+            }.start()
+            done.wait()
+            #expect(readAvailable() == "elsewhere\n", "another thread's line is not held")
+            sink.write(line: Array("three\n".utf8))
+        }
+        #expect(readAvailable() == "one\ntwo\nthree\n", "written in order when the scope ends")
+        sink.write(line: Array("after\n".utf8))
+        #expect(readAvailable() == "after\n", "written at once outside a scope")
+    }
 }
+

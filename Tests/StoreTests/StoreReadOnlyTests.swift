@@ -87,4 +87,34 @@ struct StoreReadOnlyTests {
         #expect(observed.count == 3)
         #expect(observed.allSatisfy { $0.records == 1 && $0.seconds >= 0 && $0.seconds < 10 })
     }
+
+    @Test func aroundCompletionsWrapsEachBatchsCompletions() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let inside = Atomic<Bool>(false)
+        let scopes = Atomic<Int>(0)
+        var configuration = StoreConfiguration()
+        configuration.aroundCompletions = { complete in
+            scopes.add(1, ordering: .relaxed)
+            inside.store(true, ordering: .relaxed)
+            complete()
+            inside.store(false, ordering: .relaxed)
+        }
+        let store = try Store.open(at: dir.data, configuration: configuration, logger: quietLogger)
+        defer { store.close() }
+        let completedInside = Mutex<[Bool]>([])
+        for key in ["a", "b"] {
+            var transaction = Transaction()
+            transaction.put(Array("1".utf8), forKey: key)
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                store.commit(transaction) { _ in
+                    completedInside.withLock { $0.append(inside.load(ordering: .relaxed)) }
+                    done.resume()
+                }
+            }
+        }
+        #expect(completedInside.withLock { $0 } == [true, true])
+        #expect(scopes.load(ordering: .relaxed) == 2, "one scope per group commit")
+    }
 }
+

@@ -82,6 +82,8 @@ public final class LatchkeyGateway: Sendable {
                 metrics.observeJournalFsync(seconds: fsyncSeconds)
                 metrics.observeGroupCommit(records: records)
             }
+            // A group commit's completions share one `write` for their "delivery accepted" lines, not one each.
+            storeConfiguration.aroundCompletions = { LogLines.gathered($0) }
             store = try Store.open(at: configuration.dataDirectory, configuration: storeConfiguration, logger: logger)
         } catch {
             throw GatewayStartError(stage: "data directory \(configuration.dataDirectory)", message: error.description)
