@@ -57,7 +57,7 @@ public actor Reconciler {
     private var intents: [ReservationKey: OutboxIntent] = [:]
     private var deadLetters: [String: DeadLetter] = [:]
 
-    private var queue: [ReservationKey] = []
+    private var queue = FIFO<ReservationKey>()
     private var queued: Set<ReservationKey> = []
     private var running: [ReservationKey: Task<Void, Never>] = [:]
     private var rerun: Set<ReservationKey> = []
@@ -362,8 +362,7 @@ public actor Reconciler {
     }
 
     private func pump() {
-        while !stopped, running.count < configuration.maxConcurrentReservations, !queue.isEmpty {
-            let key = queue.removeFirst()
+        while !stopped, running.count < configuration.maxConcurrentReservations, let key = queue.popFirst() {
             queued.remove(key)
             running[key] = Task { await self.run(key) }
         }
