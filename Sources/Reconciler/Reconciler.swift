@@ -270,23 +270,40 @@ public actor Reconciler {
         }
     }
 
+    /// A reservation ``forgetReservations(endedBefore:)`` forgot.
+    public struct ForgottenReservation: Sendable, Hashable {
+        /// The reservation.
+        public var key: ReservationKey
+        /// The receipt order of the booking event it was last known by (see ``apply(_:receivedSequence:)``).
+        public var receivedSequence: UInt64
+
+        /// Creates a value (the reconciler makes them; tests compare against them).
+        public init(key: ReservationKey, receivedSequence: UInt64) {
+            self.key = key
+            self.receivedSequence = receivedSequence
+        }
+    }
+
     /// Forgets reservations that need nothing more: the stay ended before `cutoff` (never later than now),
     /// nothing is in flight or parked. An event arriving later for one is harmless: its stay is past.
-    /// - Returns: How many were forgotten.
+    /// - Returns: The reservations forgotten, each with the receipt order of its last booking event, so that the
+    ///   caller can drop its own copy of that booking (and keep a newer one).
     /// - Throws: The store's errors.
     @discardableResult
-    public func forgetReservations(endedBefore cutoff: Date) async throws -> Int {
+    public func forgetReservations(endedBefore cutoff: Date) async throws -> [ForgottenReservation] {
         let limit = min(cutoff, clock.now())
-        var forgotten = 0
+        var forgotten: [ForgottenReservation] = []
         for key in Array(records.keys) {
             // Checked afresh each time round: the awaits below let events and workers run in between.
             guard let record = records[key], running[key] == nil, intents[key] == nil, record.blockedBy == nil,
-                record.pendingLookup == nil, let end = stayEnd(of: record), end < limit
+                record.pendingLookup == nil, let end = stayEnd(of: record), end < limit,
+                let sequence = record.desired?.version.receivedSequence
             else { continue }
             records[key] = nil
-            storedRecords.remove(key)
-            try await write(StoreKeys.reservation(key), nil)
-            forgotten += 1
+            if storedRecords.remove(key) != nil {
+                try await write(StoreKeys.reservation(key), nil)
+            }
+            forgotten.append(ForgottenReservation(key: key, receivedSequence: sequence))
         }
         return forgotten
     }

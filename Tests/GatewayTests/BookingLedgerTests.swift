@@ -1,6 +1,7 @@
 import Bookings
 import Foundation
 import Logging
+import Reconciler
 import Store
 import Testing
 @testable import Gateway
@@ -52,4 +53,36 @@ import Testing
         #expect(undated.puts.count == 1, "no updated_at: the later receipt wins")
         #expect(StoredBooking.decode(undated.puts.values.first ?? [])?.event.guestName == "Later")
     }
+
+    @Test func forgettingDeletesTheStoredBooking_UnlessANewerOneArrivedMeanwhile() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try Store.open(at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
+        defer { store.close() }
+        let ledger = BookingLedger(store: store)
+        func commit(_ events: [BookingEvent]) async throws -> [StoredBooking] {
+            let (numbered, puts) = Self.record(events, in: ledger)
+            var transaction = Transaction()
+            for (key, value) in puts { transaction.put(value, forKey: key) }
+            _ = try await store.commit(transaction)
+            return numbered
+        }
+        func forget(_ id: String, _ sequence: UInt64) async throws -> Int {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int, any Error>) in
+                ledger.forget([Reconciler.ForgottenReservation(key: ReservationKey(source: "native", reservationID: id), receivedSequence: sequence)],
+                              store: store) { done.resume(with: $0.mapError { $0 as any Error }) }
+            }
+        }
+        let r1 = try await commit([Self.event("r1", updatedAt: 100)])[0]
+        let r2 = try await commit([Self.event("r2", updatedAt: 100)])[0]
+        let newer = try await commit([Self.event("r2", updatedAt: 200, guest: "Newer")])[0]
+
+        #expect(try await forget("r1", r1.sequence) == 1)
+        #expect(store.value(forKey: StoredBooking.key(source: "native", reservationID: "r1")) == nil)
+        #expect(try await forget("r2", r2.sequence) == 0, "r2 was forgotten as of an older booking: the newer one stays")
+        let kept = try #require(store.value(forKey: StoredBooking.key(source: "native", reservationID: "r2")).flatMap(StoredBooking.decode))
+        #expect(kept.sequence == newer.sequence)
+        #expect(BookingLedger(store: store).takeStoredBookings().map(\.event.reservationID) == ["r2"])
+    }
 }
+

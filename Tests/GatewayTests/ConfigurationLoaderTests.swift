@@ -23,6 +23,7 @@ import Testing
         #expect(config.server.maxBodyBytes == 1_048_576)
         #expect(config.dataDirectory == "./latchkey-data")
         #expect(config.idempotencyRetentionDays == 7)
+        #expect(config.historyRetentionDays == 30)
         let property = try #require(config.properties.first)
         #expect(property.id == "seaside-loft")
         #expect(property.defaultCheckIn == LocalTime(hour: 15))
@@ -47,6 +48,15 @@ import Testing
             _ = try ConfigurationLoader.parse(yaml: "server:\n  event_loops: 0\n" + Self.minimal)
         } throws: { error in
             (error as? ConfigurationError)?.key == "server.event_loops"
+        }
+    }
+
+    @Test func historyRetentionDays_AreReadAndBounded() throws {
+        #expect(try ConfigurationLoader.parse(yaml: "history_retention_days: 90\n" + Self.minimal).historyRetentionDays == 90)
+        #expect {
+            _ = try ConfigurationLoader.parse(yaml: "history_retention_days: 0\n" + Self.minimal)
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "history_retention_days"
         }
     }
 

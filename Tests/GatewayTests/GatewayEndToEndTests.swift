@@ -182,4 +182,31 @@ import FoundationNetworking
         #expect(snapshot?.applied?.codes.count == 2)
         await second.gateway.stop()
     }
+
+    @Test func reservationsLongPast_AreForgotten_WithTheirStoredBookings_AndLiveOnesKept() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try await Harness.start(directory: directory)
+        let past = Self.booking("old", checkIn: "2020-07-14T15:00:00", checkOut: "2020-07-19T11:00:00", updatedAt: "2020-01-01T10:00:00Z")
+        #expect(try await first.post(past, id: "msg_old").0 == 202)
+        #expect(try await first.post(Self.booking("live"), id: "msg_live").0 == 202)
+        await first.gateway.waitUntilIdle()
+        let old = ReservationKey(source: "native", reservationID: "old")
+        let live = ReservationKey(source: "native", reservationID: "live")
+        #expect(await first.gateway.reconciler.reservation(old)?.phase == .past)
+        #expect(await first.gateway.forgetEndedReservations() == 1)
+        #expect(await first.gateway.reconciler.reservation(old) == nil)
+        #expect(await first.gateway.reconciler.reservation(live)?.applied?.codes.count == 2)
+        #expect(await first.gateway.forgetEndedReservations() == 0, "nothing left to forget")
+        await first.gateway.stop()
+
+        // The stored booking went too: a restart, which re-reads every stored booking, does not bring it back.
+        let second = try await Harness.start(directory: directory)
+        await second.gateway.waitUntilIdle()
+        #expect(await second.gateway.reconciler.reservation(old) == nil)
+        #expect(await second.gateway.reconciler.reservation(live)?.applied?.codes.count == 2)
+        #expect(try await second.post(past, id: "msg_old").0 == 200, "the delivery itself is still remembered")
+        await second.gateway.stop()
+    }
 }
+

@@ -33,7 +33,7 @@ public enum ConfigurationLoader {
             throw ConfigurationError(key: "", line: nil, message: "not valid YAML: \(error)")
         }
         let top = ConfigNode(node: root, path: "")
-        try top.rejectUnknownKeys(["server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "seam", "admin", "sources", "properties"])
+        try top.rejectUnknownKeys(["server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days", "seam", "admin", "sources", "properties"])
 
         var server = ServerSettings()
         if let node = top.child("server") { server = try parseServer(node) }
@@ -83,6 +83,7 @@ public enum ConfigurationLoader {
             logLevel: logLevel,
             logFormat: logFormat,
             idempotencyRetentionDays: try top.child("idempotency_retention_days")?.int(in: 1...365) ?? 7,
+            historyRetentionDays: try top.child("history_retention_days")?.int(in: 1...3650) ?? 30,
             seam: seam,
             adminToken: adminToken,
             sources: sources,

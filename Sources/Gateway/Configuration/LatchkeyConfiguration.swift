@@ -16,6 +16,10 @@ public struct LatchkeyConfiguration: Sendable {
     public var logFormat: String
     /// How long idempotency keys are kept, in days. Default 7.
     public var idempotencyRetentionDays: Int
+    /// How long Latchkey keeps a reservation after its stay's access window ended (check-out plus buffer), in
+    /// days: then its booking (guest name and phone included) and the record of its codes are forgotten, by a
+    /// sweep once an hour. Reservations with work in flight or a dead letter are kept. Default 30.
+    public var historyRetentionDays: Int
     /// How Latchkey reaches Seam. Defaults: see ``SeamSettings``.
     public var seam: SeamSettings
     /// The admin API's bearer token; the admin API is off when it resolves to nothing.
@@ -33,6 +37,7 @@ public struct LatchkeyConfiguration: Sendable {
         logLevel: String = "info",
         logFormat: String = "auto",
         idempotencyRetentionDays: Int = 7,
+        historyRetentionDays: Int = 30,
         seam: SeamSettings = SeamSettings(),
         adminToken: SecretReference? = .environment("LATCHKEY_ADMIN_TOKEN"),
         sources: [SourceSettings],
@@ -43,6 +48,7 @@ public struct LatchkeyConfiguration: Sendable {
         self.logLevel = logLevel
         self.logFormat = logFormat
         self.idempotencyRetentionDays = idempotencyRetentionDays
+        self.historyRetentionDays = historyRetentionDays
         self.seam = seam
         self.adminToken = adminToken
         self.sources = sources

@@ -1,5 +1,6 @@
 import Bookings
 import Foundation
+import Reconciler
 import Store
 import Synchronization
 
@@ -103,6 +104,35 @@ final class BookingLedger: Sendable {
                 }
             }
             submit(numbered, transaction)
+        }
+    }
+
+    /// Drops the stored booking of each reservation the reconciler forgot, unless a newer booking of it was
+    /// received meanwhile (its sequence differs): one journal transaction of deletes, submitted in order with
+    /// every delivery's puts, so a delivery numbered after this call is never deleted by it.
+    /// - Parameters:
+    ///   - forgotten: What ``Reconciler/forgetReservations(endedBefore:)`` returned.
+    ///   - store: The journal.
+    ///   - completion: The commit's result and how many bookings it deleted (called on the journal's writer
+    ///     thread; at once, with 0, when there was nothing to delete).
+    func forget(
+        _ forgotten: [Reconciler.ForgottenReservation], store: Store,
+        completion: @escaping @Sendable (Result<Int, StoreError>) -> Void
+    ) {
+        submission.withLock { _ in
+            var transaction = Transaction()
+            var count = 0
+            state.withLock { state in
+                for reservation in forgotten {
+                    let key = StoredBooking.key(source: reservation.key.source, reservationID: reservation.key.reservationID)
+                    guard state.latest[key]?.sequence == reservation.receivedSequence else { continue }
+                    state.latest[key] = nil
+                    transaction.delete(key: key)
+                    count += 1
+                }
+            }
+            guard count > 0 else { return completion(.success(0)) }
+            store.commit(transaction) { [count] result in completion(result.map { _ in count }) }
         }
     }
 
