@@ -14,7 +14,7 @@ public enum JSONLineFormatter {
     /// - Returns: UTF-8 bytes of one JSON object and `\n`.
     public static func line(for record: LogRecord) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(256)
+        out.reserveCapacity(512)  // a line with a handful of fields, written in one allocation
         out.append(contentsOf: #"{"time":""#.utf8)
         RFC3339.append(record.time, to: &out)
         out.append(UInt8(ascii: "\""))
@@ -27,7 +27,8 @@ public enum JSONLineFormatter {
             let key = fixedNames.contains(field.key) ? "metadata." + field.key : field.key
             appendMember(key, field.value, to: &out)
         }
-        out.append(contentsOf: Array("}\n".utf8))
+        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: "\n"))
         return out
     }
 

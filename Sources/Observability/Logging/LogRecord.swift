@@ -40,8 +40,10 @@ public struct LogRecord: Sendable {
         self.module = module
         self.error = error
         var fields: [LogField] = []
+        fields.reserveCapacity(metadata.count)
         LogField.flatten(metadata, prefix: "", into: &fields)
-        self.fields = fields.sorted { $0.key < $1.key }
+        fields.sort { $0.key < $1.key }
+        self.fields = fields
     }
 }
 
@@ -52,8 +54,9 @@ public struct LogField: Sendable, Equatable {
     /// The value, already redacted where the key is sensitive.
     public var value: Value
 
-    /// A flattened metadata value.
-    public indirect enum Value: Sendable, Equatable {
+    /// A flattened metadata value. Not `indirect`: the nested cases hold arrays, which already give the
+    /// indirection, and an `indirect` enum boxed every value on the heap (several allocations per log line).
+    public enum Value: Sendable, Equatable {
         /// A scalar, as text.
         case string(String)
         /// A value replaced by ``LogRedaction/placeholder``.
