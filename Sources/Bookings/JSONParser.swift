@@ -59,7 +59,8 @@ struct JSONParser {
     private mutating func object(_ members: JSONMemberFilter?) throws(Failure) -> JSONValue {
         try enter()
         index += 1
-        var fields = JSONFields()
+        // With a filter, at most its members are kept: room for them at once (no regrowth per member).
+        var fields = members.map { JSONFields(capacity: $0.members.count) } ?? JSONFields()
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             index += 1

@@ -60,6 +60,12 @@ struct JSONFields: Sendable, Equatable {
     /// An empty object.
     init() {}
 
+    /// An empty object with room for `capacity` members, so that filling it does not reallocate.
+    init(capacity: Int) {
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+    }
+
     /// The members of `dictionary`.
     init(_ dictionary: [String: JSONValue]) {
         for (key, value) in dictionary { append(key, value) }

@@ -3,10 +3,15 @@ import Foundation
 extension LocalDate {
     /// Parses `YYYY-MM-DD`; `nil` when the text has another shape or names no real day (e.g. `2025-02-30`).
     public init?(parsing text: some StringProtocol) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 10, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"),
-              let year = WireTime.digits(utf8[0..<4]), let month = WireTime.digits(utf8[5..<7]),
-              let day = WireTime.digits(utf8[8..<10])
+        self.init(utf8: ArraySlice(text.utf8))
+    }
+
+    /// ``init(parsing:)`` of text given as UTF-8 bytes (a slice of a larger date-time: no copy).
+    init?(utf8: ArraySlice<UInt8>) {
+        let at = utf8.startIndex
+        guard utf8.count == 10, utf8[at + 4] == UInt8(ascii: "-"), utf8[at + 7] == UInt8(ascii: "-"),
+              let year = WireTime.digits(utf8[at..<at + 4]), let month = WireTime.digits(utf8[at + 5..<at + 7]),
+              let day = WireTime.digits(utf8[at + 8..<at + 10])
         else { return nil }
         self.init(year: year, month: month, day: day)
         guard isValid else { return nil }
@@ -34,13 +39,18 @@ extension LocalDate {
 extension LocalTime {
     /// Parses `HH:MM` or `HH:MM:SS` (24-hour); `nil` for another shape or an out-of-range field.
     public init?(parsing text: some StringProtocol) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 5 || utf8.count == 8, utf8[2] == UInt8(ascii: ":"),
-              let hour = WireTime.digits(utf8[0..<2]), let minute = WireTime.digits(utf8[3..<5])
+        self.init(utf8: ArraySlice(text.utf8))
+    }
+
+    /// ``init(parsing:)`` of text given as UTF-8 bytes (a slice of a larger date-time: no copy).
+    init?(utf8: ArraySlice<UInt8>) {
+        let at = utf8.startIndex
+        guard utf8.count == 5 || utf8.count == 8, utf8[at + 2] == UInt8(ascii: ":"),
+              let hour = WireTime.digits(utf8[at..<at + 2]), let minute = WireTime.digits(utf8[at + 3..<at + 5])
         else { return nil }
         var second = 0
         if utf8.count == 8 {
-            guard utf8[5] == UInt8(ascii: ":"), let parsed = WireTime.digits(utf8[6..<8]) else { return nil }
+            guard utf8[at + 5] == UInt8(ascii: ":"), let parsed = WireTime.digits(utf8[at + 6..<at + 8]) else { return nil }
             second = parsed
         }
         self.init(hour: hour, minute: minute, second: second)
@@ -64,7 +74,7 @@ struct WireTime: Equatable {
 
     init?(parsing text: String) {
         let utf8 = Array(text.utf8)
-        guard utf8.count >= 10, let date = LocalDate(parsing: String(decoding: utf8[0..<10], as: UTF8.self)) else { return nil }
+        guard utf8.count >= 10, let date = LocalDate(utf8: utf8[0..<10]) else { return nil }
         self.date = date
         guard utf8.count > 10 else {
             time = nil
@@ -74,7 +84,7 @@ struct WireTime: Equatable {
         guard utf8[10] == UInt8(ascii: "T") || utf8[10] == UInt8(ascii: " "), utf8.count >= 16 else { return nil }
         var index = 11
         let timeEnd = utf8.count >= 19 && utf8[16] == UInt8(ascii: ":") ? 19 : 16
-        guard let time = LocalTime(parsing: String(decoding: utf8[index..<timeEnd], as: UTF8.self)) else { return nil }
+        guard let time = LocalTime(utf8: utf8[index..<timeEnd]) else { return nil }
         self.time = time
         index = timeEnd
         if index < utf8.count, utf8[index] == UInt8(ascii: ".") {

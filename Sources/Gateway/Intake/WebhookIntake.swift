@@ -170,12 +170,18 @@ extension WebhookIntake {
     /// Whether a Content-Type names JSON (`application/json`, `application/vnd.x+json; charset=utf-8`, …): it
     /// contains `json` in any case. Byte by byte, without Foundation's string search: this runs per delivery.
     static func namesJSON(_ contentType: String) -> Bool {
-        let json = Array("json".utf8)
-        let bytes = Array(contentType.utf8)
-        guard bytes.count >= json.count else { return false }
-        return (0...(bytes.count - json.count)).contains { start in
-            (0..<json.count).allSatisfy { bytes[start + $0] | 0x20 == json[$0] }
+        // The last four bytes seen, lower-cased (ASCII letters; other bytes only need to differ from the letters
+        // of "json", which `| 0x20` keeps them doing), compared as one number: no copy of the header.
+        let json = UInt32(UInt8(ascii: "j")) << 24 | UInt32(UInt8(ascii: "s")) << 16
+            | UInt32(UInt8(ascii: "o")) << 8 | UInt32(UInt8(ascii: "n"))
+        var window: UInt32 = 0
+        var seen = 0
+        for byte in contentType.utf8 {
+            window = window << 8 | UInt32(byte | 0x20)
+            seen += 1
+            if seen >= 4 && window == json { return true }
         }
+        return false
     }
 }
 
