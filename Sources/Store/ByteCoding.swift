@@ -3,6 +3,14 @@ struct ByteWriter {
     /// The bytes written so far.
     var bytes: [UInt8] = []
 
+    /// An empty writer.
+    init() {}
+
+    /// An empty writer with room for `capacity` bytes, for a size known in advance (one allocation, no regrowth).
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
     /// Appends one byte.
     mutating func u8(_ v: UInt8) { bytes.append(v) }
 

@@ -29,13 +29,12 @@ enum Frame {
     ///   - payload: The record's bytes.
     ///   - out: The buffer to append to.
     static func append(kind: Kind, payload: [UInt8], to out: inout [UInt8]) {
-        var crc = crc32(0, [kind.rawValue], 1)
+        // Straight into `out`, no intermediate arrays: this runs for every transaction.
+        var crc = withUnsafeBytes(of: kind.rawValue) { crc32(0, $0.bindMemory(to: UInt8.self).baseAddress, 1) }
         crc = payload.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
-        var header = ByteWriter()
-        header.u32(UInt32(payload.count))
-        header.u32(UInt32(truncatingIfNeeded: crc))
-        header.u8(kind.rawValue)
-        out.append(contentsOf: header.bytes)
+        withUnsafeBytes(of: UInt32(payload.count).littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(truncatingIfNeeded: crc).littleEndian) { out.append(contentsOf: $0) }
+        out.append(kind.rawValue)
         out.append(contentsOf: payload)
     }
 

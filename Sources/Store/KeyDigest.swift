@@ -8,6 +8,9 @@ nonisolated(unsafe) private let sha256 = EVP_MD_fetch(nil, "SHA256", nil)
 /// The first 128 bits of SHA-256 over an idempotency key's UTF-8: what the store keeps in memory and on
 /// disk instead of the key itself (16 bytes whatever the key's length; accidental collisions need ~2^64 keys).
 struct KeyDigest: Hashable, Sendable {
+    /// The length of the digest as written (``write(to:)``), in bytes: 16.
+    static let byteCount = 16
+
     /// Bytes 0–7 of the SHA-256, as a little-endian integer.
     var high: UInt64
     /// Bytes 8–15 of the SHA-256, as a little-endian integer.

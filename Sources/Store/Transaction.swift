@@ -129,7 +129,7 @@ struct TransactionRecord: Sendable {
     /// The record's payload: `flags u8 [digest 16, expiresAt i64, response blob] opCount u32
     /// (tag u8, key blob [, value blob])*`.
     func encoded() -> [UInt8] {
-        var w = ByteWriter()
+        var w = ByteWriter(capacity: encodedSize)
         w.u8(claim == nil ? 0 : Self.hasClaim)
         if let claim {
             claim.digest.write(to: &w)
@@ -148,7 +148,22 @@ struct TransactionRecord: Sendable {
                 w.string(key)
             }
         }
+        assert(w.bytes.count == encodedSize, "encodedSize must match what encoded() writes")
         return w.bytes
+    }
+
+    /// The length of ``encoded()``, computed first so that it is written into one allocation (this runs for every
+    /// delivery, on the listener thread).
+    private var encodedSize: Int {
+        var size = 1 + 4
+        if let claim { size += KeyDigest.byteCount + 8 + 4 + claim.response.count }
+        for op in operations {
+            switch op {
+            case .put(let key, let value): size += 1 + 4 + key.utf8.count + 4 + value.count
+            case .delete(let key): size += 1 + 4 + key.utf8.count
+            }
+        }
+        return size
     }
 
     /// Decodes a payload written by ``encoded()``.

@@ -31,14 +31,25 @@ public final class HMACKey: Sendable {
     /// not be copied into one buffer first).
     /// - Returns: The 32-byte tag.
     public func tag(_ parts: [UInt8]...) -> [UInt8] {
+        tag { update in
+            for part in parts { part.withUnsafeBytes(update) }
+        }
+    }
+
+    /// The HMAC-SHA256 tag of the bytes `feed` passes to the `update` function it is given, in order (no copy of
+    /// the pieces into arrays: the verifier feeds the delivery id and timestamp straight from their strings).
+    /// - Parameter feed: Calls `update` once per piece; empty pieces are allowed.
+    /// - Returns: The 32-byte tag.
+    public func tag(_ feed: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
         guard let context = EVP_MAC_CTX_dup(template) else { preconditionFailure("libcrypto could not copy an HMAC context") }
         defer { EVP_MAC_CTX_free(context) }
+        var ok = true
+        feed { piece in
+            guard let base = piece.baseAddress, !piece.isEmpty else { return }
+            ok = ok && EVP_MAC_update(context, base.assumingMemoryBound(to: UInt8.self), piece.count) == 1
+        }
         var tag = [UInt8](repeating: 0, count: Crypto.sha256Length)
         var length = 0
-        var ok = true
-        for part in parts where !part.isEmpty {
-            ok = ok && part.withUnsafeBufferPointer { EVP_MAC_update(context, $0.baseAddress, $0.count) == 1 }
-        }
         ok = ok && tag.withUnsafeMutableBufferPointer { EVP_MAC_final(context, $0.baseAddress, &length, $0.count) == 1 }
         precondition(ok && length == Crypto.sha256Length, "libcrypto HMAC-SHA256 failed")
         return tag

@@ -104,8 +104,14 @@ public enum StandardWebhooks {
     /// HMAC-SHA256 of the signed content `id.timestamp.body`, passed to libcrypto in pieces. The signer and the
     /// verifier both use this.
     static func tag(id: String, timestamp: String, body: [UInt8], key: HMACKey) -> [UInt8] {
-        let dot = [UInt8(ascii: ".")]
-        return key.tag(Array(id.utf8), dot, Array(timestamp.utf8), dot, body)
+        var (id, timestamp) = (id, timestamp)
+        return key.tag { update in
+            id.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+            withUnsafeBytes(of: UInt8(ascii: "."), update)
+            timestamp.withUTF8 { update(UnsafeRawBufferPointer($0)) }
+            withUnsafeBytes(of: UInt8(ascii: "."), update)
+            body.withUnsafeBytes(update)
+        }
     }
 
     /// Verifies a delivery against decoded keys. Order of checks, as in the reference libraries: headers
