@@ -10,39 +10,12 @@ extension BookingEvent {
         writer.member("checkOut", ifPresent: checkOut)
         writer.member("guestName", ifPresent: guestName)
         writer.member("guestPhone", ifPresent: guestPhone)
-        writer.key("listingID")
-        writer.string(listingID)
-        writer.key("reservationID")
-        writer.string(reservationID)
-        writer.key("source")
-        writer.string(source)
-        writer.key("status")
-        writer.string(status.rawValue)
+        writer.member("listingID", listingID)
+        writer.member("reservationID", reservationID)
+        writer.member("source", source)
+        writer.member("status", status.rawValue)
         writer.member("updatedAt", ifPresent: updatedAt)
         writer.endObject()
-    }
-}
-
-extension JSONWriter {
-    /// Writes `key` and `value` unless `value` is nil, as synthesized `Codable` leaves nil members out.
-    public mutating func member(_ key: String, ifPresent value: String?) {
-        guard let value else { return }
-        self.key(key)
-        string(value)
-    }
-
-    /// Writes `key` and `value` unless `value` is nil; a date as seconds since 2001 (Foundation's default).
-    public mutating func member(_ key: String, ifPresent value: Date?) {
-        guard let value else { return }
-        self.key(key)
-        double(value.timeIntervalSinceReferenceDate)
-    }
-
-    /// Writes `key` and `value` unless `value` is nil.
-    public mutating func member(_ key: String, ifPresent value: StayTime?) {
-        guard let value else { return }
-        self.key(key)
-        value.writeJSON(into: &self)
     }
 }
 
@@ -69,8 +42,7 @@ extension StayTime {
                 writer.integerObject("hour", time.hour, "minute", time.minute, "second", time.second)
             }
             if let timeZone {
-                writer.key("timeZone")
-                writer.string(timeZone)
+                writer.member("timeZone", timeZone)
             }
             writer.endObject()
         }

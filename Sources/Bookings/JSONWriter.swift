@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes JSON text straight into bytes, for the few shapes on the intake's hot path.
 ///
 /// `JSONEncoder` goes through `Encodable`, boxes every value and looks up generic metadata at run time; for a
@@ -157,5 +159,34 @@ public struct JSONWriter: Sendable {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONWriter {
+    /// Writes `key` and the string `value`: one member of an object.
+    public mutating func member(_ key: String, _ value: String) {
+        self.key(key)
+        string(value)
+    }
+
+    /// Writes `key` and `value` unless `value` is nil, as synthesized `Codable` leaves nil members out.
+    public mutating func member(_ key: String, ifPresent value: String?) {
+        guard let value else { return }
+        self.key(key)
+        string(value)
+    }
+
+    /// Writes `key` and `value` unless `value` is nil; a date as seconds since 2001 (Foundation's default).
+    public mutating func member(_ key: String, ifPresent value: Date?) {
+        guard let value else { return }
+        self.key(key)
+        double(value.timeIntervalSinceReferenceDate)
+    }
+
+    /// Writes `key` and `value` unless `value` is nil.
+    public mutating func member(_ key: String, ifPresent value: StayTime?) {
+        guard let value else { return }
+        self.key(key)
+        value.writeJSON(into: &self)
     }
 }

@@ -177,7 +177,8 @@ public actor Reconciler {
     public func apply(_ events: [(event: BookingEvent, receivedSequence: UInt64)]) async throws -> [EventDisposition] {
         var dispositions: [EventDisposition] = []
         dispositions.reserveCapacity(events.count)
-        var changed: [ReservationKey] = []
+        var changed: [ReservationKey] = []  // in first-change order; `isChanged` answers membership
+        var isChanged: Set<ReservationKey> = []
         var before: [ReservationKey: ReservationRecord] = [:]
         for (event, receivedSequence) in events {
             let key = ReservationKey(source: event.source, reservationID: event.reservationID)
@@ -186,7 +187,7 @@ public actor Reconciler {
                 dispositions.append(.ignored)
                 continue
             }
-            if !changed.contains(key) {
+            if isChanged.insert(key).inserted {
                 changed.append(key)
                 before[key] = records[key]
             }
@@ -810,6 +811,8 @@ public actor Reconciler {
 
     // MARK: - Persistence
 
+    // Both mark a record stored before its write: a write that fails then only makes later changes of it stored
+    // too (one write more), never one stored change fewer.
     private func persistRecord(_ key: ReservationKey) async throws {
         guard let record = records[key] else { return }
         storedRecords.insert(key)

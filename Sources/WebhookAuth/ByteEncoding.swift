@@ -8,7 +8,7 @@ public enum Hex {
         // function is not specialized, and iterating `bytes` generically then costs a heap allocation per byte
         // (perf: 16 per delivery for the body's fingerprint).
         if let text = bytes.withContiguousStorageIfAvailable(encode(contiguous:)) { return text }
-        return encode(contiguous: Array(bytes))
+        return Array(bytes).withUnsafeBufferPointer(encode(contiguous:))
     }
 
     /// ``encode(_:)`` of bytes in one buffer.
@@ -23,11 +23,6 @@ public enum Hex {
             }
             return position
         }
-    }
-
-    /// ``encode(_:)`` of an array (the common case: digests, tags).
-    private static func encode(contiguous bytes: [UInt8]) -> String {
-        bytes.withUnsafeBufferPointer(encode(contiguous:))
     }
 
     /// The lower-case hex digit of a value 0...15.
