@@ -58,7 +58,7 @@ enum Snapshot {
             for (digest, slot) in state.claims {
                 digest.write(to: &chunk)
                 chunk.i64(Int64(slot.expiresAt))
-                chunk.blob(state.arena[Int(slot.offset)..<Int(slot.offset + slot.length)])
+                chunk.blob(state.arena.bytes(of: slot))
                 if chunk.bytes.count >= chunkBytes {
                     Frame.append(kind: .snapshotClaims, payload: chunk.bytes, to: &out)
                     chunk = ByteWriter()
