@@ -28,7 +28,7 @@ extension Store {
                 if let damaged = recovered.middleDamage, let damage = damaged.damage {
                     throw StoreError.corruptJournal(path: damaged.path, damage: damage)
                 }
-                return recovered.state.entries
+                return Dictionary(uniqueKeysWithValues: recovered.state.entries.lazy.map { ($0.key, $0.value) })
             } catch {
                 // A file vanished under us: a compaction ran. Read again from the new snapshot.
                 guard error.errno == ENOENT, attempt < 5 else { throw error }

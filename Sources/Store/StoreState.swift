@@ -15,9 +15,9 @@ struct StoreState: Sendable {
     }
 
     /// The key → value entries.
-    var entries: [String: [UInt8]] = [:]
+    var entries = ShardedDictionary<String, [UInt8]>()
     /// The idempotency index, by key digest.
-    var claims: [KeyDigest: ClaimSlot] = [:]
+    var claims = ShardedDictionary<KeyDigest, ClaimSlot>()
     /// Every stored response.
     var arena = ResponseArena()
     /// Where the most recently appended response starts, for sharing equal consecutive responses.
