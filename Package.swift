@@ -45,7 +45,9 @@ let package = Package(
         .target(name: "Observability", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Reconciler",
-            dependencies: ["Bookings", "Seam", "Store", "Observability", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Bookings", "Seam", "Store", "Observability", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Gateway",
@@ -59,8 +61,11 @@ let package = Package(
             name: "Replay",
             // Gateway for the configuration loader (sources, schemes, secrets, properties); Reconciler for the
             // reservation marker in code names; FakeSeam for its seeded generator.
-            dependencies: ["WebhookAuth", "Bookings", "Seam", "Gateway", "Reconciler", "FakeSeam", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "WebhookAuth", "Bookings", "Seam", "Gateway", "Reconciler", "FakeSeam",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
         ),
 
         // MARK: The thin executable
@@ -93,8 +98,10 @@ let package = Package(
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "FakeSeam", "WebhookAuth"]),
         .testTarget(
             name: "ReplayTests",
-            dependencies: ["Replay", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Replay", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
 
         // MARK: Store benchmark and crash-test child (scripts/bench-store; StoreTests spawns it with --torture)

@@ -2,24 +2,24 @@
 ///
 /// ``field`` is a JSON path such as `booking.check_in` or `data.properties[0].id`, so the sender (or the
 /// person reading the log) sees exactly which field was wrong.
-public struct AdapterError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct AdapterError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The JSON path of the offending field; empty for the body as a whole.
-    public let field: String
+    package let field: String
     /// What was wrong with it, and what was expected.
-    public let problem: String
+    package let problem: String
 
     /// Creates an error.
-    public init(field: String, problem: String) {
+    package init(field: String, problem: String) {
         self.field = field
         self.problem = problem
     }
 
     /// `<field>: <problem>`, or just the problem for the whole body.
-    public var description: String { field.isEmpty ? problem : "\(field): \(problem)" }
+    package var description: String { field.isEmpty ? problem : "\(field): \(problem)" }
 }
 
 /// What an adapter made of one webhook body.
-public enum AdapterOutcome: Sendable, Equatable {
+package enum AdapterOutcome: Sendable, Equatable {
     /// Booking events to record; `deliveryID` is the PMS's own unique delivery or event id, if the body has one
     /// (Hospitable's envelope `id`), for use as an idempotency key.
     case events([BookingEvent], deliveryID: String? = nil)
@@ -28,12 +28,12 @@ public enum AdapterOutcome: Sendable, Equatable {
     case ignored(reason: String, deliveryID: String? = nil)
 
     /// The events, or none when ignored.
-    public var events: [BookingEvent] {
+    package var events: [BookingEvent] {
         if case .events(let events, _) = self { events } else { [] }
     }
 
     /// The PMS's own delivery id, if any.
-    public var deliveryID: String? {
+    package var deliveryID: String? {
         switch self {
         case .events(_, let id), .ignored(_, let id): id
         }
@@ -41,7 +41,7 @@ public enum AdapterOutcome: Sendable, Equatable {
 }
 
 /// Turns one PMS's webhook bodies into ``BookingEvent``s.
-public protocol PMSAdapter: Sendable {
+package protocol PMSAdapter: Sendable {
     /// The adapter's registry name, e.g. `hostaway`.
     var name: String { get }
 
@@ -56,17 +56,17 @@ public protocol PMSAdapter: Sendable {
 }
 
 /// The registry of built-in adapters.
-public enum PMSAdapters {
+package enum PMSAdapters {
     /// Every built-in adapter, by name.
-    public static let all: [any PMSAdapter] = [
+    package static let all: [any PMSAdapter] = [
         NativeAdapter(), GuestyAdapter(), HostawayAdapter(), HospitableAdapter(), LodgifyAdapter(),
     ]
 
     /// The names accepted by ``adapter(named:)``: `native`, `guesty`, `hostaway`, `hospitable`, `lodgify`.
-    public static var names: [String] { all.map(\.name) }
+    package static var names: [String] { all.map(\.name) }
 
     /// The adapter called `name` (case-insensitive), or `nil` when there is none.
-    public static func adapter(named name: String) -> (any PMSAdapter)? {
+    package static func adapter(named name: String) -> (any PMSAdapter)? {
         all.first { $0.name == name.lowercased() }
     }
 }

@@ -12,7 +12,9 @@ struct StatusTable: Sendable {
     /// delete a confirmed guest's code, guessing `confirmed` would hand one out.
     func status(_ raw: String, field: String) throws(AdapterError) -> BookingEvent.Status {
         if let status = entries[raw.lowercased()] { return status }
-        throw AdapterError(field: field, problem: "unknown \(pms) status \"\(raw)\"; known: \(entries.keys.sorted().joined(separator: ", "))")
+        throw AdapterError(
+            field: field,
+            problem: "unknown \(pms) status \"\(raw)\"; known: \(entries.keys.sorted().joined(separator: ", "))")
     }
 
     /// Reads and maps the required status field `key` of `object`.

@@ -4,9 +4,9 @@ import Foundation
 ///
 /// Every PMS adapter turns a webhook body into zero or more of these; the reconciler folds them into
 /// the desired state of a reservation.
-public struct BookingEvent: Sendable, Codable, Hashable {
+package struct BookingEvent: Sendable, Codable, Hashable {
     /// The booking's status as far as door access is concerned.
-    public enum Status: String, Sendable, Codable, Hashable, CaseIterable {
+    package enum Status: String, Sendable, Codable, Hashable, CaseIterable {
         /// Confirmed: the guest gets a code.
         case confirmed
         /// Inquiry, request, hold or awaiting payment: no code yet.
@@ -16,26 +16,26 @@ public struct BookingEvent: Sendable, Codable, Hashable {
     }
 
     /// The PMS source name as configured (e.g. `guesty`, `hostaway`, `native`).
-    public var source: String
+    package var source: String
     /// The PMS's reservation id.
-    public var reservationID: String
+    package var reservationID: String
     /// The PMS's listing (unit, property) id; maps to one Latchkey property.
-    public var listingID: String
+    package var listingID: String
     /// The booking's status.
-    public var status: Status
+    package var status: Status
     /// Arrival, or `nil` when the PMS says the dates are not known yet.
-    public var checkIn: StayTime?
+    package var checkIn: StayTime?
     /// Departure, or `nil` when the PMS says the dates are not known yet.
-    public var checkOut: StayTime?
+    package var checkOut: StayTime?
     /// The guest's name, when given (used in the code's name; never logged in full).
-    public var guestName: String?
+    package var guestName: String?
     /// The guest's phone, when given (some properties derive a PIN from it).
-    public var guestPhone: String?
+    package var guestPhone: String?
     /// The PMS's own last-modified time of the booking, used to order events; `nil` when the PMS sends none.
-    public var updatedAt: Date?
+    package var updatedAt: Date?
 
     /// Creates an event.
-    public init(
+    package init(
         source: String,
         reservationID: String,
         listingID: String,
@@ -59,7 +59,7 @@ public struct BookingEvent: Sendable, Codable, Hashable {
 }
 
 /// An arrival or departure time as the PMS gave it.
-public enum StayTime: Sendable, Codable, Hashable {
+package enum StayTime: Sendable, Codable, Hashable {
     /// A wall-clock time at the property; `timeZone` is an IANA name, or `nil` for the property's own zone.
     /// `time` is `nil` when the PMS gave only a date (the property's default check-in/out time applies).
     case local(date: LocalDate, time: LocalTime?, timeZone: String?)
@@ -68,50 +68,50 @@ public enum StayTime: Sendable, Codable, Hashable {
 }
 
 /// A calendar date without a zone.
-public struct LocalDate: Sendable, Codable, Hashable, Comparable, CustomStringConvertible {
+package struct LocalDate: Sendable, Codable, Hashable, Comparable, CustomStringConvertible {
     /// The year, e.g. 2025.
-    public var year: Int
+    package var year: Int
     /// The month, 1…12.
-    public var month: Int
+    package var month: Int
     /// The day of the month, 1…31.
-    public var day: Int
+    package var day: Int
 
     /// Creates a date; callers validate ranges.
-    public init(year: Int, month: Int, day: Int) {
+    package init(year: Int, month: Int, day: Int) {
         self.year = year
         self.month = month
         self.day = day
     }
 
     /// `YYYY-MM-DD`.
-    public var description: String {
+    package var description: String {
         String(format: "%04d-%02d-%02d", year, month, day)
     }
 
     /// Orders dates chronologically.
-    public static func < (lhs: LocalDate, rhs: LocalDate) -> Bool {
+    package static func < (lhs: LocalDate, rhs: LocalDate) -> Bool {
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 }
 
 /// A wall-clock time of day without a zone.
-public struct LocalTime: Sendable, Codable, Hashable, CustomStringConvertible {
+package struct LocalTime: Sendable, Codable, Hashable, CustomStringConvertible {
     /// The hour, 0…23.
-    public var hour: Int
+    package var hour: Int
     /// The minute, 0…59.
-    public var minute: Int
+    package var minute: Int
     /// The second, 0…59.
-    public var second: Int
+    package var second: Int
 
     /// Creates a time; callers validate ranges.
-    public init(hour: Int, minute: Int = 0, second: Int = 0) {
+    package init(hour: Int, minute: Int = 0, second: Int = 0) {
         self.hour = hour
         self.minute = minute
         self.second = second
     }
 
     /// `HH:MM:SS`.
-    public var description: String {
+    package var description: String {
         String(format: "%02d:%02d:%02d", hour, minute, second)
     }
 }

@@ -4,7 +4,7 @@ extension BookingEvent {
     /// Writes this event as `JSONEncoder` with `.sortedKeys` would encode it (its synthesized `Codable` form,
     /// dates as seconds since 2001), without going through `Encodable`; `JSONDecoder` reads it back as usual.
     /// - Parameter writer: Where the object goes.
-    public func writeJSON(into writer: inout JSONWriter) {
+    package func writeJSON(into writer: inout JSONWriter) {
         writer.beginObject()
         writer.member("checkIn", ifPresent: checkIn)
         writer.member("checkOut", ifPresent: checkOut)
@@ -23,7 +23,7 @@ extension StayTime {
     /// Writes this time in its synthesized `Codable` form with sorted keys:
     /// `{"instant":{"_0":seconds}}` or `{"local":{"date":{…},"time":{…},"timeZone":…}}`.
     /// - Parameter writer: Where the object goes.
-    public func writeJSON(into writer: inout JSONWriter) {
+    package func writeJSON(into writer: inout JSONWriter) {
         writer.beginObject()
         switch self {
         case .instant(let date):

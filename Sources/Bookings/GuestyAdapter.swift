@@ -10,12 +10,12 @@
 /// listing's `defaultCheckInTime`, else the property's default, in the embedded `listing.timezone` or the
 /// property's zone. Without a localized date, the `checkIn` instant is used.
 /// Cancellation is a status (`canceled`, `declined`, `expired`, `closed`); Guesty has no cancel event.
-public struct GuestyAdapter: PMSAdapter {
+package struct GuestyAdapter: PMSAdapter {
     /// `guesty`.
-    public let name = "guesty"
+    package let name = "guesty"
 
     /// Event names that carry a reservation; every other Guesty event is ignored.
-    public static let reservationEvents: Set<String> = [
+    package static let reservationEvents: Set<String> = [
         "reservation.new", "reservation.updated", "reservation.created.v2", "reservation.updated.v2",
     ]
 
@@ -26,17 +26,20 @@ public struct GuestyAdapter: PMSAdapter {
     /// | `confirmed`, `checked_in`, `checked_out` | confirmed | a booked stay |
     /// | `inquiry`, `reserved`, `awaiting_payment`, `pending` | pending | a hold or an unpaid request |
     /// | `canceled`, `cancelled`, `declined`, `expired`, `closed` | cancelled | Guesty's cancel statuses |
-    static let statuses = StatusTable(pms: "Guesty", [
-        "confirmed": .confirmed, "checked_in": .confirmed, "checked_out": .confirmed,
-        "inquiry": .pending, "reserved": .pending, "awaiting_payment": .pending, "pending": .pending,
-        "canceled": .cancelled, "cancelled": .cancelled, "declined": .cancelled, "expired": .cancelled, "closed": .cancelled,
-    ])
+    static let statuses = StatusTable(
+        pms: "Guesty",
+        [
+            "confirmed": .confirmed, "checked_in": .confirmed, "checked_out": .confirmed,
+            "inquiry": .pending, "reserved": .pending, "awaiting_payment": .pending, "pending": .pending,
+            "canceled": .cancelled, "cancelled": .cancelled, "declined": .cancelled, "expired": .cancelled,
+            "closed": .cancelled,
+        ])
 
     /// Creates the adapter.
-    public init() {}
+    package init() {}
 
     /// Decodes one Guesty webhook body.
-    public func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
+    package func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
         let root = try JSONObject.parse(body)
         guard let event = firstPresent(try root.optionalString("event"), try root.optionalString("eventType")) else {
             throw root.missing("event")
@@ -45,38 +48,48 @@ public struct GuestyAdapter: PMSAdapter {
             return .ignored(reason: "Guesty event \"\(event)\" is not a reservation change")
         }
         let data = try root.optionalObject("data")
-        guard let reservation = firstPresent(try root.optionalObject("reservation"), try data?.optionalObject("reservation"), data) else {
+        guard
+            let reservation = firstPresent(
+                try root.optionalObject("reservation"), try data?.optionalObject("reservation"), data)
+        else {
             throw root.missing("reservation")
         }
         let listing = try reservation.optionalObject("listing")
-        guard let listingID = firstPresent(try reservation.optionalID("listingId"), try listing?.optionalID("_id")) else {
+        guard let listingID = firstPresent(try reservation.optionalID("listingId"), try listing?.optionalID("_id"))
+        else {
             throw reservation.missing("listingId")
         }
         let timeZone = try listing?.optionalTimeZone("timezone")
         let (checkIn, checkOut) = try checkedStay(
-            checkIn: try stay(reservation, dateKey: "checkInDateLocalized", timeKey: "plannedArrival",
-                              listingTimeKey: "defaultCheckInTime", instantKey: "checkIn", listing: listing, timeZone: timeZone),
-            checkOut: try stay(reservation, dateKey: "checkOutDateLocalized", timeKey: "plannedDeparture",
-                               listingTimeKey: "defaultCheckOutTime", instantKey: "checkOut", listing: listing, timeZone: timeZone),
+            checkIn: try stay(
+                reservation, dateKey: "checkInDateLocalized", timeKey: "plannedArrival",
+                listingTimeKey: "defaultCheckInTime", instantKey: "checkIn", listing: listing, timeZone: timeZone),
+            checkOut: try stay(
+                reservation, dateKey: "checkOutDateLocalized", timeKey: "plannedDeparture",
+                listingTimeKey: "defaultCheckOutTime", instantKey: "checkOut", listing: listing, timeZone: timeZone),
             in: reservation, checkInKey: "checkInDateLocalized", checkOutKey: "checkOutDateLocalized")
         let guest = try reservation.optionalObject("guest")
         let guestName = firstPresent(
             try guest?.optionalString("fullName"),
             joinedName(try guest?.optionalString("firstName"), try guest?.optionalString("lastName")))
-        guard let reservationID = firstPresent(try reservation.optionalID("_id"), try reservation.optionalID("id")) else {
+        guard let reservationID = firstPresent(try reservation.optionalID("_id"), try reservation.optionalID("id"))
+        else {
             throw reservation.missing("_id")
         }
-        return .events([BookingEvent(
-            source: source,
-            reservationID: reservationID,
-            listingID: listingID,
-            status: try Self.statuses.status(in: reservation, key: "status"),
-            checkIn: checkIn,
-            checkOut: checkOut,
-            guestName: guestName,
-            guestPhone: try guest?.optionalString("phone"),
-            updatedAt: firstPresent(try reservation.optionalInstant("lastUpdatedAt"), try root.optionalInstant("publishedAt"))
-        )])
+        return .events([
+            BookingEvent(
+                source: source,
+                reservationID: reservationID,
+                listingID: listingID,
+                status: try Self.statuses.status(in: reservation, key: "status"),
+                checkIn: checkIn,
+                checkOut: checkOut,
+                guestName: guestName,
+                guestPhone: try guest?.optionalString("phone"),
+                updatedAt: firstPresent(
+                    try reservation.optionalInstant("lastUpdatedAt"), try root.optionalInstant("publishedAt"))
+            )
+        ])
     }
 
     private func stay(

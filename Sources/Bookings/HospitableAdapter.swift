@@ -8,12 +8,12 @@ import Foundation
 /// on that day and are used as instants; without them the date of `arrival_date`/`departure_date` is
 /// used with the property's default times. The reservation has no updated-at, so the envelope `created`
 /// orders events. Other actions (`property.*`, `message.created`, …) are ignored.
-public struct HospitableAdapter: PMSAdapter {
+package struct HospitableAdapter: PMSAdapter {
     /// `hospitable`.
-    public let name = "hospitable"
+    package let name = "hospitable"
 
     /// Actions that carry a reservation.
-    public static let reservationActions: Set<String> = ["reservation.created", "reservation.changed"]
+    package static let reservationActions: Set<String> = ["reservation.created", "reservation.changed"]
 
     /// Hospitable `reservation_status.current.category` (or the deprecated `status`) → access.
     ///
@@ -22,22 +22,25 @@ public struct HospitableAdapter: PMSAdapter {
     /// | `accepted` | confirmed | a booked stay |
     /// | `request`, `unknown` | pending | not (yet) booked |
     /// | `cancelled`, `not accepted` | cancelled | will not happen (declined, withdrawn, expired) |
-    static let statuses = StatusTable(pms: "Hospitable", [
-        "accepted": .confirmed,
-        "request": .pending, "unknown": .pending,
-        "cancelled": .cancelled, "not accepted": .cancelled,
-    ])
+    static let statuses = StatusTable(
+        pms: "Hospitable",
+        [
+            "accepted": .confirmed,
+            "request": .pending, "unknown": .pending,
+            "cancelled": .cancelled, "not accepted": .cancelled,
+        ])
 
     /// Creates the adapter.
-    public init() {}
+    package init() {}
 
     /// Decodes one Hospitable webhook body.
-    public func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
+    package func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
         let root = try JSONObject.parse(body)
         let deliveryID = try root.optionalString("id")
         let action = try root.string("action")
         guard Self.reservationActions.contains(action) else {
-            return .ignored(reason: "Hospitable action \"\(action)\" is not a reservation change", deliveryID: deliveryID)
+            return .ignored(
+                reason: "Hospitable action \"\(action)\" is not a reservation change", deliveryID: deliveryID)
         }
         let updatedAt = try root.optionalInstant("created")
         var events: [BookingEvent] = []
@@ -49,8 +52,11 @@ public struct HospitableAdapter: PMSAdapter {
 
     private func event(from data: JSONObject, source: String, updatedAt: Date?) throws(AdapterError) -> BookingEvent {
         guard let property = try data.firstObject(inArray: "properties") else {
-            throw AdapterError(field: data.pathOf("properties"),
-                               problem: "is missing or empty; give the Hospitable integration the property:read scope so webhooks name the property")
+            throw AdapterError(
+                field: data.pathOf("properties"),
+                problem:
+                    "is missing or empty; give the Hospitable integration the property:read scope so webhooks name the property"
+            )
         }
         let status: BookingEvent.Status
         if let current = try data.optionalObject("reservation_status")?.optionalObject("current") {

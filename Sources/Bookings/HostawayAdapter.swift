@@ -5,12 +5,12 @@
 /// `checkOutTime` (null → the property's default), always in the property's zone (the reservation carries
 /// none). When `isDatesUnspecified` is set the dates are placeholders (yesterday), so the event has none.
 /// Test pings (`"data": "test"`) and other events are ignored. Cancellation is a status.
-public struct HostawayAdapter: PMSAdapter {
+package struct HostawayAdapter: PMSAdapter {
     /// `hostaway`.
-    public let name = "hostaway"
+    package let name = "hostaway"
 
     /// Event names that carry a reservation.
-    public static let reservationEvents: Set<String> = ["reservation.created", "reservation.updated"]
+    package static let reservationEvents: Set<String> = ["reservation.created", "reservation.updated"]
 
     /// Hostaway status → access.
     ///
@@ -20,19 +20,21 @@ public struct HostawayAdapter: PMSAdapter {
     /// | `ownerStay` | confirmed | the owner arrives and needs the door too |
     /// | `pending`, `awaitingPayment`, `awaitingGuestVerification`, `unconfirmed`, `inquiry`, `inquiryPreapproved`, `unknown` | pending | not yet booked |
     /// | `cancelled`, `declined`, `expired`, `inquiryDenied`, `inquiryTimedout`, `inquiryNotPossible` | cancelled | will not happen |
-    static let statuses = StatusTable(pms: "Hostaway", [
-        "new": .confirmed, "modified": .confirmed, "ownerStay": .confirmed,
-        "pending": .pending, "awaitingPayment": .pending, "awaitingGuestVerification": .pending,
-        "unconfirmed": .pending, "inquiry": .pending, "inquiryPreapproved": .pending, "unknown": .pending,
-        "cancelled": .cancelled, "declined": .cancelled, "expired": .cancelled,
-        "inquiryDenied": .cancelled, "inquiryTimedout": .cancelled, "inquiryNotPossible": .cancelled,
-    ])
+    static let statuses = StatusTable(
+        pms: "Hostaway",
+        [
+            "new": .confirmed, "modified": .confirmed, "ownerStay": .confirmed,
+            "pending": .pending, "awaitingPayment": .pending, "awaitingGuestVerification": .pending,
+            "unconfirmed": .pending, "inquiry": .pending, "inquiryPreapproved": .pending, "unknown": .pending,
+            "cancelled": .cancelled, "declined": .cancelled, "expired": .cancelled,
+            "inquiryDenied": .cancelled, "inquiryTimedout": .cancelled, "inquiryNotPossible": .cancelled,
+        ])
 
     /// Creates the adapter.
-    public init() {}
+    package init() {}
 
     /// Decodes one Hostaway webhook body.
-    public func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
+    package func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
         let root = try JSONObject.parse(body)
         if case .string(let text) = root["data"], text == "test" {
             return .ignored(reason: "Hostaway test ping")
@@ -48,19 +50,21 @@ public struct HostawayAdapter: PMSAdapter {
             checkIn = try stay(data, dateKey: "arrivalDate", hourKey: "checkInTime")
             checkOut = try stay(data, dateKey: "departureDate", hourKey: "checkOutTime")
         }
-        return .events([BookingEvent(
-            source: source,
-            reservationID: try data.id("id"),
-            listingID: try data.id("listingMapId"),
-            status: try Self.statuses.status(in: data, key: "status"),
-            checkIn: checkIn,
-            checkOut: checkOut,
-            guestName: firstPresent(
-                try data.optionalString("guestName"),
-                joinedName(try data.optionalString("guestFirstName"), try data.optionalString("guestLastName"))),
-            guestPhone: try data.optionalString("phone"),
-            updatedAt: try data.optionalInstant("updatedOn", localMeansUTC: true)
-        )])
+        return .events([
+            BookingEvent(
+                source: source,
+                reservationID: try data.id("id"),
+                listingID: try data.id("listingMapId"),
+                status: try Self.statuses.status(in: data, key: "status"),
+                checkIn: checkIn,
+                checkOut: checkOut,
+                guestName: firstPresent(
+                    try data.optionalString("guestName"),
+                    joinedName(try data.optionalString("guestFirstName"), try data.optionalString("guestLastName"))),
+                guestPhone: try data.optionalString("phone"),
+                updatedAt: try data.optionalInstant("updatedOn", localMeansUTC: true)
+            )
+        ])
     }
 
     private func stay(_ data: JSONObject, dateKey: String, hourKey: String) throws(AdapterError) -> StayTime {

@@ -49,9 +49,15 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try object(members)
         case UInt8(ascii: "["): return try array(members)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         default: return try number()
         }
     }
@@ -243,7 +249,9 @@ struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                return try decoded.withUnsafeBufferPointer { (buffer) throws(Failure) in try validated(buffer, at: start) }
+                return try decoded.withUnsafeBufferPointer { (buffer) throws(Failure) in
+                    try validated(buffer, at: start)
+                }
             case UInt8(ascii: "\\"):
                 try escape(into: &decoded)
             case 0..<0x20:
@@ -276,7 +284,8 @@ struct JSONParser {
         case UInt8(ascii: "u"):
             var scalar = UInt32(try hex4())
             if (0xD800...0xDBFF).contains(scalar) {
-                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                else {
                     throw Failure(offset: index)
                 }
                 index += 2
@@ -321,7 +330,9 @@ struct JSONParser {
         if isInteger, index - start <= 18 {
             let negative = bytes[start] == UInt8(ascii: "-")
             var magnitude: Int64 = 0
-            for offset in (negative ? start + 1 : start)..<index { magnitude = magnitude * 10 + Int64(bytes[offset] - UInt8(ascii: "0")) }
+            for offset in (negative ? start + 1 : start)..<index {
+                magnitude = magnitude * 10 + Int64(bytes[offset] - UInt8(ascii: "0"))
+            }
             return .integer(negative ? -magnitude : magnitude)
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
@@ -347,10 +358,13 @@ struct JSONParser {
             index += 1
             try digits()
         }
-        let hasExponent = index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E"))
+        let hasExponent =
+            index < bytes.count && (bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E"))
         if hasExponent {
             index += 1
-            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
             try digits()
         }
         return (hasFraction, hasExponent)

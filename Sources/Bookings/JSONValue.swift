@@ -87,7 +87,9 @@ struct JSONFields: Sendable, Equatable {
             if index?[key] == nil { index?[key] = keys.count - 1 }
         } else if keys.count > Self.linearLimit {
             var firstPositions: [String: Int] = [:]
-            for (position, name) in keys.enumerated() where firstPositions[name] == nil { firstPositions[name] = position }
+            for (position, name) in keys.enumerated() where firstPositions[name] == nil {
+                firstPositions[name] = position
+            }
             index = firstPositions
         }
     }
@@ -118,7 +120,8 @@ struct JSONObject: Sendable {
         do {
             value = try JSONParser.parse(body, keeping: members)
         } catch {
-            throw AdapterError(field: "", problem: "the body is not valid JSON; send the webhook's JSON body unmodified")
+            throw AdapterError(
+                field: "", problem: "the body is not valid JSON; send the webhook's JSON body unmodified")
         }
         guard case .object(let fields) = value else {
             throw AdapterError(field: "", problem: "the body must be a JSON object, not \(value.kind)")
@@ -219,7 +222,8 @@ struct JSONObject: Sendable {
             var objects: [JSONObject] = []
             for (index, item) in items.enumerated() {
                 guard case .object(let fields) = item else {
-                    throw AdapterError(field: "\(pathOf(key))[\(index)]", problem: "must be an object, not \(item.kind)")
+                    throw AdapterError(
+                        field: "\(pathOf(key))[\(index)]", problem: "must be an object, not \(item.kind)")
                 }
                 objects.append(JSONObject(fields: fields, path: "\(pathOf(key))[\(index)]"))
             }

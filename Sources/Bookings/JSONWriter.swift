@@ -8,11 +8,11 @@ import Foundation
 /// `JSONEncoder` escapes them (`"`, `\`, `\b`, `\f`, `\n`, `\r`, `\t`, other control characters as `\u00XX`, and
 /// `/` as `\/` unless ``escapesSlashes`` is false), doubles in their shortest round-trip form without a trailing
 /// `.0`. The caller writes keys in the order wanted (sorted, to match `.sortedKeys`).
-public struct JSONWriter: Sendable {
+package struct JSONWriter: Sendable {
     /// The text written so far, UTF-8.
-    public private(set) var bytes: [UInt8] = []
+    package private(set) var bytes: [UInt8] = []
     /// Whether `/` is written as `\/` (`JSONEncoder`'s default); default true.
-    public let escapesSlashes: Bool
+    package let escapesSlashes: Bool
     /// Whether the next value or key at the current level needs a comma before it.
     private var needsComma = false
 
@@ -22,40 +22,40 @@ public struct JSONWriter: Sendable {
     /// - Parameters:
     ///   - escapesSlashes: Whether `/` is written as `\/`; default true, as `JSONEncoder` does.
     ///   - capacity: Bytes to reserve; default 256.
-    public init(escapesSlashes: Bool = true, capacity: Int = 256) {
+    package init(escapesSlashes: Bool = true, capacity: Int = 256) {
         self.escapesSlashes = escapesSlashes
         bytes.reserveCapacity(capacity)
     }
 
     /// Opens an object (`{`).
-    public mutating func beginObject() {
+    package mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
         needsComma = false
     }
 
     /// Closes an object (`}`).
-    public mutating func endObject() {
+    package mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsComma = true
     }
 
     /// Opens an array (`[`).
-    public mutating func beginArray() {
+    package mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
         needsComma = false
     }
 
     /// Closes an array (`]`).
-    public mutating func endArray() {
+    package mutating func endArray() {
         bytes.append(UInt8(ascii: "]"))
         needsComma = true
     }
 
     /// Writes an object key and its colon; the value follows with one of the value methods.
     /// - Parameter key: The key.
-    public mutating func key(_ key: String) {
+    package mutating func key(_ key: String) {
         separate()
         appendQuoted(key)
         bytes.append(UInt8(ascii: ":"))
@@ -63,14 +63,14 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes a string value.
-    public mutating func string(_ value: String) {
+    package mutating func string(_ value: String) {
         separate()
         appendQuoted(value)
         needsComma = true
     }
 
     /// Writes an integer value.
-    public mutating func integer(_ value: some BinaryInteger) {
+    package mutating func integer(_ value: some BinaryInteger) {
         separate()
         if let magnitude = UInt64(exactly: value.magnitude) {
             if value < 0 { bytes.append(UInt8(ascii: "-")) }
@@ -101,7 +101,7 @@ public struct JSONWriter: Sendable {
 
     /// Writes a finite double as `JSONEncoder` does: its shortest round-trip form, a trailing `.0` dropped.
     /// - Precondition: `value` is finite.
-    public mutating func double(_ value: Double) {
+    package mutating func double(_ value: Double) {
         precondition(value.isFinite, "JSON has no representation for \(value)")
         separate()
         var text = value.description
@@ -111,7 +111,9 @@ public struct JSONWriter: Sendable {
     }
 
     /// Writes an object of three integer fields, in the order given (dates and times of day).
-    public mutating func integerObject(_ key1: String, _ value1: Int, _ key2: String, _ value2: Int, _ key3: String, _ value3: Int) {
+    package mutating func integerObject(
+        _ key1: String, _ value1: Int, _ key2: String, _ value2: Int, _ key3: String, _ value3: Int
+    ) {
         beginObject()
         key(key1)
         integer(value1)
@@ -152,8 +154,10 @@ public struct JSONWriter: Sendable {
                 if let letter {
                     bytes.append(letter)
                 } else {
-                    bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                              Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)]])
+                    bytes.append(contentsOf: [
+                        UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                        Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0F)],
+                    ])
                 }
             }
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
@@ -164,27 +168,27 @@ public struct JSONWriter: Sendable {
 
 extension JSONWriter {
     /// Writes `key` and the string `value`: one member of an object.
-    public mutating func member(_ key: String, _ value: String) {
+    package mutating func member(_ key: String, _ value: String) {
         self.key(key)
         string(value)
     }
 
     /// Writes `key` and `value` unless `value` is nil, as synthesized `Codable` leaves nil members out.
-    public mutating func member(_ key: String, ifPresent value: String?) {
+    package mutating func member(_ key: String, ifPresent value: String?) {
         guard let value else { return }
         self.key(key)
         string(value)
     }
 
     /// Writes `key` and `value` unless `value` is nil; a date as seconds since 2001 (Foundation's default).
-    public mutating func member(_ key: String, ifPresent value: Date?) {
+    package mutating func member(_ key: String, ifPresent value: Date?) {
         guard let value else { return }
         self.key(key)
         double(value.timeIntervalSinceReferenceDate)
     }
 
     /// Writes `key` and `value` unless `value` is nil.
-    public mutating func member(_ key: String, ifPresent value: StayTime?) {
+    package mutating func member(_ key: String, ifPresent value: StayTime?) {
         guard let value else { return }
         self.key(key)
         value.writeJSON(into: &self)

@@ -4,12 +4,12 @@
 /// bare dates, so the property's default times and zone apply. The listing is `booking.property_id`. The
 /// body has no updated-at. `booking_status_change_*` actions imply the status when `booking.status` is
 /// absent; other actions (`rate_change`, `availability_change`, `guest_message_received`) are ignored.
-public struct LodgifyAdapter: PMSAdapter {
+package struct LodgifyAdapter: PMSAdapter {
     /// `lodgify`.
-    public let name = "lodgify"
+    package let name = "lodgify"
 
     /// Actions that carry a booking.
-    public static let bookingActions: Set<String> = [
+    package static let bookingActions: Set<String> = [
         "booking_new_any_status", "booking_new_status_booked", "booking_change",
         "booking_status_change_booked", "booking_status_change_tentative",
         "booking_status_change_open", "booking_status_change_declined",
@@ -22,17 +22,19 @@ public struct LodgifyAdapter: PMSAdapter {
     /// | `Booked` | confirmed | a booked stay |
     /// | `Tentative`, `Open` | pending | a hold or an enquiry |
     /// | `Declined`, `Cancelled`, `Canceled` | cancelled | will not happen |
-    static let statuses = StatusTable(pms: "Lodgify", [
-        "booked": .confirmed,
-        "tentative": .pending, "open": .pending,
-        "declined": .cancelled, "cancelled": .cancelled, "canceled": .cancelled,
-    ])
+    static let statuses = StatusTable(
+        pms: "Lodgify",
+        [
+            "booked": .confirmed,
+            "tentative": .pending, "open": .pending,
+            "declined": .cancelled, "cancelled": .cancelled, "canceled": .cancelled,
+        ])
 
     /// Creates the adapter.
-    public init() {}
+    package init() {}
 
     /// Decodes one Lodgify webhook body.
-    public func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
+    package func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
         let root = try JSONObject.parse(body)
         let action = try root.string("action")
         guard Self.bookingActions.contains(action) else {
@@ -52,16 +54,18 @@ public struct LodgifyAdapter: PMSAdapter {
             checkOut: try booking.optionalStayTime("date_departure", midnightMeansDateOnly: true),
             in: booking, checkInKey: "date_arrival", checkOutKey: "date_departure")
         let guest = firstPresent(try root.optionalObject("guest"), try booking.optionalObject("guest"))
-        return .events([BookingEvent(
-            source: source,
-            reservationID: try booking.id("id"),
-            listingID: try booking.id("property_id"),
-            status: status,
-            checkIn: checkIn,
-            checkOut: checkOut,
-            guestName: try guest?.optionalString("name"),
-            guestPhone: firstPresent(try guest?.optionalString("phone_number"), try guest?.optionalString("phone")),
-            updatedAt: nil
-        )])
+        return .events([
+            BookingEvent(
+                source: source,
+                reservationID: try booking.id("id"),
+                listingID: try booking.id("property_id"),
+                status: status,
+                checkIn: checkIn,
+                checkOut: checkOut,
+                guestName: try guest?.optionalString("name"),
+                guestPhone: firstPresent(try guest?.optionalString("phone_number"), try guest?.optionalString("phone")),
+                updatedAt: nil
+            )
+        ])
     }
 }

@@ -11,15 +11,16 @@
 /// Times without an offset are local (in `time_zone`, else the property's zone); with `Z` or an offset
 /// they are instants. A bare date uses the property's default time. `booking.cancelled` cancels whatever
 /// the status says. Unknown fields are ignored; unknown events are ignored.
-public struct NativeAdapter: PMSAdapter {
+package struct NativeAdapter: PMSAdapter {
     /// `native`.
-    public let name = "native"
+    package let name = "native"
 
     /// The event types that carry a booking.
-    public static let bookingEvents: Set<String> = ["booking.created", "booking.updated", "booking.cancelled"]
+    package static let bookingEvents: Set<String> = ["booking.created", "booking.updated", "booking.cancelled"]
 
     /// Status values of the native format, one to one.
-    static let statuses = StatusTable(pms: "native", ["confirmed": .confirmed, "pending": .pending, "cancelled": .cancelled])
+    static let statuses = StatusTable(
+        pms: "native", ["confirmed": .confirmed, "pending": .pending, "cancelled": .cancelled])
 
     /// Every member ``decode(_:source:)`` reads; the rest of a body is checked but not built.
     static let readMembers = JSONMemberFilter([
@@ -31,22 +32,25 @@ public struct NativeAdapter: PMSAdapter {
     ])
 
     /// Creates the adapter.
-    public init() {}
+    package init() {}
 
     /// Decodes one native webhook body.
-    public func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
+    package func decode(_ body: [UInt8], source: String) throws(AdapterError) -> AdapterOutcome {
         try decode(body, source: source, keeping: Self.readMembers)
     }
 
     /// Decodes one native webhook body, building only `members` of it (nil: all; tests compare the two).
-    func decode(_ body: [UInt8], source: String, keeping members: JSONMemberFilter?) throws(AdapterError) -> AdapterOutcome {
+    func decode(_ body: [UInt8], source: String, keeping members: JSONMemberFilter?) throws(AdapterError)
+        -> AdapterOutcome
+    {
         let root = try JSONObject.parse(body, keeping: members)
         let event = try root.string("event")
         guard Self.bookingEvents.contains(event) else {
             return .ignored(reason: "native event \"\(event)\" is not a booking change")
         }
         let booking = try root.object("booking")
-        let status: BookingEvent.Status = event == "booking.cancelled"
+        let status: BookingEvent.Status =
+            event == "booking.cancelled"
             ? .cancelled : try Self.statuses.status(in: booking, key: "status")
         let timeZone = try booking.optionalTimeZone("time_zone")
         let (checkIn, checkOut) = try checkedStay(
@@ -54,16 +58,18 @@ public struct NativeAdapter: PMSAdapter {
             checkOut: try booking.optionalStayTime("check_out", timeZone: timeZone),
             in: booking, checkInKey: "check_in", checkOutKey: "check_out")
         let guest = try booking.optionalObject("guest")
-        return .events([BookingEvent(
-            source: source,
-            reservationID: try booking.id("id"),
-            listingID: try booking.id("listing_id"),
-            status: status,
-            checkIn: checkIn,
-            checkOut: checkOut,
-            guestName: try guest?.optionalString("name"),
-            guestPhone: try guest?.optionalString("phone"),
-            updatedAt: try booking.optionalInstant("updated_at")
-        )])
+        return .events([
+            BookingEvent(
+                source: source,
+                reservationID: try booking.id("id"),
+                listingID: try booking.id("listing_id"),
+                status: status,
+                checkIn: checkIn,
+                checkOut: checkOut,
+                guestName: try guest?.optionalString("name"),
+                guestPhone: try guest?.optionalString("phone"),
+                updatedAt: try booking.optionalInstant("updated_at")
+            )
+        ])
     }
 }

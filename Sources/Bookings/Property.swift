@@ -1,9 +1,9 @@
 /// A rental property as Latchkey sees it: the PMS listings that map to it, its locks, and its rules for codes.
 ///
 /// Built from the `properties:` section of the configuration; validated by `latchkey check-config`.
-public struct Property: Sendable, Codable, Hashable {
+package struct Property: Sendable, Codable, Hashable {
     /// What to do when one lock of the property cannot take the group's shared PIN.
-    public enum CodeSharingBehavior: String, Sendable, Codable, Hashable, CaseIterable {
+    package enum CodeSharingBehavior: String, Sendable, Codable, Hashable, CaseIterable {
         /// Fail the whole group; nothing is created (Seam's default).
         case `throw`
         /// Put a different random PIN on the lock that cannot share.
@@ -11,34 +11,34 @@ public struct Property: Sendable, Codable, Hashable {
     }
 
     /// A stable identifier (the config's `id`, or the name slugged); part of every code's name. No default.
-    public var id: String
+    package var id: String
     /// The human name, e.g. "Seaside Loft". No default.
-    public var name: String
+    package var name: String
     /// The PMS listings of this property, by source name: `["guesty": ["64f0…"], "hostaway": ["12345"]]`. No default.
-    public var listings: [String: [String]]
+    package var listings: [String: [String]]
     /// The Seam device ids of the property's door locks; every confirmed booking gets one code on each. No default.
-    public var deviceIDs: [String]
+    package var deviceIDs: [String]
     /// The property's IANA time zone, e.g. `Europe/Berlin`. No default.
-    public var timeZone: String
+    package var timeZone: String
     /// Check-in time when the PMS gives only a date. Default 15:00 local.
-    public var defaultCheckIn: LocalTime
+    package var defaultCheckIn: LocalTime
     /// Check-out time when the PMS gives only a date. Default 11:00 local.
-    public var defaultCheckOut: LocalTime
+    package var defaultCheckOut: LocalTime
     /// How long before check-in the code starts working, in minutes. Default 0.
-    public var bufferBeforeCheckInMinutes: Int
+    package var bufferBeforeCheckInMinutes: Int
     /// How long after check-out the code keeps working, in minutes. Default 0.
-    public var bufferAfterCheckOutMinutes: Int
+    package var bufferAfterCheckOutMinutes: Int
     /// The PIN length asked of Seam (`preferred_code_length`), in digits. Default 4.
-    public var preferredCodeLength: Int
+    package var preferredCodeLength: Int
     /// Seam's `behavior_when_code_cannot_be_shared`. Default ``CodeSharingBehavior/throw``.
-    public var codeSharingBehavior: CodeSharingBehavior
+    package var codeSharingBehavior: CodeSharingBehavior
     /// The code name template; `{property}`, `{guest}`, `{guest_first}`, `{reservation}`, `{source}` are filled in.
     /// Latchkey always appends its own reservation marker so a group can be found again after a crash.
     /// Default `"{guest_first} {reservation}"`.
-    public var codeNameTemplate: String
+    package var codeNameTemplate: String
 
     /// Creates a property with the documented defaults.
-    public init(
+    package init(
         id: String,
         name: String,
         listings: [String: [String]],
@@ -68,9 +68,9 @@ public struct Property: Sendable, Codable, Hashable {
 }
 
 /// Finds the property of a PMS listing.
-public struct PropertyCatalogue: Sendable {
+package struct PropertyCatalogue: Sendable {
     /// Every configured property, in config order.
-    public let properties: [Property]
+    package let properties: [Property]
     private let byListing: [ListingKey: Int]
 
     private struct ListingKey: Hashable, Sendable {
@@ -80,7 +80,7 @@ public struct PropertyCatalogue: Sendable {
 
     /// Creates a catalogue. When a listing appears under two properties the first wins;
     /// `latchkey check-config` reports such duplicates as errors.
-    public init(_ properties: [Property]) {
+    package init(_ properties: [Property]) {
         self.properties = properties
         var index: [ListingKey: Int] = [:]
         for (position, property) in properties.enumerated() {
@@ -94,12 +94,12 @@ public struct PropertyCatalogue: Sendable {
     }
 
     /// The property that listing `listingID` of PMS source `source` belongs to, or `nil` when none is configured.
-    public func property(source: String, listingID: String) -> Property? {
+    package func property(source: String, listingID: String) -> Property? {
         byListing[ListingKey(source: source, listingID: listingID)].map { properties[$0] }
     }
 
     /// The property with id `id`, or `nil`.
-    public func property(id: String) -> Property? {
+    package func property(id: String) -> Property? {
         properties.first { $0.id == id }
     }
 }

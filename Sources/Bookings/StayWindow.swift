@@ -1,9 +1,9 @@
 import Foundation
 
 /// A stay time that cannot be turned into an instant.
-public struct StayTimeError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct StayTimeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was wrong.
-    public enum Problem: Sendable, Equatable {
+    package enum Problem: Sendable, Equatable {
         /// The zone is not an IANA time zone known to this system.
         case unknownTimeZone(String)
         /// The date names no real day.
@@ -15,13 +15,13 @@ public struct StayTimeError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// What was wrong.
-    public let problem: Problem
+    package let problem: Problem
 
     /// Creates an error.
-    public init(_ problem: Problem) { self.problem = problem }
+    package init(_ problem: Problem) { self.problem = problem }
 
     /// A message saying what was wrong and what to fix.
-    public var description: String {
+    package var description: String {
         switch problem {
         case .unknownTimeZone(let name):
             "time zone \"\(name)\" is not an IANA zone known to this system (e.g. Europe/Berlin); fix the property's or the booking's time_zone"
@@ -40,7 +40,9 @@ public struct StayTimeError: Error, Sendable, Equatable, CustomStringConvertible
 /// twice (fall back, e.g. 02:30 on 2025-10-26) takes the earlier instant (still summer time).
 ///
 /// - Throws: ``StayTimeError`` for an unknown zone, or a date or time out of range.
-public func instant(ofLocal date: LocalDate, time: LocalTime, timeZone identifier: String) throws(StayTimeError) -> Date {
+package func instant(ofLocal date: LocalDate, time: LocalTime, timeZone identifier: String) throws(StayTimeError)
+    -> Date
+{
     guard let zone = TimeZones.named(identifier) else { throw StayTimeError(.unknownTimeZone(identifier)) }
     guard date.isValid else { throw StayTimeError(.invalidDate(date)) }
     guard time.isValid else { throw StayTimeError(.invalidTime(time)) }
@@ -74,7 +76,7 @@ public func instant(ofLocal date: LocalDate, time: LocalTime, timeZone identifie
 ///   - defaultTime: The property's default time, used when the PMS gave only a date.
 ///   - propertyZone: The property's IANA zone, used when the stay names none.
 /// - Throws: ``StayTimeError`` for an unknown zone or an impossible date or time.
-public func instant(of stay: StayTime, defaultTime: LocalTime, propertyZone: String) throws(StayTimeError) -> Date {
+package func instant(of stay: StayTime, defaultTime: LocalTime, propertyZone: String) throws(StayTimeError) -> Date {
     switch stay {
     case .instant(let date):
         return date
@@ -85,14 +87,14 @@ public func instant(of stay: StayTime, defaultTime: LocalTime, propertyZone: Str
 
 /// When a booking's access code works: from check-in minus the property's early buffer to check-out plus
 /// its late buffer.
-public struct StayWindow: Sendable, Hashable, CustomStringConvertible {
+package struct StayWindow: Sendable, Hashable, CustomStringConvertible {
     /// The first instant the code works (Seam's `starts_at`).
-    public var startsAt: Date
+    package var startsAt: Date
     /// The instant the code stops working (Seam's `ends_at`).
-    public var endsAt: Date
+    package var endsAt: Date
 
     /// Creates a window.
-    public init(startsAt: Date, endsAt: Date) {
+    package init(startsAt: Date, endsAt: Date) {
         self.startsAt = startsAt
         self.endsAt = endsAt
     }
@@ -101,16 +103,19 @@ public struct StayWindow: Sendable, Hashable, CustomStringConvertible {
     ///
     /// - Throws: ``StayTimeError`` for an unknown zone, an impossible date or time, or a window that would
     ///   end at or before it starts.
-    public init?(event: BookingEvent, property: Property) throws(StayTimeError) {
+    package init?(event: BookingEvent, property: Property) throws(StayTimeError) {
         guard let checkIn = event.checkIn, let checkOut = event.checkOut else { return nil }
         let arrival = try instant(of: checkIn, defaultTime: property.defaultCheckIn, propertyZone: property.timeZone)
-        let departure = try instant(of: checkOut, defaultTime: property.defaultCheckOut, propertyZone: property.timeZone)
+        let departure = try instant(
+            of: checkOut, defaultTime: property.defaultCheckOut, propertyZone: property.timeZone)
         let startsAt = arrival.addingTimeInterval(-TimeInterval(property.bufferBeforeCheckInMinutes * 60))
         let endsAt = departure.addingTimeInterval(TimeInterval(property.bufferAfterCheckOutMinutes * 60))
-        guard endsAt > startsAt else { throw StayTimeError(.checkOutNotAfterCheckIn(startsAt: startsAt, endsAt: endsAt)) }
+        guard endsAt > startsAt else {
+            throw StayTimeError(.checkOutNotAfterCheckIn(startsAt: startsAt, endsAt: endsAt))
+        }
         self.init(startsAt: startsAt, endsAt: endsAt)
     }
 
     /// `<startsAt>…<endsAt>` in ISO 8601 UTC.
-    public var description: String { "\(startsAt.ISO8601Format())…\(endsAt.ISO8601Format())" }
+    package var description: String { "\(startsAt.ISO8601Format())…\(endsAt.ISO8601Format())" }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 extension LocalDate {
     /// Parses `YYYY-MM-DD`; `nil` when the text has another shape or names no real day (e.g. `2025-02-30`).
-    public init?(parsing text: some StringProtocol) {
+    package init?(parsing text: some StringProtocol) {
         self.init(utf8: ArraySlice(text.utf8))
     }
 
@@ -10,15 +10,15 @@ extension LocalDate {
     init?(utf8: ArraySlice<UInt8>) {
         let at = utf8.startIndex
         guard utf8.count == 10, utf8[at + 4] == UInt8(ascii: "-"), utf8[at + 7] == UInt8(ascii: "-"),
-              let year = WireTime.digits(utf8[at..<at + 4]), let month = WireTime.digits(utf8[at + 5..<at + 7]),
-              let day = WireTime.digits(utf8[at + 8..<at + 10])
+            let year = WireTime.digits(utf8[at..<at + 4]), let month = WireTime.digits(utf8[at + 5..<at + 7]),
+            let day = WireTime.digits(utf8[at + 8..<at + 10])
         else { return nil }
         self.init(year: year, month: month, day: day)
         guard isValid else { return nil }
     }
 
     /// Whether the date names a real day of the proleptic Gregorian calendar (years 1…9999).
-    public var isValid: Bool {
+    package var isValid: Bool {
         guard (1...9999).contains(year), (1...12).contains(month), day >= 1 else { return false }
         let leap = year.isMultiple(of: 4) && (!year.isMultiple(of: 100) || year.isMultiple(of: 400))
         let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
@@ -38,7 +38,7 @@ extension LocalDate {
 
 extension LocalTime {
     /// Parses `HH:MM` or `HH:MM:SS` (24-hour); `nil` for another shape or an out-of-range field.
-    public init?(parsing text: some StringProtocol) {
+    package init?(parsing text: some StringProtocol) {
         self.init(utf8: ArraySlice(text.utf8))
     }
 
@@ -46,11 +46,13 @@ extension LocalTime {
     init?(utf8: ArraySlice<UInt8>) {
         let at = utf8.startIndex
         guard utf8.count == 5 || utf8.count == 8, utf8[at + 2] == UInt8(ascii: ":"),
-              let hour = WireTime.digits(utf8[at..<at + 2]), let minute = WireTime.digits(utf8[at + 3..<at + 5])
+            let hour = WireTime.digits(utf8[at..<at + 2]), let minute = WireTime.digits(utf8[at + 3..<at + 5])
         else { return nil }
         var second = 0
         if utf8.count == 8 {
-            guard utf8[at + 5] == UInt8(ascii: ":"), let parsed = WireTime.digits(utf8[at + 6..<at + 8]) else { return nil }
+            guard utf8[at + 5] == UInt8(ascii: ":"), let parsed = WireTime.digits(utf8[at + 6..<at + 8]) else {
+                return nil
+            }
             second = parsed
         }
         self.init(hour: hour, minute: minute, second: second)
@@ -58,7 +60,7 @@ extension LocalTime {
     }
 
     /// Whether hour, minute and second are in range (0…23, 0…59, 0…59).
-    public var isValid: Bool { (0...23).contains(hour) && (0...59).contains(minute) && (0...59).contains(second) }
+    package var isValid: Bool { (0...23).contains(hour) && (0...59).contains(minute) && (0...59).contains(second) }
 
     /// Seconds since midnight.
     var secondsOfDay: Int { hour * 3600 + minute * 60 + second }
@@ -114,7 +116,7 @@ struct WireTime: Equatable {
         let sign = rest[0] == UInt8(ascii: "-") ? -1 : 1
         let body = rest.dropFirst().filter { $0 != UInt8(ascii: ":") }
         guard body.count == 2 || body.count == 4, rest.count - 1 - body.count <= 1,
-              let hours = digits(body.prefix(2)), hours <= 23
+            let hours = digits(body.prefix(2)), hours <= 23
         else { return nil }
         let minutes = body.count == 4 ? digits(body.suffix(2)) : 0
         guard let minutes, minutes <= 59 else { return nil }
@@ -148,10 +150,16 @@ extension JSONObject {
     /// - Parameters:
     ///   - midnightMeansDateOnly: Treat a local `T00:00:00` as a bare date (Lodgify sends dates that way).
     ///   - timeZone: The IANA zone the PMS names for local times, if any.
-    func optionalStayTime(_ key: String, midnightMeansDateOnly: Bool = false, timeZone: String? = nil) throws(AdapterError) -> StayTime? {
+    func optionalStayTime(_ key: String, midnightMeansDateOnly: Bool = false, timeZone: String? = nil)
+        throws(AdapterError) -> StayTime?
+    {
         guard let text = try optionalString(key) else { return nil }
         guard let wire = WireTime(parsing: text) else {
-            throw AdapterError(field: pathOf(key), problem: "\"\(text)\" is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS, optionally with Z or an offset)")
+            throw AdapterError(
+                field: pathOf(key),
+                problem:
+                    "\"\(text)\" is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS, optionally with Z or an offset)"
+            )
         }
         if let instant = wire.instant { return .instant(instant) }
         let time = midnightMeansDateOnly && wire.time == LocalTime(hour: 0) ? nil : wire.time
@@ -163,7 +171,9 @@ extension JSONObject {
     func optionalInstant(_ key: String, localMeansUTC: Bool = false) throws(AdapterError) -> Date? {
         guard let text = try optionalString(key) else { return nil }
         guard let wire = WireTime(parsing: text), wire.time != nil, wire.offsetSeconds != nil || localMeansUTC else {
-            throw AdapterError(field: pathOf(key), problem: "\"\(text)\" is not a date-time with Z or an offset (e.g. 2025-07-01T09:00:00Z)")
+            throw AdapterError(
+                field: pathOf(key),
+                problem: "\"\(text)\" is not a date-time with Z or an offset (e.g. 2025-07-01T09:00:00Z)")
         }
         return wire.instant ?? Date(timeIntervalSince1970: TimeInterval(wire.wallClockAsUTC))
     }

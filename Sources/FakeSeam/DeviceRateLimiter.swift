@@ -28,7 +28,9 @@ struct DeviceRateLimiter: Sendable {
     /// - Throws: a 429 naming the first device over its limit, with `Retry-After` until a slot frees.
     mutating func admit(_ operation: Operation, deviceIDs: [String], now: Date) throws(SeamAPIError) {
         for deviceID in Set(deviceIDs) {
-            let recent = history[key(operation, deviceID), default: []].filter { now.timeIntervalSince($0) < Self.window }
+            let recent = history[key(operation, deviceID), default: []].filter {
+                now.timeIntervalSince($0) < Self.window
+            }
             history[key(operation, deviceID)] = recent
             if recent.count >= operation.limit, let oldest = recent.first {
                 let wait = Int((oldest.addingTimeInterval(Self.window).timeIntervalSince(now)).rounded(.up))

@@ -2,7 +2,7 @@ import Foundation
 
 /// Where the fake's time comes from. Codes move `setting` → `set`, windows open and close, removals finish and
 /// per-device rate limits reset on this clock; `POST /_fake/clock` moves it forward.
-public enum FakeClock: Sendable, Equatable {
+package enum FakeClock: Sendable, Equatable {
     /// Wall-clock time plus whatever `/_fake/clock` added (for demos and the sandbox).
     case system
     /// Time stands still at `start` until `/_fake/clock` (or ``FakeSeamService/advanceClock(by:)``) moves it

@@ -1,25 +1,25 @@
 import Foundation
 
 /// How a fake Seam starts.
-public struct FakeSeamConfiguration: Sendable {
+package struct FakeSeamConfiguration: Sendable {
     /// Bearer API keys the fake accepts; anything else gets 401 `unauthorized`. Default `["seam_test_key"]`.
-    public var apiKeys: Set<String> = ["seam_test_key"]
+    package var apiKeys: Set<String> = ["seam_test_key"]
     /// The workspace and locks; default ``FakeSeamSeed/defaultSeed``.
-    public var seed: FakeSeamSeed = .defaultSeed
+    package var seed: FakeSeamSeed = .defaultSeed
     /// Injected faults; default none (Seam's per-device rate limits on).
-    public var faults = FaultConfiguration()
+    package var faults = FaultConfiguration()
     /// Where the time comes from; default ``FakeClock/system``.
-    public var clock: FakeClock = .system
+    package var clock: FakeClock = .system
     /// How long locks take; default 5 s to program, 5 s to remove (fake-clock seconds).
-    public var timing = FakeSeamTiming()
+    package var timing = FakeSeamTiming()
     /// Where to send Seam events, signed Svix-style; default none.
-    public var webhook: WebhookTarget?
+    package var webhook: WebhookTarget?
 
     /// Creates a configuration with the defaults above.
-    public init() {}
+    package init() {}
 
     /// A configuration for tests: a manual clock at `start` and everything else as given.
-    public static func testing(
+    package static func testing(
         start: Date = Date(timeIntervalSince1970: 1_800_000_000),
         seed: FakeSeamSeed = .defaultSeed,
         faults: FaultConfiguration = FaultConfiguration(),
@@ -35,18 +35,20 @@ public struct FakeSeamConfiguration: Sendable {
 }
 
 /// A webhook endpoint Seam events are sent to.
-public struct WebhookTarget: Sendable {
+package struct WebhookTarget: Sendable {
     /// The URL events are POSTed to.
-    public var url: URL
+    package var url: URL
     /// The signing secret, `whsec_` followed by base64 (Svix convention).
-    public var secret: String
+    package var secret: String
     /// Waits before each retry of a failed delivery, in seconds; default 0.5, 1, 2, 5, 10 (five retries).
-    public var retryDelays: [TimeInterval]
+    package var retryDelays: [TimeInterval]
     /// Per-attempt timeout, in seconds; default 10.
-    public var timeout: TimeInterval
+    package var timeout: TimeInterval
 
     /// Creates a target.
-    public init(url: URL, secret: String, retryDelays: [TimeInterval] = [0.5, 1, 2, 5, 10], timeout: TimeInterval = 10) {
+    package init(
+        url: URL, secret: String, retryDelays: [TimeInterval] = [0.5, 1, 2, 5, 10], timeout: TimeInterval = 10
+    ) {
         self.url = url
         self.secret = secret
         self.retryDelays = retryDelays
@@ -64,23 +66,27 @@ extension FakeSeamConfiguration {
     ///   - webhookSecret: The `whsec_` secret; required with `webhookURL`.
     ///   - manualClockStart: Start a manual clock here (moved only by `/_fake/clock`); `nil` follows the wall clock.
     /// - Throws: ``FakeSeamConfigurationError`` saying which option is wrong and how to fix it.
-    public static func fromOptions(
+    package static func fromOptions(
         seedFile: String? = nil, faultsFile: String? = nil, apiKeys: [String] = [], webhookURL: String? = nil,
         webhookSecret: String? = nil, manualClockStart: Date? = nil
     ) throws(FakeSeamConfigurationError) -> FakeSeamConfiguration {
         var configuration = FakeSeamConfiguration()
         if let seedFile {
-            do { configuration.seed = try FakeSeamSeed.load(contentsOf: seedFile) } catch { throw FakeSeamConfigurationError(option: "--seed", reason: error.description) }
+            do { configuration.seed = try FakeSeamSeed.load(contentsOf: seedFile) } catch {
+                throw FakeSeamConfigurationError(option: "--seed", reason: error.description)
+            }
         }
         if let faultsFile {
             guard let data = FileManager.default.contents(atPath: faultsFile) else {
-                throw FakeSeamConfigurationError(option: "--faults", reason: "\(faultsFile) cannot be read; check the path")
+                throw FakeSeamConfigurationError(
+                    option: "--faults", reason: "\(faultsFile) cannot be read; check the path")
             }
             do {
                 configuration.faults = try JSONDecoder().decode(FaultConfiguration.self, from: data)
                 try configuration.faults.validate()
             } catch {
-                throw FakeSeamConfigurationError(option: "--faults", reason: "\(faultsFile) is not a valid fault configuration: \(error)")
+                throw FakeSeamConfigurationError(
+                    option: "--faults", reason: "\(faultsFile) is not a valid fault configuration: \(error)")
             }
         }
         if !apiKeys.isEmpty { configuration.apiKeys = Set(apiKeys) }
@@ -91,12 +97,14 @@ extension FakeSeamConfiguration {
                 throw FakeSeamConfigurationError(option: "--webhook-url", reason: "\(url) is not an http(s) URL")
             }
             guard secret.hasPrefix("whsec_") else {
-                throw FakeSeamConfigurationError(option: "--webhook-secret", reason: "the secret must start with whsec_ followed by base64")
+                throw FakeSeamConfigurationError(
+                    option: "--webhook-secret", reason: "the secret must start with whsec_ followed by base64")
             }
             configuration.webhook = WebhookTarget(url: parsed, secret: secret)
         default:
-            throw FakeSeamConfigurationError(option: webhookURL == nil ? "--webhook-url" : "--webhook-secret",
-                                             reason: "--webhook-url and --webhook-secret go together; give both or neither")
+            throw FakeSeamConfigurationError(
+                option: webhookURL == nil ? "--webhook-url" : "--webhook-secret",
+                reason: "--webhook-url and --webhook-secret go together; give both or neither")
         }
         if let manualClockStart { configuration.clock = .manual(start: manualClockStart) }
         return configuration
@@ -104,11 +112,11 @@ extension FakeSeamConfiguration {
 }
 
 /// A `latchkey fake-seam` option that cannot be used.
-public struct FakeSeamConfigurationError: Error, Sendable, CustomStringConvertible {
+package struct FakeSeamConfigurationError: Error, Sendable, CustomStringConvertible {
     /// The option, e.g. `--seed`.
-    public var option: String
+    package var option: String
     /// What was wrong and what to do.
-    public var reason: String
+    package var reason: String
     /// A message for a person.
-    public var description: String { "\(option): \(reason)" }
+    package var description: String { "\(option): \(reason)" }
 }

@@ -22,15 +22,24 @@ extension FakeSeamService {
         router.add("POST", "/_fake/clock") { request, responder in
             self.serveControl(request, respond: responder) { service, body throws(SeamAPIError) in
                 if let seconds = body["advance_seconds"]?.numberValue {
-                    guard seconds >= 0 else { throw SeamAPIError.invalidInput("advance_seconds", "must not be negative: the fake's clock only moves forward") }
+                    guard seconds >= 0 else {
+                        throw SeamAPIError.invalidInput(
+                            "advance_seconds", "must not be negative: the fake's clock only moves forward")
+                    }
                     service.advanceClock(by: seconds)
                 } else if let text = body["set"]?.stringValue {
-                    guard let target = SeamTime.parse(text) else { throw SeamAPIError.invalidInput("set", "Invalid datetime; send ISO 8601") }
+                    guard let target = SeamTime.parse(text) else {
+                        throw SeamAPIError.invalidInput("set", "Invalid datetime; send ISO 8601")
+                    }
                     let now = service.now
-                    guard target >= now else { throw SeamAPIError.invalidInput("set", "must not be before the fake's current time \(SeamTime.format(now))") }
+                    guard target >= now else {
+                        throw SeamAPIError.invalidInput(
+                            "set", "must not be before the fake's current time \(SeamTime.format(now))")
+                    }
                     service.advanceClock(by: target.timeIntervalSince(now))
                 } else {
-                    throw SeamAPIError.invalidInput("advance_seconds", "Send advance_seconds (a number) or set (an ISO 8601 time)")
+                    throw SeamAPIError.invalidInput(
+                        "advance_seconds", "Send advance_seconds (a number) or set (an ISO 8601 time)")
                 }
                 return ["now": .string(SeamTime.format(service.now))]
             }
@@ -44,7 +53,8 @@ extension FakeSeamService {
                 do {
                     faults = try JSONDecoder().decode(FaultConfiguration.self, from: Data(body.encoded))
                 } catch {
-                    throw SeamAPIError(status: 400, type: "invalid_input", message: "Not a fault configuration: \(error)")
+                    throw SeamAPIError(
+                        status: 400, type: "invalid_input", message: "Not a fault configuration: \(error)")
                 }
                 try service.setFaults(faults)
                 return ["faults": service.faults.json]
@@ -53,7 +63,9 @@ extension FakeSeamService {
         router.add("POST", "/_fake/devices/set_online") { request, responder in
             self.serveControl(request, respond: responder) { service, body throws(SeamAPIError) in
                 guard let id = body["device_id"]?.stringValue, let online = body["online"]?.boolValue else {
-                    throw SeamAPIError.invalidInput(["device_id": ["Required (string)"], "online": ["Required (boolean)"]])
+                    throw SeamAPIError.invalidInput([
+                        "device_id": ["Required (string)"], "online": ["Required (boolean)"],
+                    ])
                 }
                 try service.setDeviceOnline(online, deviceID: id)
                 return [:]

@@ -36,7 +36,8 @@ extension FakeSeamService {
         return router
     }
 
-    private typealias Operation = @Sendable (inout FakeSeamState, inout RequestParameters, Date) throws(SeamAPIError) -> JSONValue
+    private typealias Operation =
+        @Sendable (inout FakeSeamState, inout RequestParameters, Date) throws(SeamAPIError) -> JSONValue
 
     private static func operation(for path: String) -> Operation {
         switch path {
@@ -60,7 +61,8 @@ extension FakeSeamService {
     private static func codeFields(_ p: inout RequestParameters) -> FakeSeamState.CodeFields {
         FakeSeamState.CodeFields(
             name: p.string("name"), startsAt: p.date("starts_at"), endsAt: p.date("ends_at"),
-            isExternalModificationAllowed: p.bool("is_external_modification_allowed") ?? p.bool("allow_external_modification") ?? false,
+            isExternalModificationAllowed: p.bool("is_external_modification_allowed") ?? p.bool(
+                "allow_external_modification") ?? false,
             attemptForOfflineDevice: p.bool("attempt_for_offline_device") ?? true
         )
     }
@@ -74,7 +76,9 @@ extension FakeSeamService {
         return Int(n)
     }
 
-    private static func createCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func createCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let deviceID = p.uuid("device_id", required: true)
         let code = p.code()
         let length = preferredLength(&p)
@@ -86,14 +90,18 @@ extension FakeSeamService {
         return ["access_code": record.json(workspaceID: state.workspaceID), "action_attempt": attempt.json]
     }
 
-    private static func createMultiple(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func createMultiple(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let deviceIDs = p.stringArray("device_ids", required: true) ?? []
         for id in deviceIDs where UUID(uuidString: id) == nil { p.fail("device_ids", "Invalid uuid: \(id)") }
         let behavior = p.oneOf("behavior_when_code_cannot_be_shared", ["throw", "create_random_code"]) ?? "throw"
         let code = p.code()
         let length = preferredLength(&p)
         let fields = codeFields(&p)
-        for unsupported in ["common_code_key", "is_offline_access_code", "is_one_time_use", "max_time_rounding", "sync"] where p.has(unsupported) {
+        for unsupported in [
+            "common_code_key", "is_offline_access_code", "is_one_time_use", "max_time_rounding", "sync",
+        ] where p.has(unsupported) {
             p.fail(unsupported, "Unrecognized key for /access_codes/create_multiple")
         }
         try p.check()
@@ -103,23 +111,30 @@ extension FakeSeamService {
         return ["access_codes": .array(records.map { $0.json(workspaceID: state.workspaceID) })]
     }
 
-    private static func updateCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func updateCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let id = p.uuid("access_code_id", required: true)
         _ = p.uuid("device_id")
         let type = p.oneOf("type", ["ongoing", "time_bound"])
         let changes = FakeSeamState.CodeChanges(
             name: p.string("name"), code: p.code(), startsAt: p.date("starts_at"), endsAt: p.date("ends_at"),
             makeOngoing: type == "ongoing",
-            isExternalModificationAllowed: p.bool("is_external_modification_allowed") ?? p.bool("allow_external_modification")
+            isExternalModificationAllowed: p.bool("is_external_modification_allowed")
+                ?? p.bool("allow_external_modification")
         )
-        if type == "time_bound", let id, (try? state.code(id))?.type == "ongoing", changes.startsAt == nil || changes.endsAt == nil {
+        if type == "time_bound", let id, (try? state.code(id))?.type == "ongoing",
+            changes.startsAt == nil || changes.endsAt == nil
+        {
             p.fail("type", "A time_bound code needs both starts_at and ends_at")
         }
         try p.check()
         return ["action_attempt": try state.update(id: id ?? "", changes: changes, now: now).json]
     }
 
-    private static func updateMultiple(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func updateMultiple(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let key = p.string("common_code_key", required: true)
         let startsAt = p.date("starts_at")
         let endsAt = p.date("ends_at")
@@ -132,7 +147,9 @@ extension FakeSeamService {
         return [:]
     }
 
-    private static func deleteCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func deleteCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let id = p.uuid("access_code_id", required: true)
         _ = p.uuid("device_id")
         _ = p.bool("sync")
@@ -140,7 +157,9 @@ extension FakeSeamService {
         return ["action_attempt": try state.delete(id: id ?? "", now: now).json]
     }
 
-    private static func getCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func getCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let id = p.uuid("access_code_id")
         let deviceID = p.uuid("device_id")
         let code = p.string("code")
@@ -152,7 +171,9 @@ extension FakeSeamService {
         return ["access_code": record.json(workspaceID: state.workspaceID)]
     }
 
-    private static func listCodes(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func listCodes(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let deviceID = p.uuid("device_id")
         let ids = p.stringArray("access_code_ids").map { $0.map { $0.lowercased() } }
         let search = p.string("search")?.lowercased()
@@ -161,13 +182,18 @@ extension FakeSeamService {
         if let deviceID { _ = try state.device(deviceID) }
         let matching = state.codes.filter { code in
             (deviceID == nil || code.deviceID == deviceID) && (ids == nil || ids!.contains(code.id))
-                && (search == nil || search!.isEmpty || [code.name?.lowercased() ?? "", code.code, code.id].contains { $0.contains(search!) })
+                && (search == nil || search!.isEmpty
+                    || [code.name?.lowercased() ?? "", code.code, code.id].contains { $0.contains(search!) })
         }
         let (slice, pagination) = page.cut(matching)
-        return ["access_codes": .array(slice.map { $0.json(workspaceID: state.workspaceID) }), "pagination": pagination]
+        return [
+            "access_codes": .array(slice.map { $0.json(workspaceID: state.workspaceID) }), "pagination": pagination,
+        ]
     }
 
-    private static func generateCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func generateCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let deviceID = p.uuid("device_id", required: true)
         try p.check()
         let pin = try state.generateCode(deviceID: deviceID ?? "")
@@ -176,13 +202,17 @@ extension FakeSeamService {
 
     // MARK: - Devices, attempts, events
 
-    private static func getDevice(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func getDevice(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let id = p.uuid("device_id", required: true)
         try p.check()
         return ["device": state.deviceJSON(try state.device(id ?? ""))]
     }
 
-    private static func listDevices(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func listDevices(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let ids = p.stringArray("device_ids").map { $0.map { $0.lowercased() } }
         let type = p.string("device_type")
         let types = p.stringArray("device_types")
@@ -196,13 +226,17 @@ extension FakeSeamService {
         return ["devices": .array(slice.map { state.deviceJSON($0) }), "pagination": pagination]
     }
 
-    private static func getAttempt(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func getAttempt(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let id = p.uuid("action_attempt_id", required: true)
         try p.check()
         return ["action_attempt": try state.attempt(id ?? "").json]
     }
 
-    private static func listEvents(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date) throws(SeamAPIError) -> JSONValue {
+    private static func listEvents(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
         let since = p.date("since")
         let codeID = p.uuid("access_code_id")
         let deviceID = p.uuid("device_id")
@@ -233,7 +267,9 @@ struct Page {
         if let cursor = p.string("page_cursor"), !cursor.isEmpty {
             let decoded = Data(base64Encoded: cursor).flatMap { String(data: $0, encoding: .utf8) }
             let offset = decoded.flatMap { $0.hasPrefix("offset:") ? Int($0.dropFirst(7)) : nil }
-            if offset == nil { p.fail("page_cursor", "Invalid page_cursor; pass next_page_cursor from the previous page") }
+            if offset == nil {
+                p.fail("page_cursor", "Invalid page_cursor; pass next_page_cursor from the previous page")
+            }
             self.offset = offset ?? 0
         } else {
             self.offset = 0
@@ -246,7 +282,10 @@ struct Page {
         let end = min(start + limit, items.count)
         let hasNext = end < items.count
         let cursor: JSONValue = hasNext ? .string(Data("offset:\(end)".utf8).base64EncodedString()) : nil
-        return (Array(items[start..<end]), ["has_next_page": .bool(hasNext), "next_page_cursor": cursor, "next_page_url": nil])
+        return (
+            Array(items[start..<end]),
+            ["has_next_page": .bool(hasNext), "next_page_cursor": cursor, "next_page_url": nil]
+        )
     }
 }
 
@@ -265,9 +304,15 @@ extension FakeSeamState {
     /// Seam's `device` object.
     func deviceJSON(_ device: FakeDevice) -> JSONValue {
         let created = SeamTime.format(Date(timeIntervalSince1970: 1_700_000_000))
-        let errors: [JSONValue] = device.online ? [] : [
-            ["error_code": "device_offline", "message": "Device is offline", "is_device_error": true, "created_at": .string(created)]
-        ]
+        let errors: [JSONValue] =
+            device.online
+            ? []
+            : [
+                [
+                    "error_code": "device_offline", "message": "Device is offline", "is_device_error": true,
+                    "created_at": .string(created),
+                ]
+            ]
         return [
             "device_id": .string(device.deviceID), "workspace_id": .string(workspaceID),
             "connected_account_id": .string(seed.connectedAccountID), "device_type": .string(device.deviceType),
@@ -279,7 +324,10 @@ extension FakeSeamState {
             "properties": [
                 "online": .bool(device.online), "name": .string(device.displayName),
                 "manufacturer": .string(device.manufacturer),
-                "model": ["display_name": .string(device.displayName), "manufacturer_display_name": .string(device.manufacturer.capitalized)],
+                "model": [
+                    "display_name": .string(device.displayName),
+                    "manufacturer_display_name": .string(device.manufacturer.capitalized),
+                ],
                 "supported_code_lengths": .array(device.supportedCodeLengths.map(JSONValue.int)),
                 "max_active_codes_supported": .int(device.maxActiveCodes),
                 "code_constraints": .array(device.codeConstraints.map { ["constraint_type": .string($0)] }),

@@ -5,30 +5,30 @@ import Foundation
 /// Seed file shape (JSON): `{"workspace_id": "…", "devices": [{"device_id": "…", "display_name": "Front Door",
 /// "device_type": "august_lock", "online": true, "supported_code_lengths": [4,5,6], "can_share_code": true,
 /// "code_constraints": ["no_all_same_digits"]}]}`. Every field but `device_id` has a default.
-public struct FakeDevice: Codable, Sendable, Equatable {
+package struct FakeDevice: Codable, Sendable, Equatable {
     /// The device id (a UUID, lower case).
-    public var deviceID: String
+    package var deviceID: String
     /// The name people see; default "Door".
-    public var displayName: String
+    package var displayName: String
     /// Seam's `device_type`, e.g. `august_lock`, `schlage_lock`; default `august_lock`.
-    public var deviceType: String
+    package var deviceType: String
     /// The manufacturer shown in `properties.manufacturer`; default derived from `device_type` (`august`).
-    public var manufacturer: String
+    package var manufacturer: String
     /// Whether the lock is reachable; codes on an offline lock fail to set. Default `true`.
-    public var online: Bool
+    package var online: Bool
     /// PIN lengths the lock accepts, in digits; default 4…8.
-    public var supportedCodeLengths: [Int]
+    package var supportedCodeLengths: [Int]
     /// Whether the lock can take a PIN chosen elsewhere (a shared, linked code or a custom `code`).
     /// `false` models providers that generate their own PINs (`cannot_specify_pin_code`). Default `true`.
-    public var canShareCode: Bool
+    package var canShareCode: Bool
     /// Extra `constraint_type`s reported in `properties.code_constraints`; `no_all_same_digits` and
     /// `no_ascending_or_descending_sequence` are also enforced on generated PINs. Default none.
-    public var codeConstraints: [String]
+    package var codeConstraints: [String]
     /// `properties.max_active_codes_supported`; default 250.
-    public var maxActiveCodes: Int
+    package var maxActiveCodes: Int
 
     /// Creates a device.
-    public init(
+    package init(
         deviceID: String,
         displayName: String = "Door",
         deviceType: String = "august_lock",
@@ -55,13 +55,18 @@ public struct FakeDevice: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case deviceID = "device_id", displayName = "display_name", deviceType = "device_type", manufacturer, online
-        case supportedCodeLengths = "supported_code_lengths", canShareCode = "can_share_code"
-        case codeConstraints = "code_constraints", maxActiveCodes = "max_active_codes_supported"
+        case deviceID = "device_id"
+        case displayName = "display_name"
+        case deviceType = "device_type"
+        case manufacturer, online
+        case supportedCodeLengths = "supported_code_lengths"
+        case canShareCode = "can_share_code"
+        case codeConstraints = "code_constraints"
+        case maxActiveCodes = "max_active_codes_supported"
     }
 
     /// Decodes a seed entry, applying the defaults above.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             deviceID: try c.decode(String.self, forKey: .deviceID),
@@ -78,27 +83,29 @@ public struct FakeDevice: Codable, Sendable, Equatable {
 }
 
 /// The world the fake starts from: a workspace and its locks.
-public struct FakeSeamSeed: Codable, Sendable, Equatable {
+package struct FakeSeamSeed: Codable, Sendable, Equatable {
     /// The workspace every object belongs to (a UUID).
-    public var workspaceID: String
+    package var workspaceID: String
     /// The connected account every device hangs off (a UUID).
-    public var connectedAccountID: String
+    package var connectedAccountID: String
     /// The locks.
-    public var devices: [FakeDevice]
+    package var devices: [FakeDevice]
 
     /// Creates a seed.
-    public init(workspaceID: String, connectedAccountID: String, devices: [FakeDevice]) {
+    package init(workspaceID: String, connectedAccountID: String, devices: [FakeDevice]) {
         self.workspaceID = workspaceID.lowercased()
         self.connectedAccountID = connectedAccountID.lowercased()
         self.devices = devices
     }
 
     private enum CodingKeys: String, CodingKey {
-        case workspaceID = "workspace_id", connectedAccountID = "connected_account_id", devices
+        case workspaceID = "workspace_id"
+        case connectedAccountID = "connected_account_id"
+        case devices
     }
 
     /// Decodes a seed file; the workspace and account ids default to the built-in seed's.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
             workspaceID: try c.decodeIfPresent(String.self, forKey: .workspaceID) ?? FakeSeamSeed.defaultWorkspaceID,
@@ -110,7 +117,7 @@ public struct FakeSeamSeed: Codable, Sendable, Equatable {
 
     /// Loads a seed file.
     /// - Throws: ``FakeSeamSeedError`` naming the file and what was wrong.
-    public static func load(contentsOf path: String) throws(FakeSeamSeedError) -> FakeSeamSeed {
+    package static func load(contentsOf path: String) throws(FakeSeamSeedError) -> FakeSeamSeed {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FakeSeamSeedError(path: path, reason: "the file cannot be read; check the path and its permissions")
         }
@@ -118,7 +125,8 @@ public struct FakeSeamSeed: Codable, Sendable, Equatable {
         do {
             seed = try JSONDecoder().decode(FakeSeamSeed.self, from: data)
         } catch {
-            throw FakeSeamSeedError(path: path, reason: "it is not a valid seed (\(error)); see FakeDevice for the shape")
+            throw FakeSeamSeedError(
+                path: path, reason: "it is not a valid seed (\(error)); see FakeDevice for the shape")
         }
         try seed.validate(path: path)
         return seed
@@ -126,7 +134,7 @@ public struct FakeSeamSeed: Codable, Sendable, Equatable {
 
     /// Checks ids and lengths.
     /// - Throws: ``FakeSeamSeedError`` for a non-UUID or repeated id, or a device without usable lengths.
-    public func validate(path: String = "<seed>") throws(FakeSeamSeedError) {
+    package func validate(path: String = "<seed>") throws(FakeSeamSeedError) {
         var seen = Set<String>()
         for device in devices {
             guard UUID(uuidString: device.deviceID) != nil else {
@@ -135,7 +143,9 @@ public struct FakeSeamSeed: Codable, Sendable, Equatable {
             guard seen.insert(device.deviceID).inserted else {
                 throw FakeSeamSeedError(path: path, reason: "device_id \(device.deviceID) appears twice")
             }
-            guard !device.supportedCodeLengths.isEmpty, device.supportedCodeLengths.allSatisfy({ (4...12).contains($0) }) else {
+            guard !device.supportedCodeLengths.isEmpty,
+                device.supportedCodeLengths.allSatisfy({ (4...12).contains($0) })
+            else {
                 throw FakeSeamSeedError(
                     path: path, reason: "device \(device.deviceID) needs supported_code_lengths within 4…12")
             }
@@ -143,27 +153,27 @@ public struct FakeSeamSeed: Codable, Sendable, Equatable {
     }
 
     /// The built-in workspace id.
-    public static let defaultWorkspaceID = "00000000-0000-4000-8000-00000000a000"
+    package static let defaultWorkspaceID = "00000000-0000-4000-8000-00000000a000"
     /// The built-in connected account id.
-    public static let defaultConnectedAccountID = "00000000-0000-4000-8000-00000000ac00"
+    package static let defaultConnectedAccountID = "00000000-0000-4000-8000-00000000ac00"
 
     /// Device ids of the built-in seed, for tests and demos.
-    public enum DefaultDevice {
+    package enum DefaultDevice {
         /// "Front Door", August, 4–8 digits, online.
-        public static let frontDoor = "11111111-1111-4111-8111-000000000001"
+        package static let frontDoor = "11111111-1111-4111-8111-000000000001"
         /// "Back Door", Yale, 4–8 digits, online.
-        public static let backDoor = "11111111-1111-4111-8111-000000000002"
+        package static let backDoor = "11111111-1111-4111-8111-000000000002"
         /// "Garage", Schlage, exactly 4 digits, online.
-        public static let garage = "11111111-1111-4111-8111-000000000003"
+        package static let garage = "11111111-1111-4111-8111-000000000003"
         /// "Shed", August, 4–8 digits, offline.
-        public static let shed = "11111111-1111-4111-8111-000000000004"
+        package static let shed = "11111111-1111-4111-8111-000000000004"
         /// "Pool Gate", Salto-like: 6 digits, cannot take a shared PIN.
-        public static let poolGate = "11111111-1111-4111-8111-000000000005"
+        package static let poolGate = "11111111-1111-4111-8111-000000000005"
     }
 
     /// The seed used when none is given: two August/Yale locks with 4–8 digits, a Schlage with exactly 4,
     /// an offline lock, and one that cannot share a code.
-    public static let defaultSeed = FakeSeamSeed(
+    package static let defaultSeed = FakeSeamSeed(
         workspaceID: defaultWorkspaceID,
         connectedAccountID: defaultConnectedAccountID,
         devices: [
@@ -181,11 +191,11 @@ public struct FakeSeamSeed: Codable, Sendable, Equatable {
 }
 
 /// A seed file that cannot be used.
-public struct FakeSeamSeedError: Error, Sendable, CustomStringConvertible {
+package struct FakeSeamSeedError: Error, Sendable, CustomStringConvertible {
     /// The seed file's path.
-    public var path: String
+    package var path: String
     /// What was wrong and what to do.
-    public var reason: String
+    package var reason: String
     /// A message for a person.
-    public var description: String { "Seed file \(path): \(reason)." }
+    package var description: String { "Seed file \(path): \(reason)." }
 }

@@ -11,13 +11,13 @@ import Logging
 /// fake.stop()
 /// ```
 /// `latchkey fake-seam --port N --seed FILE` uses ``run(host:port:configuration:logger:onListening:)``.
-public final class FakeSeamServer: Sendable {
+package final class FakeSeamServer: Sendable {
     /// The fake being served (for state, clock and fault control from Swift).
-    public let service: FakeSeamService
+    package let service: FakeSeamService
     /// The port listened on (the real one when 0 was asked for).
-    public let port: Int
+    package let port: Int
     /// The address listened on.
-    public let host: String
+    package let host: String
     private let server: HTTPServer
     private let ticker: Task<Void, Never>?
 
@@ -31,15 +31,17 @@ public final class FakeSeamServer: Sendable {
     ///     default `false`.
     ///   - logger: Where the fake and its listener log.
     /// - Throws: ``HTTPServerError`` when the address cannot be bound.
-    public init(
-        host: String = "127.0.0.1", port: Int, configuration: FakeSeamConfiguration, handlesSignals: Bool = false, logger: Logger
+    package init(
+        host: String = "127.0.0.1", port: Int, configuration: FakeSeamConfiguration, handlesSignals: Bool = false,
+        logger: Logger
     ) throws(HTTPServerError) {
         let service = FakeSeamService(configuration: configuration, logger: logger)
         self.service = service
         self.host = host
         self.server = try HTTPServer(
             // A fake's in-flight calls matter little at shutdown (some are never answered on purpose): drain 1 s.
-            configuration: HTTPServerConfiguration(host: host, port: port, drainTimeout: .seconds(1), handlesSignals: handlesSignals),
+            configuration: HTTPServerConfiguration(
+                host: host, port: port, drainTimeout: .seconds(1), handlesSignals: handlesSignals),
             handler: service.handler, logger: logger
         )
         self.port = server.port
@@ -47,23 +49,23 @@ public final class FakeSeamServer: Sendable {
     }
 
     /// The base URL, e.g. `http://127.0.0.1:8123` (what `Seam(endpoint:)` takes).
-    public var url: URL {
+    package var url: URL {
         let literal = host.contains(":") ? "[\(host)]" : host
         return URL(string: "http://\(literal):\(port)")!
     }
 
     /// Serves on a new thread.
-    public func start() { server.start() }
+    package func start() { server.start() }
 
     /// Serves on the calling thread until a graceful shutdown (``stop()`` from elsewhere, or a signal).
     /// - Throws: what the listener's loop throws (never expected).
-    public func serve() throws {
+    package func serve() throws {
         defer { cleanUp() }
         try server.run()
     }
 
     /// Stops serving (in-flight requests are answered or cut after 1 s) and waits.
-    public func stop() {
+    package func stop() {
         server.beginShutdown()
         server.waitUntilStopped()
         cleanUp()
@@ -82,15 +84,18 @@ public final class FakeSeamServer: Sendable {
     ///   - logger: Where the fake logs; the listening address is logged at info.
     ///   - onListening: Called once listening, with the base URL (e.g. to print it).
     /// - Throws: ``HTTPServerError`` when the address cannot be bound.
-    public static func run(
+    package static func run(
         host: String = "127.0.0.1", port: Int, configuration: FakeSeamConfiguration, logger: Logger,
         onListening: (URL) -> Void = { _ in }
     ) throws {
-        let fake = try FakeSeamServer(host: host, port: port, configuration: configuration, handlesSignals: true, logger: logger)
-        logger.info("Fake Seam listening", metadata: [
-            "fake_seam.url": "\(fake.url)", "fake_seam.devices": "\(configuration.seed.devices.count)",
-            "fake_seam.webhook": "\(configuration.webhook?.url.absoluteString ?? "none")",
-        ])
+        let fake = try FakeSeamServer(
+            host: host, port: port, configuration: configuration, handlesSignals: true, logger: logger)
+        logger.info(
+            "Fake Seam listening",
+            metadata: [
+                "fake_seam.url": "\(fake.url)", "fake_seam.devices": "\(configuration.seed.devices.count)",
+                "fake_seam.webhook": "\(configuration.webhook?.url.absoluteString ?? "none")",
+            ])
         onListening(fake.url)
         try fake.serve()
     }

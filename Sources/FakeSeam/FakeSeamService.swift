@@ -11,7 +11,7 @@ import Synchronization
 /// seam-api.md §1.2 lists, parameters from the JSON body or the query string. Control routes (no auth):
 /// `GET /_fake/state`, `POST /_fake/reset`, `POST /_fake/clock`, `GET|POST /_fake/faults`,
 /// `POST /_fake/devices/set_online`.
-public final class FakeSeamService: Sendable {
+package final class FakeSeamService: Sendable {
     /// The state and the fault machinery, under one lock.
     struct Core: Sendable {
         /// Devices, codes, attempts, events, limits and counters.
@@ -25,7 +25,7 @@ public final class FakeSeamService: Sendable {
     }
 
     /// The configuration it started with (reset returns here).
-    public let configuration: FakeSeamConfiguration
+    package let configuration: FakeSeamConfiguration
     private let core: Mutex<Core>
     private let logger: Logger
     private let webhookSender: WebhookSender?
@@ -37,7 +37,7 @@ public final class FakeSeamService: Sendable {
     ///     and the configuration's secret.
     ///   - webhookTransport: Sends one webhook request; default URLSession (tests inject their own).
     ///   - logger: Where the fake logs (debug and notice only).
-    public init(
+    package init(
         configuration: FakeSeamConfiguration = FakeSeamConfiguration(),
         webhookSigner: WebhookSender.Signer? = nil,
         webhookTransport: WebhookSender.Transport? = nil,
@@ -48,28 +48,32 @@ public final class FakeSeamService: Sendable {
         self.core = Mutex(Self.makeCore(configuration, clock: ClockState(source: configuration.clock)))
         if let target = configuration.webhook {
             let signer = webhookSigner ?? SvixSigning.signer(secret: target.secret)
-            self.webhookSender = WebhookSender(target: target, sign: signer, logger: logger, transport: webhookTransport)
+            self.webhookSender = WebhookSender(
+                target: target, sign: signer, logger: logger, transport: webhookTransport)
         } else {
             self.webhookSender = nil
         }
     }
 
     private static func makeCore(_ configuration: FakeSeamConfiguration, clock: ClockState) -> Core {
-        var state = FakeSeamState(seed: configuration.seed, timing: configuration.timing, randomSeed: configuration.faults.seed)
+        var state = FakeSeamState(
+            seed: configuration.seed, timing: configuration.timing, randomSeed: configuration.faults.seed)
         state.enforceRateLimits = configuration.faults.enforceDeviceRateLimits
-        return Core(state: state, clock: clock, faults: configuration.faults, faultRandom: SeededRandom(seed: configuration.faults.seed))
+        return Core(
+            state: state, clock: clock, faults: configuration.faults,
+            faultRandom: SeededRandom(seed: configuration.faults.seed))
     }
 
     /// The handler to give a listener: every route above, with `seam-request-id` on every answer.
-    public var handler: any HTTPHandler { FakeSeamHandler(router: makeRouter(), logger: logger) }
+    package var handler: any HTTPHandler { FakeSeamHandler(router: makeRouter(), logger: logger) }
 
     // MARK: - Control from Swift
 
     /// The fake's current time.
-    public var now: Date { core.withLock { $0.clock.now() } }
+    package var now: Date { core.withLock { $0.clock.now() } }
 
     /// Moves the fake's clock forward and carries every code along (events are sent).
-    public func advanceClock(by seconds: TimeInterval) {
+    package func advanceClock(by seconds: TimeInterval) {
         withSettledCore { core in core.clock.advance(by: seconds) }
     }
 
@@ -88,11 +92,11 @@ public final class FakeSeamService: Sendable {
     }
 
     /// Carries every code to the current time (for a ``FakeClock/system`` clock, call it now and then).
-    public func settle() { advanceClock(by: 0) }
+    package func settle() { advanceClock(by: 0) }
 
     /// Settles every `interval` until the returned task is cancelled, so a ``FakeClock/system`` fake sets and
     /// removes codes (and sends their webhooks) without waiting for a request. Default interval 1 s.
-    public func startClockTicker(every interval: Duration = .seconds(1)) -> Task<Void, Never> {
+    package func startClockTicker(every interval: Duration = .seconds(1)) -> Task<Void, Never> {
         Task.detached { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
@@ -104,7 +108,7 @@ public final class FakeSeamService: Sendable {
 
     /// Replaces the fault configuration.
     /// - Throws: ``SeamAPIError`` `invalid_input` for out-of-range values.
-    public func setFaults(_ faults: FaultConfiguration) throws(SeamAPIError) {
+    package func setFaults(_ faults: FaultConfiguration) throws(SeamAPIError) {
         try faults.validate()
         core.withLock { core in
             core.faults = faults
@@ -114,52 +118,59 @@ public final class FakeSeamService: Sendable {
     }
 
     /// Back to the seed and the configured faults; the clock keeps its time.
-    public func reset() {
+    package func reset() {
         core.withLock { core in core = Self.makeCore(configuration, clock: core.clock) }
     }
 
     /// Puts a lock on- or offline.
     /// - Throws: ``SeamAPIError`` `device_not_found`.
-    public func setDeviceOnline(_ online: Bool, deviceID: String) throws(SeamAPIError) {
+    package func setDeviceOnline(_ online: Bool, deviceID: String) throws(SeamAPIError) {
         try withSettledCore { core in
-            Result { () throws(SeamAPIError) in try core.state.setOnline(online, deviceID: deviceID.lowercased(), now: core.clock.now()) }
+            Result { () throws(SeamAPIError) in
+                try core.state.setOnline(online, deviceID: deviceID.lowercased(), now: core.clock.now())
+            }
         }.get()
     }
 
     /// Every access code now (settled to the current time), oldest first.
-    public var accessCodes: [AccessCodeRecord] { withSettledCore { $0.state.codes } }
+    package var accessCodes: [AccessCodeRecord] { withSettledCore { $0.state.codes } }
 
     /// Every event so far, in order.
-    public var events: [SeamEvent] { core.withLock { $0.state.events } }
+    package var events: [SeamEvent] { core.withLock { $0.state.events } }
 
     /// Calls counted per route, device and minute of the fake's clock.
-    public var callCounts: [CallCount] {
+    package var callCounts: [CallCount] {
         core.withLock { $0.state.calls.map { CallCount(key: $0.key, count: $0.value) } }
             .sorted { ($0.key.minute, $0.key.route, $0.key.deviceID) < ($1.key.minute, $1.key.route, $1.key.deviceID) }
     }
 
     /// Calls of `route` counted so far, for one device or (with `nil`) in all.
-    public func callCount(route: String, deviceID: String? = nil) -> Int {
-        callCounts.filter { $0.key.route == route && (deviceID == nil || $0.key.deviceID == deviceID) }.reduce(0) { $0 + $1.count }
+    package func callCount(route: String, deviceID: String? = nil) -> Int {
+        callCounts.filter { $0.key.route == route && (deviceID == nil || $0.key.deviceID == deviceID) }.reduce(0) {
+            $0 + $1.count
+        }
     }
 
     /// What became of each webhook event, when a webhook is configured.
-    public var webhookDeliveries: [WebhookSender.Delivery] { webhookSender?.deliveries ?? [] }
+    package var webhookDeliveries: [WebhookSender.Delivery] { webhookSender?.deliveries ?? [] }
 
     /// Stops the webhook sender.
-    public func shutdown() { webhookSender?.stop() }
+    package func shutdown() { webhookSender?.stop() }
 
     // MARK: - Serving one API call
 
     /// Runs one API call: auth, parameters, counting, faults, the operation, events, latency.
     func serveAPI(
         _ request: HTTPRequest, route: String, respond: Responder,
-        operation: @escaping @Sendable (inout FakeSeamState, inout RequestParameters, Date) throws(SeamAPIError) -> JSONValue
+        operation:
+            @escaping @Sendable (inout FakeSeamState, inout RequestParameters, Date) throws(SeamAPIError) -> JSONValue
     ) {
         let requestID = request.requestID
         guard authorized(request) else { return respond(SeamAPIError.unauthorized.response(requestID: requestID)) }
         var parameters: RequestParameters
-        do { parameters = try RequestParameters(request) } catch { return respond(error.response(requestID: requestID)) }
+        do { parameters = try RequestParameters(request) } catch {
+            return respond(error.response(requestID: requestID))
+        }
 
         let (outcome, events) = core.withLock { core -> (Outcome, [SeamEvent]) in
             let now = core.clock.now()
@@ -170,11 +181,13 @@ public final class FakeSeamService: Sendable {
             switch fault {
             case .serverError(let status)?:
                 let type = status == 503 ? "service_unavailable" : "internal_server_error"
-                let error = SeamAPIError(status: status, type: type, message: "Injected server error (\(status)); retry later.")
+                let error = SeamAPIError(
+                    status: status, type: type, message: "Injected server error (\(status)); retry later.")
                 return (.answer(error.response(requestID: requestID), afterMilliseconds: latency), [])
             case .rateLimit?:
                 let seconds = core.faults.retryAfterSeconds
-                let error = SeamAPIError.rateLimited("Injected rate limit; retry after \(seconds) s.", retryAfterSeconds: seconds)
+                let error = SeamAPIError.rateLimited(
+                    "Injected rate limit; retry after \(seconds) s.", retryAfterSeconds: seconds)
                 return (.answer(error.response(requestID: requestID), afterMilliseconds: latency), [])
             case .timeout? where core.faults.timeoutMode == .never:
                 return (.silent("injected timeout: nothing changed, no answer"), [])
@@ -255,14 +268,19 @@ public final class FakeSeamService: Sendable {
     // MARK: - Control routes
 
     /// Runs one control call against the core (no auth, no faults).
-    func serveControl(_ request: HTTPRequest, respond: Responder, _ work: (FakeSeamService, JSONValue) throws(SeamAPIError) -> JSONValue) {
+    func serveControl(
+        _ request: HTTPRequest, respond: Responder,
+        _ work: (FakeSeamService, JSONValue) throws(SeamAPIError) -> JSONValue
+    ) {
         let body: JSONValue
         if request.body.isEmpty {
             body = [:]
         } else if let parsed = try? JSONValue.parse(request.body), parsed.objectValue != nil {
             body = parsed
         } else {
-            return respond(SeamAPIError(status: 400, type: "invalid_input", message: "The body must be a JSON object.").response(requestID: request.requestID))
+            return respond(
+                SeamAPIError(status: 400, type: "invalid_input", message: "The body must be a JSON object.").response(
+                    requestID: request.requestID))
         }
         do {
             var object = try work(self, body).objectValue ?? [:]
@@ -294,7 +312,7 @@ public final class FakeSeamService: Sendable {
     }
 
     /// The current fault configuration.
-    public var faults: FaultConfiguration { core.withLock { $0.faults } }
+    package var faults: FaultConfiguration { core.withLock { $0.faults } }
 }
 
 /// The `HTTPHandler` of a ``FakeSeamService``: stamps `seam-request-id`, routes, and logs each answer at debug.
@@ -310,15 +328,20 @@ struct FakeSeamHandler: HTTPHandler {
         let requestID = UUID().uuidString.lowercased()
         request.requestID = requestID
         let (method, path, logger) = (request.method, request.path, logger)
-        router.handle(request, responder: Responder { response in
-            var response = Self.inSeamEnvelope(response, requestID: requestID)
-            response.headers.replaceOrAdd(name: "seam-request-id", value: requestID)
-            logger.debug("Answered", metadata: [
-                "fake_seam.method": "\(method)", "fake_seam.path": "\(path)", "fake_seam.status": "\(response.status)",
-                "fake_seam.request_id": "\(requestID)",
-            ])
-            responder(response)
-        })
+        router.handle(
+            request,
+            responder: Responder { response in
+                var response = Self.inSeamEnvelope(response, requestID: requestID)
+                response.headers.replaceOrAdd(name: "seam-request-id", value: requestID)
+                logger.debug(
+                    "Answered",
+                    metadata: [
+                        "fake_seam.method": "\(method)", "fake_seam.path": "\(path)",
+                        "fake_seam.status": "\(response.status)",
+                        "fake_seam.request_id": "\(requestID)",
+                    ])
+                responder(response)
+            })
     }
 
     /// The router's own 404 and 405 answers, given Seam's `request_id` and `ok: false` like every other error.

@@ -1,14 +1,14 @@
 import Foundation
 
 /// How long the fake's locks take, in seconds of the fake's clock.
-public struct FakeSeamTiming: Sendable, Equatable {
+package struct FakeSeamTiming: Sendable, Equatable {
     /// From create (or a change of PIN or window) until the lock holds the code; default 5 s.
-    public var programmingDelay: TimeInterval = 5
+    package var programmingDelay: TimeInterval = 5
     /// From delete (or `ends_at`) until the code is gone; default 5 s.
-    public var removalDelay: TimeInterval = 5
+    package var removalDelay: TimeInterval = 5
 
     /// Creates timings.
-    public init(programmingDelay: TimeInterval = 5, removalDelay: TimeInterval = 5) {
+    package init(programmingDelay: TimeInterval = 5, removalDelay: TimeInterval = 5) {
         self.programmingDelay = programmingDelay
         self.removalDelay = removalDelay
     }
@@ -49,7 +49,8 @@ struct FakeSeamState: Sendable {
         self.seed = seed
         self.timing = timing
         self.devices = seed.devices
-        self.deviceIndex = Dictionary(seed.devices.enumerated().map { ($1.deviceID, $0) }, uniquingKeysWith: { first, _ in first })
+        self.deviceIndex = Dictionary(
+            seed.devices.enumerated().map { ($1.deviceID, $0) }, uniquingKeysWith: { first, _ in first })
         self.rng = SeededRandom(seed: randomSeed ^ 0x5EA3_F00D)
     }
 
@@ -64,7 +65,10 @@ struct FakeSeamState: Sendable {
         bytes[6] = (bytes[6] & 0x0F) | 0x40
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.map { String($0, radix: 16).leftPadded(to: 2) }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        let parts = [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4),
+            hex.dropFirst(20),
+        ]
         return parts.joined(separator: "-")
     }
 
@@ -76,7 +80,9 @@ struct FakeSeamState: Sendable {
         var candidate = ""
         for _ in 0..<1000 {
             candidate = String((0..<length).map { _ in Character(String(Int.random(in: 0...9, using: &rng))) })
-            if !taken.contains(candidate) && !PINRules.isWeak(candidate) && PINRules.violations(of: candidate, constraints: constraints).isEmpty {
+            if !taken.contains(candidate) && !PINRules.isWeak(candidate)
+                && PINRules.violations(of: candidate, constraints: constraints).isEmpty
+            {
                 return candidate
             }
         }
@@ -102,7 +108,9 @@ struct FakeSeamState: Sendable {
     /// The code with PIN `pin` on `deviceID`, or `not_found`.
     func code(deviceID: String, pin: String) throws(SeamAPIError) -> AccessCodeRecord {
         guard let code = codes.first(where: { $0.deviceID == deviceID && $0.code == pin }) else {
-            throw SeamAPIError(status: 404, type: "not_found", message: "No access code \(pin.isEmpty ? "" : "with that PIN ")on device \(deviceID).")
+            throw SeamAPIError(
+                status: 404, type: "not_found",
+                message: "No access code \(pin.isEmpty ? "" : "with that PIN ")on device \(deviceID).")
         }
         return code
     }
@@ -113,7 +121,8 @@ struct FakeSeamState: Sendable {
     /// The attempt `id`, or `action_attempt_not_found`.
     func attempt(_ id: String) throws(SeamAPIError) -> ActionAttemptRecord {
         guard let attempt = attempts[id] else {
-            throw SeamAPIError(status: 404, type: "action_attempt_not_found", message: "Action attempt \(id) not found.")
+            throw SeamAPIError(
+                status: 404, type: "action_attempt_not_found", message: "Action attempt \(id) not found.")
         }
         return attempt
     }
@@ -146,7 +155,8 @@ struct FakeSeamState: Sendable {
             if e <= s { throw SeamAPIError.invalidInput("ends_at", "ends_at must be after starts_at") }
             if e <= now { throw SeamAPIError.invalidInput("ends_at", "ends_at must be in the future") }
         default:
-            throw SeamAPIError.invalidInput(startsAt == nil ? "starts_at" : "ends_at", "Both starts_at and ends_at must be provided together")
+            throw SeamAPIError.invalidInput(
+                startsAt == nil ? "starts_at" : "ends_at", "Both starts_at and ends_at must be provided together")
         }
     }
 
@@ -157,7 +167,8 @@ struct FakeSeamState: Sendable {
         }
         let broken = PINRules.violations(of: pin, constraints: device.codeConstraints)
         guard broken.isEmpty else {
-            throw SeamAPIError.invalidInput("code", "Code breaks this device's code constraints: \(broken.joined(separator: ", "))")
+            throw SeamAPIError.invalidInput(
+                "code", "Code breaks this device's code constraints: \(broken.joined(separator: ", "))")
         }
     }
 
@@ -165,11 +176,15 @@ struct FakeSeamState: Sendable {
         if !device.online && !fields.attemptForOfflineDevice {
             throw SeamAPIError(
                 status: 400, type: "device_offline",
-                message: "Device \(device.deviceID) is offline and attempt_for_offline_device is false; retry when it is online.")
+                message:
+                    "Device \(device.deviceID) is offline and attempt_for_offline_device is false; retry when it is online."
+            )
         }
     }
 
-    private mutating func insertCode(device: FakeDevice, pin: String, commonCodeKey: String?, fields: CodeFields, now: Date) -> AccessCodeRecord {
+    private mutating func insertCode(
+        device: FakeDevice, pin: String, commonCodeKey: String?, fields: CodeFields, now: Date
+    ) -> AccessCodeRecord {
         let timeBound = fields.startsAt != nil && fields.endsAt != nil
         let waiting = timeBound && (fields.startsAt ?? now) > now
         let record = AccessCodeRecord(
@@ -183,8 +198,11 @@ struct FakeSeamState: Sendable {
         return record
     }
 
-    private mutating func newAttempt(_ type: ActionAttemptRecord.ActionType, codeID: String, completesAt: Date) -> ActionAttemptRecord {
-        let attempt = ActionAttemptRecord(id: makeUUID(), actionType: type, accessCodeID: codeID, completesAt: completesAt, outcome: .pending)
+    private mutating func newAttempt(_ type: ActionAttemptRecord.ActionType, codeID: String, completesAt: Date)
+        -> ActionAttemptRecord
+    {
+        let attempt = ActionAttemptRecord(
+            id: makeUUID(), actionType: type, accessCodeID: codeID, completesAt: completesAt, outcome: .pending)
         attempts[attempt.id] = attempt
         attemptOrder.append(attempt.id)
         return attempt
@@ -192,7 +210,8 @@ struct FakeSeamState: Sendable {
 
     /// `/access_codes/create`.
     mutating func create(
-        deviceID: String, code requested: String?, preferredLength: Int?, fields: CodeFields, commonCodeKey: String?, now: Date
+        deviceID: String, code requested: String?, preferredLength: Int?, fields: CodeFields, commonCodeKey: String?,
+        now: Date
     ) throws(SeamAPIError) -> (AccessCodeRecord, ActionAttemptRecord) {
         let device = try device(deviceID)
         try Self.checkWindow(startsAt: fields.startsAt, endsAt: fields.endsAt, now: now)
@@ -202,10 +221,12 @@ struct FakeSeamState: Sendable {
         let pin: String
         if let chosen = requested ?? groupPIN {
             guard device.canShareCode else {
-                throw SeamAPIError.invalidInput("code", "Device \(deviceID) does not accept custom PINs (cannot_specify_pin_code); omit code")
+                throw SeamAPIError.invalidInput(
+                    "code", "Device \(deviceID) does not accept custom PINs (cannot_specify_pin_code); omit code")
             }
             if let groupPIN, requested != nil, requested != groupPIN {
-                throw SeamAPIError.invalidInput("code", "Codes with common_code_key \(commonCodeKey ?? "") use PIN of the group; omit code")
+                throw SeamAPIError.invalidInput(
+                    "code", "Codes with common_code_key \(commonCodeKey ?? "") use PIN of the group; omit code")
             }
             try Self.checkCustomPIN(chosen, on: device)
             guard !hasLivePIN(chosen, on: deviceID) else {
@@ -230,7 +251,9 @@ struct FakeSeamState: Sendable {
     ) throws(SeamAPIError) -> [AccessCodeRecord] {
         var deviceIDs: [String] = []
         for id in rawIDs where !deviceIDs.contains(id) { deviceIDs.append(id) }
-        guard !deviceIDs.isEmpty else { throw SeamAPIError.invalidInput("device_ids", "Array must contain at least 1 element(s)") }
+        guard !deviceIDs.isEmpty else {
+            throw SeamAPIError.invalidInput("device_ids", "Array must contain at least 1 element(s)")
+        }
         var targets: [FakeDevice] = []
         for id in deviceIDs { targets.append(try device(id)) }
         try Self.checkWindow(startsAt: fields.startsAt, endsAt: fields.endsAt, now: now)
@@ -262,7 +285,8 @@ struct FakeSeamState: Sendable {
             let ids = unshareable.map(\.deviceID)
             throw SeamAPIError(
                 status: 400, type: "cannot_share_code",
-                message: "The same code cannot be set on device(s) \(ids.joined(separator: ", ")) (length, provider or existing PIN); nothing was created. Pass behavior_when_code_cannot_be_shared: create_random_code to give them their own codes.",
+                message:
+                    "The same code cannot be set on device(s) \(ids.joined(separator: ", ")) (length, provider or existing PIN); nothing was created. Pass behavior_when_code_cannot_be_shared: create_random_code to give them their own codes.",
                 data: ["device_ids": .array(ids.map(JSONValue.string))]
             )
         }
@@ -306,20 +330,30 @@ struct FakeSeamState: Sendable {
         let index = try codeIndex(id)
         var record = codes[index]
         guard record.status != .removing else {
-            throw SeamAPIError(status: 400, type: "access_code_being_deleted", message: "Access code \(id) is being deleted; create a new one instead.")
+            throw SeamAPIError(
+                status: 400, type: "access_code_being_deleted",
+                message: "Access code \(id) is being deleted; create a new one instead.")
         }
         let device = try device(record.deviceID)
         if let pin = changes.code, pin != record.code {
-            guard device.canShareCode else { throw SeamAPIError.invalidInput("code", "Device \(device.deviceID) does not accept custom PINs") }
+            guard device.canShareCode else {
+                throw SeamAPIError.invalidInput("code", "Device \(device.deviceID) does not accept custom PINs")
+            }
             try Self.checkCustomPIN(pin, on: device)
             guard !hasLivePIN(pin, on: device.deviceID, except: id) else {
-                throw SeamAPIError(status: 409, type: "duplicate_access_code", message: "Device \(device.deviceID) already has an access code with this PIN; choose another code.")
+                throw SeamAPIError(
+                    status: 409, type: "duplicate_access_code",
+                    message: "Device \(device.deviceID) already has an access code with this PIN; choose another code.")
             }
         }
-        let (startsAt, endsAt) = changes.makeOngoing ? (nil, nil) : (changes.startsAt ?? record.startsAt, changes.endsAt ?? record.endsAt)
-        if changes.startsAt != nil || changes.endsAt != nil { try Self.checkWindow(startsAt: startsAt, endsAt: endsAt, now: now) }
+        let (startsAt, endsAt) =
+            changes.makeOngoing ? (nil, nil) : (changes.startsAt ?? record.startsAt, changes.endsAt ?? record.endsAt)
+        if changes.startsAt != nil || changes.endsAt != nil {
+            try Self.checkWindow(startsAt: startsAt, endsAt: endsAt, now: now)
+        }
         if enforceRateLimits { try rateLimiter.admit(.update, deviceIDs: [record.deviceID], now: now) }
-        let reprogram = (changes.code.map { $0 != record.code } ?? false) || startsAt != record.startsAt || endsAt != record.endsAt
+        let reprogram =
+            (changes.code.map { $0 != record.code } ?? false) || startsAt != record.startsAt || endsAt != record.endsAt
         if let name = changes.name { record.name = name }
         if let pin = changes.code { record.code = pin }
         if let allowed = changes.isExternalModificationAllowed { record.isExternalModificationAllowed = allowed }
@@ -340,10 +374,14 @@ struct FakeSeamState: Sendable {
     }
 
     /// `/access_codes/update_multiple`: moves the window and name of every code of the group.
-    mutating func updateMultiple(commonCodeKey: String, startsAt: Date?, endsAt: Date?, name: String?, now: Date) throws(SeamAPIError) {
+    mutating func updateMultiple(commonCodeKey: String, startsAt: Date?, endsAt: Date?, name: String?, now: Date)
+        throws(SeamAPIError)
+    {
         let indices = codes.indices.filter { codes[$0].commonCodeKey == commonCodeKey && codes[$0].status != .removing }
         guard let first = indices.first else {
-            throw SeamAPIError(status: 404, type: "not_found", message: "No access codes have common_code_key \(commonCodeKey); it may have been deleted.")
+            throw SeamAPIError(
+                status: 404, type: "not_found",
+                message: "No access codes have common_code_key \(commonCodeKey); it may have been deleted.")
         }
         let newStart = startsAt ?? codes[first].startsAt
         let newEnd = endsAt ?? codes[first].endsAt
@@ -357,10 +395,18 @@ struct FakeSeamState: Sendable {
             record.endsAt = newEnd
             if moved {
                 reprogramme(&record, now: now)
-                emit("access_code.time_frame_changed", code: record, at: now, extra: [
-                    "from": ["starts_at": .string(codes[index].startsAt.map(SeamTime.format)), "ends_at": .string(codes[index].endsAt.map(SeamTime.format))],
-                    "to": ["starts_at": .string(newStart.map(SeamTime.format)), "ends_at": .string(newEnd.map(SeamTime.format))],
-                ])
+                emit(
+                    "access_code.time_frame_changed", code: record, at: now,
+                    extra: [
+                        "from": [
+                            "starts_at": .string(codes[index].startsAt.map(SeamTime.format)),
+                            "ends_at": .string(codes[index].endsAt.map(SeamTime.format)),
+                        ],
+                        "to": [
+                            "starts_at": .string(newStart.map(SeamTime.format)),
+                            "ends_at": .string(newEnd.map(SeamTime.format)),
+                        ],
+                    ])
             }
             codes[index] = record
         }
@@ -383,7 +429,8 @@ struct FakeSeamState: Sendable {
     private mutating func startRemoval(_ index: Int, at time: Date) {
         codes[index].status = .removing
         codes[index].removedAt = time.addingTimeInterval(timing.removalDelay)
-        codes[index].warnings.append(CodeIssue(code: "being_deleted", message: "Access code is being deleted.", createdAt: time, kind: .warning))
+        codes[index].warnings.append(
+            CodeIssue(code: "being_deleted", message: "Access code is being deleted.", createdAt: time, kind: .warning))
     }
 
     // MARK: - Devices
@@ -433,14 +480,21 @@ struct FakeSeamState: Sendable {
             if !record.failureReported {
                 record.failureReported = true
                 record.errors = [
-                    CodeIssue(code: "failed_to_set_on_device", message: "Failed to set code on device.", createdAt: record.programmedAt, kind: .accessCodeError),
-                    CodeIssue(code: "device_offline", message: "Device is offline.", createdAt: record.programmedAt, kind: .deviceError),
+                    CodeIssue(
+                        code: "failed_to_set_on_device", message: "Failed to set code on device.",
+                        createdAt: record.programmedAt, kind: .accessCodeError),
+                    CodeIssue(
+                        code: "device_offline", message: "Device is offline.", createdAt: record.programmedAt,
+                        kind: .deviceError),
                 ]
-                emit("access_code.failed_to_set_on_device", code: record, at: record.programmedAt, extra: [
-                    "access_code_errors": .array(record.errors.filter { $0.kind == .accessCodeError }.map(\.json)),
-                    "access_code_warnings": [], "device_errors": .array(record.errors.filter { $0.kind == .deviceError }.map(\.json)),
-                    "device_warnings": [], "connected_account_errors": [], "connected_account_warnings": [],
-                ])
+                emit(
+                    "access_code.failed_to_set_on_device", code: record, at: record.programmedAt,
+                    extra: [
+                        "access_code_errors": .array(record.errors.filter { $0.kind == .accessCodeError }.map(\.json)),
+                        "access_code_warnings": [],
+                        "device_errors": .array(record.errors.filter { $0.kind == .deviceError }.map(\.json)),
+                        "device_warnings": [], "connected_account_errors": [], "connected_account_warnings": [],
+                    ])
             }
             return true
         }
@@ -448,7 +502,9 @@ struct FakeSeamState: Sendable {
             if !record.isScheduledOnDevice {
                 record.isScheduledOnDevice = true
                 record.reachedDevice = true
-                emit("access_code.scheduled_on_device", code: record, at: record.programmedAt, extra: ["code": .string(record.code)])
+                emit(
+                    "access_code.scheduled_on_device", code: record, at: record.programmedAt,
+                    extra: ["code": .string(record.code)])
             }
             return true
         }
@@ -470,7 +526,8 @@ struct FakeSeamState: Sendable {
         case .delete: return .success([:])
         case .create, .update:
             if record.failureReported {
-                return .error(type: "device_offline", message: "Device \(record.deviceID) is offline; the code could not be set.")
+                return .error(
+                    type: "device_offline", message: "Device \(record.deviceID) is offline; the code could not be set.")
             }
             return .success(["access_code": record.json(workspaceID: workspaceID)])
         }
@@ -511,7 +568,9 @@ struct FakeSeamState: Sendable {
     /// Hands over the events not yet taken, oldest first.
     mutating func takeUndeliveredEvents() -> [SeamEvent] {
         defer { undelivered.removeAll() }
-        return undelivered.enumerated().sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }.map(\.element)
+        return undelivered.enumerated().sorted {
+            ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset)
+        }.map(\.element)
     }
 
     /// Counts one call of `route` for each of `deviceIDs` (or for no device) in the current minute.
@@ -524,24 +583,27 @@ struct FakeSeamState: Sendable {
 }
 
 /// Calls counted per route, device and minute, for assertions in tests.
-public struct CallCount: Sendable, Hashable {
+package struct CallCount: Sendable, Hashable {
     /// What a count is of.
-    public struct Key: Sendable, Hashable {
+    package struct Key: Sendable, Hashable {
         /// The route, e.g. `/access_codes/create_multiple`.
-        public var route: String
+        package var route: String
         /// The device the call named, or empty when it named none.
-        public var deviceID: String
+        package var deviceID: String
         /// Minutes since the Unix epoch on the fake's clock.
-        public var minute: Int
+        package var minute: Int
     }
     /// What is counted.
-    public var key: Key
+    package var key: Key
     /// How many calls.
-    public var count: Int
+    package var count: Int
 
     /// The wire object in `/_fake/state`.
     var json: JSONValue {
-        ["route": .string(key.route), "device_id": .string(key.deviceID.isEmpty ? nil : key.deviceID), "minute": .int(key.minute), "count": .int(count)]
+        [
+            "route": .string(key.route), "device_id": .string(key.deviceID.isEmpty ? nil : key.deviceID),
+            "minute": .int(key.minute), "count": .int(count),
+        ]
     }
 }
 

@@ -11,41 +11,41 @@ import Foundation
 /// "rate_limit_rate": 0.05, "retry_after_seconds": 2, "timeout_rate": 0, "timeout_mode": "never",
 /// "timeout_delay_ms": 30000, "crash_after_commit_rate": 0, "latency_ms": 0, "routes": ["/access_codes/create_multiple"],
 /// "enforce_device_rate_limits": true, "scripted": [{"kind": "crash_after_commit", "route": "/access_codes/delete"}]}`.
-public struct FaultConfiguration: Codable, Sendable, Equatable {
+package struct FaultConfiguration: Codable, Sendable, Equatable {
     /// The RNG seed; default 1.
-    public var seed: UInt64 = 1
+    package var seed: UInt64 = 1
     /// Fraction of calls answered with a 5xx before any change; default 0.
-    public var serverErrorRate: Double = 0
+    package var serverErrorRate: Double = 0
     /// The status of injected server errors (500…599); default 503.
-    public var serverErrorStatus: Int = 503
+    package var serverErrorStatus: Int = 503
     /// Fraction of calls answered 429 before any change; default 0.
-    public var rateLimitRate: Double = 0
+    package var rateLimitRate: Double = 0
     /// `Retry-After` of injected 429s, in seconds; default 1.
-    public var retryAfterSeconds: Int = 1
+    package var retryAfterSeconds: Int = 1
     /// Fraction of calls never answered (nothing changes); default 0.
-    public var timeoutRate: Double = 0
+    package var timeoutRate: Double = 0
     /// How a timeout behaves; default ``TimeoutMode/never``.
-    public var timeoutMode: TimeoutMode = .never
+    package var timeoutMode: TimeoutMode = .never
     /// For ``TimeoutMode/delay``: how long before the (real) answer is sent, in milliseconds; default 30000.
-    public var timeoutDelayMilliseconds: Int = 30_000
+    package var timeoutDelayMilliseconds: Int = 30_000
     /// Fraction of calls whose change is made but whose answer is never sent; default 0.
-    public var crashAfterCommitRate: Double = 0
+    package var crashAfterCommitRate: Double = 0
     /// Latency added to every answered call, in milliseconds; default 0.
-    public var latencyMilliseconds: Int = 0
+    package var latencyMilliseconds: Int = 0
     /// Routes the fractional faults apply to (e.g. `/access_codes/create_multiple`); empty means every API
     /// route. Default empty.
-    public var routes: [String] = []
+    package var routes: [String] = []
     /// Whether Seam's per-device limits apply: 10 creates, 10 updates, 20 deletes per device per minute on the
     /// fake's clock (seam-api.md §7). Default `true`.
-    public var enforceDeviceRateLimits: Bool = true
+    package var enforceDeviceRateLimits: Bool = true
     /// One-shot faults, consumed in order by the next calls that match them. Default none.
-    public var scripted: [ScriptedFault] = []
+    package var scripted: [ScriptedFault] = []
 
     /// Creates a configuration with no faults.
-    public init() {}
+    package init() {}
 
     /// How an injected timeout behaves.
-    public enum TimeoutMode: String, Codable, Sendable {
+    package enum TimeoutMode: String, Codable, Sendable {
         /// The call is never answered and nothing changes; the listener cuts the connection at its deadline.
         case never
         /// The call is carried out and answered after ``FaultConfiguration/timeoutDelayMilliseconds``.
@@ -53,7 +53,7 @@ public struct FaultConfiguration: Codable, Sendable, Equatable {
     }
 
     /// The kinds of fault.
-    public enum Kind: String, Codable, Sendable, CaseIterable {
+    package enum Kind: String, Codable, Sendable, CaseIterable {
         /// A 5xx answer, nothing changed.
         case serverError = "server_error"
         /// A 429 with `Retry-After`, nothing changed.
@@ -65,16 +65,16 @@ public struct FaultConfiguration: Codable, Sendable, Equatable {
     }
 
     /// A fault for the next call that matches.
-    public struct ScriptedFault: Codable, Sendable, Equatable {
+    package struct ScriptedFault: Codable, Sendable, Equatable {
         /// What happens.
-        public var kind: Kind
+        package var kind: Kind
         /// The route it waits for, e.g. `/access_codes/create_multiple`; `nil` matches any API route.
-        public var route: String?
+        package var route: String?
         /// For ``Kind/serverError``: the status; default ``FaultConfiguration/serverErrorStatus``.
-        public var status: Int?
+        package var status: Int?
 
         /// Creates a scripted fault.
-        public init(kind: Kind, route: String? = nil, status: Int? = nil) {
+        package init(kind: Kind, route: String? = nil, status: Int? = nil) {
             self.kind = kind
             self.route = route
             self.status = status
@@ -82,15 +82,23 @@ public struct FaultConfiguration: Codable, Sendable, Equatable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case seed, serverErrorRate = "server_error_rate", serverErrorStatus = "server_error_status"
-        case rateLimitRate = "rate_limit_rate", retryAfterSeconds = "retry_after_seconds"
-        case timeoutRate = "timeout_rate", timeoutMode = "timeout_mode", timeoutDelayMilliseconds = "timeout_delay_ms"
-        case crashAfterCommitRate = "crash_after_commit_rate", latencyMilliseconds = "latency_ms", routes
-        case enforceDeviceRateLimits = "enforce_device_rate_limits", scripted
+        case seed
+        case serverErrorRate = "server_error_rate"
+        case serverErrorStatus = "server_error_status"
+        case rateLimitRate = "rate_limit_rate"
+        case retryAfterSeconds = "retry_after_seconds"
+        case timeoutRate = "timeout_rate"
+        case timeoutMode = "timeout_mode"
+        case timeoutDelayMilliseconds = "timeout_delay_ms"
+        case crashAfterCommitRate = "crash_after_commit_rate"
+        case latencyMilliseconds = "latency_ms"
+        case routes
+        case enforceDeviceRateLimits = "enforce_device_rate_limits"
+        case scripted
     }
 
     /// Decodes a configuration; missing keys keep their defaults.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = FaultConfiguration()
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
@@ -100,17 +108,20 @@ public struct FaultConfiguration: Codable, Sendable, Equatable {
         retryAfterSeconds = try c.decodeIfPresent(Int.self, forKey: .retryAfterSeconds) ?? d.retryAfterSeconds
         timeoutRate = try c.decodeIfPresent(Double.self, forKey: .timeoutRate) ?? d.timeoutRate
         timeoutMode = try c.decodeIfPresent(TimeoutMode.self, forKey: .timeoutMode) ?? d.timeoutMode
-        timeoutDelayMilliseconds = try c.decodeIfPresent(Int.self, forKey: .timeoutDelayMilliseconds) ?? d.timeoutDelayMilliseconds
-        crashAfterCommitRate = try c.decodeIfPresent(Double.self, forKey: .crashAfterCommitRate) ?? d.crashAfterCommitRate
+        timeoutDelayMilliseconds =
+            try c.decodeIfPresent(Int.self, forKey: .timeoutDelayMilliseconds) ?? d.timeoutDelayMilliseconds
+        crashAfterCommitRate =
+            try c.decodeIfPresent(Double.self, forKey: .crashAfterCommitRate) ?? d.crashAfterCommitRate
         latencyMilliseconds = try c.decodeIfPresent(Int.self, forKey: .latencyMilliseconds) ?? d.latencyMilliseconds
         routes = try c.decodeIfPresent([String].self, forKey: .routes) ?? d.routes
-        enforceDeviceRateLimits = try c.decodeIfPresent(Bool.self, forKey: .enforceDeviceRateLimits) ?? d.enforceDeviceRateLimits
+        enforceDeviceRateLimits =
+            try c.decodeIfPresent(Bool.self, forKey: .enforceDeviceRateLimits) ?? d.enforceDeviceRateLimits
         scripted = try c.decodeIfPresent([ScriptedFault].self, forKey: .scripted) ?? d.scripted
     }
 
     /// Checks ranges.
     /// - Throws: ``SeamAPIError`` `invalid_input` naming each bad field.
-    public func validate() throws(SeamAPIError) {
+    package func validate() throws(SeamAPIError) {
         var errors: [String: [String]] = [:]
         let rates = [
             ("server_error_rate", serverErrorRate), ("rate_limit_rate", rateLimitRate), ("timeout_rate", timeoutRate),
@@ -119,7 +130,9 @@ public struct FaultConfiguration: Codable, Sendable, Equatable {
         for (name, rate) in rates where !(0...1).contains(rate) { errors[name] = ["must be between 0 and 1"] }
         if !(500...599).contains(serverErrorStatus) { errors["server_error_status"] = ["must be 500…599"] }
         for (index, fault) in scripted.enumerated() {
-            if let status = fault.status, !(500...599).contains(status) { errors["scripted.\(index).status"] = ["must be 500…599"] }
+            if let status = fault.status, !(500...599).contains(status) {
+                errors["scripted.\(index).status"] = ["must be 500…599"]
+            }
         }
         if retryAfterSeconds < 0 { errors["retry_after_seconds"] = ["must not be negative"] }
         if latencyMilliseconds < 0 { errors["latency_ms"] = ["must not be negative"] }
@@ -130,14 +143,14 @@ public struct FaultConfiguration: Codable, Sendable, Equatable {
 
 /// A small, fast, seedable RNG (SplitMix64), so injected faults, generated PINs and replay load repeat run to run
 /// on any machine.
-public struct SeededRandom: RandomNumberGenerator, Sendable {
+package struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// Creates a generator from `seed`.
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -146,12 +159,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform number in [0, 1), from the top 53 bits of ``next()``.
-    public mutating func nextUnit() -> Double {
+    package mutating func nextUnit() -> Double {
         Double(next() >> 11) / Double(1 << 53)
     }
 
     /// `true` with probability `p`.
-    public mutating func chance(_ p: Double) -> Bool {
+    package mutating func chance(_ p: Double) -> Bool {
         p > 0 && Double.random(in: 0..<1, using: &self) < p
     }
 }

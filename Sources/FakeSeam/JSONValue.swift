@@ -4,7 +4,7 @@ import Foundation
 ///
 /// Seam's wire shapes carry explicit `null`s (`"common_code_key": null`), which synthesized `Codable`
 /// would drop; building answers as `JSONValue` keeps every key the real server sends.
-public enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     /// `null`.
     case null
     /// `true` or `false`.
@@ -19,35 +19,35 @@ public enum JSONValue: Sendable, Hashable {
     case object([String: JSONValue])
 
     /// The string, or `nil` when this is not a string.
-    public var stringValue: String? { if case .string(let s) = self { s } else { nil } }
+    package var stringValue: String? { if case .string(let s) = self { s } else { nil } }
     /// The Boolean, or `nil` when this is not a Boolean.
-    public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
+    package var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
     /// The number, or `nil` when this is not a number.
-    public var numberValue: Double? { if case .number(let n) = self { n } else { nil } }
+    package var numberValue: Double? { if case .number(let n) = self { n } else { nil } }
     /// The elements, or `nil` when this is not an array.
-    public var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
+    package var arrayValue: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     /// The members, or `nil` when this is not an object.
-    public var objectValue: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
+    package var objectValue: [String: JSONValue]? { if case .object(let o) = self { o } else { nil } }
     /// Whether this is `null`.
-    public var isNull: Bool { self == .null }
+    package var isNull: Bool { self == .null }
 
     /// The member `key` of an object, or `nil` (for a missing key or a non-object).
-    public subscript(key: String) -> JSONValue? { objectValue?[key] }
+    package subscript(key: String) -> JSONValue? { objectValue?[key] }
 
     /// A string, or `null` when `value` is `nil`.
-    public static func string(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+    package static func string(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
 
     /// An integer as a JSON number.
-    public static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
+    package static func int(_ value: Int) -> JSONValue { .number(Double(value)) }
 
     /// Parses `bytes` as one JSON document.
     /// - Throws: `DecodingError` when the bytes are not JSON.
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    package static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
     }
 
     /// This value encoded as compact JSON with sorted keys.
-    public var encoded: [UInt8] {
+    package var encoded: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // Encoding a JSONValue cannot fail: every case maps to a JSON token (non-finite numbers become null).
@@ -57,7 +57,7 @@ public enum JSONValue: Sendable, Hashable {
 
 extension JSONValue: Codable {
     /// Decodes any JSON value.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -75,7 +75,7 @@ extension JSONValue: Codable {
     }
 
     /// Encodes the value; whole numbers are written without a fraction.
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -99,17 +99,17 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByBooleanLiteral, Ex
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
 {
     /// A string literal.
-    public init(stringLiteral value: String) { self = .string(value) }
+    package init(stringLiteral value: String) { self = .string(value) }
     /// A Boolean literal.
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
     /// An integer literal.
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    package init(integerLiteral value: Int) { self = .number(Double(value)) }
     /// An array literal.
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     /// An object literal.
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
     /// `nil` as JSON `null`.
-    public init(nilLiteral: ()) { self = .null }
+    package init(nilLiteral: ()) { self = .null }
 }

@@ -1,9 +1,9 @@
 import Foundation
 
 /// An access code as the fake keeps it. ``json(workspaceID:)`` renders Seam's `access_code` object (§4).
-public struct AccessCodeRecord: Sendable, Equatable {
+package struct AccessCodeRecord: Sendable, Equatable {
     /// Seam's `status`.
-    public enum Status: String, Sendable {
+    package enum Status: String, Sendable {
         /// Created, not yet on the lock (time-bound codes before `starts_at`).
         case unset
         /// Being programmed.
@@ -15,31 +15,31 @@ public struct AccessCodeRecord: Sendable, Equatable {
     }
 
     /// The id (UUID, lower case).
-    public var id: String
+    package var id: String
     /// The lock it is on.
-    public var deviceID: String
+    package var deviceID: String
     /// Seam-side label.
-    public var name: String?
+    package var name: String?
     /// The PIN.
-    public var code: String
+    package var code: String
     /// The linked group's key, when `create_multiple` generated the PIN.
-    public var commonCodeKey: String?
+    package var commonCodeKey: String?
     /// Start of a time-bound code's window.
-    public var startsAt: Date?
+    package var startsAt: Date?
     /// End of a time-bound code's window.
-    public var endsAt: Date?
+    package var endsAt: Date?
     /// When it was created (fake clock).
-    public var createdAt: Date
+    package var createdAt: Date
     /// The current status.
-    public var status: Status
+    package var status: Status
     /// `errors[]` entries (§4.2).
-    public var errors: [CodeIssue] = []
+    package var errors: [CodeIssue] = []
     /// `warnings[]` entries (§4.2).
-    public var warnings: [CodeIssue] = []
+    package var warnings: [CodeIssue] = []
     /// Whether the lock holds it with a native schedule.
-    public var isScheduledOnDevice = false
+    package var isScheduledOnDevice = false
     /// `is_external_modification_allowed`.
-    public var isExternalModificationAllowed = false
+    package var isExternalModificationAllowed = false
     /// When the lock will have been programmed (fake clock): creation or last change plus the programming delay.
     var programmedAt: Date
     /// Whether it ever reached the lock (decides `removed_from_device`).
@@ -50,10 +50,10 @@ public struct AccessCodeRecord: Sendable, Equatable {
     var failureReported = false
 
     /// `time_bound` when both ends are set, else `ongoing`.
-    public var type: String { startsAt != nil && endsAt != nil ? "time_bound" : "ongoing" }
+    package var type: String { startsAt != nil && endsAt != nil ? "time_bound" : "ongoing" }
 
     /// Seam's `access_code` object.
-    public func json(workspaceID: String) -> JSONValue {
+    package func json(workspaceID: String) -> JSONValue {
         [
             "access_code_id": .string(id),
             "workspace_id": .string(workspaceID),
@@ -83,26 +83,38 @@ public struct AccessCodeRecord: Sendable, Equatable {
 
     private var pendingMutations: [JSONValue] {
         switch status {
-        case .setting: [["mutation_code": "creating", "created_at": .string(SeamTime.format(createdAt)), "message": "Programming the code on the lock."]]
-        case .removing: [["mutation_code": "deleting", "created_at": .string(SeamTime.format(removedAt ?? createdAt)), "message": "Removing the code from the lock."]]
+        case .setting:
+            [
+                [
+                    "mutation_code": "creating", "created_at": .string(SeamTime.format(createdAt)),
+                    "message": "Programming the code on the lock.",
+                ]
+            ]
+        case .removing:
+            [
+                [
+                    "mutation_code": "deleting", "created_at": .string(SeamTime.format(removedAt ?? createdAt)),
+                    "message": "Removing the code from the lock.",
+                ]
+            ]
         default: []
         }
     }
 }
 
 /// One `errors[]` or `warnings[]` entry of an access code (§4.2).
-public struct CodeIssue: Sendable, Equatable {
+package struct CodeIssue: Sendable, Equatable {
     /// The error or warning code, e.g. `device_offline`, `failed_to_set_on_device`, `being_deleted`.
-    public var code: String
+    package var code: String
     /// A message for a person.
-    public var message: String
+    package var message: String
     /// When it was raised.
-    public var createdAt: Date
+    package var createdAt: Date
     /// What it is about: the code itself, the device, or a warning.
-    public var kind: Kind
+    package var kind: Kind
 
     /// What an issue is about.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// An access-code error (`is_access_code_error: true`).
         case accessCodeError
         /// A device error copied onto the code (`is_device_error: true`).
@@ -112,22 +124,31 @@ public struct CodeIssue: Sendable, Equatable {
     }
 
     /// The wire object.
-    public var json: JSONValue {
+    package var json: JSONValue {
         switch kind {
         case .accessCodeError:
-            ["error_code": .string(code), "message": .string(message), "created_at": .string(SeamTime.format(createdAt)), "is_access_code_error": true]
+            [
+                "error_code": .string(code), "message": .string(message),
+                "created_at": .string(SeamTime.format(createdAt)), "is_access_code_error": true,
+            ]
         case .deviceError:
-            ["error_code": .string(code), "message": .string(message), "created_at": .string(SeamTime.format(createdAt)), "is_device_error": true]
+            [
+                "error_code": .string(code), "message": .string(message),
+                "created_at": .string(SeamTime.format(createdAt)), "is_device_error": true,
+            ]
         case .warning:
-            ["warning_code": .string(code), "message": .string(message), "created_at": .string(SeamTime.format(createdAt))]
+            [
+                "warning_code": .string(code), "message": .string(message),
+                "created_at": .string(SeamTime.format(createdAt)),
+            ]
         }
     }
 }
 
 /// An action attempt (§5): created by `create`, `update` and `delete`, finished on the fake's clock.
-public struct ActionAttemptRecord: Sendable, Equatable {
+package struct ActionAttemptRecord: Sendable, Equatable {
     /// `CREATE_ACCESS_CODE`, `UPDATE_ACCESS_CODE` or `DELETE_ACCESS_CODE`.
-    public enum ActionType: String, Sendable {
+    package enum ActionType: String, Sendable {
         /// From `/access_codes/create`.
         case create = "CREATE_ACCESS_CODE"
         /// From `/access_codes/update`.
@@ -137,7 +158,7 @@ public struct ActionAttemptRecord: Sendable, Equatable {
     }
 
     /// Where it stands.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// Still running.
         case pending
         /// Done; `result` as sent.
@@ -147,18 +168,18 @@ public struct ActionAttemptRecord: Sendable, Equatable {
     }
 
     /// The id (UUID).
-    public var id: String
+    package var id: String
     /// The action.
-    public var actionType: ActionType
+    package var actionType: ActionType
     /// The code it acts on.
-    public var accessCodeID: String
+    package var accessCodeID: String
     /// When it finishes (fake clock).
     var completesAt: Date
     /// The outcome so far.
-    public var outcome: Outcome
+    package var outcome: Outcome
 
     /// Seam's `action_attempt` object.
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = [
             "action_attempt_id": .string(id), "action_type": .string(actionType.rawValue),
             "result": nil, "error": nil,
@@ -177,13 +198,13 @@ public struct ActionAttemptRecord: Sendable, Equatable {
 }
 
 /// A Seam event (§9.2), kept for `/_fake/state` and sent to the webhook when one is configured.
-public struct SeamEvent: Sendable, Equatable {
+package struct SeamEvent: Sendable, Equatable {
     /// The id (UUID); also the `svix-id` of its delivery.
-    public var id: String
+    package var id: String
     /// E.g. `access_code.set_on_device`.
-    public var type: String
+    package var type: String
     /// When it happened (fake clock).
-    public var occurredAt: Date
+    package var occurredAt: Date
     /// The whole event object as sent.
-    public var json: JSONValue
+    package var json: JSONValue
 }

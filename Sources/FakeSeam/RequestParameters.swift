@@ -148,7 +148,9 @@ struct RequestParameters {
     mutating func oneOf(_ name: String, _ allowed: [String]) -> String? {
         guard let s = string(name) else { return nil }
         guard allowed.contains(s) else {
-            fail(name, "Invalid enum value. Expected \(allowed.map { "'\($0)'" }.joined(separator: " | ")), received '\(s)'")
+            fail(
+                name,
+                "Invalid enum value. Expected \(allowed.map { "'\($0)'" }.joined(separator: " | ")), received '\(s)'")
             return nil
         }
         return s
@@ -170,14 +172,14 @@ extension JSONValue {
 }
 
 /// Seam's timestamps: ISO 8601 with milliseconds and `Z` on the way out; ISO 8601 with or without fraction in.
-public enum SeamTime {
+package enum SeamTime {
     /// `date` as Seam writes it, e.g. `2026-11-15T15:00:00.000Z`.
-    public static func format(_ date: Date) -> String {
+    package static func format(_ date: Date) -> String {
         Date.ISO8601FormatStyle(includingFractionalSeconds: true).format(date)
     }
 
     /// Parses an ISO 8601 timestamp, with or without fractional seconds; `nil` when it is not one.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
         return try? Date.ISO8601FormatStyle().parse(text)
     }

@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Sends Seam events to one webhook URL, in order, from a background task, retrying failures.
@@ -12,34 +12,36 @@ import FoundationNetworking
 /// event id, the same on every retry), `svix-timestamp` (Unix seconds of the attempt) and `svix-signature`
 /// (§9.4), made by the injected signer. A delivery counts as done on any 2xx; otherwise it is retried after
 /// each of ``WebhookTarget/retryDelays`` and then dropped (and recorded as failed).
-public final class WebhookSender: Sendable {
+package final class WebhookSender: Sendable {
     /// Makes the three `svix-*` headers for a message id, a timestamp and the exact body.
-    public typealias Signer = @Sendable (_ id: String, _ timestamp: Int, _ body: [UInt8]) throws -> [(name: String, value: String)]
+    package typealias Signer =
+        @Sendable (_ id: String, _ timestamp: Int, _ body: [UInt8]) throws -> [(name: String, value: String)]
 
     /// Sends one request and returns the status, or `nil` when no answer came (the test seam; the default
     /// uses URLSession).
-    public typealias Transport = @Sendable (URLRequest) async -> Int?
+    package typealias Transport = @Sendable (URLRequest) async -> Int?
 
     /// What became of one event.
-    public struct Delivery: Sendable, Equatable {
+    package struct Delivery: Sendable, Equatable {
         /// The event id (`svix-id`).
-        public var eventID: String
+        package var eventID: String
         /// The event type.
-        public var eventType: String
+        package var eventType: String
         /// Attempts made so far.
-        public var attempts: Int
+        package var attempts: Int
         /// The last status received, or `nil` when none came (connection error).
-        public var lastStatus: Int?
+        package var lastStatus: Int?
         /// Whether a 2xx was received.
-        public var delivered: Bool
+        package var delivered: Bool
         /// Whether it was given up.
-        public var abandoned: Bool
+        package var abandoned: Bool
 
         /// The wire object in `/_fake/state`.
         var json: JSONValue {
             [
                 "event_id": .string(eventID), "event_type": .string(eventType), "attempts": .int(attempts),
-                "last_status": lastStatus.map(JSONValue.int) ?? nil, "delivered": .bool(delivered), "abandoned": .bool(abandoned),
+                "last_status": lastStatus.map(JSONValue.int) ?? nil, "delivered": .bool(delivered),
+                "abandoned": .bool(abandoned),
             ]
         }
     }
@@ -58,7 +60,7 @@ public final class WebhookSender: Sendable {
     ///   - sign: Makes the signature headers (see ``FakeSeamService``, which signs with WebhookAuth).
     ///   - logger: Where delivery failures are logged (at debug/notice; never the secret or signature).
     ///   - transport: Sends one request; default a URLSession with ``WebhookTarget/timeout``.
-    public init(target: WebhookTarget, sign: @escaping Signer, logger: Logger, transport: Transport? = nil) {
+    package init(target: WebhookTarget, sign: @escaping Signer, logger: Logger, transport: Transport? = nil) {
         self.target = target
         self.sign = sign
         self.logger = logger
@@ -79,18 +81,23 @@ public final class WebhookSender: Sendable {
     }
 
     /// Queues events for delivery, in order.
-    public func enqueue(_ events: [SeamEvent]) {
+    package func enqueue(_ events: [SeamEvent]) {
         for event in events {
-            records.withLock { $0.append(Delivery(eventID: event.id, eventType: event.type, attempts: 0, lastStatus: nil, delivered: false, abandoned: false)) }
+            records.withLock {
+                $0.append(
+                    Delivery(
+                        eventID: event.id, eventType: event.type, attempts: 0, lastStatus: nil, delivered: false,
+                        abandoned: false))
+            }
             queue.yield(event)
         }
     }
 
     /// What has become of every event queued so far, in queue order.
-    public var deliveries: [Delivery] { records.withLock { $0 } }
+    package var deliveries: [Delivery] { records.withLock { $0 } }
 
     /// Stops after the current delivery; queued events are dropped.
-    public func stop() {
+    package func stop() {
         queue.finish()
         worker.withLock { $0?.cancel() }
     }
@@ -111,7 +118,10 @@ public final class WebhookSender: Sendable {
             if delivered { return }
             logger.notice(
                 "Webhook delivery failed; will retry",
-                metadata: ["fake_seam.event_id": "\(event.id)", "fake_seam.status": "\(status.map(String.init) ?? "none")", "fake_seam.attempt": "\(attempt + 1)"]
+                metadata: [
+                    "fake_seam.event_id": "\(event.id)", "fake_seam.status": "\(status.map(String.init) ?? "none")",
+                    "fake_seam.attempt": "\(attempt + 1)",
+                ]
             )
         }
         update(event.id) { $0.abandoned = true }
@@ -127,7 +137,8 @@ public final class WebhookSender: Sendable {
                 request.setValue(header.value, forHTTPHeaderField: header.name)
             }
         } catch {
-            logger.error("Webhook signing failed; check the whsec_ secret", metadata: ["fake_seam.event_id": "\(event.id)"])
+            logger.error(
+                "Webhook signing failed; check the whsec_ secret", metadata: ["fake_seam.event_id": "\(event.id)"])
             return nil
         }
         return await transport(request)

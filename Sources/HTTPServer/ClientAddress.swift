@@ -35,7 +35,8 @@ struct IPAddress: Sendable, Equatable, CustomStringConvertible {
     init(ipv6 address: in6_addr) {
         var copy = address
         let bytes = withUnsafeBytes(of: &copy) { Array($0) }
-        var high: UInt64 = 0, low: UInt64 = 0
+        var high: UInt64 = 0
+        var low: UInt64 = 0
         for index in 0..<8 { high = high << 8 | UInt64(bytes[index]) }
         for index in 8..<16 { low = low << 8 | UInt64(bytes[index]) }
         if high == 0 && low >> 32 == 0xFFFF {
@@ -96,7 +97,9 @@ struct AddressBlock: Sendable, Equatable {
         let maximum = network.isIPv4 ? 32 : 128
         var prefixLength = maximum
         if parts.count == 2 {
-            guard let value = Int(parts[1]), value >= 0, value <= maximum, parts[1].allSatisfy(\.isASCII) else { return nil }
+            guard let value = Int(parts[1]), value >= 0, value <= maximum, parts[1].allSatisfy(\.isASCII) else {
+                return nil
+            }
             prefixLength = value
         }
         self.network = network
@@ -124,7 +127,8 @@ struct ClientAddressResolver: Sendable {
         var blocks: [AddressBlock] = []
         for entry in trustedProxies {
             guard let block = AddressBlock(entry) else {
-                throw HTTPServerError("trustedProxies entry \"\(entry)\" is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1/128)")
+                throw HTTPServerError(
+                    "trustedProxies entry \"\(entry)\" is not an IP address or CIDR block (e.g. 10.0.0.0/8, ::1/128)")
             }
             blocks.append(block)
         }

@@ -72,7 +72,10 @@ final class Connection {
     var lingerUntil: UInt64 = 0
 
     /// Creates the state of a just-accepted connection registered with `events`.
-    init(fd: Int32, generation: UInt32, peer: IPAddress?, peerText: String, limits: HTTPRequestParser.Limits, now: UInt64, events: UInt32) {
+    init(
+        fd: Int32, generation: UInt32, peer: IPAddress?, peerText: String, limits: HTTPRequestParser.Limits,
+        now: UInt64, events: UInt32
+    ) {
         self.fd = fd
         self.generation = generation
         self.peer = peer

@@ -147,7 +147,9 @@ final class EventLoop: @unchecked Sendable {
             if let drainDeadline {
                 if openConnections == 0 { break }
                 if now >= drainDeadline {
-                    logger.info("drain timeout passed; closing remaining connections", metadata: ["http.connections": "\(openConnections)"])
+                    logger.info(
+                        "drain timeout passed; closing remaining connections",
+                        metadata: ["http.connections": "\(openConnections)"])
                     for connection in connections.compactMap({ $0 }) { close(connection) }
                     break
                 }
@@ -223,7 +225,9 @@ final class EventLoop: @unchecked Sendable {
                 nextGeneration &+= 1
                 if nextGeneration == 0 { nextGeneration = 1 }
                 let interest = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
-                try Posix.epollControl(epollFD, EPOLL_CTL_ADD, fd, events: interest, data: UInt64(nextGeneration) << 32 | UInt64(UInt32(bitPattern: fd)))
+                try Posix.epollControl(
+                    epollFD, EPOLL_CTL_ADD, fd, events: interest,
+                    data: UInt64(nextGeneration) << 32 | UInt64(UInt32(bitPattern: fd)))
                 let connection = Connection(
                     fd: fd, generation: nextGeneration, peer: peer, peerText: peer?.description ?? "unknown",
                     limits: limits, now: now, events: interest)
@@ -246,7 +250,9 @@ final class EventLoop: @unchecked Sendable {
         logger.debug("connection refused", metadata: ["reason": "\(status)"])
         var bytes: [UInt8] = []
         ResponseSerializer.append(
-            .error(status: 503, type: "unavailable", message: "Refused: \(status); retry shortly.", headers: ["Retry-After": "1"]),
+            .error(
+                status: 503, type: "unavailable", message: "Refused: \(status); retry shortly.",
+                headers: ["Retry-After": "1"]),
             context: .init(omitBody: false, keepAlive: false, minorVersion: 1), date: dateCache.current(), to: &bytes)
         _ = bytes.withUnsafeBytes { try? Posix.send(fd, $0) }
         Posix.close(fd)
@@ -345,7 +351,9 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func lookup(fd: Int32, generation: UInt32) -> Connection? {
-        guard fd >= 0, Int(fd) < connections.count, let connection = connections[Int(fd)], connection.generation == generation else {
+        guard fd >= 0, Int(fd) < connections.count, let connection = connections[Int(fd)],
+            connection.generation == generation
+        else {
             return nil
         }
         return connection
@@ -377,7 +385,8 @@ final class EventLoop: @unchecked Sendable {
             do {
                 result = try Posix.read(connection.fd, into: readBuffer)
             } catch {
-                logger.debug("read failed; closing", metadata: ["error": "\(error)", "http.peer": "\(connection.peerText)"])
+                logger.debug(
+                    "read failed; closing", metadata: ["error": "\(error)", "http.peer": "\(connection.peerText)"])
                 close(connection)
                 return
             }
@@ -389,7 +398,9 @@ final class EventLoop: @unchecked Sendable {
             if connection.phase == .lingering { continue }  // discard
             connection.inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
             connection.lastReadProgress = now
-            if connection.phase == .reading && connection.parser.isIdle && connection.headStartedAt <= connection.idleSince {
+            if connection.phase == .reading && connection.parser.isIdle
+                && connection.headStartedAt <= connection.idleSince
+            {
                 connection.headStartedAt = now
             }
             if count < readBuffer.count || attempt == 1 { break }
@@ -456,14 +467,18 @@ final class EventLoop: @unchecked Sendable {
         connection.serial &+= 1
         connection.requestsServed += 1
         let serial = connection.serial
-        let keep = keepAlive && drainDeadline == nil && !connection.readClosed
+        let keep =
+            keepAlive && drainDeadline == nil && !connection.readClosed
             && connection.requestsServed < configuration.maxRequestsPerConnection
-        connection.inFlight = .init(serial: serial, keepAlive: keep, omitBody: request.method == "HEAD", minorVersion: request.minorVersion)
+        connection.inFlight = .init(
+            serial: serial, keepAlive: keep, omitBody: request.method == "HEAD", minorVersion: request.minorVersion)
         connection.phase = .awaitingResponse
         connection.dispatchedAt = now
-        request.clientAddress = addresses.resolve(peer: connection.peer, peerText: connection.peerText, headers: request.headers)
+        request.clientAddress = addresses.resolve(
+            peer: connection.peer, peerText: connection.peerText, headers: request.headers)
         request.requestID = requestIDs.id(incoming: request.headers["X-Request-Id"])
-        let fd = connection.fd, generation = connection.generation
+        let fd = connection.fd
+        let generation = connection.generation
         let responder = Responder { [self] response in
             self.deliver(fd: fd, generation: generation, serial: serial, response: response)
         }
@@ -480,17 +495,23 @@ final class EventLoop: @unchecked Sendable {
     private func reject(_ connection: Connection, _ error: HTTPParseError) {
         logger.debug(
             "request rejected",
-            metadata: ["http.status": "\(error.status)", "http.error": "\(error.type)", "http.peer": "\(connection.peerText)"])
+            metadata: [
+                "http.status": "\(error.status)", "http.error": "\(error.type)", "http.peer": "\(connection.peerText)",
+            ])
         connection.inFlight = nil
         ResponseSerializer.append(
-            error.response, context: .init(omitBody: false, keepAlive: false, minorVersion: 1), date: dateCache.current(),
+            error.response, context: .init(omitBody: false, keepAlive: false, minorVersion: 1),
+            date: dateCache.current(),
             to: &connection.outbound)
         connection.phase = .closing
     }
 
     /// Queues the answer to request `serial` if it is the one awaited; ignores late or repeated answers.
-    private func complete(_ connection: Connection, serial: UInt64, with response: HTTPResponse, thenProcess: Bool = true) {
-        guard connection.phase == .awaitingResponse, let inFlight = connection.inFlight, inFlight.serial == serial else { return }
+    private func complete(
+        _ connection: Connection, serial: UInt64, with response: HTTPResponse, thenProcess: Bool = true
+    ) {
+        guard connection.phase == .awaitingResponse, let inFlight = connection.inFlight, inFlight.serial == serial
+        else { return }
         connection.inFlight = nil
         let keepAlive = inFlight.keepAlive && drainDeadline == nil && !connection.readClosed
         ResponseSerializer.append(
@@ -527,7 +548,8 @@ final class EventLoop: @unchecked Sendable {
                     try Posix.send(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outboundSent...]))
                 }
             } catch {
-                logger.debug("write failed; closing", metadata: ["error": "\(error)", "http.peer": "\(connection.peerText)"])
+                logger.debug(
+                    "write failed; closing", metadata: ["error": "\(error)", "http.peer": "\(connection.peerText)"])
                 close(connection)
                 return
             }
@@ -600,10 +622,12 @@ final class EventLoop: @unchecked Sendable {
                         connection.lastReadProgress + configuration.bodyIdleTimeout.nanoseconds,
                         connection.headStartedAt + configuration.requestTimeout.nanoseconds)
                 } else if connection.parser.isIdle && connection.bufferedCount == 0 {
-                    let timeout = connection.requestsServed == 0 ? configuration.headTimeout : configuration.keepAliveTimeout
+                    let timeout =
+                        connection.requestsServed == 0 ? configuration.headTimeout : configuration.keepAliveTimeout
                     deadline = connection.idleSince + timeout.nanoseconds
                 } else {
-                    deadline = max(connection.headStartedAt, connection.idleSince) + configuration.headTimeout.nanoseconds
+                    deadline =
+                        max(connection.headStartedAt, connection.idleSince) + configuration.headTimeout.nanoseconds
                 }
             }
         }
@@ -669,7 +693,9 @@ final class RequestIDGenerator: Sendable {
 
     private static func isIDByte(_ byte: UInt8) -> Bool {
         switch byte {
-        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"): true
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"),
+            UInt8(ascii: "-"):
+            true
         default: false
         }
     }

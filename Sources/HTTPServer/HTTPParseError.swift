@@ -30,7 +30,9 @@ struct HTTPParseError: Error, Sendable, Equatable {
     static let invalidMethod = badRequest("invalid_method", "The method is not a token followed by one space.")
     /// 400 `invalid_target`: The request target is missing, holds bytes outside visible ASCII, or is not in origin, absolute or asterisk form.
     static let invalidTarget = badRequest(
-        "invalid_target", "The request target is missing, holds bytes outside visible ASCII, or is not in origin, absolute or asterisk form.")
+        "invalid_target",
+        "The request target is missing, holds bytes outside visible ASCII, or is not in origin, absolute or asterisk form."
+    )
     /// 400 `invalid_version`: The request line does not end in ` HTTP/1.1` or ` HTTP/1.0` followed by CRLF.
     static let invalidVersion = badRequest(
         "invalid_version", "The request line does not end in ` HTTP/1.1` or ` HTTP/1.0` followed by CRLF.")

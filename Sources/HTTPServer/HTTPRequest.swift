@@ -1,28 +1,28 @@
 /// A complete HTTP/1.1 request, parsed strictly and with its whole body read.
-public struct HTTPRequest: Sendable {
+package struct HTTPRequest: Sendable {
     /// The method token as received (`GET`, `POST`, …). Methods are case-sensitive (RFC 9110 §9.1).
-    public var method: String
+    package var method: String
     /// The request target as received (origin form: path and optional query).
-    public var target: String
+    package var target: String
     /// The path part of the target, without the query, percent-encoding kept.
-    public var path: String
+    package var path: String
     /// The query part of the target after `?`, or `nil` when there is none.
-    public var query: String?
+    package var query: String?
     /// The protocol minor version: 1 for HTTP/1.1, 0 for HTTP/1.0.
-    public var minorVersion: Int
+    package var minorVersion: Int
     /// The header fields in the order received.
-    public var headers: HTTPHeaders
+    package var headers: HTTPHeaders
     /// The body, de-chunked when it came chunked. Empty when there was none.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// The client's address: the peer's, or the one a trusted proxy forwarded (`X-Forwarded-For`, `X-Real-IP`).
-    public var clientAddress: String
+    package var clientAddress: String
     /// Parameters captured by the router from `{name}` segments of the matched route.
-    public var pathParameters: [String: String]
+    package var pathParameters: [String: String]
     /// A process-unique id of this request, for logs and error bodies.
-    public var requestID: String
+    package var requestID: String
 
     /// Creates a request; the server and tests build these.
-    public init(
+    package init(
         method: String,
         target: String,
         minorVersion: Int = 1,
@@ -49,7 +49,7 @@ public struct HTTPRequest: Sendable {
     }
 
     /// The query's parameters, percent-decoded (`+` read as a space), in order; repeats kept.
-    public var queryItems: [(name: String, value: String)] {
+    package var queryItems: [(name: String, value: String)] {
         guard let query, !query.isEmpty else { return [] }
         return query.split(separator: "&", omittingEmptySubsequences: true).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -169,7 +169,9 @@ struct HTTPRequestParser {
             return fail(error)
         case .success(let parsed):
             if let length = parsed.contentLength, length > limits.maxBodyBytes { return fail(.bodyTooLarge) }
-            var request = HTTPRequest(method: parsed.method, target: parsed.target, minorVersion: parsed.minorVersion, headers: parsed.headers)
+            var request = HTTPRequest(
+                method: parsed.method, target: parsed.target, minorVersion: parsed.minorVersion, headers: parsed.headers
+            )
             if let path = parsed.absolutePath { request.path = path }
             pending = request
             pendingKeepAlive = parsed.keepAlive
@@ -196,7 +198,9 @@ struct HTTPRequestParser {
 
     // MARK: - Chunked body (RFC 9112 §7.1)
 
-    private mutating func parseChunked(_ input: UnsafeBufferPointer<UInt8>, _ start: ChunkState) -> (consumed: Int, step: Step) {
+    private mutating func parseChunked(_ input: UnsafeBufferPointer<UInt8>, _ start: ChunkState) -> (
+        consumed: Int, step: Step
+    ) {
         var chunk = start
         var index = 0
         let count = input.count
@@ -239,24 +243,40 @@ struct HTTPRequestParser {
             case .extensionWord(let isName):
                 guard countExtensionByte() else { return (index, fail(.invalidChunkExtension)) }
                 if isTokenByte(byte) { continue }
-                if byte == .space || byte == .tab { chunk = .extensionSpace(after: isName ? .name : .value) }
-                else if byte == .semicolon { chunk = .extensionSpace(after: .semicolon) }
-                else if isName && byte == .equals { chunk = .extensionValueStart }
-                else if byte == .cr { chunk = .sizeLineFeed }
-                else { return (index, fail(.invalidChunkExtension)) }
+                if byte == .space || byte == .tab {
+                    chunk = .extensionSpace(after: isName ? .name : .value)
+                } else if byte == .semicolon {
+                    chunk = .extensionSpace(after: .semicolon)
+                } else if isName && byte == .equals {
+                    chunk = .extensionValueStart
+                } else if byte == .cr {
+                    chunk = .sizeLineFeed
+                } else {
+                    return (index, fail(.invalidChunkExtension))
+                }
             case .extensionValueStart:
                 guard countExtensionByte() else { return (index, fail(.invalidChunkExtension)) }
                 if byte == .space || byte == .tab { continue }
-                if byte == .quote { chunk = .extensionQuoted(escaped: false) }
-                else if isTokenByte(byte) { chunk = .extensionWord(isName: false) }
-                else { return (index, fail(.invalidChunkExtension)) }
+                if byte == .quote {
+                    chunk = .extensionQuoted(escaped: false)
+                } else if isTokenByte(byte) {
+                    chunk = .extensionWord(isName: false)
+                } else {
+                    return (index, fail(.invalidChunkExtension))
+                }
             case .extensionQuoted(let escaped):
                 guard countExtensionByte() else { return (index, fail(.invalidChunkExtension)) }
                 // quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE (RFC 9110 §5.6.4)
-                guard byte == .tab || (byte >= .space && byte != 0x7F) else { return (index, fail(.invalidChunkExtension)) }
-                if escaped { chunk = .extensionQuoted(escaped: false) }
-                else if byte == .backslash { chunk = .extensionQuoted(escaped: true) }
-                else if byte == .quote { chunk = .extensionSpace(after: .value) }
+                guard byte == .tab || (byte >= .space && byte != 0x7F) else {
+                    return (index, fail(.invalidChunkExtension))
+                }
+                if escaped {
+                    chunk = .extensionQuoted(escaped: false)
+                } else if byte == .backslash {
+                    chunk = .extensionQuoted(escaped: true)
+                } else if byte == .quote {
+                    chunk = .extensionSpace(after: .value)
+                }
             case .sizeLineFeed:
                 guard byte == .lf else { return (index, fail(.invalidChunkSize)) }
                 chunkExtensionBytes = 0
@@ -277,20 +297,29 @@ struct HTTPRequestParser {
                 chunk = .size(digits: 0, value: 0)
             case .trailerLineStart:
                 guard countTrailerByte() else { return (index, fail(.headTooLarge)) }
-                if byte == .cr { chunk = .trailerLineFeed(lastLine: true) }
-                else if isTokenByte(byte) {
+                if byte == .cr {
+                    chunk = .trailerLineFeed(lastLine: true)
+                } else if isTokenByte(byte) {
                     trailerLines += 1
                     guard trailerLines <= limits.maxHeaderCount else { return (index, fail(.tooManyHeaders)) }
                     chunk = .trailerName
-                } else { return (index, fail(.invalidTrailer)) }
+                } else {
+                    return (index, fail(.invalidTrailer))
+                }
             case .trailerName:
                 guard countTrailerByte() else { return (index, fail(.headTooLarge)) }
-                if byte == .colon { chunk = .trailerValue }
-                else if !isTokenByte(byte) { return (index, fail(.invalidTrailer)) }
+                if byte == .colon {
+                    chunk = .trailerValue
+                } else if !isTokenByte(byte) {
+                    return (index, fail(.invalidTrailer))
+                }
             case .trailerValue:
                 guard countTrailerByte() else { return (index, fail(.headTooLarge)) }
-                if byte == .cr { chunk = .trailerLineFeed(lastLine: false) }
-                else if !isFieldValueByte(byte) { return (index, fail(.invalidTrailer)) }
+                if byte == .cr {
+                    chunk = .trailerLineFeed(lastLine: false)
+                } else if !isFieldValueByte(byte) {
+                    return (index, fail(.invalidTrailer))
+                }
             case .trailerLineFeed(let lastLine):
                 guard byte == .lf else { return (index, fail(.invalidTrailer)) }
                 if lastLine {

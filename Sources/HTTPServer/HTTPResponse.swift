@@ -1,16 +1,16 @@
 import Foundation
 
 /// An HTTP response to be written by the server in one buffer (head and body together).
-public struct HTTPResponse: Sendable {
+package struct HTTPResponse: Sendable {
     /// The status code, 100…599.
-    public var status: Int
+    package var status: Int
     /// Header fields; the server adds `Content-Length`, `Date` and `Connection` itself.
-    public var headers: HTTPHeaders
+    package var headers: HTTPHeaders
     /// The body bytes.
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// Creates a response.
-    public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
+    package init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -21,10 +21,13 @@ public struct HTTPResponse: Sendable {
     ///   - status: The status code.
     ///   - value: What to encode; keys are sorted so bodies are byte-stable.
     ///   - headers: Extra header fields.
-    public static func json(status: Int, _ value: some Encodable, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    package static func json(status: Int, _ value: some Encodable, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse
+    {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(value)).map { [UInt8]($0) } ?? Array(#"{"error":{"type":"internal","message":"response encoding failed"}}"#.utf8)
+        let body =
+            (try? encoder.encode(value)).map { [UInt8]($0) }
+            ?? Array(#"{"error":{"type":"internal","message":"response encoding failed"}}"#.utf8)
         var headers = headers
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")
         return HTTPResponse(status: status, headers: headers, body: body)
@@ -36,20 +39,22 @@ public struct HTTPResponse: Sendable {
     ///   - type: A stable machine-readable name of the problem (`invalid_signature`, `body_too_large`, …).
     ///   - message: What was wrong and what to do, for a person. Never a secret.
     ///   - headers: Extra header fields (`Allow`, `Retry-After`, …).
-    public static func error(status: Int, type: String, message: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {
+    package static func error(status: Int, type: String, message: String, headers: HTTPHeaders = HTTPHeaders())
+        -> HTTPResponse
+    {
         json(status: status, ErrorBody(error: .init(type: type, message: message)), headers: headers)
     }
 
     /// The wire shape of an error body.
-    public struct ErrorBody: Codable, Sendable, Equatable {
+    package struct ErrorBody: Codable, Sendable, Equatable {
         /// The problem.
-        public var error: Detail
+        package var error: Detail
         /// The problem's type and message.
-        public struct Detail: Codable, Sendable, Equatable {
+        package struct Detail: Codable, Sendable, Equatable {
             /// A stable machine-readable name of the problem.
-            public var type: String
+            package var type: String
             /// A message for a person.
-            public var message: String
+            package var message: String
         }
     }
 }
@@ -58,23 +63,23 @@ public struct HTTPResponse: Sendable {
 ///
 /// The server hands one to each handler. A handler that answers at once calls it before returning;
 /// one that waits (for a durable write, say) keeps it and calls it later from wherever the work finished.
-public struct Responder: Sendable {
+package struct Responder: Sendable {
     private let deliver: @Sendable (HTTPResponse) -> Void
 
     /// Creates a responder around the server's (or a test's) delivery function.
-    public init(_ deliver: @escaping @Sendable (HTTPResponse) -> Void) {
+    package init(_ deliver: @escaping @Sendable (HTTPResponse) -> Void) {
         self.deliver = deliver
     }
 
     /// Sends `response` as the answer to the request. Calling it more than once is a programming error;
     /// the server ignores every call after the first.
-    public func callAsFunction(_ response: HTTPResponse) {
+    package func callAsFunction(_ response: HTTPResponse) {
         deliver(response)
     }
 }
 
 /// Something that answers HTTP requests: a router, a whole application, or a test double.
-public protocol HTTPHandler: Sendable {
+package protocol HTTPHandler: Sendable {
     /// Handles one request and answers it through `responder`, now or later, exactly once.
     func handle(_ request: HTTPRequest, responder: Responder)
 }

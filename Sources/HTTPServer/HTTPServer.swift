@@ -19,11 +19,11 @@ import Synchronization
 /// the work elsewhere and answer from there (any thread). With ``HTTPServerConfiguration/eventLoops`` above 1,
 /// each loop has its own listening socket on the port (`SO_REUSEPORT`) and handlers run on several threads at
 /// once. Every error the server answers itself uses ``HTTPResponse/error(status:type:message:headers:)``.
-public final class HTTPServer: Sendable {
+package final class HTTPServer: Sendable {
     private enum RunState { case ready, running, finished }
 
     /// The port the server listens on (the real one when the configuration asked for 0).
-    public let port: Int
+    package let port: Int
     private let loops: [EventLoop]
     private let logger: Logger
     private let state = Mutex(RunState.ready)
@@ -36,7 +36,9 @@ public final class HTTPServer: Sendable {
     ///   - logger: Where the server logs (debug: rejects and closes; info: lifecycle). Bodies are never logged.
     /// - Throws: ``HTTPServerError`` when a limit or deadline is unusable, the host is not an IP literal, a
     ///   trusted proxy entry is invalid, or the socket cannot be bound (port in use, no permission).
-    public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger) throws(HTTPServerError) {
+    package init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger)
+        throws(HTTPServerError)
+    {
         try configuration.validate()
         let count = configuration.eventLoops
         var listeners: [Int32] = []
@@ -61,8 +63,9 @@ public final class HTTPServer: Sendable {
                 var share = configuration
                 share.handlesSignals = configuration.handlesSignals && index == 0
                 share.maxConnections = Self.share(of: configuration.maxConnections, loop: index, loops: count)
-                let loop = try EventLoop(listenFD: fd, configuration: share, handler: handler, logger: logger,
-                                         onShutdownSignal: index == 0 ? relay : nil)
+                let loop = try EventLoop(
+                    listenFD: fd, configuration: share, handler: handler, logger: logger,
+                    onShutdownSignal: index == 0 ? relay : nil)
                 loops.append(loop)
             }
         } catch {
@@ -73,9 +76,11 @@ public final class HTTPServer: Sendable {
         self.loops = loops
         self.port = port
         self.logger = logger
-        logger.info("listening", metadata: [
-            "http.host": "\(configuration.host)", "http.port": "\(port)", "http.event_loops": "\(count)",
-        ])
+        logger.info(
+            "listening",
+            metadata: [
+                "http.host": "\(configuration.host)", "http.port": "\(port)", "http.event_loops": "\(count)",
+            ])
     }
 
     /// Loop `loop`'s part of `total` connections (the first loops take the remainder), at least 1.
@@ -84,13 +89,13 @@ public final class HTTPServer: Sendable {
     }
 
     /// Whether a graceful shutdown has begun (readiness probes should then fail).
-    public var isDraining: Bool { loops.contains { $0.isDraining } }
+    package var isDraining: Bool { loops.contains { $0.isDraining } }
 
     /// Runs the event loops until a graceful shutdown completes, then returns: the first on the calling thread,
     /// any others on threads of their own.
     /// - Throws: ``SyscallError`` if `epoll_wait` itself fails (never expected); `HTTPServerError` when the
     ///   server was already run.
-    public func run() throws {
+    package func run() throws {
         let first = state.withLock { state in
             guard state == .ready else { return false }
             state = .running
@@ -128,7 +133,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// Runs the event loops on new threads. Errors from the loops are logged.
-    public func start() {
+    package func start() {
         let thread = Thread { [self] in
             Thread.current.name = "lk-http-\(port)"  // set on the thread itself, as Linux wants; at most 15 bytes
             do {
@@ -147,20 +152,20 @@ public final class HTTPServer: Sendable {
     /// ``HTTPServerConfiguration/handlesSignals`` set; a process that blocks them without such a server no
     /// longer stops on Ctrl-C. The corresponding C function is `pthread_sigmask`.
     /// - Throws: ``SyscallError`` if the mask cannot be changed.
-    public static func blockTerminationSignals() throws(SyscallError) {
+    package static func blockTerminationSignals() throws(SyscallError) {
         try Posix.blockSignals([SIGTERM, SIGINT])
     }
 
     /// Begins a graceful shutdown, from any thread: stop accepting, answer in-flight requests with
     /// `Connection: close`, close idle connections, cut the rest after `drainTimeout`. Idempotent.
-    public func beginShutdown() {
+    package func beginShutdown() {
         for loop in loops { loop.requestShutdown() }
     }
 
     /// Blocks until ``run()`` has returned (whether called directly or through ``start()``). Returns at once
     /// when it already has; waits forever if the server is never run. Never call it from a handler (the loop
     /// thread would wait for itself).
-    public func waitUntilStopped() {
+    package func waitUntilStopped() {
         stopped.wait()
     }
 
@@ -168,7 +173,9 @@ public final class HTTPServer: Sendable {
 
     /// Creates, binds and listens on a socket for `configuration`'s host and port; with `reusePort`, other
     /// sockets of this process may listen on the same port (`SO_REUSEPORT`).
-    private static func listen(_ configuration: HTTPServerConfiguration, reusePort: Bool) throws(HTTPServerError) -> (fd: Int32, port: Int) {
+    private static func listen(_ configuration: HTTPServerConfiguration, reusePort: Bool) throws(HTTPServerError) -> (
+        fd: Int32, port: Int
+    ) {
         guard (0...65535).contains(configuration.port) else {
             throw HTTPServerError("port \(configuration.port) is outside 0…65535")
         }
@@ -181,7 +188,8 @@ public final class HTTPServer: Sendable {
             address.sin6_family = sa_family_t(AF_INET6)
             address.sin6_port = UInt16(configuration.port).bigEndian
             guard inet_pton(AF_INET6, host, &address.sin6_addr) == 1 else {
-                throw HTTPServerError("host \"\(configuration.host)\" is not an IPv4 or IPv6 address; use e.g. 127.0.0.1 or ::1")
+                throw HTTPServerError(
+                    "host \"\(configuration.host)\" is not an IPv4 or IPv6 address; use e.g. 127.0.0.1 or ::1")
             }
             withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: sockaddr_in6.self) }
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
@@ -190,17 +198,19 @@ public final class HTTPServer: Sendable {
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = UInt16(configuration.port).bigEndian
             guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else {
-                throw HTTPServerError("host \"\(configuration.host)\" is not an IPv4 or IPv6 address; use e.g. 127.0.0.1 or ::1")
+                throw HTTPServerError(
+                    "host \"\(configuration.host)\" is not an IPv4 or IPv6 address; use e.g. 127.0.0.1 or ::1")
             }
             withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: sockaddr_in.self) }
             length = socklen_t(MemoryLayout<sockaddr_in>.size)
         }
-        let where_ = "\(configuration.host):\(configuration.port)"
+        let endpoint = "\(configuration.host):\(configuration.port)"
         let fd: Int32
         do {
-            fd = try Posix.socket(domain: isIPv6 ? AF_INET6 : AF_INET, type: Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue))
+            fd = try Posix.socket(
+                domain: isIPv6 ? AF_INET6 : AF_INET, type: Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue))
         } catch {
-            throw HTTPServerError("could not create a socket for \(where_)", underlying: error)
+            throw HTTPServerError("could not create a socket for \(endpoint)", underlying: error)
         }
         do {
             try Posix.setsockopt(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
@@ -219,8 +229,9 @@ public final class HTTPServer: Sendable {
             return (fd, Int(UInt16(bigEndian: port)))
         } catch {
             Posix.close(fd)
-            let hint = error.errno == EADDRINUSE ? "; another process holds the port: stop it or choose another port" : ""
-            throw HTTPServerError("could not listen on \(where_)\(hint)", underlying: error)
+            let hint =
+                error.errno == EADDRINUSE ? "; another process holds the port: stop it or choose another port" : ""
+            throw HTTPServerError("could not listen on \(endpoint)\(hint)", underlying: error)
         }
     }
 }

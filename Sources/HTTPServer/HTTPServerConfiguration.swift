@@ -1,72 +1,72 @@
 /// Everything the HTTP listener can be told: where to listen, its limits and its deadlines.
 ///
 /// Every limit answers a client that exceeds it with the status named on the field, then closes the connection.
-/// Defaults suit a webhook sink on loopback behind nginx (which already bounds the public side).
-public struct HTTPServerConfiguration: Sendable {
+/// Defaults suit a webhook sink on loopback behind nginx (which already bounds the package side).
+package struct HTTPServerConfiguration: Sendable {
     /// The address to listen on, an IPv4 or IPv6 literal. Default `"127.0.0.1"`.
-    public var host: String
+    package var host: String
     /// The TCP port to listen on; 0 picks a free one (read it back from ``HTTPServer/port``). Default 8080.
-    public var port: Int
+    package var port: Int
     /// The listen backlog, in connections. Default 1024.
-    public var backlog: Int
+    package var backlog: Int
 
     /// The largest request head (request line, header fields and the blank line), in bytes; larger gets 431.
     /// Also bounds a chunked body's trailer section. Default 16384 (16 KiB).
-    public var maxHeadBytes: Int
+    package var maxHeadBytes: Int
     /// The most header fields in one request; more gets 431. Also bounds trailer fields. Default 100.
-    public var maxHeaderCount: Int
+    package var maxHeaderCount: Int
     /// The largest request body, in bytes, after de-chunking; larger gets 413 (decided from `Content-Length`
     /// before any body byte is read). Default 1048576 (1 MiB).
-    public var maxBodyBytes: Int
+    package var maxBodyBytes: Int
     /// The longest chunk extension on one chunk-size line, in bytes; longer gets 400. Default 256.
-    public var maxChunkExtensionBytes: Int
+    package var maxChunkExtensionBytes: Int
     /// The most open client connections; a connection accepted past it is answered 503 and closed at once.
     /// Default 1024. Keep it below the process's file-descriptor limit.
-    public var maxConnections: Int
+    package var maxConnections: Int
     /// The most requests served on one connection; the last is answered with `Connection: close`. Default 1000.
-    public var maxRequestsPerConnection: Int
+    package var maxRequestsPerConnection: Int
 
     /// How long a client has to send a whole request head, from its first byte (or from connect); then 408 and
     /// close. Default 10 seconds.
-    public var headTimeout: Duration
+    package var headTimeout: Duration
     /// The longest gap between two reads of a request body; then 408 and close. Default 10 seconds.
-    public var bodyIdleTimeout: Duration
+    package var bodyIdleTimeout: Duration
     /// How long a client has to send a whole request, head and body, from its first byte; then 408 and close.
     /// Bounds a body trickled a byte at a time, which ``bodyIdleTimeout`` alone would let run forever.
     /// Default 30 seconds.
-    public var requestTimeout: Duration
+    package var requestTimeout: Duration
     /// How long an idle keep-alive connection is kept between requests; then it is closed silently.
     /// Default 30 seconds (below nginx's upstream `keepalive_timeout` of 60 s, so nginx never reuses a
     /// connection this server is closing).
-    public var keepAliveTimeout: Duration
+    package var keepAliveTimeout: Duration
     /// How long the handler has to answer a request; then the server answers 503 (`handler_timeout`,
     /// `Retry-After: 1`) with `Connection: close` and ignores the late answer. Default 30 seconds.
-    public var responseTimeout: Duration
+    package var responseTimeout: Duration
     /// How long a response may sit unwritten because the client does not read; then the connection is closed.
     /// Default 10 seconds.
-    public var writeTimeout: Duration
+    package var writeTimeout: Duration
     /// After the last response on a closing connection, how long unread client bytes are drained before the
     /// close (RFC 9112 §9.6 lingering close, so a reset does not destroy the response). Default 2 seconds.
-    public var lingerTimeout: Duration
+    package var lingerTimeout: Duration
     /// How long a graceful shutdown waits for in-flight requests before cutting their connections.
     /// Default 10 seconds.
-    public var drainTimeout: Duration
+    package var drainTimeout: Duration
 
     /// Peers (CIDR blocks or single addresses) whose `X-Forwarded-For` / `X-Real-IP` are believed.
     /// Default `["127.0.0.0/8", "::1/128"]` (loopback: nginx on the same host).
-    public var trustedProxies: [String]
+    package var trustedProxies: [String]
     /// Whether this server turns SIGTERM and SIGINT into a graceful shutdown (through a signalfd; the signals are
     /// blocked on the thread that creates the server, so create it from the main thread before others start).
     /// Only one server per process should. Default `false`.
-    public var handlesSignals: Bool
+    package var handlesSignals: Bool
     /// How many event-loop threads serve connections, each with its own listening socket on the same port
     /// (`SO_REUSEPORT`: the kernel spreads new connections across them) and its share of ``maxConnections``.
     /// Handlers then run on several threads at once. Another process of the same user that also sets
     /// `SO_REUSEPORT` could then bind the port too; with 1 (no `SO_REUSEPORT`) it gets `EADDRINUSE`. Default 1.
-    public var eventLoops: Int
+    package var eventLoops: Int
 
     /// Creates a configuration; every parameter has the default documented on its property.
-    public init(
+    package init(
         host: String = "127.0.0.1",
         port: Int = 8080,
         backlog: Int = 1024,
@@ -112,17 +112,19 @@ public struct HTTPServerConfiguration: Sendable {
 
     /// Checks that every limit and deadline is usable.
     /// - Throws: ``HTTPServerError`` naming the first field that is not, and what it must be.
-    public func validate() throws(HTTPServerError) {
+    package func validate() throws(HTTPServerError) {
         let counts: [(String, Int, Int)] = [
             ("backlog", backlog, 1), ("maxHeadBytes", maxHeadBytes, 64), ("maxHeaderCount", maxHeaderCount, 1),
             ("maxBodyBytes", maxBodyBytes, 0), ("maxChunkExtensionBytes", maxChunkExtensionBytes, 0),
-            ("maxConnections", maxConnections, 1), ("eventLoops", eventLoops, 1), ("maxRequestsPerConnection", maxRequestsPerConnection, 1),
+            ("maxConnections", maxConnections, 1), ("eventLoops", eventLoops, 1),
+            ("maxRequestsPerConnection", maxRequestsPerConnection, 1),
         ]
         for (name, value, minimum) in counts where value < minimum {
             throw HTTPServerError("\(name) is \(value); it must be at least \(minimum)")
         }
         let durations: [(String, Duration)] = [
-            ("headTimeout", headTimeout), ("bodyIdleTimeout", bodyIdleTimeout), ("requestTimeout", requestTimeout), ("keepAliveTimeout", keepAliveTimeout),
+            ("headTimeout", headTimeout), ("bodyIdleTimeout", bodyIdleTimeout), ("requestTimeout", requestTimeout),
+            ("keepAliveTimeout", keepAliveTimeout),
             ("responseTimeout", responseTimeout),
             ("writeTimeout", writeTimeout), ("lingerTimeout", lingerTimeout), ("drainTimeout", drainTimeout),
         ]
@@ -143,20 +145,20 @@ public struct HTTPServerConfiguration: Sendable {
 }
 
 /// A configuration or startup problem, with what to change.
-public struct HTTPServerError: Error, Sendable, CustomStringConvertible {
+package struct HTTPServerError: Error, Sendable, CustomStringConvertible {
     /// What was wrong and what to do.
-    public let message: String
+    package let message: String
     /// The failed system call, when there was one.
-    public let underlying: SyscallError?
+    package let underlying: SyscallError?
 
     /// Creates the error.
-    public init(_ message: String, underlying: SyscallError? = nil) {
+    package init(_ message: String, underlying: SyscallError? = nil) {
         self.message = message
         self.underlying = underlying
     }
 
     /// The message, followed by the failed call.
-    public var description: String {
+    package var description: String {
         underlying.map { "\(message) (\($0))" } ?? message
     }
 }

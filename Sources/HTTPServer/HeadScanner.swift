@@ -108,7 +108,9 @@ struct HeadScanner {
                 if isTokenByte(byte) { break }
                 guard byte == .space, index > 0 else { return .failure(.invalidMethod) }
                 methodEnd = index
-                if let error = Self.checkMethod(UnsafeBufferPointer(rebasing: head[0..<index])) { return .failure(error) }
+                if let error = Self.checkMethod(UnsafeBufferPointer(rebasing: head[0..<index])) {
+                    return .failure(error)
+                }
                 state = .target
             case .target:
                 if byte >= 0x21 && byte <= 0x7E { break }
@@ -145,7 +147,10 @@ struct HeadScanner {
                     let name = UnsafeBufferPointer(rebasing: head[nameStart..<nameEnd])
                     let value = UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])
                     if let error = framing.note(name: name, value: value) { return .failure(error) }
-                    fields.append(FieldSpan(nameStart: Int32(nameStart), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart), valueEnd: Int32(valueEnd)))
+                    fields.append(
+                        FieldSpan(
+                            nameStart: Int32(nameStart), nameEnd: Int32(nameEnd), valueStart: Int32(valueStart),
+                            valueEnd: Int32(valueEnd)))
                 default:
                     break
                 }
@@ -210,11 +215,12 @@ struct HeadScanner {
         case .origin: break
         case .asterisk: if method != "OPTIONS" { return .failure(.invalidTarget) }
         case .absolute(let pathStart):
-            absolutePath = pathStart.map { start in
-                let rest = UnsafeBufferPointer(rebasing: targetBytes[start...])
-                let end = rest.firstIndex(of: UInt8(ascii: "?")) ?? rest.endIndex
-                return String(decoding: UnsafeBufferPointer(rebasing: rest[rest.startIndex..<end]), as: UTF8.self)
-            } ?? "/"
+            absolutePath =
+                pathStart.map { start in
+                    let rest = UnsafeBufferPointer(rebasing: targetBytes[start...])
+                    let end = rest.firstIndex(of: UInt8(ascii: "?")) ?? rest.endIndex
+                    return String(decoding: UnsafeBufferPointer(rebasing: rest[rest.startIndex..<end]), as: UTF8.self)
+                } ?? "/"
         case .invalid: return .failure(.invalidTarget)
         }
         let decision: Framing.Decision
@@ -226,8 +232,12 @@ struct HeadScanner {
         headers.reserveCapacity(fields.count)
         for field in fields {
             headers.add(
-                name: String(decoding: UnsafeBufferPointer(rebasing: head[Int(field.nameStart)..<Int(field.nameEnd)]), as: UTF8.self),
-                value: String(decoding: UnsafeBufferPointer(rebasing: head[Int(field.valueStart)..<Int(field.valueEnd)]), as: UTF8.self)
+                name: String(
+                    decoding: UnsafeBufferPointer(rebasing: head[Int(field.nameStart)..<Int(field.nameEnd)]),
+                    as: UTF8.self),
+                value: String(
+                    decoding: UnsafeBufferPointer(rebasing: head[Int(field.valueStart)..<Int(field.valueEnd)]),
+                    as: UTF8.self)
             )
         }
         return .success(
@@ -308,8 +318,11 @@ private struct Framing {
             upgrade = true
         case 10 where equalsLowercase(name, "connection"):
             for option in listElements(value) {
-                if equalsLowercase(option, "close") { connectionClose = true }
-                else if equalsLowercase(option, "keep-alive") { connectionKeepAlive = true }
+                if equalsLowercase(option, "close") {
+                    connectionClose = true
+                } else if equalsLowercase(option, "keep-alive") {
+                    connectionKeepAlive = true
+                }
             }
         case 14 where equalsLowercase(name, "content-length"):
             contentLengths += 1
@@ -320,7 +333,10 @@ private struct Framing {
         case 17 where equalsLowercase(name, "transfer-encoding"):
             transferEncodings += 1
             if contentLengths > 0 { return .contentLengthWithTransferEncoding }
-            if transferEncodings > 1 { transferEncodingError = .invalidTransferEncoding; break }
+            if transferEncodings > 1 {
+                transferEncodingError = .invalidTransferEncoding
+                break
+            }
             if equalsLowercase(value, "chunked") {
                 chunked = true
                 break
@@ -436,11 +452,13 @@ func equalsLowercase(_ bytes: UnsafeBufferPointer<UInt8>, _ literal: StaticStrin
 
 /// The elements of a comma-separated list value, each without surrounding whitespace. Empty elements are
 /// dropped (RFC 9110 §5.6.1) unless `keepEmpty` (Transfer-Encoding, where `,chunked` is a smuggling vector).
-private func listElements(_ value: UnsafeBufferPointer<UInt8>, keepEmpty: Bool = false) -> [UnsafeBufferPointer<UInt8>] {
+private func listElements(_ value: UnsafeBufferPointer<UInt8>, keepEmpty: Bool = false) -> [UnsafeBufferPointer<UInt8>]
+{
     var elements: [UnsafeBufferPointer<UInt8>] = []
     var start = 0
     for index in 0...value.count where index == value.count || value[index] == .comma {
-        var lower = start, upper = index
+        var lower = start
+        var upper = index
         while lower < upper, value[lower] == .space || value[lower] == .tab { lower += 1 }
         while upper > lower, value[upper - 1] == .space || value[upper - 1] == .tab { upper -= 1 }
         if upper > lower || keepEmpty { elements.append(UnsafeBufferPointer(rebasing: value[lower..<upper])) }

@@ -2,20 +2,20 @@ import CHTTPServerLinux
 import Glibc
 
 /// A system call failed with an errno that is not a bug in this module and not "try again".
-public struct SyscallError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SyscallError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The C function that failed, e.g. `bind`.
-    public let call: String
+    package let call: String
     /// The errno it set.
-    public let errno: Int32
+    package let errno: Int32
 
     /// Creates the error for `call` failing with `errno`.
-    public init(call: String, errno: Int32) {
+    package init(call: String, errno: Int32) {
         self.call = call
         self.errno = errno
     }
 
     /// `bind failed: Address already in use (errno 98)`.
-    public var description: String {
+    package var description: String {
         "\(call) failed: \(String(cString: strerror(errno))) (errno \(errno))"
     }
 }
@@ -38,11 +38,13 @@ enum Posix {
     // MARK: - The errno policy
 
     private static func check(_ call: StaticString, _ err: Int32) {
-        precondition(err != EBADF && err != EFAULT, "\(call) failed with errno \(err): a bug in HTTPServer (bad fd or pointer)")
+        precondition(
+            err != EBADF && err != EFAULT, "\(call) failed with errno \(err): a bug in HTTPServer (bad fd or pointer)")
     }
 
     /// Runs `body` until it does not fail with EINTR; throws any other errno.
-    private static func retrying<T: FixedWidthInteger>(_ call: StaticString, _ body: () -> T) throws(SyscallError) -> T {
+    private static func retrying<T: FixedWidthInteger>(_ call: StaticString, _ body: () -> T) throws(SyscallError) -> T
+    {
         while true {
             let result = body()
             if result != -1 { return result }
@@ -54,7 +56,9 @@ enum Posix {
     }
 
     /// Like ``retrying(_:_:)`` but returns ``IOResult/wouldBlock`` on EAGAIN/EWOULDBLOCK.
-    private static func nonBlocking<T: FixedWidthInteger>(_ call: StaticString, _ body: () -> T) throws(SyscallError) -> IOResult<T> {
+    private static func nonBlocking<T: FixedWidthInteger>(_ call: StaticString, _ body: () -> T) throws(SyscallError)
+        -> IOResult<T>
+    {
         while true {
             let result = body()
             if result != -1 { return .processed(result) }
@@ -135,7 +139,7 @@ enum Posix {
     static func shutdown(_ fd: Int32, how: Int32) throws(SyscallError) {
         do {
             _ = try retrying("shutdown") { Glibc.shutdown(fd, how) }
-        } catch where error.errno == ENOTCONN {
+        } catch  where error.errno == ENOTCONN {
             return
         }
     }
@@ -159,7 +163,8 @@ enum Posix {
     }
 
     /// Adds, changes or removes interest in `fd`. The corresponding C function is `epoll_ctl`.
-    static func epollControl(_ epfd: Int32, _ op: Int32, _ fd: Int32, events: UInt32, data: UInt64) throws(SyscallError) {
+    static func epollControl(_ epfd: Int32, _ op: Int32, _ fd: Int32, events: UInt32, data: UInt64) throws(SyscallError)
+    {
         var event = epoll_event()
         event.events = events
         event.data.u64 = data
@@ -168,7 +173,9 @@ enum Posix {
 
     /// Waits for events; an interrupted wait returns 0 events instead of retrying, so the caller re-computes its
     /// timeout. The corresponding C function is `epoll_wait`.
-    static func epollWait(_ epfd: Int32, events: UnsafeMutableBufferPointer<epoll_event>, timeoutMilliseconds: Int32) throws(SyscallError) -> Int {
+    static func epollWait(_ epfd: Int32, events: UnsafeMutableBufferPointer<epoll_event>, timeoutMilliseconds: Int32)
+        throws(SyscallError) -> Int
+    {
         let result = epoll_wait(epfd, events.baseAddress, Int32(events.count), timeoutMilliseconds)
         if result >= 0 { return Int(result) }
         let err = Glibc.errno

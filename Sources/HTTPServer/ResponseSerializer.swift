@@ -18,7 +18,8 @@ enum ResponseSerializer {
     static func append(_ response: HTTPResponse, context: Context, date: [UInt8], to buffer: inout [UInt8]) {
         guard isWritable(response.headers) else {
             let replacement = HTTPResponse.error(
-                status: 500, type: "internal", message: "The handler produced an invalid header field; this is a server bug.")
+                status: 500, type: "internal",
+                message: "The handler produced an invalid header field; this is a server bug.")
             append(replacement, context: context, date: date, to: &buffer)
             return
         }
@@ -136,7 +137,8 @@ struct HTTPDateCache {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let text = "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+        let text =
+            "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
         bytes = Array(text.utf8)
         return bytes

@@ -4,9 +4,9 @@
 /// non-empty segment and is handed to the handler in ``HTTPRequest/pathParameters``. Routes are tried in the
 /// order added; the first match wins. `HEAD` is served by a `GET` route when no `HEAD` route exists (the
 /// server drops the body).
-public struct Router: HTTPHandler {
+package struct Router: HTTPHandler {
     /// A handler of one route: answers through the responder, now or later, exactly once.
-    public typealias Handler = @Sendable (HTTPRequest, Responder) -> Void
+    package typealias Handler = @Sendable (HTTPRequest, Responder) -> Void
 
     private struct Route: Sendable {
         let method: String
@@ -22,14 +22,14 @@ public struct Router: HTTPHandler {
     private var routes: [Route] = []
 
     /// Creates an empty router.
-    public init() {}
+    package init() {}
 
     /// Adds a route whose handler answers through a responder (for work that finishes later).
     /// - Parameters:
     ///   - method: The method, e.g. `POST`.
     ///   - pattern: The path pattern, e.g. `/webhooks/{source}`.
     ///   - handler: The handler.
-    public mutating func add(_ method: String, _ pattern: String, handler: @escaping Handler) {
+    package mutating func add(_ method: String, _ pattern: String, handler: @escaping Handler) {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part -> Segment in
             if part.hasPrefix("{") && part.hasSuffix("}") {
                 return .capture(String(part.dropFirst().dropLast()))
@@ -40,19 +40,23 @@ public struct Router: HTTPHandler {
     }
 
     /// Adds a route answered at once, on the calling thread.
-    public mutating func add(_ method: String, _ pattern: String, answer: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+    package mutating func add(
+        _ method: String, _ pattern: String, answer: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    ) {
         add(method, pattern) { request, responder in responder(answer(request)) }
     }
 
     /// Adds a route answered by async work; the answer is sent when the work returns.
-    public mutating func add(_ method: String, _ pattern: String, async work: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+    package mutating func add(
+        _ method: String, _ pattern: String, async work: @escaping @Sendable (HTTPRequest) async -> HTTPResponse
+    ) {
         add(method, pattern) { request, responder in
             Task { responder(await work(request)) }
         }
     }
 
     /// Routes `request`: to the matching handler, or a 405 with `Allow`, or a 404.
-    public func handle(_ request: HTTPRequest, responder: Responder) {
+    package func handle(_ request: HTTPRequest, responder: Responder) {
         let pathSegments = request.path.utf8.split(separator: UInt8(ascii: "/")).map { Substring($0) }
         var allowed: [String] = []
         var getMatch: (Route, [String: String])?

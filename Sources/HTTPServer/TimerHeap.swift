@@ -16,7 +16,9 @@ struct TimerHeap {
     /// Sets (or moves) the deadline of `key`.
     mutating func set(_ key: Int32, deadline: UInt64) {
         let slot = Int(key)
-        if slot >= positions.count { positions.append(contentsOf: repeatElement(-1, count: slot + 1 - positions.count)) }
+        if slot >= positions.count {
+            positions.append(contentsOf: repeatElement(-1, count: slot + 1 - positions.count))
+        }
         let position = positions[slot]
         if position < 0 {
             entries.append((deadline, key))
@@ -63,7 +65,8 @@ struct TimerHeap {
     private mutating func siftDown(_ start: Int) {
         var parent = start
         while true {
-            let left = 2 * parent + 1, right = left + 1
+            let left = 2 * parent + 1
+            let right = left + 1
             var smallest = parent
             if left < entries.count, entries[left].deadline < entries[smallest].deadline { smallest = left }
             if right < entries.count, entries[right].deadline < entries[smallest].deadline { smallest = right }

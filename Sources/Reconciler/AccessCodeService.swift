@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Every method throws ``AccessCodeServiceError`` for failures the service understands. Any other error
 /// (except `CancellationError`) is treated as retryable with an unknown outcome.
-public protocol AccessCodeService: Sendable {
+package protocol AccessCodeService: Sendable {
     /// `/access_codes/create_multiple`: one linked group, one code per device, Seam choosing a shared PIN.
     /// - Parameters:
     ///   - deviceIDs: The locks, in the property's order.
@@ -40,18 +40,18 @@ public protocol AccessCodeService: Sendable {
 }
 
 /// A code returned by a create call.
-public struct CreatedCode: Sendable, Codable, Hashable {
+package struct CreatedCode: Sendable, Codable, Hashable {
     /// Seam's `access_code_id`.
-    public var accessCodeID: String
+    package var accessCodeID: String
     /// Seam's `device_id`.
-    public var deviceID: String
+    package var deviceID: String
     /// The PIN, or `nil` while Seam is still assigning it.
-    public var code: AccessPIN?
+    package var code: AccessPIN?
     /// Seam's `common_code_key`, or `nil` (custom code, or a lock that could not share).
-    public var commonCodeKey: String?
+    package var commonCodeKey: String?
 
     /// Creates a value.
-    public init(accessCodeID: String, deviceID: String, code: AccessPIN?, commonCodeKey: String?) {
+    package init(accessCodeID: String, deviceID: String, code: AccessPIN?, commonCodeKey: String?) {
         self.accessCodeID = accessCodeID
         self.deviceID = deviceID
         self.code = code
@@ -60,9 +60,9 @@ public struct CreatedCode: Sendable, Codable, Hashable {
 }
 
 /// A code as `/access_codes/list` shows it.
-public struct ExistingCode: Sendable, Codable, Hashable {
+package struct ExistingCode: Sendable, Codable, Hashable {
     /// Seam's `status`.
-    public enum Status: String, Sendable, Codable, Hashable, CaseIterable {
+    package enum Status: String, Sendable, Codable, Hashable, CaseIterable {
         /// Programming in progress.
         case setting
         /// On the lock.
@@ -76,24 +76,24 @@ public struct ExistingCode: Sendable, Codable, Hashable {
     }
 
     /// Seam's `access_code_id`.
-    public var accessCodeID: String
+    package var accessCodeID: String
     /// Seam's `device_id`.
-    public var deviceID: String
+    package var deviceID: String
     /// Seam's `name`, when set.
-    public var name: String?
+    package var name: String?
     /// The PIN, when assigned.
-    public var code: AccessPIN?
+    package var code: AccessPIN?
     /// Seam's `common_code_key`.
-    public var commonCodeKey: String?
+    package var commonCodeKey: String?
     /// `starts_at`, for time-bound codes.
-    public var startsAt: Date?
+    package var startsAt: Date?
     /// `ends_at`, for time-bound codes.
-    public var endsAt: Date?
+    package var endsAt: Date?
     /// Seam's `status`.
-    public var status: Status
+    package var status: Status
 
     /// Creates a value.
-    public init(
+    package init(
         accessCodeID: String, deviceID: String, name: String?, code: AccessPIN?, commonCodeKey: String?,
         startsAt: Date?, endsAt: Date?, status: Status
     ) {
@@ -109,7 +109,7 @@ public struct ExistingCode: Sendable, Codable, Hashable {
 }
 
 /// A failure of an ``AccessCodeService`` call, classified by the service.
-public enum AccessCodeServiceError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum AccessCodeServiceError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Worth trying again: network trouble, timeout, 429, 5xx. `retryAfter` is the server's
     /// `Retry-After`, in seconds, when it sent one.
     case retryable(message: String, retryAfter: TimeInterval?)
@@ -121,14 +121,14 @@ public enum AccessCodeServiceError: Error, Sendable, Hashable, CustomStringConve
     case notCalled(message: String, retryAfter: TimeInterval)
 
     /// The service's message.
-    public var message: String {
+    package var message: String {
         switch self {
         case .retryable(let message, _), .permanent(let message), .notCalled(let message, _): message
         }
     }
 
     /// A one-line description with the classification.
-    public var description: String {
+    package var description: String {
         switch self {
         case .retryable(let message, let retryAfter):
             "retryable Seam failure: \(message)" + (retryAfter.map { " (retry after \($0) s)" } ?? "")

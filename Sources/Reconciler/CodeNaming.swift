@@ -6,21 +6,21 @@ import Foundation
 /// The marker (`[lk:<source>:<reservation-id>]`, or `[lk:#<16 hex digits>]` when the id is long or has
 /// characters outside `A–Z a–z 0–9 . _ -`) is how a group is found again after a crash: `/access_codes/list`
 /// has no `common_code_key` filter, so the reconciler lists each lock's codes and matches names on it.
-public struct CodeNaming: Sendable, Hashable {
+package struct CodeNaming: Sendable, Hashable {
     /// The longest code name sent to Seam, in characters; the template part is cut, never the marker.
     /// Default 60 (Seam's API sets no limit, but locks have a `name_length` constraint and truncate).
-    public var maxLength: Int
+    package var maxLength: Int
 
     /// The longest marker written out in full, in characters; longer ones are hashed. 40.
     static let maxReadableMarker = 40
 
     /// Creates the naming rules.
-    public init(maxLength: Int = 60) {
+    package init(maxLength: Int = 60) {
         self.maxLength = maxLength
     }
 
     /// The identity marker of a reservation, e.g. `[lk:guesty:HM12345]`.
-    public static func marker(for key: ReservationKey) -> String {
+    package static func marker(for key: ReservationKey) -> String {
         let readable = "[lk:\(key.source):\(key.reservationID)]"
         let isSafe = ReservationKey.isPlain(key.source) && ReservationKey.isPlain(key.reservationID)
         if isSafe, readable.utf8.count <= maxReadableMarker {
@@ -35,7 +35,7 @@ public struct CodeNaming: Sendable, Hashable {
     ///   - property: Its property (template and name).
     ///   - guestName: The guest's name, when known ("Guest" otherwise).
     /// - Returns: The filled-in template, cut to fit, followed by a space and the marker.
-    public func name(for key: ReservationKey, at property: Property, guestName: String?) -> String {
+    package func name(for key: ReservationKey, at property: Property, guestName: String?) -> String {
         let guest = guestName.map(Self.trimmed)?.nilIfEmpty ?? "Guest"
         let first = guest.utf8.firstIndex(of: UInt8(ascii: " ")).map { String(guest[..<$0]) } ?? guest
         var text = Self.fill(property.codeNameTemplate) { placeholder in
@@ -67,7 +67,9 @@ public struct CodeNaming: Sendable, Hashable {
 
     /// `text` without leading and trailing whitespace and newlines.
     static func trimmed(_ text: String) -> String {
-        if let first = text.utf8.first, let last = text.utf8.last, isPlainASCII(first), isPlainASCII(last) { return text }
+        if let first = text.utf8.first, let last = text.utf8.last, isPlainASCII(first), isPlainASCII(last) {
+            return text
+        }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -104,7 +106,8 @@ public struct CodeNaming: Sendable, Hashable {
         var rest = template[...]
         // Braces are found as bytes (a brace is one ASCII byte; a Character search would also break graphemes).
         while let open = rest.utf8.firstIndex(of: UInt8(ascii: "{")),
-              let close = rest[open...].utf8.firstIndex(of: UInt8(ascii: "}")) {
+            let close = rest[open...].utf8.firstIndex(of: UInt8(ascii: "}"))
+        {
             out += rest[..<open]
             let name = rest[rest.index(after: open)..<close]
             if let replacement = value(name) {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where the reconciler gets the time and waits; injectable so tests control time.
-public protocol ReconcilerClock: Sendable {
+package protocol ReconcilerClock: Sendable {
     /// The current instant.
     func now() -> Date
     /// Suspends until `deadline` (returns at once when it has passed).
@@ -10,15 +10,15 @@ public protocol ReconcilerClock: Sendable {
 }
 
 /// The wall clock and `Task.sleep`.
-public struct SystemClock: ReconcilerClock {
+package struct SystemClock: ReconcilerClock {
     /// Creates the system clock.
-    public init() {}
+    package init() {}
 
     /// `Date()`.
-    public func now() -> Date { Date() }
+    package func now() -> Date { Date() }
 
     /// Sleeps with `Task.sleep` until `deadline`.
-    public func sleep(until deadline: Date) async throws {
+    package func sleep(until deadline: Date) async throws {
         let seconds = deadline.timeIntervalSinceNow
         if seconds > 0 {
             try await Task.sleep(for: .seconds(seconds))
@@ -28,7 +28,7 @@ public struct SystemClock: ReconcilerClock {
 
 /// Asked before every Seam call: "may I call `operation` on `deviceID` now?". The coordinator wires
 /// Seam's per-device rate limits (create 10/min, update 10/min, delete 20/min) here.
-public protocol SeamPacer: Sendable {
+package protocol SeamPacer: Sendable {
     /// Reserves a slot for one call, or says when to ask again.
     /// - Parameters:
     ///   - operation: The kind of call.
@@ -39,10 +39,10 @@ public protocol SeamPacer: Sendable {
 }
 
 /// A pacer that always says "go".
-public struct UnpacedCalls: SeamPacer {
+package struct UnpacedCalls: SeamPacer {
     /// Creates the pacer.
-    public init() {}
+    package init() {}
 
     /// Always `nil`.
-    public func permission(for operation: SeamOperationKind, deviceID: String, at now: Date) async -> Date? { nil }
+    package func permission(for operation: SeamOperationKind, deviceID: String, at now: Date) async -> Date? { nil }
 }

@@ -1,23 +1,23 @@
 import Foundation
 
 /// Identifies one reservation across PMSs: the PMS source name and the PMS's reservation id.
-public struct ReservationKey: Sendable, Codable, Hashable, Comparable, CustomStringConvertible {
+package struct ReservationKey: Sendable, Codable, Hashable, Comparable, CustomStringConvertible {
     /// The PMS source name as configured (e.g. `guesty`).
-    public var source: String
+    package var source: String
     /// The PMS's reservation id.
-    public var reservationID: String
+    package var reservationID: String
 
     /// Creates a key.
-    public init(source: String, reservationID: String) {
+    package init(source: String, reservationID: String) {
         self.source = source
         self.reservationID = reservationID
     }
 
     /// `source/reservationID`.
-    public var description: String { "\(source)/\(reservationID)" }
+    package var description: String { "\(source)/\(reservationID)" }
 
     /// Orders by source, then reservation id.
-    public static func < (lhs: ReservationKey, rhs: ReservationKey) -> Bool {
+    package static func < (lhs: ReservationKey, rhs: ReservationKey) -> Bool {
         (lhs.source, lhs.reservationID) < (rhs.source, rhs.reservationID)
     }
 
@@ -26,8 +26,9 @@ public struct ReservationKey: Sendable, Codable, Hashable, Comparable, CustomStr
     static func isPlain(_ part: String) -> Bool {
         part.utf8.allSatisfy { byte in
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
                 true
             default:
                 false
@@ -37,20 +38,20 @@ public struct ReservationKey: Sendable, Codable, Hashable, Comparable, CustomStr
 }
 
 /// The time span in which an access code works: `[startsAt, endsAt)`.
-public struct CodeWindow: Sendable, Codable, Hashable, CustomStringConvertible {
+package struct CodeWindow: Sendable, Codable, Hashable, CustomStringConvertible {
     /// When the code starts working.
-    public var startsAt: Date
+    package var startsAt: Date
     /// When the code stops working; after `startsAt`.
-    public var endsAt: Date
+    package var endsAt: Date
 
     /// Creates a window.
-    public init(startsAt: Date, endsAt: Date) {
+    package init(startsAt: Date, endsAt: Date) {
         self.startsAt = startsAt
         self.endsAt = endsAt
     }
 
     /// `start…end` in ISO 8601.
-    public var description: String {
+    package var description: String {
         let format = Date.ISO8601FormatStyle()
         return "\(startsAt.formatted(format))…\(endsAt.formatted(format))"
     }
@@ -58,38 +59,38 @@ public struct CodeWindow: Sendable, Codable, Hashable, CustomStringConvertible {
 
 /// A door PIN. Kept only in the state store and handed to Seam; every textual form is redacted,
 /// so a PIN cannot reach a log line by accident. Read ``digits`` only to send it to Seam.
-public struct AccessPIN: Sendable, Codable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
+package struct AccessPIN: Sendable, Codable, Hashable, CustomStringConvertible, CustomDebugStringConvertible,
     CustomReflectable
 {
     /// The digits themselves. Never log them.
-    public let digits: String
+    package let digits: String
 
     /// Wraps the digits of a PIN.
-    public init(_ digits: String) {
+    package init(_ digits: String) {
         self.digits = digits
     }
 
     /// Decodes from a bare JSON string.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         digits = try decoder.singleValueContainer().decode(String.self)
     }
 
     /// Encodes as a bare JSON string (the store needs the digits to repair a lock with the same PIN).
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(digits)
     }
 
     /// Always `<redacted PIN>`.
-    public var description: String { "<redacted PIN>" }
+    package var description: String { "<redacted PIN>" }
     /// Always `<redacted PIN>`.
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
     /// No children, so `dump` and reflection-based printing cannot show the digits.
-    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+    package var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// The kind of Seam call the worker is about to make, as the pacer sees it.
-public enum SeamOperationKind: String, Sendable, Codable, Hashable, CaseIterable {
+package enum SeamOperationKind: String, Sendable, Codable, Hashable, CaseIterable {
     /// `/access_codes/create_multiple` or `/access_codes/create`.
     case create
     /// `/access_codes/update_multiple` or `/access_codes/update`.

@@ -1,9 +1,9 @@
 import Foundation
 
 /// One Seam mutation, written durably before the call and removed after its result is recorded.
-public struct OutboxIntent: Sendable, Codable, Hashable {
+package struct OutboxIntent: Sendable, Codable, Hashable {
     /// What the call does.
-    public enum Operation: Sendable, Codable, Hashable {
+    package enum Operation: Sendable, Codable, Hashable {
         /// `create_multiple` for a group.
         case createGroup(GroupSpec)
         /// `update_multiple` for the codes carrying the key.
@@ -31,7 +31,7 @@ public struct OutboxIntent: Sendable, Codable, Hashable {
         var createsCodes: Bool { kind == .create }
 
         /// A short label for logs and dead letters.
-        public var label: String {
+        package var label: String {
             switch self {
             case .createGroup: "create_multiple"
             case .moveGroup: "update_multiple"
@@ -44,60 +44,60 @@ public struct OutboxIntent: Sendable, Codable, Hashable {
     }
 
     /// A unique id.
-    public var id: String
+    package var id: String
     /// The reservation.
-    public var reservation: ReservationKey
+    package var reservation: ReservationKey
     /// The call.
-    public var operation: Operation
+    package var operation: Operation
     /// Calls made so far that did not succeed.
-    public var failedAttempts: Int
+    package var failedAttempts: Int
     /// Whether an earlier call may have taken effect without Latchkey seeing the answer
     /// (a crash or a retryable failure after sending): a create must then look up before creating.
-    public var outcomeUnknown: Bool
+    package var outcomeUnknown: Bool
     /// When it was written.
-    public var createdAt: Date
+    package var createdAt: Date
 }
 
 /// An intent that could not succeed: parked with Seam's message until `retry(deadLetterID:)`.
-public struct DeadLetter: Sendable, Codable, Hashable {
+package struct DeadLetter: Sendable, Codable, Hashable {
     /// The id to retry it by.
-    public var id: String
+    package var id: String
     /// The reservation.
-    public var reservation: ReservationKey
+    package var reservation: ReservationKey
     /// The call that failed, e.g. `create_multiple`.
-    public var operation: String
+    package var operation: String
     /// Seam's (or the service's) message for the last failure.
-    public var message: String
+    package var message: String
     /// Calls made.
-    public var attempts: Int
+    package var attempts: Int
     /// When it was parked.
-    public var failedAt: Date
+    package var failedAt: Date
 }
 
 /// How the outbox worker paces and retries.
-public struct ReconcilerConfiguration: Sendable, Hashable {
+package struct ReconcilerConfiguration: Sendable, Hashable {
     /// Reservations worked on at once. Default 4.
-    public var maxConcurrentReservations: Int
+    package var maxConcurrentReservations: Int
     /// Calls made for one intent before it becomes a dead letter. Default 8.
-    public var maxAttempts: Int
+    package var maxAttempts: Int
     /// The first backoff ceiling, in seconds; doubled per failure. Default 1.
-    public var backoffBase: TimeInterval
+    package var backoffBase: TimeInterval
     /// The largest backoff ceiling, in seconds. Default 300.
-    public var backoffCap: TimeInterval
+    package var backoffCap: TimeInterval
     /// Code-name rules. Default ``CodeNaming/init(maxLength:)`` with 60 characters.
-    public var naming: CodeNaming
+    package var naming: CodeNaming
     /// How long a reservation whose work stopped because its state could not be stored (a full or failing
     /// disk) waits before it is worked on again, in seconds. Default 5.
-    public var storeRetryDelay: TimeInterval
+    package var storeRetryDelay: TimeInterval
     /// Whether ``Reconciler/apply(_:)`` stores the record of a reservation that has none stored yet (nothing was
     /// done for it in Seam, no look-up, no dead letter). Default true: the reconciler alone then knows every
     /// booking after a restart. A caller that keeps every reservation's latest booking durably itself and hands
     /// them all to `apply` at each start sets false (the gateway's booking ledger does): its bookings then cost one
     /// durable write and one stored copy each, not two. A record is stored from its first Seam call on either way.
-    public var storesRecordsBeforeActing: Bool
+    package var storesRecordsBeforeActing: Bool
 
     /// Creates a configuration with the documented defaults.
-    public init(
+    package init(
         maxConcurrentReservations: Int = 4, maxAttempts: Int = 8, backoffBase: TimeInterval = 1,
         backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming(), storeRetryDelay: TimeInterval = 5,
         storesRecordsBeforeActing: Bool = true
@@ -118,7 +118,9 @@ public struct ReconcilerConfiguration: Sendable, Hashable {
     ///   - retryAfter: The server's `Retry-After`, in seconds.
     ///   - jitter: Picks a value in `0…ceiling`.
     /// - Returns: The delay in seconds.
-    public func backoff(afterFailures failures: Int, retryAfter: TimeInterval?, jitter: (Double) -> Double) -> TimeInterval {
+    package func backoff(afterFailures failures: Int, retryAfter: TimeInterval?, jitter: (Double) -> Double)
+        -> TimeInterval
+    {
         let ceiling = min(backoffCap, backoffBase * pow(2, Double(max(0, failures - 1))))
         let delay = min(ceiling, max(0, jitter(ceiling)))
         return max(delay, retryAfter ?? 0)

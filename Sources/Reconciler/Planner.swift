@@ -2,25 +2,25 @@ import Bookings
 import Foundation
 
 /// The group of codes a confirmed booking should have.
-public struct GroupSpec: Sendable, Codable, Hashable {
+package struct GroupSpec: Sendable, Codable, Hashable {
     /// The property whose locks get the codes.
-    public var propertyID: String
+    package var propertyID: String
     /// The property's locks, in config order.
-    public var deviceIDs: [String]
+    package var deviceIDs: [String]
     /// The codes' window: check-in minus the early buffer to check-out plus the late buffer.
-    public var window: CodeWindow
+    package var window: CodeWindow
     /// The codes' name, ending in the reservation marker.
-    public var name: String
+    package var name: String
     /// The reservation marker inside `name`.
-    public var marker: String
+    package var marker: String
     /// `preferred_code_length`, in digits.
-    public var preferredCodeLength: Int
+    package var preferredCodeLength: Int
     /// `behavior_when_code_cannot_be_shared`.
-    public var behavior: Property.CodeSharingBehavior
+    package var behavior: Property.CodeSharingBehavior
 }
 
 /// Where a reservation stands, as the admin API shows it.
-public enum ReservationPhase: String, Sendable, Codable, Hashable, CaseIterable {
+package enum ReservationPhase: String, Sendable, Codable, Hashable, CaseIterable {
     /// Seam has what is desired.
     case converged
     /// A step is planned or in flight.
@@ -40,7 +40,7 @@ public enum ReservationPhase: String, Sendable, Codable, Hashable, CaseIterable 
 }
 
 /// What the reservation's booking asks for, resolved against the property catalogue.
-public enum DesiredAccess: Sendable, Hashable {
+package enum DesiredAccess: Sendable, Hashable {
     /// A group with this spec.
     case group(GroupSpec)
     /// No codes at all (pending, cancelled, dates unknown or unusable); the phase says why.
@@ -54,7 +54,7 @@ public enum DesiredAccess: Sendable, Hashable {
     ///   - key: The reservation.
     ///   - catalogue: The configured properties.
     ///   - naming: The code-name rules.
-    public static func resolve(
+    package static func resolve(
         _ booking: DesiredBooking?, key: ReservationKey, catalogue: PropertyCatalogue, naming: CodeNaming
     ) -> DesiredAccess {
         guard let booking, booking.status == .confirmed else { return .noGroup(.noAccess) }
@@ -83,18 +83,18 @@ public enum DesiredAccess: Sendable, Hashable {
 }
 
 /// One lock's code to re-create with the group's PIN.
-public struct RepairSpec: Sendable, Codable, Hashable {
+package struct RepairSpec: Sendable, Codable, Hashable {
     /// The lock.
-    public var deviceID: String
+    package var deviceID: String
     /// The failed code still in Seam, deleted first; `nil` when there is none.
-    public var staleAccessCodeID: String?
+    package var staleAccessCodeID: String?
     /// The window and name the new code gets.
-    public var window: CodeWindow
+    package var window: CodeWindow
     /// The name the new code gets.
-    public var name: String
+    package var name: String
 
     /// Creates a value.
-    public init(deviceID: String, staleAccessCodeID: String?, window: CodeWindow, name: String) {
+    package init(deviceID: String, staleAccessCodeID: String?, window: CodeWindow, name: String) {
         self.deviceID = deviceID
         self.staleAccessCodeID = staleAccessCodeID
         self.window = window
@@ -103,7 +103,7 @@ public struct RepairSpec: Sendable, Codable, Hashable {
 }
 
 /// The next single step that brings Seam closer to the desired state.
-public enum PlannedStep: Sendable, Hashable {
+package enum PlannedStep: Sendable, Hashable {
     /// Nothing to do; the phase says why.
     case none(ReservationPhase)
     /// `create_multiple` a new group.
@@ -121,14 +121,14 @@ public enum PlannedStep: Sendable, Hashable {
 }
 
 /// The pure planning function of the reconciler.
-public enum Planner {
+package enum Planner {
     /// The next step for a reservation.
     /// - Parameters:
     ///   - desired: What the booking asks for.
     ///   - applied: What exists in Seam.
     ///   - now: The current instant.
     /// - Returns: One step, or ``PlannedStep/none(_:)`` with the phase when nothing is to be done.
-    public static func nextStep(desired: DesiredAccess, applied: AppliedGroup?, now: Date) -> PlannedStep {
+    package static func nextStep(desired: DesiredAccess, applied: AppliedGroup?, now: Date) -> PlannedStep {
         switch desired {
         case .unmapped:
             return .none(.unmapped)

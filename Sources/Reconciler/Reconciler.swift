@@ -8,9 +8,9 @@ import Logging
 /// at a time (``Planner``) and makes the Seam call through a durable outbox: the intent is stored before the
 /// call and the result after it. Work is serial per reservation and parallel across reservations, up to
 /// ``ReconcilerConfiguration/maxConcurrentReservations``.
-public actor Reconciler {
+package actor Reconciler {
     /// What Seam's webhooks say about one code.
-    public enum LockEventKind: String, Sendable, Codable, Hashable, CaseIterable {
+    package enum LockEventKind: String, Sendable, Codable, Hashable, CaseIterable {
         /// `access_code.set_on_device`.
         case set
         /// `access_code.failed_to_set_on_device`.
@@ -20,7 +20,7 @@ public actor Reconciler {
     }
 
     /// What ``apply(_:receivedSequence:)`` did with an event.
-    public enum EventDisposition: String, Sendable, Hashable {
+    package enum EventDisposition: String, Sendable, Hashable {
         /// The event replaced the desired state; the reservation is scheduled.
         case accepted
         /// Older than what is known, or the same booking state again (a duplicate); nothing changed.
@@ -28,17 +28,17 @@ public actor Reconciler {
     }
 
     /// A reservation as the admin API shows it. The PIN inside `applied` prints redacted.
-    public struct ReservationSnapshot: Sendable, Hashable {
+    package struct ReservationSnapshot: Sendable, Hashable {
         /// The reservation.
-        public var key: ReservationKey
+        package var key: ReservationKey
         /// Where it stands.
-        public var phase: ReservationPhase
+        package var phase: ReservationPhase
         /// The latest booking state.
-        public var desired: DesiredBooking?
+        package var desired: DesiredBooking?
         /// The codes in Seam.
-        public var applied: AppliedGroup?
+        package var applied: AppliedGroup?
         /// The dead letter parking it, if any.
-        public var deadLetterID: String?
+        package var deadLetterID: String?
     }
 
     private let service: any AccessCodeService
@@ -77,7 +77,7 @@ public actor Reconciler {
     ///   - configuration: Concurrency, retries, naming. Default ``ReconcilerConfiguration/init(maxConcurrentReservations:maxAttempts:backoffBase:backoffCap:naming:)``.
     ///   - jitter: Picks a backoff delay in `0…ceiling` seconds. Default uniform random.
     ///   - logger: Debug-level progress; never PINs or guest names.
-    public init(
+    package init(
         catalogue: PropertyCatalogue,
         service: any AccessCodeService,
         store: any StateStore,
@@ -101,7 +101,7 @@ public actor Reconciler {
 
     /// Loads the stored state, turns intents left by a crash into look-ups, and schedules every reservation.
     /// - Throws: The store's errors, or ``ReconcilerError/corruptRecord(key:reason:)``.
-    public func start() async throws {
+    package func start() async throws {
         for (key, bytes) in try await store.entries(prefix: StoreKeys.reservations) {
             let record = try RecordCodec.decode(ReservationRecord.self, from: bytes, key: key)
             records[record.key] = record
@@ -129,7 +129,7 @@ public actor Reconciler {
 
     /// Stops the worker: cancels calls in flight (their intents stay stored and are recovered by the next
     /// ``start()``) and waits for the tasks to end.
-    public func stop() async {
+    package func stop() async {
         stopped = true
         queue.removeAll()
         queued.removeAll()
@@ -148,7 +148,7 @@ public actor Reconciler {
     }
 
     /// Returns once no reservation is queued or being worked on.
-    public func waitUntilIdle() async {
+    package func waitUntilIdle() async {
         if running.isEmpty && queue.isEmpty && storeRetries.isEmpty { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
@@ -162,7 +162,7 @@ public actor Reconciler {
     /// - Returns: Whether the event changed anything.
     /// - Throws: The store's errors (the event is then not applied; the caller may replay it).
     @discardableResult
-    public func apply(_ event: BookingEvent, receivedSequence: UInt64) async throws -> EventDisposition {
+    package func apply(_ event: BookingEvent, receivedSequence: UInt64) async throws -> EventDisposition {
         try await apply([(event, receivedSequence)])[0]
     }
 
@@ -174,7 +174,7 @@ public actor Reconciler {
     /// - Returns: What became of each event, in order.
     /// - Throws: The store's errors; then none of the events is applied (the caller may replay them all).
     @discardableResult
-    public func apply(_ events: [(event: BookingEvent, receivedSequence: UInt64)]) async throws -> [EventDisposition] {
+    package func apply(_ events: [(event: BookingEvent, receivedSequence: UInt64)]) async throws -> [EventDisposition] {
         var dispositions: [EventDisposition] = []
         dispositions.reserveCapacity(events.count)
         var changed: [ReservationKey] = []  // in first-change order; `isChanged` answers membership
@@ -211,7 +211,9 @@ public actor Reconciler {
             throw error
         }
         for key in changed {
-            logger.debug("booking event accepted", metadata: ["reservation": "\(key)", "status": "\(records[key]?.desired.map { "\($0.status)" } ?? "-")"])
+            logger.debug(
+                "booking event accepted",
+                metadata: ["reservation": "\(key)", "status": "\(records[key]?.desired.map { "\($0.status)" } ?? "-")"])
             schedule(key)
         }
         return dispositions
@@ -222,7 +224,7 @@ public actor Reconciler {
     /// - Returns: Whether the code belongs to a known reservation.
     /// - Throws: The store's errors.
     @discardableResult
-    public func recordLockEvent(accessCodeID: String, kind: LockEventKind) async throws -> Bool {
+    package func recordLockEvent(accessCodeID: String, kind: LockEventKind) async throws -> Bool {
         for (key, record) in records {
             guard let index = record.applied?.codes.firstIndex(where: { $0.accessCodeID == accessCodeID }) else {
                 continue
@@ -246,7 +248,7 @@ public actor Reconciler {
 
     /// Re-queues the work parked in a dead letter.
     /// - Throws: ``ReconcilerError/unknownDeadLetter(id:)``, or the store's errors.
-    public func retry(deadLetterID: String) async throws {
+    package func retry(deadLetterID: String) async throws {
         guard let letter = deadLetters.removeValue(forKey: deadLetterID) else {
             throw ReconcilerError.unknownDeadLetter(id: deadLetterID)
         }
@@ -259,27 +261,27 @@ public actor Reconciler {
     }
 
     /// Replaces the property catalogue (a configuration reload) and re-plans every reservation.
-    public func updateCatalogue(_ catalogue: PropertyCatalogue) {
+    package func updateCatalogue(_ catalogue: PropertyCatalogue) {
         self.catalogue = catalogue
         reconcileAll()
     }
 
     /// Schedules every known reservation (e.g. periodically, to catch anything missed).
-    public func reconcileAll() {
+    package func reconcileAll() {
         for key in records.keys.sorted() {
             schedule(key)
         }
     }
 
     /// A reservation ``forgetReservations(endedBefore:)`` forgot.
-    public struct ForgottenReservation: Sendable, Hashable {
+    package struct ForgottenReservation: Sendable, Hashable {
         /// The reservation.
-        public var key: ReservationKey
+        package var key: ReservationKey
         /// The receipt order of the booking event it was last known by (see ``apply(_:receivedSequence:)``).
-        public var receivedSequence: UInt64
+        package var receivedSequence: UInt64
 
         /// Creates a value (the reconciler makes them; tests compare against them).
-        public init(key: ReservationKey, receivedSequence: UInt64) {
+        package init(key: ReservationKey, receivedSequence: UInt64) {
             self.key = key
             self.receivedSequence = receivedSequence
         }
@@ -291,7 +293,7 @@ public actor Reconciler {
     ///   caller can drop its own copy of that booking (and keep a newer one).
     /// - Throws: The store's errors.
     @discardableResult
-    public func forgetReservations(endedBefore cutoff: Date) async throws -> [ForgottenReservation] {
+    package func forgetReservations(endedBefore cutoff: Date) async throws -> [ForgottenReservation] {
         let limit = min(cutoff, clock.now())
         var forgotten: [ForgottenReservation] = []
         for key in Array(records.keys) {
@@ -313,8 +315,9 @@ public actor Reconciler {
     private func stayEnd(of record: ReservationRecord) -> Date? {
         guard var booking = record.desired else { return nil }
         booking.status = .confirmed
-        guard case .group(let spec) = DesiredAccess.resolve(
-            booking, key: record.key, catalogue: catalogue, naming: configuration.naming)
+        guard
+            case .group(let spec) = DesiredAccess.resolve(
+                booking, key: record.key, catalogue: catalogue, naming: configuration.naming)
         else { return record.applied?.codes.map(\.window.endsAt).max() }
         return max(spec.window.endsAt, record.applied?.codes.map(\.window.endsAt).max() ?? spec.window.endsAt)
     }
@@ -322,24 +325,24 @@ public actor Reconciler {
     // MARK: - Views
 
     /// One reservation's state, or `nil` when unknown.
-    public func reservation(_ key: ReservationKey) -> ReservationSnapshot? {
+    package func reservation(_ key: ReservationKey) -> ReservationSnapshot? {
         records[key].map(snapshot)
     }
 
     /// Every reservation's state, ordered by key unless `ordered` is false (counting needs no order, and sorting
     /// hundreds of thousands of keys holds the reconciler up).
-    public func reservations(ordered: Bool = true) -> [ReservationSnapshot] {
+    package func reservations(ordered: Bool = true) -> [ReservationSnapshot] {
         guard ordered else { return records.values.map(snapshot) }
         return records.keys.sorted().compactMap { records[$0].map(snapshot) }
     }
 
     /// The dead letters, oldest first.
-    public func deadLetterList() -> [DeadLetter] {
+    package func deadLetterList() -> [DeadLetter] {
         deadLetters.values.sorted { ($0.failedAt, $0.id) < ($1.failedAt, $1.id) }
     }
 
     /// The intents in flight (at most one per reservation).
-    public func outbox() -> [OutboxIntent] {
+    package func outbox() -> [OutboxIntent] {
         intents.keys.sorted().compactMap { intents[$0] }
     }
 
@@ -538,7 +541,9 @@ public actor Reconciler {
                     // Seam is resting (circuit open): wait without using up an attempt, however long it lasts.
                     logger.debug(
                         "Seam not called; waiting",
-                        metadata: ["reservation": "\(key)", "operation": "\(operation.label)", "seconds": "\(retryAfter)"])
+                        metadata: [
+                            "reservation": "\(key)", "operation": "\(operation.label)", "seconds": "\(retryAfter)",
+                        ])
                     waited = true
                     try await clock.sleep(until: clock.now().addingTimeInterval(max(retryAfter, 0.1)))
                     continue

@@ -2,14 +2,14 @@ import Bookings
 import Foundation
 
 /// The order of a booking event: the PMS's own `updatedAt` when it sent one, else the order of receipt.
-public struct EventVersion: Sendable, Codable, Hashable, CustomStringConvertible {
+package struct EventVersion: Sendable, Codable, Hashable, CustomStringConvertible {
     /// The PMS's last-modified time of the booking, when given.
-    public var updatedAt: Date?
+    package var updatedAt: Date?
     /// The intake's receipt sequence number (monotonic across restarts: the journal position).
-    public var receivedSequence: UInt64
+    package var receivedSequence: UInt64
 
     /// Creates a version.
-    public init(updatedAt: Date?, receivedSequence: UInt64) {
+    package init(updatedAt: Date?, receivedSequence: UInt64) {
         self.updatedAt = updatedAt
         self.receivedSequence = receivedSequence
     }
@@ -18,7 +18,7 @@ public struct EventVersion: Sendable, Codable, Hashable, CustomStringConvertible
     ///
     /// When both carry `updatedAt`, the later one wins and equal times fall back to receipt order;
     /// otherwise receipt order decides. A version never supersedes itself, so duplicates change nothing.
-    public func supersedes(_ other: EventVersion) -> Bool {
+    package func supersedes(_ other: EventVersion) -> Bool {
         if let mine = updatedAt, let theirs = other.updatedAt, mine != theirs {
             return mine > theirs
         }
@@ -26,28 +26,28 @@ public struct EventVersion: Sendable, Codable, Hashable, CustomStringConvertible
     }
 
     /// `updatedAt#sequence`.
-    public var description: String {
+    package var description: String {
         "\(updatedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "-")#\(receivedSequence)"
     }
 }
 
 /// What the latest booking event says the reservation should be.
-public struct DesiredBooking: Sendable, Codable, Hashable {
+package struct DesiredBooking: Sendable, Codable, Hashable {
     /// The PMS listing id.
-    public var listingID: String
+    package var listingID: String
     /// The booking status.
-    public var status: BookingEvent.Status
+    package var status: BookingEvent.Status
     /// Arrival as given, or `nil` when unknown.
-    public var checkIn: StayTime?
+    package var checkIn: StayTime?
     /// Departure as given, or `nil` when unknown.
-    public var checkOut: StayTime?
+    package var checkOut: StayTime?
     /// The guest's name, for the code name.
-    public var guestName: String?
+    package var guestName: String?
     /// The version of the event this came from.
-    public var version: EventVersion
+    package var version: EventVersion
 
     /// Takes the reservation-relevant fields of `event`.
-    public init(_ event: BookingEvent, version: EventVersion) {
+    package init(_ event: BookingEvent, version: EventVersion) {
         listingID = event.listingID
         status = event.status
         checkIn = event.checkIn
@@ -58,7 +58,7 @@ public struct DesiredBooking: Sendable, Codable, Hashable {
 }
 
 /// What Latchkey knows about one lock's code of a group.
-public enum LockCodeStatus: String, Sendable, Codable, Hashable, CaseIterable {
+package enum LockCodeStatus: String, Sendable, Codable, Hashable, CaseIterable {
     /// Created; Seam has not yet reported it on the lock.
     case unconfirmed
     /// Seam reported it set on the lock.
@@ -72,24 +72,24 @@ public enum LockCodeStatus: String, Sendable, Codable, Hashable, CaseIterable {
 }
 
 /// One lock's code in the applied group.
-public struct AppliedCode: Sendable, Codable, Hashable {
+package struct AppliedCode: Sendable, Codable, Hashable {
     /// The lock.
-    public var deviceID: String
+    package var deviceID: String
     /// Seam's id, or `nil` for ``LockCodeStatus/missing``.
-    public var accessCodeID: String?
+    package var accessCodeID: String?
     /// The PIN on this lock (redacted in every description), or `nil` while Seam assigns it.
-    public var pin: AccessPIN?
+    package var pin: AccessPIN?
     /// The code's `common_code_key`; `nil` after a repair with a custom code.
-    public var commonCodeKey: String?
+    package var commonCodeKey: String?
     /// The window the code has.
-    public var window: CodeWindow
+    package var window: CodeWindow
     /// The name the code has.
-    public var name: String
+    package var name: String
     /// What Seam last said about it.
-    public var status: LockCodeStatus
+    package var status: LockCodeStatus
 
     /// Creates a value.
-    public init(
+    package init(
         deviceID: String, accessCodeID: String?, pin: AccessPIN?, commonCodeKey: String?, window: CodeWindow,
         name: String, status: LockCodeStatus
     ) {
@@ -109,47 +109,47 @@ public struct AppliedCode: Sendable, Codable, Hashable {
 }
 
 /// The group of codes Latchkey has put on a property's locks for one reservation.
-public struct AppliedGroup: Sendable, Codable, Hashable {
+package struct AppliedGroup: Sendable, Codable, Hashable {
     /// The property the codes are on.
-    public var propertyID: String
+    package var propertyID: String
     /// The group's `common_code_key` (from `create_multiple`), or `nil` when Seam gave none.
-    public var commonCodeKey: String?
+    package var commonCodeKey: String?
     /// One entry per lock of the group, in the property's device order.
-    public var codes: [AppliedCode]
+    package var codes: [AppliedCode]
 
     /// Creates a value.
-    public init(propertyID: String, commonCodeKey: String?, codes: [AppliedCode]) {
+    package init(propertyID: String, commonCodeKey: String?, codes: [AppliedCode]) {
         self.propertyID = propertyID
         self.commonCodeKey = commonCodeKey
         self.codes = codes
     }
 
     /// The locks of the group.
-    public var deviceIDs: [String] { codes.map(\.deviceID) }
+    package var deviceIDs: [String] { codes.map(\.deviceID) }
 
     /// The group's shared PIN (redacted in descriptions): the first code's.
-    public var pin: AccessPIN? { codes.lazy.compactMap(\.pin).first }
+    package var pin: AccessPIN? { codes.lazy.compactMap(\.pin).first }
 
     /// "2 of 3 locks set" style readiness: how many codes Seam reported set.
-    public var setCount: Int { codes.count { $0.status == .set } }
+    package var setCount: Int { codes.count { $0.status == .set } }
 }
 
 /// Everything stored for one reservation: desired, applied, and whether work is parked in a dead letter.
-public struct ReservationRecord: Sendable, Codable, Hashable {
+package struct ReservationRecord: Sendable, Codable, Hashable {
     /// The reservation.
-    public var key: ReservationKey
+    package var key: ReservationKey
     /// The latest booking state, or `nil` before the first event (a record created by a lock event).
-    public var desired: DesiredBooking?
+    package var desired: DesiredBooking?
     /// The codes that exist in Seam for it, or `nil`.
-    public var applied: AppliedGroup?
+    package var applied: AppliedGroup?
     /// The dead letter that parks this reservation's work until retried or a newer event arrives.
-    public var blockedBy: String?
+    package var blockedBy: String?
     /// Codes a create may have made without Latchkey seeing the answer (crash, or retries given up):
     /// looked up by marker and adopted before anything else is done for the reservation.
-    public var pendingLookup: CodeLookup?
+    package var pendingLookup: CodeLookup?
 
     /// Creates a record.
-    public init(
+    package init(
         key: ReservationKey, desired: DesiredBooking? = nil, applied: AppliedGroup? = nil, blockedBy: String? = nil,
         pendingLookup: CodeLookup? = nil
     ) {
@@ -165,7 +165,7 @@ public struct ReservationRecord: Sendable, Codable, Hashable {
     /// unblocked by any real change.
     /// - Returns: Whether the record changed (and must be stored again).
     @discardableResult
-    public mutating func fold(_ event: BookingEvent, receivedSequence: UInt64) -> Bool {
+    package mutating func fold(_ event: BookingEvent, receivedSequence: UInt64) -> Bool {
         let version = EventVersion(updatedAt: event.updatedAt, receivedSequence: receivedSequence)
         if let current = desired, !version.supersedes(current.version) {
             return false
@@ -190,15 +190,15 @@ public struct ReservationRecord: Sendable, Codable, Hashable {
 }
 
 /// Where to look for codes a create may have made: the locks and the reservation marker in their names.
-public struct CodeLookup: Sendable, Codable, Hashable {
+package struct CodeLookup: Sendable, Codable, Hashable {
     /// The property the codes would belong to.
-    public var propertyID: String
+    package var propertyID: String
     /// The locks to list.
-    public var deviceIDs: [String]
+    package var deviceIDs: [String]
     /// The marker the names carry.
-    public var marker: String
+    package var marker: String
     /// The window assumed when a listed code shows none.
-    public var window: CodeWindow
+    package var window: CodeWindow
     /// The name assumed when a listed code shows none.
-    public var name: String
+    package var name: String
 }

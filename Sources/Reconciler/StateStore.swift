@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The coordinator backs it with the Store journal; the reconciler's unit tests use an in-memory one.
 /// Keys are ASCII strings with `/` separators; values are opaque bytes (JSON written by the reconciler).
-public protocol StateStore: Sendable {
+package protocol StateStore: Sendable {
     /// Sets `key` to `value`. Must be durable (fdatasync'd) when it returns.
     func put(_ key: String, _ value: [UInt8]) async throws
     /// Removes `key` (no error when absent). Must be durable when it returns.
@@ -18,27 +18,27 @@ public protocol StateStore: Sendable {
 
 extension StateStore {
     /// ``put(_:_:)`` for each entry, in order.
-    public func putAll(_ entries: [(key: String, value: [UInt8])]) async throws {
+    package func putAll(_ entries: [(key: String, value: [UInt8])]) async throws {
         for entry in entries { try await put(entry.key, entry.value) }
     }
 }
 
 /// The key layout inside a ``StateStore``: `reconciler/reservation/…`, `reconciler/outbox/…`, `reconciler/dead/…`.
 /// Public for on-call tools that read a data directory offline (`latchkey outbox`, `latchkey reservations`).
-public enum StoreKeys {
+package enum StoreKeys {
     /// Prefix of reservation records.
-    public static let reservations = "reconciler/reservation/"
+    package static let reservations = "reconciler/reservation/"
     /// Prefix of in-flight outbox intents (at most one per reservation).
-    public static let outbox = "reconciler/outbox/"
+    package static let outbox = "reconciler/outbox/"
     /// Prefix of dead letters.
-    public static let deadLetters = "reconciler/dead/"
+    package static let deadLetters = "reconciler/dead/"
 
     /// The record key of a reservation.
-    public static func reservation(_ key: ReservationKey) -> String { reservations + encode(key) }
+    package static func reservation(_ key: ReservationKey) -> String { reservations + encode(key) }
     /// The intent key of a reservation.
-    public static func intent(_ key: ReservationKey) -> String { outbox + encode(key) }
+    package static func intent(_ key: ReservationKey) -> String { outbox + encode(key) }
     /// The key of a dead letter.
-    public static func deadLetter(_ id: String) -> String { deadLetters + id }
+    package static func deadLetter(_ id: String) -> String { deadLetters + id }
 
     /// `source/reservationID`, each percent-encoded so `/` and other bytes cannot collide.
     private static func encode(_ key: ReservationKey) -> String {
@@ -75,14 +75,14 @@ enum RecordCodec {
 }
 
 /// Failures of the reconciler itself (not of Seam).
-public enum ReconcilerError: Error, Sendable, Hashable, CustomStringConvertible {
+package enum ReconcilerError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A stored value could not be decoded.
     case corruptRecord(key: String, reason: String)
     /// `retry(deadLetterID:)` named a dead letter that does not exist.
     case unknownDeadLetter(id: String)
 
     /// What went wrong and what to do.
-    public var description: String {
+    package var description: String {
         switch self {
         case .corruptRecord(let key, let reason):
             "the reconciler record at \(key) cannot be decoded (\(reason)); restore the data directory from a "

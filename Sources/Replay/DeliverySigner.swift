@@ -3,23 +3,23 @@ import Gateway
 import WebhookAuth
 
 /// One HTTP request ready to send: where, which headers, which body.
-public struct OutgoingRequest: Sendable {
+package struct OutgoingRequest: Sendable {
     /// The path below the Latchkey base URL, e.g. `/webhooks/guesty` or `/webhooks/mews/<token>`.
-    public var path: String
+    package var path: String
     /// The headers, in order.
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// The exact body bytes.
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// Creates a request.
-    public init(path: String, headers: [(name: String, value: String)], body: [UInt8]) {
+    package init(path: String, headers: [(name: String, value: String)], body: [UInt8]) {
         self.path = path
         self.headers = headers
         self.body = body
     }
 
     /// The value of header `name` (case-insensitive), or `nil`.
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 }
@@ -30,7 +30,7 @@ public struct OutgoingRequest: Sendable {
 /// Guesty adapter, which signs through Svix); body-HMAC sources the configured header, prefix and encoding;
 /// Basic sources an `Authorization` header; path-token sources the token as the last path segment.
 /// All signing primitives come from `WebhookAuth`. Secrets are resolved once, at creation, and never printed.
-public struct DeliverySigner: Sendable {
+package struct DeliverySigner: Sendable {
     private struct ResolvedSource: Sendable {
         let settings: SourceSettings
         let secret: Secret
@@ -45,7 +45,9 @@ public struct DeliverySigner: Sendable {
     ///   - configuration: The Latchkey configuration the server under test runs with.
     ///   - environment: The environment for `{env: NAME}` secrets. Default: the process environment.
     /// - Throws: ``ReplayError`` when a source's first secret cannot be resolved.
-    public init(configuration: LatchkeyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ReplayError) {
+    package init(
+        configuration: LatchkeyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ReplayError) {
         var resolved: [String: ResolvedSource] = [:]
         for source in configuration.sources {
             guard let reference = source.auth.secrets.first else { continue }
@@ -56,7 +58,9 @@ public struct DeliverySigner: Sendable {
                 throw ReplayError("source \(source.name): \(error.message)")
             }
             guard let value, !value.isEmpty else {
-                throw ReplayError("source \(source.name): its first secret (\(reference)) is not set; set it so the harness can sign as the PMS does")
+                throw ReplayError(
+                    "source \(source.name): its first secret (\(reference)) is not set; set it so the harness can sign as the PMS does"
+                )
             }
             resolved[source.name] = ResolvedSource(settings: source, secret: Secret(value))
         }
@@ -65,7 +69,7 @@ public struct DeliverySigner: Sendable {
     }
 
     /// The configured source names the signer can sign for, in configuration order.
-    public var sourceNames: [String] { order }
+    package var sourceNames: [String] { order }
 
     /// Builds the request of one delivery.
     ///
@@ -78,13 +82,19 @@ public struct DeliverySigner: Sendable {
     /// - Returns: The request.
     /// - Throws: ``ReplayError`` for an unknown source, `stale` on a scheme without a signed timestamp, or
     ///   `other_source` with only one source configured.
-    public func request(for delivery: Delivery, source: String, deliveryID: String, now: Date = Date()) throws(ReplayError) -> OutgoingRequest {
+    package func request(for delivery: Delivery, source: String, deliveryID: String, now: Date = Date())
+        throws(ReplayError) -> OutgoingRequest
+    {
         guard let target = sources[source] else {
-            throw ReplayError("no source named \"\(source)\" in the Latchkey configuration; use one of \(order.joined(separator: ", "))")
+            throw ReplayError(
+                "no source named \"\(source)\" in the Latchkey configuration; use one of \(order.joined(separator: ", "))"
+            )
         }
         let body = delivery.body.bytes
         let basePath = "/webhooks/\(Self.pathSegment(source))"
-        var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("User-Agent", "latchkey-replay")]
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", "application/json"), ("User-Agent", "latchkey-replay"),
+        ]
         if !delivery.headers.isEmpty {
             let recorded = Set(delivery.headers.map { $0.name.lowercased() })
             headers.removeAll { recorded.contains($0.name.lowercased()) }
@@ -99,7 +109,9 @@ public struct DeliverySigner: Sendable {
             signing = target
         case .stale:
             guard case .standardWebhooks(_, let tolerance) = target.settings.auth else {
-                throw ReplayError("source \(source) signs without a timestamp, so `sign: stale` cannot apply; replay an old delivery unchanged instead")
+                throw ReplayError(
+                    "source \(source) signs without a timestamp, so `sign: stale` cannot apply; replay an old delivery unchanged instead"
+                )
             }
             signing = target
             timestamp -= tolerance + 120
@@ -116,14 +128,17 @@ public struct DeliverySigner: Sendable {
             switch signing.settings.auth {
             case .standardWebhooks:
                 let names: StandardWebhooks.HeaderNames = signing.settings.adapter == "guesty" ? .svix : .standard
-                for header in try StandardWebhooks.headers(id: deliveryID, timestamp: timestamp, body: body, secrets: [signing.secret], names: names) {
+                for header in try StandardWebhooks.headers(
+                    id: deliveryID, timestamp: timestamp, body: body, secrets: [signing.secret], names: names)
+                {
                     headers.append((header.name, header.value))
                 }
             case .bodyHMAC(let header, let prefix, let encoding, _):
                 let scheme = BodyHMAC(header: header, prefix: prefix, encoding: encoding == "base64" ? .base64 : .hex)
                 headers.append((header, scheme.sign(body: body, secret: signing.secret)))
             case .basic(let username, _):
-                headers.append(("Authorization", HTTPBasic.authorization(user: username, password: signing.secret.revealedString)))
+                headers.append(
+                    ("Authorization", HTTPBasic.authorization(user: username, password: signing.secret.revealedString)))
             case .pathToken:
                 path += "/" + Self.pathSegment(signing.secret.revealedString)
             }
@@ -146,7 +161,8 @@ public struct DeliverySigner: Sendable {
             }
         }
         let targetKind = kind(target.settings.auth)
-        return others.first { kind($0.settings.auth) == targetKind } ?? others.first { kind($0.settings.auth) != 3 } ?? others.first
+        return others.first { kind($0.settings.auth) == targetKind } ?? others.first { kind($0.settings.auth) != 3 }
+            ?? others.first
     }
 
     /// A secret of the right shape for `auth` that no configuration knows.

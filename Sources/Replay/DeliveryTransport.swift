@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// What came back for one request.
-public enum TransportResult: Sendable, Equatable {
+package enum TransportResult: Sendable, Equatable {
     /// An HTTP response: its status, whether it says it replays an earlier answer (`Idempotent-Replayed: true`),
     /// and its body.
     case response(status: Int, replayed: Bool = false, body: [UInt8])
@@ -13,24 +14,24 @@ public enum TransportResult: Sendable, Equatable {
 }
 
 /// Sends one request to Latchkey. The harness uses ``URLSessionTransport``; tests may answer in memory.
-public protocol DeliveryTransport: Sendable {
+package protocol DeliveryTransport: Sendable {
     /// Sends `request` and waits for the answer.
     func send(_ request: OutgoingRequest) async -> TransportResult
 }
 
 /// Sends requests with FoundationNetworking's `URLSession`, async, one request per call.
-public struct URLSessionTransport: DeliveryTransport {
+package struct URLSessionTransport: DeliveryTransport {
     /// Latchkey's base URL, e.g. `http://127.0.0.1:8080`.
-    public var baseURL: URL
+    package var baseURL: URL
     /// The timeout of one request, in seconds. Default 10.
-    public var timeoutSeconds: Double
+    package var timeoutSeconds: Double
     private let session: URLSession
 
     /// Creates a transport.
     /// - Parameters:
     ///   - baseURL: Latchkey's base URL; request paths are appended to it.
     ///   - timeoutSeconds: The timeout of one request, in seconds. Default 10.
-    public init(baseURL: URL, timeoutSeconds: Double = 10) {
+    package init(baseURL: URL, timeoutSeconds: Double = 10) {
         self.baseURL = baseURL
         self.timeoutSeconds = timeoutSeconds
         let configuration = URLSessionConfiguration.ephemeral
@@ -41,7 +42,7 @@ public struct URLSessionTransport: DeliveryTransport {
     }
 
     /// Posts the request.
-    public func send(_ request: OutgoingRequest) async -> TransportResult {
+    package func send(_ request: OutgoingRequest) async -> TransportResult {
         guard let url = URL(string: baseURL.absoluteString.trimmingSuffix("/") + request.path) else {
             return .failure("cannot form a URL from \(baseURL) and the request path")
         }
@@ -67,7 +68,7 @@ extension String {
 }
 
 /// How one answer counts in the report.
-public enum DeliveryOutcome: Sendable, Equatable {
+package enum DeliveryOutcome: Sendable, Equatable {
     /// 202: recorded durably.
     case accepted
     /// 200 marked `Idempotent-Replayed: true` (Latchkey repeats the first answer), or whose body says
@@ -81,13 +82,14 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case transportError(String)
 
     /// Classifies an answer.
-    public init(_ result: TransportResult) {
+    package init(_ result: TransportResult) {
         switch result {
         case .failure(let reason):
             self = .transportError(reason)
         case .response(let status, let replayed, let body):
             switch status {
-            case 200 where replayed || String(decoding: body, as: UTF8.self).lowercased().contains("\"duplicate\""): self = .duplicate
+            case 200 where replayed || String(decoding: body, as: UTF8.self).lowercased().contains("\"duplicate\""):
+                self = .duplicate
             case 202: self = .accepted
             case 200..<300: self = .ignored
             default: self = .rejected(status)

@@ -3,7 +3,7 @@ import Yams
 
 /// A JSON value with the key order of its source, so a body written in a scenario file is sent in the
 /// order it was written. Numbers keep their literal text, so `123456` stays an integer and `1.50` stays `1.50`.
-public indirect enum JSONBody: Sendable, Equatable {
+package indirect enum JSONBody: Sendable, Equatable {
     /// `null`.
     case null
     /// `true` or `false`.
@@ -18,39 +18,40 @@ public indirect enum JSONBody: Sendable, Equatable {
     case object([(String, JSONBody)])
 
     /// Compares two values; objects compare with their key order.
-    public static func == (lhs: JSONBody, rhs: JSONBody) -> Bool {
+    package static func == (lhs: JSONBody, rhs: JSONBody) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
         case (.number(let a), .number(let b)): a == b
         case (.string(let a), .string(let b)): a == b
         case (.array(let a), .array(let b)): a == b
-        case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.object(let a), .object(let b)):
+            a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: false
         }
     }
 
     /// The value at `key` of an object, or `nil`.
-    public subscript(key: String) -> JSONBody? {
+    package subscript(key: String) -> JSONBody? {
         guard case .object(let pairs) = self else { return nil }
         return pairs.first { $0.0 == key }?.1
     }
 
     /// The text of a string, or `nil`.
-    public var stringValue: String? {
+    package var stringValue: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
     /// Compact JSON text (no spaces), the exact bytes the harness sends and signs.
-    public var compactText: String {
+    package var compactText: String {
         var out = ""
         write(to: &out)
         return out
     }
 
     /// The UTF-8 bytes of ``compactText``.
-    public var bytes: [UInt8] { Array(compactText.utf8) }
+    package var bytes: [UInt8] { Array(compactText.utf8) }
 
     private func write(to out: inout String) {
         switch self {
@@ -122,7 +123,9 @@ extension JSONBody {
             }
         case .sequence(let sequence):
             var items: [JSONBody] = []
-            for (index, item) in sequence.enumerated() { items.append(try JSONBody(yaml: item, path: "\(path)[\(index)]")) }
+            for (index, item) in sequence.enumerated() {
+                items.append(try JSONBody(yaml: item, path: "\(path)[\(index)]"))
+            }
             self = .array(items)
         case .mapping(let mapping):
             var pairs: [(String, JSONBody)] = []
@@ -134,7 +137,9 @@ extension JSONBody {
             }
             self = .object(pairs)
         case .alias:
-            throw ScenarioError(file: nil, key: path, line: node.mark?.line, message: "YAML aliases are not supported in bodies; write the value out")
+            throw ScenarioError(
+                file: nil, key: path, line: node.mark?.line,
+                message: "YAML aliases are not supported in bodies; write the value out")
         }
     }
 

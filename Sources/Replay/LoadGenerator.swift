@@ -9,21 +9,23 @@ import Gateway
 /// Each reservation starts with a creation, then gets date changes, cancellations and re-confirmations, each
 /// with a later `updated_at`. The expected end state is that of each reservation's newest event, so the
 /// scenario also holds under `--shuffle` for a server that orders events by `updated_at`.
-public struct LoadGenerator: Sendable {
+package struct LoadGenerator: Sendable {
     /// How many deliveries. No default.
-    public var deliveries: Int
+    package var deliveries: Int
     /// Across how many reservations (at most `deliveries`). No default.
-    public var reservations: Int
+    package var reservations: Int
     /// The configured source to post to; its adapter must be `native`. Default `native`.
-    public var source: String
+    package var source: String
     /// The seed: the same seed gives the same scenario. Default 1.
-    public var seed: UInt64
+    package var seed: UInt64
     /// The first check-in date; stays spread over the following 300 days. Default 2030-01-06.
-    public var firstCheckIn: LocalDate
+    package var firstCheckIn: LocalDate
 
     /// Creates a generator.
-    public init(deliveries: Int, reservations: Int, source: String = "native", seed: UInt64 = 1,
-                firstCheckIn: LocalDate = LocalDate(year: 2030, month: 1, day: 6)) {
+    package init(
+        deliveries: Int, reservations: Int, source: String = "native", seed: UInt64 = 1,
+        firstCheckIn: LocalDate = LocalDate(year: 2030, month: 1, day: 6)
+    ) {
         self.deliveries = deliveries
         self.reservations = reservations
         self.source = source
@@ -45,19 +47,24 @@ public struct LoadGenerator: Sendable {
     /// - Returns: One scenario with `deliveries` deliveries and one expectation per reservation.
     /// - Throws: ``ReplayError`` when the counts are out of range, the source is missing or not `native`, or no
     ///   property lists a listing of it.
-    public func generate(configuration: LatchkeyConfiguration) throws(ReplayError) -> Scenario {
+    package func generate(configuration: LatchkeyConfiguration) throws(ReplayError) -> Scenario {
         guard deliveries >= 1, (1...deliveries).contains(reservations) else {
-            throw ReplayError("--generate needs at least one delivery and --reservations between 1 and the number of deliveries")
+            throw ReplayError(
+                "--generate needs at least one delivery and --reservations between 1 and the number of deliveries")
         }
         guard let settings = configuration.source(named: source) else {
-            throw ReplayError("no source named \"\(source)\" in the Latchkey configuration; generated bookings need a native source")
+            throw ReplayError(
+                "no source named \"\(source)\" in the Latchkey configuration; generated bookings need a native source")
         }
         guard settings.adapter == "native" else {
-            throw ReplayError("source \(source) uses the \(settings.adapter) adapter; generated bookings are in the native format, so pick a source with adapter native")
+            throw ReplayError(
+                "source \(source) uses the \(settings.adapter) adapter; generated bookings are in the native format, so pick a source with adapter native"
+            )
         }
         let properties = configuration.properties.filter { !($0.listings[source] ?? []).isEmpty }
         guard !properties.isEmpty else {
-            throw ReplayError("no property lists a listing of source \(source); map one under `properties[].listings.\(source)`")
+            throw ReplayError(
+                "no property lists a listing of source \(source); map one under `properties[].listings.\(source)`")
         }
         var random = SeededRandom(seed: seed)
         var stays: [Stay] = []
@@ -66,18 +73,25 @@ public struct LoadGenerator: Sendable {
             let r = index % reservations
             let kind: String
             if r == stays.count {
-                stays.append(Stay(property: properties[r % properties.count], checkIn: Int(random.next() % 300), nights: 2 + Int(random.next() % 6)))
+                stays.append(
+                    Stay(
+                        property: properties[r % properties.count], checkIn: Int(random.next() % 300),
+                        nights: 2 + Int(random.next() % 6)))
                 kind = "booking.created"
             } else {
                 Self.change(&stays[r], random: &random)
                 kind = "booking.updated"
             }
-            sent.append(Delivery(label: "r\(r) v\(index)", body: .json(body(kind: kind, reservation: r, stay: stays[r], version: index))))
+            sent.append(
+                Delivery(
+                    label: "r\(r) v\(index)",
+                    body: .json(body(kind: kind, reservation: r, stay: stays[r], version: index))))
         }
         let expectations = stays.enumerated().map { r, stay in expectation(reservation: r, stay: stay) }
         return Scenario(
             name: "generated: \(deliveries) native deliveries across \(reservations) reservations (seed \(seed))",
-            source: source, description: "Synthetic load from LoadGenerator; the newest event of each reservation decides.",
+            source: source,
+            description: "Synthetic load from LoadGenerator; the newest event of each reservation decides.",
             deliveries: sent, expectations: expectations
         )
     }
@@ -104,21 +118,26 @@ public struct LoadGenerator: Sendable {
         let updated = Date(timeIntervalSince1970: 1_875_000_000 + Double(version))
         return .object([
             ("event", .string(kind)),
-            ("booking", .object([
-                ("id", .string(reservationID(r))),
-                ("listing_id", .string(listing)),
-                ("status", .string(stay.confirmed ? "confirmed" : "cancelled")),
-                ("check_in", .string(checkIn)),
-                ("check_out", .string(checkOut)),
-                ("time_zone", .string(stay.property.timeZone)),
-                ("guest", .object([("name", .string("Guest \(r)"))])),
-                ("updated_at", .string(RFC3339.format(updated))),
-            ])),
+            (
+                "booking",
+                .object([
+                    ("id", .string(reservationID(r))),
+                    ("listing_id", .string(listing)),
+                    ("status", .string(stay.confirmed ? "confirmed" : "cancelled")),
+                    ("check_in", .string(checkIn)),
+                    ("check_out", .string(checkOut)),
+                    ("time_zone", .string(stay.property.timeZone)),
+                    ("guest", .object([("name", .string("Guest \(r)"))])),
+                    ("updated_at", .string(RFC3339.format(updated))),
+                ])
+            ),
         ])
     }
 
     private func expectation(reservation r: Int, stay: Stay) -> ReservationExpectation {
-        guard stay.confirmed else { return ReservationExpectation(source: source, reservationID: reservationID(r), group: .absent) }
+        guard stay.confirmed else {
+            return ReservationExpectation(source: source, reservationID: reservationID(r), group: .absent)
+        }
         let property = stay.property
         let start = instant(day: stay.checkIn, time: property.defaultCheckIn, zone: property.timeZone)
             .addingTimeInterval(-Double(property.bufferBeforeCheckInMinutes) * 60)
@@ -133,13 +152,16 @@ public struct LoadGenerator: Sendable {
     private func date(day: Int) -> DateComponents {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let base = calendar.date(from: DateComponents(year: firstCheckIn.year, month: firstCheckIn.month, day: firstCheckIn.day))!
-        return calendar.dateComponents([.year, .month, .day], from: calendar.date(byAdding: .day, value: day, to: base)!)
+        let base = calendar.date(
+            from: DateComponents(year: firstCheckIn.year, month: firstCheckIn.month, day: firstCheckIn.day))!
+        return calendar.dateComponents(
+            [.year, .month, .day], from: calendar.date(byAdding: .day, value: day, to: base)!)
     }
 
     private func localText(day: Int, time: LocalTime) -> String {
         let d = date(day: day)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", d.year!, d.month!, d.day!, time.hour, time.minute, time.second)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d", d.year!, d.month!, d.day!, time.hour, time.minute, time.second)
     }
 
     /// The wall-clock time `time` on `day` in `zone`, as an instant (DST included).

@@ -1,18 +1,19 @@
 /// Why a replay could not be prepared or run. Each message says what was wrong and what to do.
-public struct ReplayError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ReplayError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong.
-    public var message: String
+    package var message: String
 
     /// Creates an error.
-    public init(_ message: String) {
+    package init(_ message: String) {
         self.message = message
     }
 
     /// The message.
-    public var description: String { message }
+    package var description: String { message }
 
     static func unknownSource(_ name: String, scenario: String, known: [String]) -> ReplayError {
-        ReplayError("scenario \"\(scenario)\" posts to source \"\(name)\", which the Latchkey configuration does not have; "
-            + "use one of \(known.joined(separator: ", ")) or add it under `sources:`")
+        ReplayError(
+            "scenario \"\(scenario)\" posts to source \"\(name)\", which the Latchkey configuration does not have; "
+                + "use one of \(known.joined(separator: ", ")) or add it under `sources:`")
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Shows how far a replay has got: a bar redrawn in place on a terminal, plain lines otherwise.
-public protocol ReplayProgress: Sendable {
+package protocol ReplayProgress: Sendable {
     /// Called after each answer.
     /// - Parameters:
     ///   - done: Sends answered so far.
@@ -17,29 +18,30 @@ public protocol ReplayProgress: Sendable {
 
 /// Writes progress to standard error: a `[#####-----]` bar when standard error is a terminal (`isatty`),
 /// else one plain line about every 5 % of the sends.
-public struct StandardErrorProgress: ReplayProgress {
+package struct StandardErrorProgress: ReplayProgress {
     private let isTerminal: Bool
 
     /// Creates a reporter; `isTerminal` defaults to whether standard error is a terminal.
-    public init(isTerminal: Bool = isatty(STDERR_FILENO) == 1) {
+    package init(isTerminal: Bool = isatty(STDERR_FILENO) == 1) {
         self.isTerminal = isTerminal
     }
 
     /// Draws the bar or prints a line.
-    public func update(done: Int, total: Int, report: ReplayReport) {
+    package func update(done: Int, total: Int, report: ReplayReport) {
         if let text = Self.text(done: done, total: total, report: report, isTerminal: isTerminal) {
             FileHandle.standardError.write(Data(text.utf8))
         }
     }
 
     /// Ends the bar's line.
-    public func finish(report: ReplayReport) {
+    package func finish(report: ReplayReport) {
         if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
     /// The text to write after an answer, or `nil` when nothing is due (plain mode prints every ~5 %).
-    public static func text(done: Int, total: Int, report: ReplayReport, isTerminal: Bool) -> String? {
-        let counts = "accepted \(report.accepted), duplicates \(report.duplicates), rejected \(report.rejectedTotal), errors \(report.transportErrors)"
+    package static func text(done: Int, total: Int, report: ReplayReport, isTerminal: Bool) -> String? {
+        let counts =
+            "accepted \(report.accepted), duplicates \(report.duplicates), rejected \(report.rejectedTotal), errors \(report.transportErrors)"
         if isTerminal {
             let width = 30
             let filled = total == 0 ? width : width * done / total

@@ -1,59 +1,59 @@
 import Foundation
 
 /// A delivery that got a status its scenario did not expect.
-public struct StatusMismatch: Sendable, Equatable {
+package struct StatusMismatch: Sendable, Equatable {
     /// The scenario's name.
-    public var scenario: String
+    package var scenario: String
     /// The delivery's label, or `#<index>`.
-    public var delivery: String
+    package var delivery: String
     /// Whether it was an injected duplicate send.
-    public var isDuplicate: Bool
+    package var isDuplicate: Bool
     /// The expected statuses as text, e.g. `401` or `2xx`.
-    public var expected: String
+    package var expected: String
     /// The status received, or the transport error.
-    public var received: String
+    package var received: String
     /// The scenario's known issue, if any (the mismatch then does not fail the run).
-    public var knownIssue: String?
+    package var knownIssue: String?
 }
 
 /// What a replay did and found: counts of answers, and per reservation the final state in Seam compared with
 /// the scenarios' expectations.
-public struct ReplayReport: Sendable, Equatable {
+package struct ReplayReport: Sendable, Equatable {
     /// Requests sent (including injected duplicates).
-    public var sent = 0
+    package var sent = 0
     /// 202 answers.
-    public var accepted = 0
+    package var accepted = 0
     /// 200 answers whose body says `duplicate`.
-    public var duplicates = 0
+    package var duplicates = 0
     /// Other 2xx answers.
-    public var ignored = 0
+    package var ignored = 0
     /// Non-2xx answers, by status.
-    public var rejected: [Int: Int] = [:]
+    package var rejected: [Int: Int] = [:]
     /// Requests without an HTTP answer.
-    public var transportErrors = 0
+    package var transportErrors = 0
     /// How many of the sends were duplicates injected by `--duplicate-rate`.
-    public var injectedDuplicates = 0
+    package var injectedDuplicates = 0
     /// Deliveries whose status differed from the scenario's `expect_status` (or its default).
-    public var statusMismatches: [StatusMismatch] = []
+    package var statusMismatches: [StatusMismatch] = []
     /// One verdict per expected reservation.
-    public var verdicts: [ReservationVerdict] = []
+    package var verdicts: [ReservationVerdict] = []
     /// Whether the Seam state was read at all (no expectations or no reader: `false`).
-    public var stateChecked = false
+    package var stateChecked = false
     /// Seconds from the last answer until the state matched, or `nil` when it never did (or was not checked).
-    public var convergenceSeconds: Double?
+    package var convergenceSeconds: Double?
     /// Seconds the sending took.
-    public var sendingSeconds: Double = 0
+    package var sendingSeconds: Double = 0
     /// A problem reading the Seam state, when the last read failed.
-    public var stateError: String?
+    package var stateError: String?
 
     /// Creates an empty report.
-    public init() {}
+    package init() {}
 
     /// All rejected answers.
-    public var rejectedTotal: Int { rejected.values.reduce(0, +) }
+    package var rejectedTotal: Int { rejected.values.reduce(0, +) }
 
     /// Whether every status was as expected and every reservation holds its expected state.
-    public var passed: Bool {
+    package var passed: Bool {
         statusMismatches.allSatisfy { $0.knownIssue != nil } && stateError == nil && verdicts.allSatisfy(\.isAcceptable)
     }
 
@@ -77,9 +77,13 @@ public struct ReplayReport: Sendable, Equatable {
 
     /// The report as text for a person: counts, status mismatches, then each reservation (differences first).
     /// Contains no PIN, secret or signature.
-    public func render() -> String {
+    package func render() -> String {
         var lines: [String] = []
-        let rejectedText = rejected.isEmpty ? "0" : "\(rejectedTotal) (" + rejected.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+        let rejectedText =
+            rejected.isEmpty
+            ? "0"
+            : "\(rejectedTotal) ("
+                + rejected.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         lines.append("Replay: \(passed ? "PASS" : "FAIL")")
         lines.append(
             "  sent \(sent)" + (injectedDuplicates > 0 ? " (\(injectedDuplicates) injected duplicates)" : "")
@@ -90,13 +94,16 @@ public struct ReplayReport: Sendable, Equatable {
             lines.append("Unexpected statuses (\(statusMismatches.count)):")
             for mismatch in statusMismatches {
                 let mark = mismatch.knownIssue == nil ? "✗" : "~"
-                lines.append("  \(mark) \(mismatch.scenario) › \(mismatch.delivery)\(mismatch.isDuplicate ? " (duplicate send)" : ""): expected \(mismatch.expected), got \(mismatch.received)")
+                lines.append(
+                    "  \(mark) \(mismatch.scenario) › \(mismatch.delivery)\(mismatch.isDuplicate ? " (duplicate send)" : ""): expected \(mismatch.expected), got \(mismatch.received)"
+                )
             }
         }
         if let stateError { lines.append("Seam state could not be read: \(stateError)") }
         if stateChecked {
             let matching = verdicts.filter(\.matches).count
-            let converged = convergenceSeconds.map { String(format: "converged after %.2f s", $0) } ?? "did not converge"
+            let converged =
+                convergenceSeconds.map { String(format: "converged after %.2f s", $0) } ?? "did not converge"
             lines.append("Seam state: \(matching)/\(verdicts.count) reservations as expected, \(converged)")
             for verdict in verdicts.sorted(by: { (Self.rank(of: $0), $0.key) < (Self.rank(of: $1), $1.key) }) {
                 let summary = verdict.observed.isEmpty ? "no group" : "group on \(verdict.observed.count) lock(s)"
@@ -104,7 +111,9 @@ public struct ReplayReport: Sendable, Equatable {
                 lines.append("  \(mark) \(verdict.key): expected \(verdict.expected.group.rawValue), \(summary)")
                 for difference in verdict.differences { lines.append("      - \(difference)") }
                 if let issue = verdict.expected.knownIssue {
-                    lines.append(verdict.matches ? "      (known issue no longer seen: \(issue))" : "      known issue: \(issue)")
+                    lines.append(
+                        verdict.matches ? "      (known issue no longer seen: \(issue))" : "      known issue: \(issue)"
+                    )
                 }
             }
         } else if !verdicts.isEmpty {

@@ -7,17 +7,17 @@ import WebhookAuth
 /// Deliveries are signed as their PMS would sign them (``DeliverySigner``), sent in the planned order
 /// (``ReplayPlanner``) with at most ``ReplayOptions/concurrency`` in flight, and counted; then the Seam state
 /// is polled until every expected reservation matches or ``ReplayOptions/convergenceTimeoutSeconds`` pass.
-public struct Replayer: Sendable {
+package struct Replayer: Sendable {
     /// The configuration the server under test runs with (sources, schemes, secrets).
-    public let configuration: LatchkeyConfiguration
+    package let configuration: LatchkeyConfiguration
     /// Where requests go.
-    public let transport: any DeliveryTransport
+    package let transport: any DeliveryTransport
     /// Where the Seam state is read; `nil` to only send and count.
-    public let state: (any SeamStateReader)?
+    package let state: (any SeamStateReader)?
     /// How to replay.
-    public let options: ReplayOptions
+    package let options: ReplayOptions
     /// Progress output; `nil` for none.
-    public let progress: (any ReplayProgress)?
+    package let progress: (any ReplayProgress)?
     private let signer: DeliverySigner
 
     /// Creates a replayer.
@@ -30,7 +30,7 @@ public struct Replayer: Sendable {
     ///   - progress: Progress output, or `nil`.
     ///   - environment: The environment for `{env: NAME}` secrets. Default: the process environment.
     /// - Throws: ``ReplayError`` for invalid options or a source secret that cannot be resolved.
-    public init(
+    package init(
         configuration: LatchkeyConfiguration, transport: any DeliveryTransport, state: (any SeamStateReader)?,
         options: ReplayOptions = ReplayOptions(), progress: (any ReplayProgress)? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -50,7 +50,7 @@ public struct Replayer: Sendable {
     /// - Returns: The report; ``ReplayReport/passed`` says whether everything was as expected.
     /// - Throws: ``ReplayError`` when a scenario names an unknown source or cannot be signed as written
     ///   (checked before anything is sent).
-    public func run(_ scenarios: [Scenario]) async throws(ReplayError) -> ReplayReport {
+    package func run(_ scenarios: [Scenario]) async throws(ReplayError) -> ReplayReport {
         let runToken = Self.makeRunToken()
         try checkSignable(scenarios, runToken: runToken)
         let plan = ReplayPlanner.plan(scenarios, options: options)
@@ -68,7 +68,8 @@ public struct Replayer: Sendable {
     private func checkSignable(_ scenarios: [Scenario], runToken: String) throws(ReplayError) {
         for scenario in scenarios {
             guard configuration.source(named: scenario.source) != nil else {
-                throw ReplayError.unknownSource(scenario.source, scenario: scenario.name, known: configuration.sources.map(\.name))
+                throw ReplayError.unknownSource(
+                    scenario.source, scenario: scenario.name, known: configuration.sources.map(\.name))
             }
             for delivery in scenario.deliveries {
                 do throws(ReplayError) {
@@ -86,7 +87,9 @@ public struct Replayer: Sendable {
         let received: String
     }
 
-    private func send(_ plan: [PlannedSend], scenarios: [Scenario], runToken: String, into report: inout ReplayReport) async {
+    private func send(_ plan: [PlannedSend], scenarios: [Scenario], runToken: String, into report: inout ReplayReport)
+        async
+    {
         var done = 0
         await withTaskGroup(of: Answer.self) { group in
             var inFlight = 0
@@ -94,14 +97,16 @@ public struct Replayer: Sendable {
                 let delivery = scenarios[answer.send.scenarioIndex].deliveries[answer.send.deliveryIndex]
                 report.count(answer.outcome, isDuplicate: answer.send.isDuplicate)
                 if !isExpected(answer, delivery: delivery, in: scenarios[answer.send.scenarioIndex]) {
-                    report.statusMismatches.append(StatusMismatch(
-                        scenario: scenarios[answer.send.scenarioIndex].name,
-                        delivery: delivery.label ?? "#\(answer.send.deliveryIndex)",
-                        isDuplicate: answer.send.isDuplicate,
-                        expected: answer.send.isDuplicate && !delivery.sign.isNegative ? "2xx" : delivery.expectedStatusText,
-                        received: answer.received,
-                        knownIssue: scenarios[answer.send.scenarioIndex].knownIssue
-                    ))
+                    report.statusMismatches.append(
+                        StatusMismatch(
+                            scenario: scenarios[answer.send.scenarioIndex].name,
+                            delivery: delivery.label ?? "#\(answer.send.deliveryIndex)",
+                            isDuplicate: answer.send.isDuplicate,
+                            expected: answer.send.isDuplicate && !delivery.sign.isNegative
+                                ? "2xx" : delivery.expectedStatusText,
+                            received: answer.received,
+                            knownIssue: scenarios[answer.send.scenarioIndex].knownIssue
+                        ))
                 }
                 done += 1
                 progress?.update(done: done, total: plan.count, report: report)
@@ -118,7 +123,9 @@ public struct Replayer: Sendable {
                 }
                 let request: OutgoingRequest
                 do throws(ReplayError) {
-                    request = try signer.request(for: delivery, source: scenario.source, deliveryID: send.deliveryID(runToken: runToken, scenarios: scenarios))
+                    request = try signer.request(
+                        for: delivery, source: scenario.source,
+                        deliveryID: send.deliveryID(runToken: runToken, scenarios: scenarios))
                 } catch {
                     record(Answer(send: send, outcome: .transportError(error.message), received: error.message))
                     continue
@@ -126,10 +133,11 @@ public struct Replayer: Sendable {
                 let transport = self.transport
                 group.addTask {
                     let result = await transport.send(request)
-                    let received: String = switch result {
-                    case .response(let status, _, _): String(status)
-                    case .failure(let reason): "no answer (\(reason))"
-                    }
+                    let received: String =
+                        switch result {
+                        case .response(let status, _, _): String(status)
+                        case .failure(let reason): "no answer (\(reason))"
+                        }
                     return Answer(send: send, outcome: DeliveryOutcome(result), received: received)
                 }
                 inFlight += 1
@@ -147,7 +155,8 @@ public struct Replayer: Sendable {
         if answer.send.isDuplicate, !delivery.sign.isNegative { return (200..<300).contains(status) }
         if delivery.accepts(status: status) { return true }
         let ordered = options.concurrency == 1 && (options.shuffleSeed == nil || scenario.keepsOrderWhenShuffled)
-        let duplicated = delivery.duplicateOf != nil || scenario.deliveries.contains { $0.duplicateOf == answer.send.deliveryIndex }
+        let duplicated =
+            delivery.duplicateOf != nil || scenario.deliveries.contains { $0.duplicateOf == answer.send.deliveryIndex }
         return !ordered && duplicated && !delivery.sign.isNegative && [200, 202].contains(status)
     }
 
@@ -180,7 +189,8 @@ public struct Replayer: Sendable {
 
     /// Eight hex digits, so delivery ids of two runs against the same server never collide.
     private static func makeRunToken() -> String {
-        Hex.encode((try? Crypto.randomBytes(count: 4)) ?? withUnsafeBytes(of: UInt32.random(in: .min ... .max)) { Array($0) })
+        Hex.encode(
+            (try? Crypto.randomBytes(count: 4)) ?? withUnsafeBytes(of: UInt32.random(in: .min ... .max)) { Array($0) })
     }
 }
 
@@ -196,7 +206,7 @@ public struct Replayer: Sendable {
 ///   - progress: Progress output, or `nil`. Default `nil`.
 /// - Returns: The report.
 /// - Throws: ``ReplayError`` when the configuration or a scenario cannot be read or used.
-public func runScenarioDirectory(
+package func runScenarioDirectory(
     _ directory: String, configurationPath: String, latchkeyURL: URL, fakeSeamURL: URL,
     options: ReplayOptions = ReplayOptions(), progress: (any ReplayProgress)? = nil
 ) async throws(ReplayError) -> ReplayReport {
@@ -224,7 +234,7 @@ public func runScenarioDirectory(
 ///   - environment: The environment for `{env: NAME}` secrets. Default: the process environment.
 /// - Returns: The report.
 /// - Throws: ``ReplayError`` when a scenario cannot be read or used.
-public func runScenarioDirectory(
+package func runScenarioDirectory(
     _ directory: String, configuration: LatchkeyConfiguration, latchkeyURL: URL, fakeSeamURL: URL,
     options: ReplayOptions = ReplayOptions(), progress: (any ReplayProgress)? = nil,
     environment: [String: String] = ProcessInfo.processInfo.environment

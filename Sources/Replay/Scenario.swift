@@ -4,29 +4,29 @@ import Reconciler
 /// A recorded series of PMS deliveries for one source and the state Seam must end up in.
 ///
 /// Written as YAML in `Tests/Scenarios/<pms>/*.yaml`; see ``ScenarioParser`` for the format.
-public struct Scenario: Sendable, Equatable {
+package struct Scenario: Sendable, Equatable {
     /// The scenario's name, shown in the report. No default.
-    public var name: String
+    package var name: String
     /// The Latchkey source the deliveries are posted to (`/webhooks/{source}`); must be configured. No default.
-    public var source: String
+    package var source: String
     /// Free text saying what the scenario checks. Default empty.
-    public var description: String
+    package var description: String
     /// Whether the deliveries keep their written order when the run is shuffled (`order: strict`): for
     /// PMSs whose bodies carry no version, so the receipt order decides the result. Default `false`.
-    public var keepsOrderWhenShuffled: Bool
+    package var keepsOrderWhenShuffled: Bool
     /// The deliveries, in the order the PMS sent them. At least one.
-    public var deliveries: [Delivery]
+    package var deliveries: [Delivery]
     /// The final state in Seam, per reservation id of this source. May be empty (e.g. a bad-signature scenario
     /// that only checks statuses).
-    public var expectations: [ReservationExpectation]
+    package var expectations: [ReservationExpectation]
     /// The file the scenario was read from, when it was read from one (for messages and `body_file:`).
-    public var file: String?
+    package var file: String?
     /// A known shortcoming that makes this scenario fail today (`known_issue: text`): its differences are
     /// reported but do not fail the run. Default `nil`.
-    public var knownIssue: String?
+    package var knownIssue: String?
 
     /// Creates a scenario.
-    public init(
+    package init(
         name: String, source: String, description: String = "", keepsOrderWhenShuffled: Bool = false,
         deliveries: [Delivery], expectations: [ReservationExpectation], file: String? = nil, knownIssue: String? = nil
     ) {
@@ -41,7 +41,7 @@ public struct Scenario: Sendable, Equatable {
     }
 
     /// The expectations with the scenario's known issue carried onto each (for the report).
-    public var expectationsWithKnownIssue: [ReservationExpectation] {
+    package var expectationsWithKnownIssue: [ReservationExpectation] {
         expectations.map { expectation in
             var copy = expectation
             copy.knownIssue = copy.knownIssue ?? knownIssue
@@ -51,27 +51,27 @@ public struct Scenario: Sendable, Equatable {
 }
 
 /// One recorded webhook delivery.
-public struct Delivery: Sendable, Equatable {
+package struct Delivery: Sendable, Equatable {
     /// A short label for reports, e.g. `created`. Default: `#<position>`.
-    public var label: String?
+    package var label: String?
     /// The body bytes to send.
-    public var body: DeliveryBody
+    package var body: DeliveryBody
     /// Headers recorded with the delivery. When present they are sent as they are and the delivery is not
     /// signed again (a captured delivery replayed byte for byte). Default empty.
-    public var headers: [(name: String, value: String)]
+    package var headers: [(name: String, value: String)]
     /// How long to wait before sending this delivery, in milliseconds. Default 0.
-    public var delayMilliseconds: Int
+    package var delayMilliseconds: Int
     /// How the harness signs the delivery. Default ``SignMode/valid``.
-    public var sign: SignMode
+    package var sign: SignMode
     /// The statuses the delivery may get. Default: any 2xx for a validly signed delivery, 401 for the
     /// negative sign modes.
-    public var expectedStatuses: [Int]?
+    package var expectedStatuses: [Int]?
     /// The index of an earlier delivery of the same scenario that this one re-sends byte for byte with the same
     /// delivery id, as a PMS retry does (`duplicate_of: 0`). Default `nil`.
-    public var duplicateOf: Int?
+    package var duplicateOf: Int?
 
     /// Creates a delivery.
-    public init(
+    package init(
         label: String? = nil, body: DeliveryBody, headers: [(name: String, value: String)] = [],
         delayMilliseconds: Int = 0, sign: SignMode = .valid, expectedStatuses: [Int]? = nil, duplicateOf: Int? = nil
     ) {
@@ -85,27 +85,29 @@ public struct Delivery: Sendable, Equatable {
     }
 
     /// Compares deliveries, headers in order.
-    public static func == (lhs: Delivery, rhs: Delivery) -> Bool {
+    package static func == (lhs: Delivery, rhs: Delivery) -> Bool {
         lhs.label == rhs.label && lhs.body == rhs.body && lhs.delayMilliseconds == rhs.delayMilliseconds
-            && lhs.sign == rhs.sign && lhs.expectedStatuses == rhs.expectedStatuses && lhs.duplicateOf == rhs.duplicateOf
-            && lhs.headers.map(\.name) == rhs.headers.map(\.name) && lhs.headers.map(\.value) == rhs.headers.map(\.value)
+            && lhs.sign == rhs.sign && lhs.expectedStatuses == rhs.expectedStatuses
+            && lhs.duplicateOf == rhs.duplicateOf
+            && lhs.headers.map(\.name) == rhs.headers.map(\.name)
+            && lhs.headers.map(\.value) == rhs.headers.map(\.value)
     }
 
     /// Whether `status` is what this delivery should get.
-    public func accepts(status: Int) -> Bool {
+    package func accepts(status: Int) -> Bool {
         if let expectedStatuses { return expectedStatuses.contains(status) }
         return sign.isNegative ? status == 401 : (200..<300).contains(status)
     }
 
     /// The expectation as text for reports, e.g. `401` or `2xx`.
-    public var expectedStatusText: String {
+    package var expectedStatusText: String {
         if let expectedStatuses { return expectedStatuses.map(String.init).joined(separator: "|") }
         return sign.isNegative ? "401" : "2xx"
     }
 }
 
 /// The bytes of a delivery's body.
-public enum DeliveryBody: Sendable, Equatable {
+package enum DeliveryBody: Sendable, Equatable {
     /// A JSON value written inline in the scenario, sent as compact JSON.
     case json(JSONBody)
     /// Exact bytes (`body_file:` or `body_raw:`), sent unchanged; needed when recorded headers carry a
@@ -113,7 +115,7 @@ public enum DeliveryBody: Sendable, Equatable {
     case raw([UInt8])
 
     /// The bytes to send.
-    public var bytes: [UInt8] {
+    package var bytes: [UInt8] {
         switch self {
         case .json(let value): value.bytes
         case .raw(let bytes): bytes
@@ -122,7 +124,7 @@ public enum DeliveryBody: Sendable, Equatable {
 }
 
 /// How the harness authenticates one delivery.
-public enum SignMode: String, Sendable, Equatable, CaseIterable {
+package enum SignMode: String, Sendable, Equatable, CaseIterable {
     /// Signed as the PMS would, with the source's first configured secret.
     case valid
     /// No signature, credentials or token at all (`sign: false`).
@@ -135,13 +137,13 @@ public enum SignMode: String, Sendable, Equatable, CaseIterable {
     case otherSource = "other_source"
 
     /// Whether Latchkey must refuse the delivery.
-    public var isNegative: Bool { self != .valid }
+    package var isNegative: Bool { self != .valid }
 }
 
 /// What Seam must hold for one reservation once Latchkey has converged.
-public struct ReservationExpectation: Sendable, Equatable {
+package struct ReservationExpectation: Sendable, Equatable {
     /// Whether the reservation's linked group exists.
-    public enum Group: String, Sendable, Equatable {
+    package enum Group: String, Sendable, Equatable {
         /// A group of access codes exists.
         case present
         /// No access code of the reservation exists.
@@ -149,24 +151,24 @@ public struct ReservationExpectation: Sendable, Equatable {
     }
 
     /// The source of the reservation (the scenario's source). No default.
-    public var source: String
+    package var source: String
     /// The PMS's reservation id. No default.
-    public var reservationID: String
+    package var reservationID: String
     /// Whether the group exists. No default.
-    public var group: Group
+    package var group: Group
     /// The Seam device ids the group must cover, exactly; `nil` to not check. Default `nil`.
-    public var deviceIDs: [String]?
+    package var deviceIDs: [String]?
     /// The codes' `starts_at`; `nil` to not check. Default `nil`.
-    public var startsAt: Date?
+    package var startsAt: Date?
     /// The codes' `ends_at`; `nil` to not check. Default `nil`.
-    public var endsAt: Date?
+    package var endsAt: Date?
     /// Whether every code of the group must carry the same PIN. Default `false` (not checked).
-    public var samePinOnAllLocks: Bool
+    package var samePinOnAllLocks: Bool
     /// The scenario's known issue, if any: a difference is reported but does not fail the run. Default `nil`.
-    public var knownIssue: String?
+    package var knownIssue: String?
 
     /// Creates an expectation.
-    public init(
+    package init(
         source: String, reservationID: String, group: Group, deviceIDs: [String]? = nil,
         startsAt: Date? = nil, endsAt: Date? = nil, samePinOnAllLocks: Bool = false, knownIssue: String? = nil
     ) {
@@ -181,22 +183,22 @@ public struct ReservationExpectation: Sendable, Equatable {
     }
 
     /// The key of the reservation.
-    public var key: ReservationKey { ReservationKey(source: source, reservationID: reservationID) }
+    package var key: ReservationKey { ReservationKey(source: source, reservationID: reservationID) }
 }
 
 /// A scenario file that cannot be used, naming the file, the key and the line.
-public struct ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ScenarioError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file, when known.
-    public var file: String?
+    package var file: String?
     /// The dotted key path, e.g. `deliveries[2].sign`.
-    public var key: String
+    package var key: String
     /// The 1-based line, when known.
-    public var line: Int?
+    package var line: Int?
     /// What is wrong and what to do.
-    public var message: String
+    package var message: String
 
     /// Creates an error.
-    public init(file: String?, key: String, line: Int?, message: String) {
+    package init(file: String?, key: String, line: Int?, message: String) {
         self.file = file
         self.key = key
         self.line = line
@@ -204,7 +206,7 @@ public struct ScenarioError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// `file:line: key: message`.
-    public var description: String {
+    package var description: String {
         var place = file ?? ""
         if let line { place += place.isEmpty ? "line \(line)" : ":\(line)" }
         let prefix = place.isEmpty ? "" : "\(place): "

@@ -25,7 +25,7 @@ import Yams
 ///     ends_at: 2030-07-17T09:00:00Z
 ///     same_pin_on_all_locks: true
 /// ```
-public enum ScenarioParser {
+package enum ScenarioParser {
     /// Parses one scenario from YAML text.
     ///
     /// - Parameters:
@@ -33,7 +33,7 @@ public enum ScenarioParser {
     ///   - file: The file's path, for messages and for resolving `body_file:` relative to it.
     /// - Returns: The scenario.
     /// - Throws: ``ScenarioError`` naming the key and line of the first problem.
-    public static func parse(yaml: String, file: String? = nil) throws(ScenarioError) -> Scenario {
+    package static func parse(yaml: String, file: String? = nil) throws(ScenarioError) -> Scenario {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
@@ -56,9 +56,10 @@ public enum ScenarioParser {
 
     /// Reads and parses the scenario file at `path`.
     /// - Throws: ``ScenarioError`` when the file cannot be read or is not a valid scenario.
-    public static func load(path: String) throws(ScenarioError) -> Scenario {
+    package static func load(path: String) throws(ScenarioError) -> Scenario {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ScenarioError(file: path, key: "", line: nil, message: "cannot read the scenario file; check the path")
+            throw ScenarioError(
+                file: path, key: "", line: nil, message: "cannot read the scenario file; check the path")
         }
         return try parse(yaml: String(decoding: data, as: UTF8.self), file: path)
     }
@@ -83,12 +84,15 @@ public enum ScenarioParser {
                 try node.rejectUnknownKeys(["label", "duplicate_of", "delay_ms", "expect_status"])
                 let index = try original.int(in: 0...Int.max)
                 guard index < deliveries.count, deliveries[index].duplicateOf == nil else {
-                    throw original.error("duplicate_of must name an earlier delivery (0-based) that is not itself a duplicate")
+                    throw original.error(
+                        "duplicate_of must name an earlier delivery (0-based) that is not itself a duplicate")
                 }
                 var copy = deliveries[index]
                 copy.label = try node.child("label")?.string() ?? "\(copy.label ?? "#\(index)") again"
                 copy.delayMilliseconds = try node.child("delay_ms")?.int(in: 0...600_000) ?? 0
-                copy.expectedStatuses = try node.child("expect_status").map { n throws(ScenarioError) in try statuses(n) } ?? copy.expectedStatuses
+                copy.expectedStatuses =
+                    try node.child("expect_status").map { n throws(ScenarioError) in try statuses(n) }
+                    ?? copy.expectedStatuses
                 copy.duplicateOf = index
                 deliveries.append(copy)
                 continue
@@ -110,7 +114,9 @@ public enum ScenarioParser {
     }
 
     private static func parseDelivery(_ node: ScenarioNode, baseDirectory: String?) throws(ScenarioError) -> Delivery {
-        try node.rejectUnknownKeys(["label", "body", "body_file", "body_raw", "headers", "delay_ms", "sign", "expect_status"])
+        try node.rejectUnknownKeys([
+            "label", "body", "body_file", "body_raw", "headers", "delay_ms", "sign", "expect_status",
+        ])
         let bodies = ["body", "body_file", "body_raw"].compactMap { node.child($0) }
         guard bodies.count == 1 else { throw node.error("give exactly one of body, body_file or body_raw") }
         let body: DeliveryBody
@@ -138,7 +144,8 @@ public enum ScenarioParser {
             case "false", "no": sign = .unsigned
             default:
                 guard let mode = SignMode(rawValue: text), mode != .valid else {
-                    throw signNode.error("use false, stale, wrong_secret or other_source (or leave it out to sign validly)")
+                    throw signNode.error(
+                        "use false, stale, wrong_secret or other_source (or leave it out to sign validly)")
                 }
                 sign = mode
             }
@@ -149,7 +156,8 @@ public enum ScenarioParser {
         return Delivery(
             label: try node.child("label")?.string(), body: body, headers: headers,
             delayMilliseconds: try node.child("delay_ms")?.int(in: 0...600_000) ?? 0,
-            sign: sign, expectedStatuses: try node.child("expect_status").map { n throws(ScenarioError) in try statuses(n) }
+            sign: sign,
+            expectedStatuses: try node.child("expect_status").map { n throws(ScenarioError) in try statuses(n) }
         )
     }
 
@@ -161,7 +169,9 @@ public enum ScenarioParser {
         return result
     }
 
-    private static func parseExpectation(_ node: ScenarioNode, source: String, reservationID: String) throws(ScenarioError) -> ReservationExpectation {
+    private static func parseExpectation(_ node: ScenarioNode, source: String, reservationID: String)
+        throws(ScenarioError) -> ReservationExpectation
+    {
         try node.rejectUnknownKeys(["group", "devices", "starts_at", "ends_at", "same_pin_on_all_locks"])
         let groupNode = try node.required("group")
         guard let group = ReservationExpectation.Group(rawValue: try groupNode.string()) else {
@@ -174,7 +184,9 @@ public enum ScenarioParser {
             }
             return expectation
         }
-        if let devices = node.child("devices") { expectation.deviceIDs = try devices.array().map { n throws(ScenarioError) in try n.string() } }
+        if let devices = node.child("devices") {
+            expectation.deviceIDs = try devices.array().map { n throws(ScenarioError) in try n.string() }
+        }
         if let starts = node.child("starts_at") { expectation.startsAt = try starts.date() }
         if let ends = node.child("ends_at") { expectation.endsAt = try ends.date() }
         if let same = node.child("same_pin_on_all_locks") { expectation.samePinOnAllLocks = try same.bool() }
@@ -240,7 +252,9 @@ struct ScenarioNode {
 
     func int(in range: ClosedRange<Int>) throws(ScenarioError) -> Int {
         guard let value = Int(try string()) else { throw error("expected a whole number") }
-        guard range.contains(value) else { throw error("\(value) is out of range \(range.lowerBound)…\(range.upperBound)") }
+        guard range.contains(value) else {
+            throw error("\(value) is out of range \(range.lowerBound)…\(range.upperBound)")
+        }
         return value
     }
 
@@ -255,17 +269,19 @@ struct ScenarioNode {
     func date() throws(ScenarioError) -> Date {
         let text = try string()
         guard let date = RFC3339.parse(text) else {
-            throw error("expected an RFC 3339 time such as 2030-07-14T13:00:00Z or 2030-07-14T15:00:00+02:00, found \"\(text)\"")
+            throw error(
+                "expected an RFC 3339 time such as 2030-07-14T13:00:00Z or 2030-07-14T15:00:00+02:00, found \"\(text)\""
+            )
         }
         return date
     }
 }
 
 /// RFC 3339 times, with or without fractional seconds.
-public enum RFC3339 {
+package enum RFC3339 {
     /// Parses `2030-07-14T13:00:00Z`, `2030-07-14T15:00:00+02:00` or `2030-07-14T13:00:00.000Z`.
     /// - Returns: The instant, or `nil` when the text is not RFC 3339.
-    public static func parse(_ text: String) -> Date? {
+    package static func parse(_ text: String) -> Date? {
         let plain = ISO8601DateFormatter()
         plain.formatOptions = [.withInternetDateTime]
         if let date = plain.date(from: text) { return date }
@@ -275,7 +291,7 @@ public enum RFC3339 {
     }
 
     /// Formats an instant as `2030-07-14T13:00:00Z`.
-    public static func format(_ date: Date) -> String {
+    package static func format(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)

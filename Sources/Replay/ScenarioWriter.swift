@@ -2,10 +2,10 @@ import Foundation
 import Yams
 
 /// Writes a scenario as YAML that ``ScenarioParser`` reads back to the same scenario.
-public enum ScenarioWriter {
+package enum ScenarioWriter {
     /// The scenario as YAML text.
     /// - Throws: ``ReplayError`` when the YAML emitter fails.
-    public static func yaml(_ scenario: Scenario) throws(ReplayError) -> String {
+    package static func yaml(_ scenario: Scenario) throws(ReplayError) -> String {
         var top: [(Node, Node)] = [
             (Node("name"), text(scenario.name)),
             (Node("source"), Node(scenario.source)),
@@ -20,7 +20,9 @@ public enum ScenarioWriter {
             if let devices = expectation.deviceIDs {
                 fields.append((Node("devices"), .sequence(.init(devices.map { Node($0) }, Tag(.seq), .flow))))
             }
-            if let startsAt = expectation.startsAt { fields.append((Node("starts_at"), text(RFC3339.format(startsAt)))) }
+            if let startsAt = expectation.startsAt {
+                fields.append((Node("starts_at"), text(RFC3339.format(startsAt))))
+            }
             if let endsAt = expectation.endsAt { fields.append((Node("ends_at"), text(RFC3339.format(endsAt)))) }
             if expectation.samePinOnAllLocks { fields.append((Node("same_pin_on_all_locks"), Node("true"))) }
             expect.append((text(expectation.reservationID), .mapping(.init(fields))))
@@ -44,13 +46,17 @@ public enum ScenarioWriter {
             case .raw(let bytes): fields.append((Node("body_raw"), text(String(decoding: bytes, as: UTF8.self))))
             }
             if !delivery.headers.isEmpty {
-                fields.append((Node("headers"), .mapping(.init(delivery.headers.map { (Node($0.name), text($0.value)) }))))
+                fields.append(
+                    (Node("headers"), .mapping(.init(delivery.headers.map { (Node($0.name), text($0.value)) }))))
             }
             if delivery.sign != .valid { fields.append((Node("sign"), Node(delivery.sign.rawValue))) }
         }
-        if delivery.delayMilliseconds > 0 { fields.append((Node("delay_ms"), Node(String(delivery.delayMilliseconds)))) }
+        if delivery.delayMilliseconds > 0 {
+            fields.append((Node("delay_ms"), Node(String(delivery.delayMilliseconds))))
+        }
         if let statuses = delivery.expectedStatuses {
-            fields.append((Node("expect_status"), .sequence(.init(statuses.map { Node(String($0)) }, Tag(.seq), .flow))))
+            fields.append(
+                (Node("expect_status"), .sequence(.init(statuses.map { Node(String($0)) }, Tag(.seq), .flow))))
         }
         return .mapping(.init(fields))
     }

@@ -1,32 +1,33 @@
 import Bookings
 import Foundation
 import Gateway
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One access code as Seam reports it, reduced to what the harness compares. The PIN is kept only to
 /// compare PINs across locks and never appears in a report.
-public struct ObservedAccessCode: Sendable, Equatable {
+package struct ObservedAccessCode: Sendable, Equatable {
     /// `access_code_id`.
-    public var id: String
+    package var id: String
     /// `device_id`.
-    public var deviceID: String
+    package var deviceID: String
     /// `name`, which carries Latchkey's reservation marker.
-    public var name: String?
+    package var name: String?
     /// `code`, the PIN (compared, never printed).
-    public var code: String?
+    package var code: String?
     /// `common_code_key` of the linked group.
-    public var commonCodeKey: String?
+    package var commonCodeKey: String?
     /// `starts_at`.
-    public var startsAt: Date?
+    package var startsAt: Date?
     /// `ends_at`.
-    public var endsAt: Date?
+    package var endsAt: Date?
     /// `status`: `setting`, `set`, `unset`, `removing`, `unknown`.
-    public var status: String?
+    package var status: String?
 
     /// Creates an observed code.
-    public init(
+    package init(
         id: String, deviceID: String, name: String?, code: String?, commonCodeKey: String? = nil,
         startsAt: Date? = nil, endsAt: Date? = nil, status: String? = nil
     ) {
@@ -41,7 +42,7 @@ public struct ObservedAccessCode: Sendable, Equatable {
     }
 
     /// Whether the code is on its way out (`removing`): it no longer counts as part of a group.
-    public var isBeingRemoved: Bool { status == "removing" }
+    package var isBeingRemoved: Bool { status == "removing" }
 
     /// Reads Seam's `access_code` object.
     /// - Returns: `nil` when `access_code_id` or `device_id` is missing.
@@ -58,52 +59,54 @@ public struct ObservedAccessCode: Sendable, Equatable {
 }
 
 /// Where the harness reads what Seam holds.
-public protocol SeamStateReader: Sendable {
+package protocol SeamStateReader: Sendable {
     /// Every access code on the devices the harness cares about.
     /// - Throws: ``ReplayError`` when Seam cannot be read.
     func accessCodes() async throws(ReplayError) -> [ObservedAccessCode]
 }
 
 /// Reads the fake Seam's whole state with `GET {base}/_fake/state` (the `access_codes` array).
-public struct FakeSeamStateReader: SeamStateReader {
+package struct FakeSeamStateReader: SeamStateReader {
     /// The fake's base URL, e.g. `http://127.0.0.1:4010`.
-    public var baseURL: URL
+    package var baseURL: URL
     /// The request timeout, in seconds. Default 10.
-    public var timeoutSeconds: Double
+    package var timeoutSeconds: Double
 
     /// Creates a reader.
-    public init(baseURL: URL, timeoutSeconds: Double = 10) {
+    package init(baseURL: URL, timeoutSeconds: Double = 10) {
         self.baseURL = baseURL
         self.timeoutSeconds = timeoutSeconds
     }
 
     /// Reads the fake's state.
-    public func accessCodes() async throws(ReplayError) -> [ObservedAccessCode] {
+    package func accessCodes() async throws(ReplayError) -> [ObservedAccessCode] {
         var request = URLRequest(url: baseURL.appendingPathComponent("_fake/state"), timeoutInterval: timeoutSeconds)
         request.httpMethod = "GET"
         let object = try await SeamJSON.fetchObject(request, what: "the fake Seam state")
         guard let codes = object["access_codes"] as? [[String: Any]] else {
-            throw ReplayError("the fake Seam state at \(baseURL)/_fake/state has no `access_codes` array; is that a Latchkey fake Seam?")
+            throw ReplayError(
+                "the fake Seam state at \(baseURL)/_fake/state has no `access_codes` array; is that a Latchkey fake Seam?"
+            )
         }
         return codes.compactMap(ObservedAccessCode.init(json:))
     }
 }
 
 /// Reads a real Seam workspace with `POST /access_codes/list` per device, following `page_cursor`.
-public struct SeamAPIStateReader: SeamStateReader {
+package struct SeamAPIStateReader: SeamStateReader {
     /// Seam's base URL. Default `https://connect.getseam.com`.
-    public var baseURL: URL
+    package var baseURL: URL
     /// The API key (sent as a bearer token, never printed).
-    public var apiKey: String
+    package var apiKey: String
     /// The workspace id, for personal access tokens; `nil` for an API key. Default `nil`.
-    public var workspaceID: String?
+    package var workspaceID: String?
     /// The devices to list.
-    public var deviceIDs: [String]
+    package var deviceIDs: [String]
     /// The request timeout, in seconds. Default 15.
-    public var timeoutSeconds: Double
+    package var timeoutSeconds: Double
 
     /// Creates a reader.
-    public init(
+    package init(
         baseURL: URL = URL(string: "https://connect.getseam.com")!, apiKey: String, workspaceID: String? = nil,
         deviceIDs: [String], timeoutSeconds: Double = 15
     ) {
@@ -115,9 +118,11 @@ public struct SeamAPIStateReader: SeamStateReader {
     }
 
     /// Creates a reader for every lock of `configuration`'s properties, with its `seam.api_key`, `seam.endpoint`
-    /// (else `SEAM_ENDPOINT`, else Seam's public URL) and `seam.workspace_id`.
+    /// (else `SEAM_ENDPOINT`, else Seam's package URL) and `seam.workspace_id`.
     /// - Throws: ``ReplayError`` when the API key does not resolve or the endpoint is not a URL.
-    public init(configuration: LatchkeyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ReplayError) {
+    package init(
+        configuration: LatchkeyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ReplayError) {
         let key: String?
         do {
             key = try configuration.seam.apiKey?.resolve(environment: environment)
@@ -128,7 +133,9 @@ public struct SeamAPIStateReader: SeamStateReader {
             throw ReplayError("reading Seam needs seam.api_key in the configuration to resolve (e.g. set SEAM_API_KEY)")
         }
         let endpoint = configuration.seam.endpoint ?? environment["SEAM_ENDPOINT"] ?? "https://connect.getseam.com"
-        guard let base = URL(string: endpoint), base.host != nil else { throw ReplayError("seam.endpoint \(endpoint) is not a URL") }
+        guard let base = URL(string: endpoint), base.host != nil else {
+            throw ReplayError("seam.endpoint \(endpoint) is not a URL")
+        }
         self.init(
             baseURL: base, apiKey: key, workspaceID: configuration.seam.workspaceID,
             deviceIDs: Array(Set(configuration.properties.flatMap(\.deviceIDs))).sorted(),
@@ -137,14 +144,15 @@ public struct SeamAPIStateReader: SeamStateReader {
     }
 
     /// Lists the codes of every device, page by page.
-    public func accessCodes() async throws(ReplayError) -> [ObservedAccessCode] {
+    package func accessCodes() async throws(ReplayError) -> [ObservedAccessCode] {
         var result: [ObservedAccessCode] = []
         for device in deviceIDs {
             var cursor: String?
             repeat {
                 var body: [String: Any] = ["device_id": device]
                 if let cursor { body["page_cursor"] = cursor }
-                var request = URLRequest(url: baseURL.appendingPathComponent("access_codes/list"), timeoutInterval: timeoutSeconds)
+                var request = URLRequest(
+                    url: baseURL.appendingPathComponent("access_codes/list"), timeoutInterval: timeoutSeconds)
                 request.httpMethod = "POST"
                 request.setValue("application/json", forHTTPHeaderField: "Content-Type")
                 request.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
@@ -154,7 +162,8 @@ public struct SeamAPIStateReader: SeamStateReader {
                 let codes = object["access_codes"] as? [[String: Any]] ?? []
                 result += codes.compactMap(ObservedAccessCode.init(json:))
                 let pagination = object["pagination"] as? [String: Any]
-                cursor = (pagination?["has_next_page"] as? Bool) == true ? pagination?["next_page_cursor"] as? String : nil
+                cursor =
+                    (pagination?["has_next_page"] as? Bool) == true ? pagination?["next_page_cursor"] as? String : nil
             } while cursor != nil
         }
         return result
@@ -169,11 +178,15 @@ enum SeamJSON {
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw ReplayError("cannot read \(what) from \(request.url?.absoluteString ?? "?"): \(error.localizedDescription); is it running?")
+            throw ReplayError(
+                "cannot read \(what) from \(request.url?.absoluteString ?? "?"): \(error.localizedDescription); is it running?"
+            )
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard status == 200 else {
-            throw ReplayError("reading \(what) from \(request.url?.absoluteString ?? "?") answered HTTP \(status); check the URL and the API key")
+            throw ReplayError(
+                "reading \(what) from \(request.url?.absoluteString ?? "?") answered HTTP \(status); check the URL and the API key"
+            )
         }
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw ReplayError("\(what) is not a JSON object")

@@ -2,39 +2,44 @@ import Foundation
 import Reconciler
 
 /// The outcome for one reservation: what was expected, what Seam holds, and every difference.
-public struct ReservationVerdict: Sendable, Equatable {
+package struct ReservationVerdict: Sendable, Equatable {
     /// The reservation.
-    public var key: ReservationKey
+    package var key: ReservationKey
     /// What the scenario expects.
-    public var expected: ReservationExpectation
+    package var expected: ReservationExpectation
     /// The reservation's live codes (those not being removed), by device id.
-    public var observed: [ObservedAccessCode]
+    package var observed: [ObservedAccessCode]
     /// What differs, one line each, empty when the state matches. Never contains a PIN.
-    public var differences: [String]
+    package var differences: [String]
 
     /// Whether Seam holds what was expected.
-    public var matches: Bool { differences.isEmpty }
+    package var matches: Bool { differences.isEmpty }
     /// Whether the run passes on this reservation: it matches, or its scenario declares a known issue.
-    public var isAcceptable: Bool { matches || expected.knownIssue != nil }
+    package var isAcceptable: Bool { matches || expected.knownIssue != nil }
 }
 
 /// Compares the expected end state of reservations with the access codes Seam holds.
 ///
 /// A code belongs to a reservation when its name carries the reservation's marker (see ``ReservationMarker``).
 /// Codes in `removing` state are on their way out and count as gone.
-public enum StateComparison {
+package enum StateComparison {
     /// One verdict per expectation, in the order given.
     ///
     /// - Parameters:
     ///   - expectations: The expected states.
     ///   - codes: Every access code Seam holds on the devices of interest.
     /// - Returns: The verdicts.
-    public static func compare(_ expectations: [ReservationExpectation], with codes: [ObservedAccessCode]) -> [ReservationVerdict] {
+    package static func compare(_ expectations: [ReservationExpectation], with codes: [ObservedAccessCode])
+        -> [ReservationVerdict]
+    {
         let live = codes.filter { !$0.isBeingRemoved }
         return expectations.map { expected in
             let marker = ReservationMarker.marker(source: expected.source, reservationID: expected.reservationID)
-            let mine = live.filter { ($0.name ?? "").contains(marker) }.sorted { ($0.deviceID, $0.id) < ($1.deviceID, $1.id) }
-            return ReservationVerdict(key: expected.key, expected: expected, observed: mine, differences: differences(expected, mine))
+            let mine = live.filter { ($0.name ?? "").contains(marker) }.sorted {
+                ($0.deviceID, $0.id) < ($1.deviceID, $1.id)
+            }
+            return ReservationVerdict(
+                key: expected.key, expected: expected, observed: mine, differences: differences(expected, mine))
         }
     }
 
@@ -56,20 +61,28 @@ public enum StateComparison {
             if !extra.isEmpty { parts.append("also on \(extra.joined(separator: ", "))") }
             let repeated = Dictionary(grouping: devices, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
             if !repeated.isEmpty { parts.append("more than one code on \(repeated.joined(separator: ", "))") }
-            diffs.append("devices: expected \(devicesText(wanted)), found \(devicesText(devices))" + (parts.isEmpty ? "" : " (\(parts.joined(separator: "; ")))"))
+            diffs.append(
+                "devices: expected \(devicesText(wanted)), found \(devicesText(devices))"
+                    + (parts.isEmpty ? "" : " (\(parts.joined(separator: "; ")))"))
         }
         if let startsAt = expected.startsAt {
             let wrong = codes.filter { $0.startsAt != startsAt }
-            if !wrong.isEmpty { diffs.append("starts_at: expected \(RFC3339.format(startsAt)), found \(timesText(wrong.map(\.startsAt)))") }
+            if !wrong.isEmpty {
+                diffs.append(
+                    "starts_at: expected \(RFC3339.format(startsAt)), found \(timesText(wrong.map(\.startsAt)))")
+            }
         }
         if let endsAt = expected.endsAt {
             let wrong = codes.filter { $0.endsAt != endsAt }
-            if !wrong.isEmpty { diffs.append("ends_at: expected \(RFC3339.format(endsAt)), found \(timesText(wrong.map(\.endsAt)))") }
+            if !wrong.isEmpty {
+                diffs.append("ends_at: expected \(RFC3339.format(endsAt)), found \(timesText(wrong.map(\.endsAt)))")
+            }
         }
         if expected.samePinOnAllLocks {
             let pins = Set(codes.map { $0.code ?? "" })
             if pins.contains("") {
-                diffs.append("same PIN on all locks: \(codes.filter { ($0.code ?? "").isEmpty }.count) code(s) have no PIN yet")
+                diffs.append(
+                    "same PIN on all locks: \(codes.filter { ($0.code ?? "").isEmpty }.count) code(s) have no PIN yet")
             } else if pins.count > 1 {
                 diffs.append("same PIN on all locks: found \(pins.count) different PINs across \(codes.count) locks")
             }
@@ -93,17 +106,20 @@ public enum StateComparison {
 /// The marker Latchkey appends to the name of each code of a reservation, from the reconciler's
 /// `CodeNaming.marker(for:)`: `[lk:<source>:<reservation-id>]`, or `[lk:#<16 hex digits>]` for long ids or ids
 /// with other characters than `A–Z a–z 0–9 . _ -`.
-public enum ReservationMarker {
+package enum ReservationMarker {
     /// The marker of a reservation.
-    public static func marker(source: String, reservationID: String) -> String {
+    package static func marker(source: String, reservationID: String) -> String {
         CodeNaming.marker(for: .init(source: source, reservationID: reservationID))
     }
 
     /// The readable reservation of a code name (`[lk:<source>:<id>]`), or `nil` for a hashed or missing marker.
-    public static func reservation(inName name: String) -> ReservationKey? {
-        guard let start = name.range(of: "[lk:", options: .backwards), let end = name[start.upperBound...].firstIndex(of: "]") else { return nil }
+    package static func reservation(inName name: String) -> ReservationKey? {
+        guard let start = name.range(of: "[lk:", options: .backwards),
+            let end = name[start.upperBound...].firstIndex(of: "]")
+        else { return nil }
         let inner = name[start.upperBound..<end]
         guard !inner.hasPrefix("#"), let colon = inner.firstIndex(of: ":") else { return nil }
-        return ReservationKey(source: String(inner[..<colon]), reservationID: String(inner[inner.index(after: colon)...]))
+        return ReservationKey(
+            source: String(inner[..<colon]), reservationID: String(inner[inner.index(after: colon)...]))
     }
 }

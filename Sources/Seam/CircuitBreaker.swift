@@ -8,19 +8,21 @@ import Synchronization
 /// Only retryable failures (5xx, 429, timeouts, connection failures) count. Any answer that shows Seam is up
 /// (a success, a 4xx, a 401) resets the run. While open, the outbox leaves its work pending.
 /// Safe to share between tasks: the state is behind one `Mutex`.
-public final class CircuitBreaker: Sendable {
+package final class CircuitBreaker: Sendable {
     /// When the breaker trips and how long it rests.
-    public struct Configuration: Sendable, Equatable {
+    package struct Configuration: Sendable, Equatable {
         /// Consecutive retryable failures that open the breaker. Default 5.
-        public var failureThreshold: Int
+        package var failureThreshold: Int
         /// How long the breaker stays open before it lets a probe through. Default 30 s.
-        public var coolDown: Duration
+        package var coolDown: Duration
         /// How long a probe may stay unanswered before another probe is let through (a probe whose caller
         /// never reported must not wedge the breaker half-open). Default 60 s.
-        public var probeTimeout: Duration
+        package var probeTimeout: Duration
 
         /// Creates a configuration; every parameter has the default its property documents.
-        public init(failureThreshold: Int = 5, coolDown: Duration = .seconds(30), probeTimeout: Duration = .seconds(60)) {
+        package init(
+            failureThreshold: Int = 5, coolDown: Duration = .seconds(30), probeTimeout: Duration = .seconds(60)
+        ) {
             self.failureThreshold = failureThreshold
             self.coolDown = coolDown
             self.probeTimeout = probeTimeout
@@ -28,7 +30,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// The breaker's state, for `/metrics` and logs.
-    public enum State: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         /// Calls go through; `consecutiveFailures` retryable failures in a row so far.
         case closed(consecutiveFailures: Int)
         /// Calls are refused until `until`.
@@ -37,7 +39,7 @@ public final class CircuitBreaker: Sendable {
         case halfOpen(probeInFlight: Bool)
 
         /// `closed`, `open` or `half_open`, for a metric label.
-        public var name: String {
+        package var name: String {
             switch self {
             case .closed: "closed"
             case .open: "open"
@@ -47,7 +49,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// The answer to "may I call Seam now?".
-    public enum Permission: Sendable, Equatable {
+    package enum Permission: Sendable, Equatable {
         /// Call.
         case allowed
         /// Call: this is the one probe; report its outcome.
@@ -62,7 +64,7 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// The configuration in use.
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let clock: any SeamClock
     private let logger: Logger
     private let inner = Mutex(Inner(state: .closed(consecutiveFailures: 0), probeStartedAt: nil))
@@ -72,14 +74,16 @@ public final class CircuitBreaker: Sendable {
     ///   - configuration: Threshold and timings; default ``Configuration/init(failureThreshold:coolDown:probeTimeout:)``.
     ///   - clock: The clock; default the system clock.
     ///   - logger: Transitions are logged here at info.
-    public init(configuration: Configuration = Configuration(), clock: any SeamClock = SystemSeamClock(), logger: Logger) {
+    package init(
+        configuration: Configuration = Configuration(), clock: any SeamClock = SystemSeamClock(), logger: Logger
+    ) {
         self.configuration = configuration
         self.clock = clock
         self.logger = logger
     }
 
     /// The current state (an open breaker whose cool-down has passed reads as half-open).
-    public var state: State {
+    package var state: State {
         let now = clock.now()
         return inner.withLock { inner in
             if case .open(let until) = inner.state, now >= until { return .halfOpen(probeInFlight: false) }
@@ -90,7 +94,7 @@ public final class CircuitBreaker: Sendable {
     /// Asks whether a call may go now. ``Permission/probe`` is handed out once per half-open period.
     /// - Returns: The permission; after ``Permission/allowed`` or ``Permission/probe``, report the outcome with
     ///   ``record(_:)``.
-    public func permission() -> Permission {
+    package func permission() -> Permission {
         let now = clock.now()
         let (permission, transition) = inner.withLock { inner -> (Permission, String?) in
             switch inner.state {
@@ -119,7 +123,7 @@ public final class CircuitBreaker: Sendable {
     /// Reports how an allowed call ended.
     /// - Parameter outcome: `nil` for success, else the failure's class; only ``SeamFailureClass/retryable`` counts
     ///   against Seam.
-    public func record(_ outcome: SeamFailureClass?) {
+    package func record(_ outcome: SeamFailureClass?) {
         let now = clock.now()
         let transition = inner.withLock { inner -> String? in
             guard outcome == .retryable else {
@@ -149,7 +153,7 @@ public final class CircuitBreaker: Sendable {
 
     /// Gives back a ``Permission/probe`` that was not used (the call did not go after all), so the next caller
     /// may probe at once instead of after ``Configuration/probeTimeout``.
-    public func returnProbe() {
+    package func returnProbe() {
         inner.withLock { inner in
             guard case .halfOpen(true) = inner.state else { return }
             inner.state = .halfOpen(probeInFlight: false)
@@ -158,5 +162,5 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// Reports a successful call; the same as `record(nil)`.
-    public func recordSuccess() { record(nil) }
+    package func recordSuccess() { record(nil) }
 }

@@ -13,9 +13,9 @@ import Synchronization
 /// A call on a linked group counts once on every device of the group (`create_multiple` on three locks is one
 /// create on each); whether Seam counts it that way is unconfirmed, so this is the cautious reading.
 /// Safe to share between tasks: the state is behind one `Mutex`.
-public final class DeviceRateLimiter: Sendable {
+package final class DeviceRateLimiter: Sendable {
     /// The kinds of call Seam limits separately.
-    public enum Operation: String, Sendable, Hashable, CaseIterable {
+    package enum Operation: String, Sendable, Hashable, CaseIterable {
         /// `create_multiple` (one per device of the group).
         case create
         /// `update_multiple` (one per device of the group).
@@ -25,18 +25,18 @@ public final class DeviceRateLimiter: Sendable {
     }
 
     /// The limits per device.
-    public struct Limits: Sendable, Equatable {
+    package struct Limits: Sendable, Equatable {
         /// Creates per device per window. Default 10.
-        public var creates: Int
+        package var creates: Int
         /// Updates per device per window. Default 10.
-        public var updates: Int
+        package var updates: Int
         /// Deletes per device per window. Default 20.
-        public var deletes: Int
+        package var deletes: Int
         /// The window. Default 60 s plus 1 s of margin for clock skew between us and Seam, i.e. 61 s.
-        public var window: Duration
+        package var window: Duration
 
         /// Creates limits; every parameter has the default its property documents.
-        public init(creates: Int = 10, updates: Int = 10, deletes: Int = 20, window: Duration = .seconds(61)) {
+        package init(creates: Int = 10, updates: Int = 10, deletes: Int = 20, window: Duration = .seconds(61)) {
             self.creates = creates
             self.updates = updates
             self.deletes = deletes
@@ -44,7 +44,7 @@ public final class DeviceRateLimiter: Sendable {
         }
 
         /// The limit for one operation.
-        public func limit(for operation: Operation) -> Int {
+        package func limit(for operation: Operation) -> Int {
             switch operation {
             case .create: creates
             case .update: updates
@@ -54,7 +54,7 @@ public final class DeviceRateLimiter: Sendable {
     }
 
     /// The answer to a request for a slot.
-    public enum Verdict: Sendable, Equatable {
+    package enum Verdict: Sendable, Equatable {
         /// Go now; the slot is taken.
         case granted
         /// Nothing was taken; ask again at this instant.
@@ -74,7 +74,7 @@ public final class DeviceRateLimiter: Sendable {
     }
 
     /// The limits in use.
-    public let limits: Limits
+    package let limits: Limits
     private let clock: any SeamClock
     private let windows = Mutex<[Key: Window]>([:])
 
@@ -82,7 +82,7 @@ public final class DeviceRateLimiter: Sendable {
     /// - Parameters:
     ///   - limits: The limits; default Seam's published ones.
     ///   - clock: The clock; default the system clock.
-    public init(limits: Limits = Limits(), clock: any SeamClock = SystemSeamClock()) {
+    package init(limits: Limits = Limits(), clock: any SeamClock = SystemSeamClock()) {
         self.limits = limits
         self.clock = clock
     }
@@ -92,7 +92,7 @@ public final class DeviceRateLimiter: Sendable {
     ///   - operation: The kind of call.
     ///   - deviceIDs: The devices it touches.
     /// - Returns: Now, or a later instant.
-    public func earliestStart(_ operation: Operation, deviceIDs: [String]) -> Date {
+    package func earliestStart(_ operation: Operation, deviceIDs: [String]) -> Date {
         let now = clock.now()
         return windows.withLock { windows in
             deviceIDs.reduce(now) { latest, deviceID in
@@ -106,7 +106,7 @@ public final class DeviceRateLimiter: Sendable {
     ///   - operation: The kind of call.
     ///   - deviceIDs: The devices it touches (duplicates count once).
     /// - Returns: ``Verdict/granted`` (go now), or ``Verdict/notBefore(_:)`` with the instant to ask again.
-    public func acquire(_ operation: Operation, deviceIDs: [String]) -> Verdict {
+    package func acquire(_ operation: Operation, deviceIDs: [String]) -> Verdict {
         let now = clock.now()
         let devices = Set(deviceIDs)
         return windows.withLock { windows in
@@ -132,7 +132,7 @@ public final class DeviceRateLimiter: Sendable {
     ///   - operation: The kind of call that was limited.
     ///   - deviceIDs: The devices it touched.
     ///   - until: The instant from which calls may go again (now + `Retry-After`, or now + the window).
-    public func block(_ operation: Operation, deviceIDs: [String], until: Date) {
+    package func block(_ operation: Operation, deviceIDs: [String], until: Date) {
         windows.withLock { windows in
             for deviceID in deviceIDs {
                 let key = Key(deviceID: deviceID, operation: operation)

@@ -1,14 +1,14 @@
 import Foundation
 
 /// Parses the `Retry-After` header (RFC 9110 §10.2.3): delay-seconds or an HTTP-date.
-public enum RetryAfter {
+package enum RetryAfter {
     /// The delay a `Retry-After` value asks for.
     /// - Parameters:
     ///   - value: The header value: `120`, or `Sun, 06 Nov 1994 08:49:37 GMT` (the obsolete RFC 850 and asctime
     ///     date forms are accepted too).
     ///   - now: The instant the response arrived; a date in the past gives zero.
     /// - Returns: The delay, or nil when the value is neither form.
-    public static func parse(_ value: String, now: Date) -> Duration? {
+    package static func parse(_ value: String, now: Date) -> Duration? {
         let text = value.trimmingCharacters(in: .whitespaces)
         if !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
             // Beyond Int64: absurdly long; the retry policy cuts it to its cap anyway.
@@ -41,23 +41,23 @@ public enum RetryAfter {
 ///
 /// With the defaults the ceilings of the jitter range are 2 s, 4 s, 8 s, … 512 s, then 600 s for every later
 /// attempt; the actual delay is uniform in `0…ceiling`.
-public struct RetryPolicy: Sendable, Equatable {
+package struct RetryPolicy: Sendable, Equatable {
     /// The ceiling of the first retry's delay; it doubles per attempt. Default 2 s.
-    public var base: Duration
+    package var base: Duration
     /// The largest ceiling. Default 10 minutes.
-    public var cap: Duration
+    package var cap: Duration
     /// Most attempts in all, the first included; `nil` for no limit. Default 100.
-    public var maxAttempts: Int?
+    package var maxAttempts: Int?
     /// Longest time from the first attempt to the start of the last one; `nil` for no limit. Default 24 hours.
-    public var maxElapsed: Duration?
+    package var maxElapsed: Duration?
     /// A `Retry-After` longer than this is cut to it (a sane maximum for a bogus header). Default 1 hour.
-    public var retryAfterCap: Duration
+    package var retryAfterCap: Duration
     /// Random spread added on top of a `Retry-After` floor so that waiting callers do not return in step.
     /// Default 1 s.
-    public var retryAfterJitter: Duration
+    package var retryAfterJitter: Duration
 
     /// Creates a policy; every parameter has the default its property documents.
-    public init(
+    package init(
         base: Duration = .seconds(2),
         cap: Duration = .seconds(600),
         maxAttempts: Int? = 100,
@@ -74,7 +74,7 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// What to do after a failed attempt.
-    public enum Decision: Sendable, Equatable {
+    package enum Decision: Sendable, Equatable {
         /// Try again after `delay`, i.e. at `at`.
         case retry(after: Duration, at: Date)
         /// Stop; see ``StopReason``.
@@ -82,7 +82,7 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// Why a policy says to stop.
-    public enum StopReason: Sendable, Equatable {
+    package enum StopReason: Sendable, Equatable {
         /// The failure is permanent (other 4xx, bad request, undecodable answer): dead-letter it.
         case permanent
         /// The credentials were refused: keep the work pending and alert the operator.
@@ -97,7 +97,7 @@ public struct RetryPolicy: Sendable, Equatable {
     /// `min(cap, base · 2^(attempt−1))`.
     /// - Parameter attempt: The number of the attempt that failed, from 1.
     /// - Returns: The ceiling.
-    public func ceiling(afterAttempt attempt: Int) -> Duration {
+    package func ceiling(afterAttempt attempt: Int) -> Duration {
         let exponent = min(max(attempt - 1, 0), 62)
         let ceiling = base.timeInterval * pow(2, Double(exponent))
         return .interval(min(cap.timeInterval, ceiling))
@@ -108,7 +108,7 @@ public struct RetryPolicy: Sendable, Equatable {
     ///   - attempt: The number of the attempt that failed, from 1.
     ///   - random: The random source (seed it in tests).
     /// - Returns: The delay.
-    public func backoff(afterAttempt attempt: Int, using random: inout some RandomNumberGenerator) -> Duration {
+    package func backoff(afterAttempt attempt: Int, using random: inout some RandomNumberGenerator) -> Duration {
         .interval(Double.random(in: 0...ceiling(afterAttempt: attempt).timeInterval, using: &random))
     }
 
@@ -121,7 +121,7 @@ public struct RetryPolicy: Sendable, Equatable {
     ///   - now: The current instant.
     ///   - random: The random source.
     /// - Returns: ``Decision/retry(after:at:)`` or ``Decision/stop(_:)``.
-    public func decide(
+    package func decide(
         afterAttempt attempt: Int,
         failure: SeamFailureClass,
         retryAfter: Duration? = nil,
@@ -158,7 +158,7 @@ public struct RetryPolicy: Sendable, Equatable {
     ///   - now: The current instant.
     ///   - random: The random source.
     /// - Returns: The decision.
-    public func decide(
+    package func decide(
         afterAttempt attempt: Int,
         error: SeamError,
         firstAttemptAt: Date,

@@ -8,9 +8,9 @@ import Synchronization
 ///
 /// The gate never sleeps and never retries by itself: it answers with an ``Outcome`` the worker persists
 /// (`nextAttemptAt`), so backoff survives restarts.
-public final class SeamCallGate: Sendable {
+package final class SeamCallGate: Sendable {
     /// What became of one request to call Seam.
-    public enum Outcome<Value: Sendable>: Sendable {
+    package enum Outcome<Value: Sendable>: Sendable {
         /// The call succeeded.
         case succeeded(Value)
         /// The call was not made; ask again at `until`. Does not count as an attempt.
@@ -23,7 +23,7 @@ public final class SeamCallGate: Sendable {
     }
 
     /// Why a call was not made.
-    public enum WaitReason: Sendable, Equatable {
+    package enum WaitReason: Sendable, Equatable {
         /// The circuit breaker is open (Seam looks down).
         case circuitOpen
         /// A device is at its per-minute limit for this operation, or Seam said 429 for it.
@@ -31,11 +31,11 @@ public final class SeamCallGate: Sendable {
     }
 
     /// The retry policy.
-    public let policy: RetryPolicy
+    package let policy: RetryPolicy
     /// The breaker shared by every call to Seam.
-    public let breaker: CircuitBreaker
+    package let breaker: CircuitBreaker
     /// The per-device pacing.
-    public let limiter: DeviceRateLimiter
+    package let limiter: DeviceRateLimiter
     private let clock: any SeamClock
     private let random: Mutex<any RandomNumberGenerator & Sendable>
 
@@ -46,7 +46,7 @@ public final class SeamCallGate: Sendable {
     ///   - limiter: The rate limiter.
     ///   - clock: The clock; default the system clock. Use the same clock for the breaker and limiter.
     ///   - random: The jitter source; default the system generator. Seed it in tests.
-    public init(
+    package init(
         policy: RetryPolicy = RetryPolicy(),
         breaker: CircuitBreaker,
         limiter: DeviceRateLimiter,
@@ -69,7 +69,7 @@ public final class SeamCallGate: Sendable {
     ///   - firstAttemptAt: When the first attempt was made (persist it too); for attempt 1, pass now.
     ///   - call: The client call, e.g. `{ try await client.createMultiple(...) }`.
     /// - Returns: The outcome.
-    public func perform<Value: Sendable>(
+    package func perform<Value: Sendable>(
         _ operation: DeviceRateLimiter.Operation?,
         deviceIDs: [String],
         attempt: Int,
@@ -100,7 +100,8 @@ public final class SeamCallGate: Sendable {
                 limiter.block(operation, deviceIDs: deviceIDs, until: now.addingTimeInterval(pause.timeInterval))
             }
             let decision = random.withLock { random in
-                policy.decide(afterAttempt: attempt, error: error, firstAttemptAt: firstAttemptAt, now: now, using: &random)
+                policy.decide(
+                    afterAttempt: attempt, error: error, firstAttemptAt: firstAttemptAt, now: now, using: &random)
             }
             switch decision {
             case .retry(_, let at): return .retry(at: at, error: error)

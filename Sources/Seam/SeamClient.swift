@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// The result of ``SeamClient/delete(accessCodeID:)``.
-public enum DeleteOutcome: Sendable, Equatable {
+package enum DeleteOutcome: Sendable, Equatable {
     /// Seam accepted the deletion; removal from the lock continues in the background (`status: removing`).
     /// The action attempt is nil when the server does not return one.
     case deleted(actionAttempt: ActionAttempt?)
@@ -16,9 +16,9 @@ public enum DeleteOutcome: Sendable, Equatable {
 /// ``SeamError`` whose ``SeamError/failureClass`` tells the outbox whether and how to retry (retrying at one
 /// layer only; durability.md §5). Each call is logged at debug (success) or info (failure) with its route,
 /// status, duration and `seam-request-id`; never the key, a body or a PIN.
-public struct SeamClient: Sendable {
+package struct SeamClient: Sendable {
     /// The endpoint, timeouts and page settings in use.
-    public let configuration: SeamConfiguration
+    package let configuration: SeamConfiguration
     private let credentials: SeamCredentials
     private let transport: any SeamTransport
     private let clock: any SeamClock
@@ -31,7 +31,7 @@ public struct SeamClient: Sendable {
     ///   - transport: How requests travel; default a ``URLSessionSeamTransport`` with the configuration's timeouts.
     ///   - clock: Converts an HTTP-date `Retry-After` into a delay; default the system clock.
     ///   - logger: Where calls are logged (debug and info only).
-    public init(
+    package init(
         configuration: SeamConfiguration = SeamConfiguration(),
         credentials: SeamCredentials,
         transport: (any SeamTransport)? = nil,
@@ -63,7 +63,7 @@ public struct SeamClient: Sendable {
     ///   - code: A custom PIN (4–12 digits); default `nil`, which lets Seam choose and set `common_code_key`.
     /// - Returns: One access code per device.
     /// - Throws: ``SeamError``.
-    public func createMultiple(
+    package func createMultiple(
         deviceIDs: [String],
         name: String,
         startsAt: Date,
@@ -90,13 +90,14 @@ public struct SeamClient: Sendable {
     ///   - startsAt: New start of validity.
     ///   - endsAt: New end of validity; after `startsAt`.
     /// - Throws: ``SeamError``.
-    public func updateMultiple(
+    package func updateMultiple(
         commonCodeKey: String, name: String? = nil, startsAt: Date, endsAt: Date
     ) async throws(SeamError) {
         let route = "/access_codes/update_multiple"
         guard !commonCodeKey.isEmpty else { throw invalid(route, "common_code_key is empty") }
         try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
-        let request = UpdateMultipleRequest(commonCodeKey: commonCodeKey, name: name, startsAt: startsAt, endsAt: endsAt)
+        let request = UpdateMultipleRequest(
+            commonCodeKey: commonCodeKey, name: name, startsAt: startsAt, endsAt: endsAt)
         _ = try await call(route, request, as: Empty.self)
     }
 
@@ -111,7 +112,7 @@ public struct SeamClient: Sendable {
     ///   - endsAt: End of validity; after `startsAt`.
     /// - Returns: The created code (Seam also starts an action attempt, which is not awaited).
     /// - Throws: ``SeamError``.
-    public func create(
+    package func create(
         deviceID: String, name: String, code: String, startsAt: Date, endsAt: Date
     ) async throws(SeamError) -> AccessCode {
         let route = "/access_codes/create"
@@ -130,7 +131,8 @@ public struct SeamClient: Sendable {
     ///   - startsAt: New start of validity.
     ///   - endsAt: New end of validity; after `startsAt`.
     /// - Throws: ``SeamError``.
-    public func update(accessCodeID: String, name: String? = nil, startsAt: Date, endsAt: Date) async throws(SeamError) {
+    package func update(accessCodeID: String, name: String? = nil, startsAt: Date, endsAt: Date) async throws(SeamError)
+    {
         let route = "/access_codes/update"
         try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
         let request = UpdateRequest(accessCodeID: accessCodeID, name: name, startsAt: startsAt, endsAt: endsAt)
@@ -141,12 +143,12 @@ public struct SeamClient: Sendable {
     /// - Parameter accessCodeID: The code.
     /// - Returns: ``DeleteOutcome/deleted(actionAttempt:)`` or ``DeleteOutcome/alreadyGone``.
     /// - Throws: ``SeamError`` for every other failure.
-    public func delete(accessCodeID: String) async throws(SeamError) -> DeleteOutcome {
+    package func delete(accessCodeID: String) async throws(SeamError) -> DeleteOutcome {
         do {
             let body = try await call(
                 "/access_codes/delete", AccessCodeIDRequest(accessCodeID: accessCodeID), as: ActionAttemptBody.self)
             return .deleted(actionAttempt: body.actionAttempt)
-        } catch where error.isNotFound {
+        } catch  where error.isNotFound {
             return .alreadyGone
         }
     }
@@ -156,7 +158,7 @@ public struct SeamClient: Sendable {
     /// - Parameter deviceID: The lock.
     /// - Returns: The codes, in Seam's order.
     /// - Throws: ``SeamError``.
-    public func list(deviceID: String) async throws(SeamError) -> [AccessCode] {
+    package func list(deviceID: String) async throws(SeamError) -> [AccessCode] {
         let codes = try await listAll(
             "/access_codes/list", ListRequest(deviceID: deviceID), as: AccessCodesBody.self)
         return codes.filter { $0.deviceID == deviceID }
@@ -170,7 +172,7 @@ public struct SeamClient: Sendable {
     ///   - deviceIDs: The devices to look at.
     /// - Returns: The matching codes, device by device in the order given; empty when the group was never made.
     /// - Throws: ``SeamError``.
-    public func findCodes(named name: String, onDevices deviceIDs: [String]) async throws(SeamError) -> [AccessCode] {
+    package func findCodes(named name: String, onDevices deviceIDs: [String]) async throws(SeamError) -> [AccessCode] {
         var found: [AccessCode] = []
         for deviceID in deviceIDs {
             found += try await list(deviceID: deviceID).filter { $0.name == name }
@@ -182,7 +184,7 @@ public struct SeamClient: Sendable {
     /// - Parameter accessCodeIDs: The codes; an empty list returns an empty list without a call.
     /// - Returns: The codes Seam still knows; missing ids are simply absent.
     /// - Throws: ``SeamError``.
-    public func list(accessCodeIDs: [String]) async throws(SeamError) -> [AccessCode] {
+    package func list(accessCodeIDs: [String]) async throws(SeamError) -> [AccessCode] {
         guard !accessCodeIDs.isEmpty else { return [] }
         let wanted = Set(accessCodeIDs)
         let codes = try await listAll(
@@ -194,7 +196,7 @@ public struct SeamClient: Sendable {
     /// - Parameter accessCodeID: The code.
     /// - Returns: The code.
     /// - Throws: ``SeamError``; ``SeamError/isNotFound`` is true once Seam has removed it.
-    public func get(accessCodeID: String) async throws(SeamError) -> AccessCode {
+    package func get(accessCodeID: String) async throws(SeamError) -> AccessCode {
         try await call("/access_codes/get", AccessCodeIDRequest(accessCodeID: accessCodeID), as: AccessCodeBody.self)
             .accessCode
     }
@@ -204,7 +206,7 @@ public struct SeamClient: Sendable {
     /// Every device in the workspace, following `page_cursor` (`/devices/list`).
     /// - Returns: The devices.
     /// - Throws: ``SeamError``.
-    public func listDevices() async throws(SeamError) -> [Device] {
+    package func listDevices() async throws(SeamError) -> [Device] {
         try await listAll("/devices/list", ListRequest(), as: DevicesBody.self)
     }
 
@@ -212,7 +214,7 @@ public struct SeamClient: Sendable {
     /// - Parameter deviceID: The device.
     /// - Returns: The device.
     /// - Throws: ``SeamError``.
-    public func getDevice(deviceID: String) async throws(SeamError) -> Device {
+    package func getDevice(deviceID: String) async throws(SeamError) -> Device {
         try await call("/devices/get", DeviceIDRequest(deviceID: deviceID), as: DeviceBody.self).device
     }
 
@@ -220,9 +222,10 @@ public struct SeamClient: Sendable {
     /// - Parameter actionAttemptID: The attempt.
     /// - Returns: The attempt.
     /// - Throws: ``SeamError``.
-    public func getActionAttempt(actionAttemptID: String) async throws(SeamError) -> ActionAttempt {
+    package func getActionAttempt(actionAttemptID: String) async throws(SeamError) -> ActionAttempt {
         let body = try await call(
-            "/action_attempts/get", ActionAttemptIDRequest(actionAttemptID: actionAttemptID), as: ActionAttemptBody.self)
+            "/action_attempts/get", ActionAttemptIDRequest(actionAttemptID: actionAttemptID), as: ActionAttemptBody.self
+        )
         guard let attempt = body.actionAttempt else {
             throw SeamError(
                 kind: .undecodableResponse(detail: "no action_attempt"), route: "/action_attempts/get",
@@ -323,7 +326,8 @@ public struct SeamClient: Sendable {
         logger.log(level: failure.isNotFound ? .debug : .info, "Seam call failed", metadata: metadata)
     }
 
-    private static func metadata(route: String, status: Int?, requestID: String?, elapsed: Duration) -> Logger.Metadata {
+    private static func metadata(route: String, status: Int?, requestID: String?, elapsed: Duration) -> Logger.Metadata
+    {
         var metadata: Logger.Metadata = [
             "seam.route": "\(route)",
             "duration_ms": "\(String(format: "%.1f", elapsed.timeInterval * 1000))",

@@ -5,18 +5,18 @@ import Foundation
 /// A protocol only so tests can move time by hand; the product uses ``SystemSeamClock``.
 /// Wall-clock `Date`s (not monotonic instants) because the outbox persists `nextAttemptAt`
 /// across restarts and `Retry-After` may be an HTTP date.
-public protocol SeamClock: Sendable {
+package protocol SeamClock: Sendable {
     /// The current instant.
     func now() -> Date
 }
 
 /// The system's wall clock.
-public struct SystemSeamClock: SeamClock {
+package struct SystemSeamClock: SeamClock {
     /// Creates the system clock.
-    public init() {}
+    package init() {}
 
     /// The current instant, `Date()`.
-    public func now() -> Date { Date() }
+    package func now() -> Date { Date() }
 }
 
 extension Duration {

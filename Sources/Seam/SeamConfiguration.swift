@@ -1,33 +1,33 @@
 import Foundation
 
 /// Where and how the client talks to Seam. Everything except the endpoint has a sensible default.
-public struct SeamConfiguration: Sendable, Equatable {
+package struct SeamConfiguration: Sendable, Equatable {
     /// The production base URL, `https://connect.getseam.com`.
-    public static let defaultEndpoint = URL(string: "https://connect.getseam.com")!
+    package static let defaultEndpoint = URL(string: "https://connect.getseam.com")!
 
     /// The base URL every route is appended to. Default ``defaultEndpoint``; `SEAM_ENDPOINT` overrides it
     /// (see ``endpoint(environment:)``), e.g. to point at the fake Seam on loopback.
-    public var endpoint: URL
+    package var endpoint: URL
     /// Longest wait, in seconds, for the connection and then for each chunk of the response (the idle timeout
     /// of one attempt, `URLRequest.timeoutInterval`). Default 10 s. FoundationNetworking has no separate
     /// connect timeout: a connection that cannot be made within this time fails as a timeout. Rounded up to
     /// whole seconds (at least 1 s), because FoundationNetworking truncates fractions.
-    public var requestTimeout: Duration
+    package var requestTimeout: Duration
     /// Longest time, in seconds, one whole exchange (connect, send, receive) may take
     /// (`URLSessionConfiguration.timeoutIntervalForResource`). Default 30 s, like Seam's JS SDK per attempt.
     /// Rounded up to whole seconds, at least 1 s.
-    public var resourceTimeout: Duration
+    package var resourceTimeout: Duration
     /// The `User-Agent` and `seam-sdk-name` value sent with each call. Default `latchkey`.
-    public var userAgent: String
+    package var userAgent: String
     /// Page size asked of `/access_codes/list` and `/devices/list` (`limit`). Default `nil`: Seam's own
     /// default (55000 for access codes), so one page is the usual case and pagination is followed when present.
-    public var pageLimit: Int?
+    package var pageLimit: Int?
     /// Most pages one list call follows before it stops with an error (a guard against a cursor that never
     /// ends). Default 1000.
-    public var maxPages: Int
+    package var maxPages: Int
 
     /// Creates a configuration; every parameter has the default its property documents.
-    public init(
+    package init(
         endpoint: URL = SeamConfiguration.defaultEndpoint,
         requestTimeout: Duration = .seconds(10),
         resourceTimeout: Duration = .seconds(30),
@@ -48,7 +48,7 @@ public struct SeamConfiguration: Sendable, Equatable {
     /// - Parameter environment: The process environment (pass `ProcessInfo.processInfo.environment`).
     /// - Returns: An absolute `http` or `https` URL.
     /// - Throws: ``SeamCredentialsError/invalidEndpoint(variable:value:)`` when the value is not such a URL.
-    public static func endpoint(environment: [String: String]) throws(SeamCredentialsError) -> URL {
+    package static func endpoint(environment: [String: String]) throws(SeamCredentialsError) -> URL {
         for variable in ["SEAM_ENDPOINT", "SEAM_API_URL"] {
             guard let raw = environment[variable]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else {
                 continue

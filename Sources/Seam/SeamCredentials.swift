@@ -6,9 +6,9 @@ import Foundation
 /// - an API key (`seam_…`), sent as `Authorization: Bearer <key>`; bound to one workspace;
 /// - a personal access token (`seam_at…`) plus a workspace id, sent as `Authorization: Bearer <token>`
 ///   and `seam-workspace: <workspace_id>`.
-public struct SeamCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct SeamCredentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// Which scheme the secret belongs to.
-    public enum Scheme: Sendable, Equatable {
+    package enum Scheme: Sendable, Equatable {
         /// An API key (`SEAM_API_KEY`).
         case apiKey
         /// A personal access token (`SEAM_PERSONAL_ACCESS_TOKEN`) scoped to the given workspace (`SEAM_WORKSPACE_ID`).
@@ -16,14 +16,14 @@ public struct SeamCredentials: Sendable, Equatable, CustomStringConvertible, Cus
     }
 
     /// The scheme.
-    public let scheme: Scheme
+    package let scheme: Scheme
     /// The secret itself. Package-visible only: the client puts it in the `Authorization` header and nowhere else.
     package let secret: String
 
     /// Credentials for an API key.
     /// - Parameter apiKey: The key, e.g. `seam_test2bMS_…`.
     /// - Throws: ``SeamCredentialsError/malformed(source:)`` when the key is empty or contains whitespace.
-    public init(apiKey: String) throws(SeamCredentialsError) {
+    package init(apiKey: String) throws(SeamCredentialsError) {
         try self.init(secret: apiKey, scheme: .apiKey, source: "the API key")
     }
 
@@ -32,7 +32,7 @@ public struct SeamCredentials: Sendable, Equatable, CustomStringConvertible, Cus
     ///   - personalAccessToken: The token, e.g. `seam_at…`.
     ///   - workspaceID: The workspace the calls act in (sent as `seam-workspace`).
     /// - Throws: ``SeamCredentialsError/malformed(source:)`` for an empty or whitespace-bearing token or workspace id.
-    public init(personalAccessToken: String, workspaceID: String) throws(SeamCredentialsError) {
+    package init(personalAccessToken: String, workspaceID: String) throws(SeamCredentialsError) {
         guard Self.isWellFormed(workspaceID) else { throw .malformed(source: "the workspace id") }
         try self.init(
             secret: personalAccessToken,
@@ -61,7 +61,7 @@ public struct SeamCredentials: Sendable, Equatable, CustomStringConvertible, Cus
     }
 
     /// A description without the secret: the scheme and the secret's length only.
-    public var description: String {
+    package var description: String {
         switch scheme {
         case .apiKey:
             "SeamCredentials(api key, \(secret.count) characters, redacted)"
@@ -71,7 +71,7 @@ public struct SeamCredentials: Sendable, Equatable, CustomStringConvertible, Cus
     }
 
     /// The same as ``description``: never the secret.
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
 
     /// Loads the credentials from a key file or the environment, in this order:
     /// 1. `keyFile`, when given: a file holding the API key (surrounding whitespace and a final newline are ignored);
@@ -85,7 +85,7 @@ public struct SeamCredentials: Sendable, Equatable, CustomStringConvertible, Cus
     ///   - keyFile: An explicit key file path (e.g. from the command line); default `nil`.
     /// - Returns: The credentials.
     /// - Throws: ``SeamCredentialsError`` saying what is missing or wrong and what to set.
-    public static func load(environment: [String: String], keyFile: String? = nil) throws(SeamCredentialsError)
+    package static func load(environment: [String: String], keyFile: String? = nil) throws(SeamCredentialsError)
         -> SeamCredentials
     {
         func value(_ name: String) -> String? {
@@ -134,7 +134,7 @@ public struct SeamCredentials: Sendable, Equatable, CustomStringConvertible, Cus
 
 /// Why Seam credentials or the endpoint could not be loaded. Messages name the variable or file to fix;
 /// they never contain the secret.
-public enum SeamCredentialsError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum SeamCredentialsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// No credentials were found anywhere.
     case missing
     /// Both an API key and a personal access token were set.
@@ -151,7 +151,7 @@ public enum SeamCredentialsError: Error, Sendable, Equatable, CustomStringConver
     case invalidEndpoint(variable: String, value: String)
 
     /// What was wrong and what to do.
-    public var description: String {
+    package var description: String {
         switch self {
         case .missing:
             "No Seam credentials: set SEAM_API_KEY (or SEAM_API_KEY_FILE, or pass a key file), "

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How the outbox should treat a failed Seam call.
-public enum SeamFailureClass: String, Sendable, Equatable {
+package enum SeamFailureClass: String, Sendable, Equatable {
     /// Try again later with backoff: 5xx, 408, 429, timeouts and connection failures.
     case retryable
     /// Trying again will not help: other 4xx (invalid input, not found, duplicate code, …) and responses that
@@ -16,9 +16,9 @@ public enum SeamFailureClass: String, Sendable, Equatable {
 ///
 /// Never contains the API key or a PIN: Seam's `message` is kept as Seam wrote it, and Seam does not echo
 /// codes in its messages for the routes Latchkey uses.
-public struct SeamError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SeamError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong, by layer.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// Seam answered with a non-2xx status.
         case http(status: Int)
         /// No answer: see the wrapped transport error.
@@ -32,23 +32,23 @@ public struct SeamError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// What went wrong.
-    public var kind: Kind
+    package var kind: Kind
     /// The route called, e.g. `/access_codes/create_multiple`.
-    public var route: String
+    package var route: String
     /// Seam's error `type` (`invalid_input`, `access_code_not_found`, `unauthorized`, …), when it sent one.
-    public var seamType: String?
+    package var seamType: String?
     /// Seam's human-readable message, or a description of the transport or decoding failure.
-    public var message: String
+    package var message: String
     /// Seam's request id: the `seam-request-id` response header, else `error.request_id` in the body.
-    public var requestID: String?
+    package var requestID: String?
     /// Seam's per-parameter messages for `invalid_input` (`validation_errors[param]._errors`), flattened to
     /// `param: message` lines.
-    public var validationErrors: [String]
+    package var validationErrors: [String]
     /// The `Retry-After` header of a 429 or 503 answer, parsed to a delay from the moment it arrived.
-    public var retryAfter: Duration?
+    package var retryAfter: Duration?
 
     /// Creates an error value.
-    public init(
+    package init(
         kind: Kind,
         route: String,
         seamType: String? = nil,
@@ -67,13 +67,13 @@ public struct SeamError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The HTTP status, when Seam answered.
-    public var httpStatus: Int? {
+    package var httpStatus: Int? {
         if case .http(let status) = kind { return status }
         return nil
     }
 
     /// How the outbox should treat this failure; see ``SeamFailureClass``.
-    public var failureClass: SeamFailureClass {
+    package var failureClass: SeamFailureClass {
         switch kind {
         case .http(let status):
             switch status {
@@ -89,7 +89,7 @@ public struct SeamError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether Seam may have acted on the call although it failed: a timeout, a broken connection, a 5xx or
     /// an undecodable 2xx. Before creating again after such a failure, look the codes up (DESIGN.md,
     /// "Crash safety at the Seam boundary").
-    public var outcomeIsUnknown: Bool {
+    package var outcomeIsUnknown: Bool {
         switch kind {
         case .http(let status): status >= 500 || status == 408
         case .transport: true
@@ -99,12 +99,12 @@ public struct SeamError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether Seam said the resource does not exist (404, or a `*not_found` type).
-    public var isNotFound: Bool {
+    package var isNotFound: Bool {
         httpStatus == 404 || (seamType?.hasSuffix("not_found") ?? false)
     }
 
     /// One line for logs and dead letters: route, status, type, message, request id.
-    public var description: String {
+    package var description: String {
         var parts: [String] = ["Seam \(route) failed"]
         switch kind {
         case .http(let status): parts.append("HTTP \(status)")

@@ -3,42 +3,42 @@ import Foundation
 // MARK: - Open string sets
 
 /// An access code's type: `time_bound` (has `starts_at`/`ends_at`) or `ongoing`. Open: other values decode as-is.
-public struct AccessCodeType: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+package struct AccessCodeType: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
     /// The wire value.
-    public let rawValue: String
+    package let rawValue: String
     /// Creates a type from its wire value.
-    public init(rawValue: String) { self.rawValue = rawValue }
+    package init(rawValue: String) { self.rawValue = rawValue }
     /// Valid between `starts_at` and `ends_at`.
-    public static let timeBound = AccessCodeType(rawValue: "time_bound")
+    package static let timeBound = AccessCodeType(rawValue: "time_bound")
     /// Valid until deleted.
-    public static let ongoing = AccessCodeType(rawValue: "ongoing")
+    package static let ongoing = AccessCodeType(rawValue: "ongoing")
     /// The wire value.
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// An access code's status: `unset`, `setting`, `set`, `removing` or `unknown` (seam-api.md §4.1).
 /// Open: values Seam adds later decode as-is.
-public struct AccessCodeStatus: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
+package struct AccessCodeStatus: RawRepresentable, Codable, Hashable, Sendable, CustomStringConvertible {
     /// The wire value.
-    public let rawValue: String
+    package let rawValue: String
     /// Creates a status from its wire value.
-    public init(rawValue: String) { self.rawValue = rawValue }
+    package init(rawValue: String) { self.rawValue = rawValue }
     /// Created, not yet on the device.
-    public static let unset = AccessCodeStatus(rawValue: "unset")
+    package static let unset = AccessCodeStatus(rawValue: "unset")
     /// Being programmed onto the device.
-    public static let setting = AccessCodeStatus(rawValue: "setting")
+    package static let setting = AccessCodeStatus(rawValue: "setting")
     /// Active on the device.
-    public static let set = AccessCodeStatus(rawValue: "set")
+    package static let set = AccessCodeStatus(rawValue: "set")
     /// Being removed from the device.
-    public static let removing = AccessCodeStatus(rawValue: "removing")
+    package static let removing = AccessCodeStatus(rawValue: "removing")
     /// Seam cannot tell (e.g. the account is disconnected).
-    public static let unknown = AccessCodeStatus(rawValue: "unknown")
+    package static let unknown = AccessCodeStatus(rawValue: "unknown")
     /// The wire value.
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// What `create_multiple` does when a device cannot share the common code.
-public enum CodeSharingBehavior: String, Codable, Sendable {
+package enum CodeSharingBehavior: String, Codable, Sendable {
     /// Create nothing at all (Seam's default).
     case `throw`
     /// Give that device a random code of its own.
@@ -48,16 +48,16 @@ public enum CodeSharingBehavior: String, Codable, Sendable {
 // MARK: - Resources
 
 /// An entry of `errors[]` or `warnings[]` on an access code or device: `error_code`/`warning_code` plus a message.
-public struct SeamIssue: Codable, Hashable, Sendable {
+package struct SeamIssue: Codable, Hashable, Sendable {
     /// `error_code` or `warning_code`, e.g. `failed_to_set_on_device`, `delay_in_setting_on_device`.
-    public var code: String
+    package var code: String
     /// Seam's message.
-    public var message: String?
+    package var message: String?
     /// When Seam noticed it.
-    public var createdAt: Date?
+    package var createdAt: Date?
 
     /// Creates an issue.
-    public init(code: String, message: String? = nil, createdAt: Date? = nil) {
+    package init(code: String, message: String? = nil, createdAt: Date? = nil) {
         self.code = code
         self.message = message
         self.createdAt = createdAt
@@ -71,7 +71,7 @@ public struct SeamIssue: Codable, Hashable, Sendable {
     }
 
     /// Decodes either an error (`error_code`) or a warning (`warning_code`).
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if let code = try container.decodeIfPresent(String.self, forKey: .errorCode) {
             self.code = code
@@ -83,7 +83,7 @@ public struct SeamIssue: Codable, Hashable, Sendable {
     }
 
     /// Encodes as an error entry (`error_code`).
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(code, forKey: .errorCode)
         try container.encodeIfPresent(message, forKey: .message)
@@ -92,38 +92,38 @@ public struct SeamIssue: Codable, Hashable, Sendable {
 }
 
 /// A managed access code (seam-api.md §4). Fields Latchkey does not use are ignored when decoding.
-public struct AccessCode: Codable, Hashable, Sendable {
+package struct AccessCode: Codable, Hashable, Sendable {
     /// Seam's id of this code (one per device in a linked group).
-    public var accessCodeID: String
+    package var accessCodeID: String
     /// The lock it belongs to.
-    public var deviceID: String
+    package var deviceID: String
     /// The Seam-side label; Latchkey puts the reservation's identity here to adopt groups after a crash.
-    public var name: String?
+    package var name: String?
     /// The PIN. Null while Seam waits for a code assignment. Never log it.
-    public var code: String?
+    package var code: String?
     /// The key shared by a group made by `create_multiple` without a custom code; null otherwise.
-    public var commonCodeKey: String?
+    package var commonCodeKey: String?
     /// `time_bound` or `ongoing`.
-    public var type: AccessCodeType
+    package var type: AccessCodeType
     /// Start of validity (time-bound codes).
-    public var startsAt: Date?
+    package var startsAt: Date?
     /// End of validity (time-bound codes).
-    public var endsAt: Date?
+    package var endsAt: Date?
     /// Where the code is in its life on the device.
-    public var status: AccessCodeStatus
+    package var status: AccessCodeStatus
     /// Problems; empty when healthy. Missing in the body decodes as empty.
-    public var errors: [SeamIssue]
+    package var errors: [SeamIssue]
     /// Warnings; empty when none. Missing in the body decodes as empty.
-    public var warnings: [SeamIssue]
+    package var warnings: [SeamIssue]
     /// Always true for codes Seam manages (unmanaged codes are a different resource). Missing decodes as true.
-    public var isManaged: Bool
+    package var isManaged: Bool
     /// When Seam created it.
-    public var createdAt: Date
+    package var createdAt: Date
     /// The workspace, when Seam sends it.
-    public var workspaceID: String?
+    package var workspaceID: String?
 
     /// Creates an access code value (tests and the fake).
-    public init(
+    package init(
         accessCodeID: String, deviceID: String, name: String? = nil, code: String? = nil,
         commonCodeKey: String? = nil, type: AccessCodeType, startsAt: Date? = nil, endsAt: Date? = nil,
         status: AccessCodeStatus, errors: [SeamIssue] = [], warnings: [SeamIssue] = [], isManaged: Bool = true,
@@ -160,7 +160,7 @@ public struct AccessCode: Codable, Hashable, Sendable {
     }
 
     /// Decodes Seam's wire shape, tolerating missing `errors`, `warnings` and `is_managed`.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         accessCodeID = try c.decode(String.self, forKey: .accessCodeID)
         deviceID = try c.decode(String.self, forKey: .deviceID)
@@ -180,16 +180,16 @@ public struct AccessCode: Codable, Hashable, Sendable {
 }
 
 /// A constraint a lock puts on PINs or names (`device.properties.code_constraints[]`).
-public struct CodeConstraint: Codable, Hashable, Sendable {
+package struct CodeConstraint: Codable, Hashable, Sendable {
     /// e.g. `no_zeros`, `cannot_start_with_12`, `name_length`.
-    public var constraintType: String
+    package var constraintType: String
     /// For `name_length`.
-    public var minLength: Int?
+    package var minLength: Int?
     /// For `name_length`.
-    public var maxLength: Int?
+    package var maxLength: Int?
 
     /// Creates a constraint.
-    public init(constraintType: String, minLength: Int? = nil, maxLength: Int? = nil) {
+    package init(constraintType: String, minLength: Int? = nil, maxLength: Int? = nil) {
         self.constraintType = constraintType
         self.minLength = minLength
         self.maxLength = maxLength
@@ -203,20 +203,20 @@ public struct CodeConstraint: Codable, Hashable, Sendable {
 }
 
 /// The part of `device.properties` Latchkey reads.
-public struct DeviceProperties: Codable, Hashable, Sendable {
+package struct DeviceProperties: Codable, Hashable, Sendable {
     /// The name the provider shows.
-    public var name: String?
+    package var name: String?
     /// Whether the device is reachable.
-    public var online: Bool?
+    package var online: Bool?
     /// PIN lengths the lock accepts, e.g. `[4,5,6,7,8]`.
-    public var supportedCodeLengths: [Int]?
+    package var supportedCodeLengths: [Int]?
     /// How many codes the lock holds, e.g. 250.
-    public var maxActiveCodesSupported: Int?
+    package var maxActiveCodesSupported: Int?
     /// PIN and name rules.
-    public var codeConstraints: [CodeConstraint]?
+    package var codeConstraints: [CodeConstraint]?
 
     /// Creates properties; every field defaults to absent.
-    public init(
+    package init(
         name: String? = nil, online: Bool? = nil, supportedCodeLengths: [Int]? = nil,
         maxActiveCodesSupported: Int? = nil, codeConstraints: [CodeConstraint]? = nil
     ) {
@@ -236,32 +236,32 @@ public struct DeviceProperties: Codable, Hashable, Sendable {
 }
 
 /// A device (lock) in the workspace.
-public struct Device: Codable, Hashable, Sendable {
+package struct Device: Codable, Hashable, Sendable {
     /// Seam's device id.
-    public var deviceID: String
+    package var deviceID: String
     /// e.g. `august_lock`, `schlage_lock`.
-    public var deviceType: String
+    package var deviceType: String
     /// A display name, when Seam sends one.
-    public var displayName: String?
+    package var displayName: String?
     /// The workspace.
-    public var workspaceID: String?
+    package var workspaceID: String?
     /// The connected account the device comes through.
-    public var connectedAccountID: String?
+    package var connectedAccountID: String?
     /// When the device was added.
-    public var createdAt: Date?
+    package var createdAt: Date?
     /// e.g. `["access_code", "lock"]`. Missing decodes as empty.
-    public var capabilitiesSupported: [String]
+    package var capabilitiesSupported: [String]
     /// Whether online access codes can be programmed now.
-    public var canProgramOnlineAccessCodes: Bool?
+    package var canProgramOnlineAccessCodes: Bool?
     /// Provider properties Latchkey reads.
-    public var properties: DeviceProperties
+    package var properties: DeviceProperties
     /// Device errors; missing decodes as empty.
-    public var errors: [SeamIssue]
+    package var errors: [SeamIssue]
     /// Device warnings; missing decodes as empty.
-    public var warnings: [SeamIssue]
+    package var warnings: [SeamIssue]
 
     /// Creates a device value (tests and the fake).
-    public init(
+    package init(
         deviceID: String, deviceType: String, displayName: String? = nil, workspaceID: String? = nil,
         connectedAccountID: String? = nil, createdAt: Date? = nil, capabilitiesSupported: [String] = [],
         canProgramOnlineAccessCodes: Bool? = nil, properties: DeviceProperties = DeviceProperties(),
@@ -293,7 +293,7 @@ public struct Device: Codable, Hashable, Sendable {
     }
 
     /// Decodes Seam's wire shape, tolerating missing lists and properties.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         deviceID = try c.decode(String.self, forKey: .deviceID)
         deviceType = try c.decode(String.self, forKey: .deviceType)
@@ -312,32 +312,32 @@ public struct Device: Codable, Hashable, Sendable {
 }
 
 /// Seam's record of an asynchronous action (update, delete) (seam-api.md §5).
-public struct ActionAttempt: Codable, Hashable, Sendable {
+package struct ActionAttempt: Codable, Hashable, Sendable {
     /// An action attempt's failure: Seam's type and message.
-    public struct Failure: Codable, Hashable, Sendable {
+    package struct Failure: Codable, Hashable, Sendable {
         /// e.g. `failed_to_delete_access_code`.
-        public var type: String
+        package var type: String
         /// Seam's message.
-        public var message: String
+        package var message: String
 
         /// Creates a failure.
-        public init(type: String, message: String) {
+        package init(type: String, message: String) {
             self.type = type
             self.message = message
         }
     }
 
     /// Seam's id of the attempt.
-    public var actionAttemptID: String
+    package var actionAttemptID: String
     /// e.g. `DELETE_ACCESS_CODE`.
-    public var actionType: String
+    package var actionType: String
     /// `pending`, `success` or `error`.
-    public var status: String
+    package var status: String
     /// Set when `status` is `error`.
-    public var error: Failure?
+    package var error: Failure?
 
     /// Creates an action attempt value (tests and the fake).
-    public init(actionAttemptID: String, actionType: String, status: String, error: Failure? = nil) {
+    package init(actionAttemptID: String, actionType: String, status: String, error: Failure? = nil) {
         self.actionAttemptID = actionAttemptID
         self.actionType = actionType
         self.status = status

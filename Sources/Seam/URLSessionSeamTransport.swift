@@ -4,7 +4,7 @@ import FoundationNetworking
 /// The product's transport: FoundationNetworking's `URLSession` with async/await (`data(for:)`).
 ///
 /// One session per transport, so connections are kept alive and reused across calls.
-public final class URLSessionSeamTransport: SeamTransport {
+package final class URLSessionSeamTransport: SeamTransport {
     private let session: URLSession
     private let requestTimeout: TimeInterval
 
@@ -16,7 +16,7 @@ public final class URLSessionSeamTransport: SeamTransport {
     ///
     /// Both are rounded up to whole seconds, at least 1 s: FoundationNetworking on Linux truncates a timeout to
     /// whole seconds, so 0.5 s became 0 and every call "timed out" at once (measured here, Swift 6.3.1).
-    public init(requestTimeout: Duration, resourceTimeout: Duration) {
+    package init(requestTimeout: Duration, resourceTimeout: Duration) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = Self.wholeSeconds(requestTimeout)
         configuration.timeoutIntervalForResource = Self.wholeSeconds(resourceTimeout)
@@ -35,7 +35,7 @@ public final class URLSessionSeamTransport: SeamTransport {
 
     /// Creates a transport with the timeouts of `configuration`.
     /// - Parameter configuration: The client configuration.
-    public convenience init(configuration: SeamConfiguration) {
+    package convenience init(configuration: SeamConfiguration) {
         self.init(requestTimeout: configuration.requestTimeout, resourceTimeout: configuration.resourceTimeout)
     }
 
@@ -46,7 +46,7 @@ public final class URLSessionSeamTransport: SeamTransport {
     /// Sends `request` through the session.
     /// - Returns: The response, whatever its status.
     /// - Throws: ``SeamTransportError`` for timeouts, connection failures and cancellation.
-    public func send(_ request: SeamHTTPRequest) async throws(SeamTransportError) -> SeamHTTPResponse {
+    package func send(_ request: SeamHTTPRequest) async throws(SeamTransportError) -> SeamHTTPResponse {
         var urlRequest = URLRequest(url: request.url, timeoutInterval: requestTimeout)
         urlRequest.httpMethod = request.method
         for header in request.headers {
@@ -85,7 +85,8 @@ public final class URLSessionSeamTransport: SeamTransport {
         switch urlError.code {
         case .timedOut: return .timedOut
         case .cancelled: return .cancelled
-        default: return .connectionFailed(reason: "\(urlError.localizedDescription) (URLError \(urlError.code.rawValue))")
+        default:
+            return .connectionFailed(reason: "\(urlError.localizedDescription) (URLError \(urlError.code.rawValue))")
         }
     }
 }

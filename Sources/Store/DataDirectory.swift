@@ -43,7 +43,7 @@ struct DataDirectory: Sendable {
         let names: [String]
         do {
             names = try Posix.listDirectory(journalPath)
-        } catch where error.errno == ENOENT {
+        } catch  where error.errno == ENOENT {
             return []
         }
         return names.compactMap(Self.segmentNumber(fromName:)).sorted()

@@ -77,7 +77,9 @@ enum Frame {
     static func firstValidFrame(in bytes: UnsafeRawBufferPointer, after offset: Int, maxPayload: Int) -> Int? {
         var position = offset + 1
         while bytes.count - position >= headerSize {
-            if Kind(rawValue: bytes[position + 8]) != nil, case .frame = parse(bytes, at: position, maxPayload: maxPayload) {
+            if Kind(rawValue: bytes[position + 8]) != nil,
+                case .frame = parse(bytes, at: position, maxPayload: maxPayload)
+            {
                 return position
             }
             position += 1

@@ -92,8 +92,10 @@ final class JournalWriter: @unchecked Sendable {
             try Posix.fullSync(fd, path: scan.path)
             logger.notice(
                 "store: truncated a torn tail of \(scan.tornBytes) bytes (\(damage.reason))",
-                metadata: ["store.file": "\(scan.path)", "store.offset": "\(scan.validBytes)",
-                           "store.bytes_dropped": "\(scan.tornBytes)"])
+                metadata: [
+                    "store.file": "\(scan.path)", "store.offset": "\(scan.validBytes)",
+                    "store.bytes_dropped": "\(scan.tornBytes)",
+                ])
         }
         if !recovered.obsoleteSegments.isEmpty {
             for number in recovered.obsoleteSegments { try Posix.unlink(directory.segmentPath(number)) }
@@ -156,7 +158,9 @@ final class JournalWriter: @unchecked Sendable {
         while start < commits.count {
             var end = start
             var bytes = 0
-            while end < commits.count && (end == start || bytes + commits[end].frame.count <= configuration.maxBatchBytes) {
+            while end < commits.count
+                && (end == start || bytes + commits[end].frame.count <= configuration.maxBatchBytes)
+            {
                 bytes += commits[end].frame.count
                 end += 1
             }
@@ -185,7 +189,8 @@ final class JournalWriter: @unchecked Sendable {
             for (i, commit) in zip(batch.indices, batch) {
                 if let claim = commit.record.claim {
                     if let first = claimedInBatch[claim.digest] {
-                        outcomes[i - batch.startIndex] = .duplicate(originalResponse: batch[first].record.claim!.response)
+                        outcomes[i - batch.startIndex] = .duplicate(
+                            originalResponse: batch[first].record.claim!.response)
                         continue
                     }
                     if let original = state.response(for: claim.digest, now: now) {
@@ -278,8 +283,9 @@ final class JournalWriter: @unchecked Sendable {
 
     /// Marks the store unwritable and tries to re-open its files at once (it is retried before the next batch).
     private func handleWriteFailure(_ error: StoreError) {
-        logger.error("store: write failed; the batch was not acknowledged",
-                     metadata: ["store.error": "\(error)"])
+        logger.error(
+            "store: write failed; the batch was not acknowledged",
+            metadata: ["store.error": "\(error)"])
         needsRecovery = true
         shared.isWritable.store(false, ordering: .releasing)
         shared.stats.withLock {
@@ -290,8 +296,9 @@ final class JournalWriter: @unchecked Sendable {
         do {
             try recoverFromDisk()
         } catch {
-            logger.error("store: re-opening the journal failed; will retry before the next write",
-                         metadata: ["store.error": "\(error)"])
+            logger.error(
+                "store: re-opening the journal failed; will retry before the next write",
+                metadata: ["store.error": "\(error)"])
         }
     }
 
@@ -308,15 +315,17 @@ final class JournalWriter: @unchecked Sendable {
             Posix.closeQuietly(segmentFD)
             segmentFD = -1
         }
-        let recovered = try Recovery.load(directory, now: configuration.clock(), maxPayload: configuration.maxRecordBytes)
+        let recovered = try Recovery.load(
+            directory, now: configuration.clock(), maxPayload: configuration.maxRecordBytes)
         if let damaged = recovered.middleDamage, let damage = damaged.damage {
             throw StoreError.corruptJournal(path: damaged.path, damage: damage)
         }
         shared.state.withLock { $0 = recovered.state }
         try adoptRecoveredFiles(recovered, forceNewSegment: true)
         needsRecovery = false
-        logger.notice("store: journal re-opened from disk after a failed write",
-                      metadata: ["store.segment": "\(segmentNumber)"])
+        logger.notice(
+            "store: journal re-opened from disk after a failed write",
+            metadata: ["store.segment": "\(segmentNumber)"])
     }
 
     // MARK: - Segments and compaction
@@ -336,7 +345,9 @@ final class JournalWriter: @unchecked Sendable {
             olderSegmentBytes += segmentOffset
             // The zeros written ahead are no longer needed; recovery reads them as the end either way, so a
             // failure here (or a crash before it reaches the disk) is harmless.
-            if preallocatedEnd > segmentOffset { try? Posix.truncate(segmentFD, to: segmentOffset, path: directory.segmentPath(segmentNumber)) }
+            if preallocatedEnd > segmentOffset {
+                try? Posix.truncate(segmentFD, to: segmentOffset, path: directory.segmentPath(segmentNumber))
+            }
             Posix.closeQuietly(segmentFD)
         }
         segmentFD = fd
@@ -356,8 +367,9 @@ final class JournalWriter: @unchecked Sendable {
         guard compaction == nil, !needsRecovery, journalBytes > threshold else { return }
         do {
             let (job, state) = try beginCompaction()
-            compaction = BackgroundCompaction(job, state: state, directory: directory, faults: configuration.faults,
-                                              queue: queue)
+            compaction = BackgroundCompaction(
+                job, state: state, directory: directory, faults: configuration.faults,
+                queue: queue)
         } catch {
             automaticCompactionFailed(error)
         }
@@ -383,8 +395,9 @@ final class JournalWriter: @unchecked Sendable {
         let step = configuration.compactionThresholdBytes / 4
         let (retryAt, overflow) = journalBytes.addingReportingOverflow(step)
         compactionRetryBytes = overflow ? .max : retryAt
-        logger.error("store: automatic compaction failed; retried once the journal grows by another \(step) bytes",
-                     metadata: ["store.error": "\(error)", "store.journal_bytes": "\(journalBytes)"])
+        logger.error(
+            "store: automatic compaction failed; retried once the journal grows by another \(step) bytes",
+            metadata: ["store.error": "\(error)", "store.journal_bytes": "\(journalBytes)"])
     }
 
     /// Compacts now and waits: finishes a background compaction in flight, then writes a snapshot of live
@@ -403,8 +416,9 @@ final class JournalWriter: @unchecked Sendable {
     private func beginCompaction() throws(StoreError) -> (CompactionJob, StoreState) {
         let covered = segmentNumber
         try startSegment(covered + 1)
-        let job = CompactionJob(covered: covered, coveredBytes: olderSegmentBytes, now: configuration.clock(),
-                                started: .now)
+        let job = CompactionJob(
+            covered: covered, coveredBytes: olderSegmentBytes, now: configuration.clock(),
+            started: .now)
         return (job, shared.state.withLock { $0 })
     }
 
@@ -436,9 +450,12 @@ final class JournalWriter: @unchecked Sendable {
         shared.stats.withLock { $0.compactions += 1 }
         let took = ContinuousClock.now - job.started
         let milliseconds = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
-        logger.info("store: compacted",
-                    metadata: ["store.entries": "\(info.entryCount)", "store.idempotency_keys": "\(info.claimCount)",
-                               "store.snapshot_bytes": "\(info.bytes)", "store.duration_ms": "\(milliseconds)"])
+        logger.info(
+            "store: compacted",
+            metadata: [
+                "store.entries": "\(info.entryCount)", "store.idempotency_keys": "\(info.claimCount)",
+                "store.snapshot_bytes": "\(info.bytes)", "store.duration_ms": "\(milliseconds)",
+            ])
     }
 
     /// Closes the segment and releases the lock.
@@ -464,8 +481,9 @@ final class JournalWriter: @unchecked Sendable {
     /// Fails with the injected errno, if a test asked for one at `point`.
     private func inject(_ point: FaultPoint, path: String) throws(StoreError) {
         if let errno = configuration.faults?.errnoFor(point) {
-            throw StoreError.system(point == .journalSync ? "fdatasync" : point == .journalWrite ? "pwrite" : "open",
-                                    path: path, errno: errno)
+            throw StoreError.system(
+                point == .journalSync ? "fdatasync" : point == .journalWrite ? "pwrite" : "open",
+                path: path, errno: errno)
         }
     }
 }
@@ -476,10 +494,11 @@ extension StoreError {
     ///   - path: The segment.
     ///   - damage: What the scan found.
     static func corruptJournal(path: String, damage: SegmentScan.Damage) -> StoreError {
-        StoreError(.corruptJournal,
-                   "journal record at offset \(damage.offset) is damaged (\(damage.reason)) and valid records follow it; "
-                       + "refusing to start so acknowledged data is not silently dropped. Run `latchkey store verify`, "
-                       + "then restore the directory from a backup",
-                   path: path, offset: damage.offset)
+        StoreError(
+            .corruptJournal,
+            "journal record at offset \(damage.offset) is damaged (\(damage.reason)) and valid records follow it; "
+                + "refusing to start so acknowledged data is not silently dropped. Run `latchkey store verify`, "
+                + "then restore the directory from a backup",
+            path: path, offset: damage.offset)
     }
 }

@@ -23,7 +23,9 @@ struct KeyDigest: Hashable, Sendable {
         var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         let ok = key.withUTF8 { utf8 in
             withUnsafeMutableBytes(of: &out) { raw in
-                EVP_Digest(utf8.baseAddress, utf8.count, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, sha256, nil)
+                EVP_Digest(
+                    utf8.baseAddress, utf8.count, raw.baseAddress!.assumingMemoryBound(to: UInt8.self), nil, sha256, nil
+                )
             }
         }
         precondition(ok == 1, "libcrypto could not compute SHA-256")

@@ -24,7 +24,8 @@ enum Posix {
     ///   - bytes: What to write.
     ///   - offset: Where in the file.
     ///   - path: The file's path, for errors.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(StoreError) {
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int, path: String) throws(StoreError)
+    {
         var done = 0
         while done < bytes.count {
             let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
@@ -130,8 +131,9 @@ enum Posix {
         var info = stat()
         guard stat(path, &info) == 0 else { throw StoreError.system("stat", path: path, errno: Glibc.errno) }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw StoreError(.notWritable, "the data directory path exists but is not a directory; choose another path",
-                             path: path, errno: ENOTDIR)
+            throw StoreError(
+                .notWritable, "the data directory path exists but is not a directory; choose another path",
+                path: path, errno: ENOTDIR)
         }
         if info.st_mode & 0o077 != 0 && chmod(path, 0o700) != 0 {
             throw StoreError.system("chmod", path: path, errno: Glibc.errno)
@@ -211,7 +213,9 @@ extension Posix {
         var bytes = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            let n = bytes.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done))
+            }
             if n > 0 {
                 done += n
             } else if n == 0 {

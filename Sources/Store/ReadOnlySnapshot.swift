@@ -13,7 +13,7 @@ extension Store {
     /// - Returns: Every entry (key → value) as of the last synced batch that was read.
     /// - Throws: ``StoreError`` when the directory is missing or unreadable (``StoreError/Code/io``), the
     ///   snapshot is damaged, or a segment is damaged before its end (``StoreError/Code/corruptJournal``).
-    public static func readOnlySnapshot(
+    package static func readOnlySnapshot(
         at directory: String, configuration: StoreConfiguration = StoreConfiguration()
     ) throws(StoreError) -> [String: [UInt8]] {
         let dir = DataDirectory(path: directory)
@@ -24,7 +24,8 @@ extension Store {
         while true {
             attempt += 1
             do throws(StoreError) {
-                let recovered = try Recovery.load(dir, now: configuration.clock(), maxPayload: configuration.maxRecordBytes)
+                let recovered = try Recovery.load(
+                    dir, now: configuration.clock(), maxPayload: configuration.maxRecordBytes)
                 if let damaged = recovered.middleDamage, let damage = damaged.damage {
                     throw StoreError.corruptJournal(path: damaged.path, damage: damage)
                 }

@@ -1,38 +1,38 @@
 import Glibc
 
 /// What reading one journal segment found.
-public struct SegmentScan: Sendable, Equatable {
+package struct SegmentScan: Sendable, Equatable {
     /// Damage found in a segment.
-    public struct Damage: Sendable, Equatable {
+    package struct Damage: Sendable, Equatable {
         /// Where the first unreadable record starts.
-        public var offset: Int
+        package var offset: Int
         /// Why it is unreadable (incomplete, checksum mismatch, …).
-        public var reason: String
+        package var reason: String
         /// True when nothing valid follows it anywhere in the journal: a torn final write, safe to cut off.
         /// False means good records follow: damage in the middle, which recovery must not paper over.
-        public var isTornTail: Bool
+        package var isTornTail: Bool
     }
 
     /// The segment's number.
-    public var number: UInt64
+    package var number: UInt64
     /// The segment's path.
-    public var path: String
+    package var path: String
     /// Its size in bytes.
-    public var size: Int
+    package var size: Int
     /// Zero bytes at the end of the file: space the writer filled with zeros ahead of its records (see
     /// ``StoreConfiguration/preallocationBytes``). They hold no data and are not damage.
-    public var trailingZeroBytes = 0
+    package var trailingZeroBytes = 0
     /// Bytes the next open cuts off as a torn tail (zeros written ahead of it included); 0 when there is none.
-    public var tornBytes: Int {
+    package var tornBytes: Int {
         guard let damage, damage.isTornTail else { return 0 }
         return size - validBytes
     }
     /// Bytes up to the end of the last good record before any damage.
-    public var validBytes: Int
+    package var validBytes: Int
     /// Good records read before any damage.
-    public var records: Int
+    package var records: Int
     /// The first damage, if any.
-    public var damage: Damage?
+    package var damage: Damage?
 }
 
 /// The state rebuilt from a data directory, and what was found on the way.
@@ -75,8 +75,9 @@ enum Recovery {
         let holdsData = try live.map { (n) throws(StoreError) in try startsWithRecord(directory.segmentPath(n)) }
         for (index, number) in live.enumerated() {
             let laterHoldsData = holdsData[(index + 1)...].contains(true)
-            let scan = try replay(segment: number, in: directory, into: &result.state, now: now,
-                                  maxPayload: maxPayload, laterSegmentsHoldData: laterHoldsData)
+            let scan = try replay(
+                segment: number, in: directory, into: &result.state, now: now,
+                maxPayload: maxPayload, laterSegmentsHoldData: laterHoldsData)
             result.segments.append(scan)
             if let damage = scan.damage, !damage.isTornTail { break }
         }
@@ -115,8 +116,11 @@ enum Recovery {
                 let dataEnd = bytes.count - scan.trailingZeroBytes
                 // Only zeros from here on: the end of the records in a preallocated segment, not damage.
                 if offset >= dataEnd { break }
-                let followedByGood = laterSegmentsHoldData
-                    || Frame.firstValidFrame(in: UnsafeRawBufferPointer(rebasing: bytes[..<dataEnd]), after: offset, maxPayload: maxPayload) != nil
+                let followedByGood =
+                    laterSegmentsHoldData
+                    || Frame.firstValidFrame(
+                        in: UnsafeRawBufferPointer(rebasing: bytes[..<dataEnd]), after: offset, maxPayload: maxPayload)
+                        != nil
                 scan.damage = SegmentScan.Damage(offset: offset, reason: reason, isTornTail: !followedByGood)
                 break
             }

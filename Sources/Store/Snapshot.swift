@@ -85,8 +85,9 @@ enum Snapshot {
             throw error
         }
         try Posix.syncDirectory(directory.path)
-        return Info(replayFrom: replayFrom, createdAt: now, entryCount: state.entries.count,
-                    claimCount: state.claims.count, bytes: written)
+        return Info(
+            replayFrom: replayFrom, createdAt: now, entryCount: state.entries.count,
+            claimCount: state.claims.count, bytes: written)
     }
 
     /// Reads the snapshot into `state`.
@@ -97,20 +98,25 @@ enum Snapshot {
     ///   - maxPayload: The largest acceptable frame payload.
     /// - Returns: The snapshot's info.
     /// - Throws: ``StoreError/Code/corruptSnapshot`` naming the offset of the first bad frame.
-    static func read(_ path: String, into state: inout StoreState, now: Int64, maxPayload: Int) throws(StoreError) -> Info {
+    static func read(_ path: String, into state: inout StoreState, now: Int64, maxPayload: Int) throws(StoreError)
+        -> Info
+    {
         try Posix.withMappedFile(path) { (bytes) throws(StoreError) -> Info in
             func corrupt(_ reason: String, at offset: Int) -> StoreError {
-                StoreError(.corruptSnapshot,
-                           "the snapshot is damaged (\(reason)); restore the data directory from a backup, or move "
-                               + "the snapshot aside to start from the journal alone if it still holds everything",
-                           path: path, offset: offset)
+                StoreError(
+                    .corruptSnapshot,
+                    "the snapshot is damaged (\(reason)); restore the data directory from a backup, or move "
+                        + "the snapshot aside to start from the journal alone if it still holds everything",
+                    path: path, offset: offset)
             }
             var offset = 0
             var info: Info?
             var entries = 0
             var claims = 0
             while offset < bytes.count {
-                guard case .frame(let kind, let payload, let next) = Frame.parse(bytes, at: offset, maxPayload: maxPayload)
+                guard
+                    case .frame(let kind, let payload, let next) = Frame.parse(
+                        bytes, at: offset, maxPayload: maxPayload)
                 else { throw corrupt("unreadable record", at: offset) }
                 var r = ByteReader(payload)
                 switch kind {
@@ -118,16 +124,20 @@ enum Snapshot {
                     guard r.u8() == version, let replayFrom = r.u64(), let createdAt = r.i64() else {
                         throw corrupt("unknown header or version", at: offset)
                     }
-                    info = Info(replayFrom: replayFrom, createdAt: createdAt, entryCount: 0, claimCount: 0, bytes: bytes.count)
+                    info = Info(
+                        replayFrom: replayFrom, createdAt: createdAt, entryCount: 0, claimCount: 0, bytes: bytes.count)
                 case .snapshotEntries where info != nil:
                     while !r.isAtEnd {
-                        guard let key = r.string(), let value = r.blob() else { throw corrupt("malformed entries", at: offset) }
+                        guard let key = r.string(), let value = r.blob() else {
+                            throw corrupt("malformed entries", at: offset)
+                        }
                         state.entries[key] = value
                         entries += 1
                     }
                 case .snapshotClaims where info != nil:
                     while !r.isAtEnd {
-                        guard let d = r.raw(16), let expiresAt = r.i64(), let n = r.u32(), let response = r.raw(Int(n)) else {
+                        guard let d = r.raw(16), let expiresAt = r.i64(), let n = r.u32(), let response = r.raw(Int(n))
+                        else {
                             throw corrupt("malformed claims", at: offset)
                         }
                         state.addClaim(KeyDigest(bytes: d), expiresAt: expiresAt, response: response, now: now)

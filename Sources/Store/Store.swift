@@ -17,7 +17,7 @@ import Synchronization
 /// - Automatic compaction writes its snapshot on a background thread while commits go on; segments are
 ///   removed only after the snapshot is installed (rename, then directory `fsync`), so a crash at any point
 ///   reopens with everything.
-public final class Store: Sendable {
+package final class Store: Sendable {
     private let directory: DataDirectory
     private let configuration: StoreConfiguration
     private let shared: SharedState
@@ -44,7 +44,7 @@ public final class Store: Sendable {
     /// - Throws: ``StoreError/Code/locked`` if another process holds the directory; ``StoreError/Code/notWritable``
     ///   or ``StoreError/Code/diskFull`` if it cannot be written; ``StoreError/Code/corruptJournal`` (naming file and
     ///   offset) for damage before the journal's end; ``StoreError/Code/corruptSnapshot``.
-    public static func open(
+    package static func open(
         at directory: String, configuration: StoreConfiguration = StoreConfiguration(), logger: Logger
     ) throws(StoreError) -> Store {
         let dir = DataDirectory(path: directory)
@@ -57,10 +57,11 @@ public final class Store: Sendable {
         do throws(StoreError) {
             let available = try Posix.availableBytes(dir.path)
             guard available >= configuration.minimumFreeBytesAtOpen else {
-                throw StoreError(.diskFull,
-                                 "only \(available) bytes are free on the data directory's file system "
-                                     + "(at least \(configuration.minimumFreeBytesAtOpen) needed); free space, then start again",
-                                 path: dir.path, errno: ENOSPC)
+                throw StoreError(
+                    .diskFull,
+                    "only \(available) bytes are free on the data directory's file system "
+                        + "(at least \(configuration.minimumFreeBytesAtOpen) needed); free space, then start again",
+                    path: dir.path, errno: ENOSPC)
             }
             for name in try Posix.listDirectory(dir.path) where name.hasPrefix(DataDirectory.snapshotTempPrefix) {
                 try Posix.unlink(dir.path + "/" + name)
@@ -71,8 +72,9 @@ public final class Store: Sendable {
             }
             let shared = SharedState(recovered.state)
             let queue = WorkQueue()
-            let writer = try JournalWriter(directory: dir, recovered: recovered, lockFD: lockFD, shared: shared,
-                                           queue: queue, configuration: configuration, logger: logger)
+            let writer = try JournalWriter(
+                directory: dir, recovered: recovered, lockFD: lockFD, shared: shared,
+                queue: queue, configuration: configuration, logger: logger)
             let store = Store(directory: dir, configuration: configuration, shared: shared, queue: queue)
             let finished = store.writerFinished
             let thread = Thread {
@@ -81,10 +83,13 @@ public final class Store: Sendable {
                 finished.signal()
             }
             thread.start()
-            logger.info("store: opened",
-                        metadata: ["store.dir": "\(dir.path)", "store.entries": "\(recovered.state.entries.count)",
-                                   "store.idempotency_keys": "\(recovered.state.claims.count)",
-                                   "store.segments": "\(recovered.segments.count)"])
+            logger.info(
+                "store: opened",
+                metadata: [
+                    "store.dir": "\(dir.path)", "store.entries": "\(recovered.state.entries.count)",
+                    "store.idempotency_keys": "\(recovered.state.claims.count)",
+                    "store.segments": "\(recovered.segments.count)",
+                ])
             return store
         } catch {
             Posix.closeQuietly(lockFD)
@@ -101,13 +106,19 @@ public final class Store: Sendable {
             var holder = ""
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, buffer.count, 0)
-            if n > 0 { holder = " (pid " + String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) + ")" }
+            if n > 0 {
+                holder =
+                    " (pid "
+                    + String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    + ")"
+            }
             Posix.closeQuietly(fd)
             if e == EWOULDBLOCK {
-                throw StoreError(.locked,
-                                 "the data directory \(dir.path) is in use by another Latchkey process\(holder); "
-                                     + "stop it, or give this one another data directory",
-                                 path: dir.lockPath, errno: e)
+                throw StoreError(
+                    .locked,
+                    "the data directory \(dir.path) is in use by another Latchkey process\(holder); "
+                        + "stop it, or give this one another data directory",
+                    path: dir.lockPath, errno: e)
             }
             throw StoreError.system("flock", path: dir.lockPath, errno: e)
         }
@@ -131,15 +142,20 @@ public final class Store: Sendable {
     /// - Parameters:
     ///   - transaction: The changes and optional idempotency claim.
     ///   - completion: Receives ``CommitOutcome/committed``, ``CommitOutcome/duplicate(originalResponse:)``, or an error.
-    public func commit(_ transaction: Transaction, completion: @escaping @Sendable (Result<CommitOutcome, StoreError>) -> Void) {
-        let record = TransactionRecord(transaction, now: configuration.clock(),
-                                       defaultRetention: configuration.idempotencyRetention)
+    package func commit(
+        _ transaction: Transaction, completion: @escaping @Sendable (Result<CommitOutcome, StoreError>) -> Void
+    ) {
+        let record = TransactionRecord(
+            transaction, now: configuration.clock(),
+            defaultRetention: configuration.idempotencyRetention)
         let payload = record.encoded()
         guard payload.count <= configuration.maxRecordBytes else {
-            completion(.failure(StoreError(
-                .invalidTransaction,
-                "the transaction encodes to \(payload.count) bytes, more than the \(configuration.maxRecordBytes) allowed; "
-                    + "store large payloads in smaller pieces")))
+            completion(
+                .failure(
+                    StoreError(
+                        .invalidTransaction,
+                        "the transaction encodes to \(payload.count) bytes, more than the \(configuration.maxRecordBytes) allowed; "
+                            + "store large payloads in smaller pieces")))
             return
         }
         var frame: [UInt8] = []
@@ -153,8 +169,9 @@ public final class Store: Sendable {
     /// - Parameter transaction: The changes and optional idempotency claim.
     /// - Returns: ``CommitOutcome/committed`` or ``CommitOutcome/duplicate(originalResponse:)``.
     /// - Throws: The batch's ``StoreError`` if it could not be made durable.
-    public func commit(_ transaction: Transaction) async throws(StoreError) -> CommitOutcome {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<CommitOutcome, StoreError>, Never>) in
+    package func commit(_ transaction: Transaction) async throws(StoreError) -> CommitOutcome {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<CommitOutcome, StoreError>, Never>) in
             commit(transaction) { continuation.resume(returning: $0) }
         }
         return try result.get()
@@ -164,7 +181,7 @@ public final class Store: Sendable {
     /// the journal segments it covers. Blocks until done (commits wait meanwhile; automatic compaction, by
     /// contrast, writes its snapshot in the background); never call it from a commit completion.
     /// - Throws: The I/O error that stopped compaction (the store stays consistent and keeps working).
-    public func compact() throws(StoreError) {
+    package func compact() throws(StoreError) {
         try awaitWriter { reply in .compact(reply) }.get()
     }
 
@@ -182,10 +199,13 @@ public final class Store: Sendable {
     ) -> Result<Void, StoreError> {
         let done = DispatchSemaphore(value: 0)
         let outcome = Mutex<Result<Void, StoreError>?>(nil)
-        guard queue.submit(make({ result in
-            outcome.withLock { $0 = result }
-            done.signal()
-        })) else { return .failure(Self.closedError(directory)) }
+        guard
+            queue.submit(
+                make({ result in
+                    outcome.withLock { $0 = result }
+                    done.signal()
+                }))
+        else { return .failure(Self.closedError(directory)) }
         done.wait()
         return outcome.withLock { $0! }
     }
@@ -193,7 +213,7 @@ public final class Store: Sendable {
     /// Finishes queued commits, closes the files and releases the lock, then returns (called from a commit
     /// completion it returns at once and the writer closes just after). Later commits fail with
     /// ``StoreError/Code/closed``. Safe to call more than once; `deinit` calls it.
-    public func close() {
+    package func close() {
         let first = isClosed.withLock { closed in
             defer { closed = true }
             return !closed
@@ -213,30 +233,30 @@ public final class Store: Sendable {
 
     /// The value stored under `key`, or nil.
     /// - Parameter key: The key, e.g. `reservation/guesty/123`.
-    public func value(forKey key: String) -> [UInt8]? {
+    package func value(forKey key: String) -> [UInt8]? {
         shared.state.withLock { $0.entries[key] }
     }
 
     /// Every entry whose key starts with `prefix`, sorted by key. Costs one pass over all entries.
     /// - Parameter prefix: E.g. `outbox/`.
-    public func entries(withPrefix prefix: String) -> [(key: String, value: [UInt8])] {
+    package func entries(withPrefix prefix: String) -> [(key: String, value: [UInt8])] {
         let found = shared.state.withLock { state in state.entries.filter { $0.key.hasPrefix(prefix) } }
         return found.map { (key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
     }
 
     /// The response stored with an unexpired claim of `key`, or nil if the key is unclaimed or expired.
     /// - Parameter key: The idempotency key.
-    public func idempotencyResponse(forKey key: String) -> [UInt8]? {
+    package func idempotencyResponse(forKey key: String) -> [UInt8]? {
         let digest = KeyDigest(of: key)
         let now = configuration.clock()
         return shared.state.withLock { $0.response(for: digest, now: now) }
     }
 
     /// False from a failed write or sync until a write succeeds again.
-    public var isWritable: Bool { shared.isWritable.load(ordering: .acquiring) }
+    package var isWritable: Bool { shared.isWritable.load(ordering: .acquiring) }
 
     /// Counters and sizes.
-    public func stats() -> StoreStats {
+    package func stats() -> StoreStats {
         var stats = shared.stats.withLock { $0 }
         stats.isWritable = isWritable
         return stats

@@ -5,9 +5,9 @@ import Glibc
 /// Every error that can reach a caller is one of these. `code` is for programs (the gateway maps
 /// ``Code/notWritable``, ``Code/diskFull`` and ``Code/io`` to 503 + Retry-After); ``description``
 /// is for people and names the file, offset and errno involved.
-public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure.
-    public enum Code: String, Sendable, Equatable {
+    package enum Code: String, Sendable, Equatable {
         /// Another process (or another `Store` in this process) holds the directory's `LOCK`.
         case locked
         /// The directory or a file in it cannot be created or written (read-only file system, permissions).
@@ -27,15 +27,15 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The kind of failure.
-    public var code: Code
+    package var code: Code
     /// What went wrong and what to do, in one or two sentences.
-    public var message: String
+    package var message: String
     /// The file or directory involved, if any.
-    public var path: String?
+    package var path: String?
     /// The byte offset in `path` involved, if any.
-    public var offset: Int?
+    package var offset: Int?
     /// The `errno` of the failed system call, if any.
-    public var errno: Int32?
+    package var errno: Int32?
 
     /// Creates an error.
     /// - Parameters:
@@ -44,7 +44,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     ///   - path: The file or directory involved.
     ///   - offset: The byte offset in `path` involved.
     ///   - errno: The `errno` of the failed system call.
-    public init(_ code: Code, _ message: String, path: String? = nil, offset: Int? = nil, errno: Int32? = nil) {
+    package init(_ code: Code, _ message: String, path: String? = nil, offset: Int? = nil, errno: Int32? = nil) {
         self.code = code
         self.message = message
         self.path = path
@@ -53,7 +53,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Whether a client may retry the same request later (the gateway answers 503 + Retry-After).
-    public var isRetryable: Bool {
+    package var isRetryable: Bool {
         switch code {
         case .notWritable, .diskFull, .io, .locked: true
         case .corruptJournal, .corruptSnapshot, .closed, .invalidTransaction: false
@@ -61,7 +61,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A one-line, human-readable account: code, message, file, offset and errno.
-    public var description: String {
+    package var description: String {
         var text = "store \(code.rawValue): \(message)"
         if let path { text += " [file: \(path)" + (offset.map { ", offset: \($0)" } ?? "") + "]" }
         if let errno { text += " [errno \(errno): \(String(cString: strerror(errno)))]" }
@@ -78,7 +78,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     static func system(_ call: String, path: String, errno: Int32) -> StoreError {
         switch errno {
         case ENOSPC, EDQUOT:
-            StoreError(.diskFull, "\(call) failed: the file system is full; free space, then retry", path: path, errno: errno)
+            StoreError(
+                .diskFull, "\(call) failed: the file system is full; free space, then retry", path: path, errno: errno)
         case EROFS, EACCES, EPERM:
             StoreError(
                 .notWritable,

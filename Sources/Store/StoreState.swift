@@ -60,7 +60,9 @@ struct StoreState: Sendable {
     ///   - now: The current time, for skipping expired claims.
     mutating func apply(_ record: TransactionRecord, now: Int64) {
         if let claim = record.claim {
-            claim.response.withUnsafeBytes { addClaim(claim.digest, expiresAt: claim.expiresAt, response: $0, now: now) }
+            claim.response.withUnsafeBytes {
+                addClaim(claim.digest, expiresAt: claim.expiresAt, response: $0, now: now)
+            }
         }
         for op in record.operations {
             switch op {

@@ -1,45 +1,49 @@
 import Glibc
 
 /// What `Store.verify(at:)` found in a data directory (printed by `latchkey store verify`).
-public struct StoreVerifyReport: Sendable, CustomStringConvertible {
+package struct StoreVerifyReport: Sendable, CustomStringConvertible {
     /// The directory checked.
-    public var directory: String
+    package var directory: String
     /// The snapshot's header and counts, if there is a snapshot.
-    public var snapshot: StoreSnapshotInfo?
+    package var snapshot: StoreSnapshotInfo?
     /// Every journal segment replayed, in order, with its records and any damage.
-    public var segments: [SegmentScan] = []
+    package var segments: [SegmentScan] = []
     /// Segments already covered by the snapshot (left by an interrupted compaction; removed at next open).
-    public var obsoleteSegments: [UInt64] = []
+    package var obsoleteSegments: [UInt64] = []
     /// Live entries after replay.
-    public var entryCount = 0
+    package var entryCount = 0
     /// Unexpired idempotency keys after replay.
-    public var idempotencyKeyCount = 0
+    package var idempotencyKeyCount = 0
     /// The problem that would stop `Store.open`: a damaged snapshot, damage in the middle of the journal, or an
     /// I/O error. Nil when the directory would open.
-    public var problem: StoreError?
+    package var problem: StoreError?
 
     /// Whether the directory would open without losing any complete record.
-    public var isHealthy: Bool { problem == nil }
+    package var isHealthy: Bool { problem == nil }
 
     /// Bytes of torn final records that the next open would cut off (normal if the store is running).
-    public var tornTailBytes: Int {
+    package var tornTailBytes: Int {
         segments.reduce(0) { $0 + $1.tornBytes }
     }
 
     /// A multi-line account for people.
-    public var description: String {
+    package var description: String {
         var lines = ["store \(directory): \(isHealthy ? "OK" : "DAMAGED")"]
         if let snapshot {
-            lines.append("  snapshot: \(snapshot.bytes) bytes, \(snapshot.entryCount) entries, \(snapshot.claimCount) "
-                             + "idempotency keys, journal replay from segment \(snapshot.replayFrom)")
+            lines.append(
+                "  snapshot: \(snapshot.bytes) bytes, \(snapshot.entryCount) entries, \(snapshot.claimCount) "
+                    + "idempotency keys, journal replay from segment \(snapshot.replayFrom)")
         } else {
             lines.append("  snapshot: none")
         }
         for scan in segments {
             var line = "  \(scan.path): \(scan.size) bytes, \(scan.records) records"
-            if scan.trailingZeroBytes > 0 && scan.damage == nil { line += ", \(scan.trailingZeroBytes) bytes preallocated" }
+            if scan.trailingZeroBytes > 0 && scan.damage == nil {
+                line += ", \(scan.trailingZeroBytes) bytes preallocated"
+            }
             if let damage = scan.damage {
-                line += damage.isTornTail
+                line +=
+                    damage.isTornTail
                     ? "; torn tail of \(scan.tornBytes) bytes at offset \(damage.offset) (\(damage.reason)); "
                         + "cut off at next open"
                     : "; DAMAGED at offset \(damage.offset) (\(damage.reason)) with valid records after it"
@@ -47,7 +51,9 @@ public struct StoreVerifyReport: Sendable, CustomStringConvertible {
             lines.append(line)
         }
         if !obsoleteSegments.isEmpty {
-            lines.append("  obsolete segments (already in the snapshot): \(obsoleteSegments.map(String.init).joined(separator: ", "))")
+            lines.append(
+                "  obsolete segments (already in the snapshot): \(obsoleteSegments.map(String.init).joined(separator: ", "))"
+            )
         }
         lines.append("  live: \(entryCount) entries, \(idempotencyKeyCount) unexpired idempotency keys")
         if let problem { lines.append("  problem: \(problem)") }
@@ -62,11 +68,14 @@ extension Store {
     ///   - directory: The data directory.
     ///   - configuration: For the maximum record size and the clock; default configuration.
     /// - Returns: The report; ``StoreVerifyReport/problem`` says what would stop an open.
-    public static func verify(at directory: String, configuration: StoreConfiguration = StoreConfiguration()) -> StoreVerifyReport {
+    package static func verify(at directory: String, configuration: StoreConfiguration = StoreConfiguration())
+        -> StoreVerifyReport
+    {
         var report = StoreVerifyReport(directory: directory)
         let dir = DataDirectory(path: directory)
         guard Posix.exists(dir.path) else {
-            report.problem = StoreError(.io, "the data directory does not exist; check the path", path: dir.path, errno: ENOENT)
+            report.problem = StoreError(
+                .io, "the data directory does not exist; check the path", path: dir.path, errno: ENOENT)
             return report
         }
         do {

@@ -10,22 +10,22 @@
 /// t.put(intentBytes, forKey: "outbox/000042")
 /// let outcome = try await store.commit(t)
 /// ```
-public struct Transaction: Sendable, Equatable {
+package struct Transaction: Sendable, Equatable {
     /// An idempotency key being claimed, with the response to give any repeat.
-    public struct Claim: Sendable, Equatable {
+    package struct Claim: Sendable, Equatable {
         /// The key, e.g. `delivery/guesty/evt_1`. Only its 128-bit SHA-256 prefix is stored.
-        public var key: String
+        package var key: String
         /// What a repeat of the same request is answered with (opaque bytes, typically an HTTP body).
-        public var response: [UInt8]
+        package var response: [UInt8]
         /// How long the claim lasts; nil means ``StoreConfiguration/idempotencyRetention``.
-        public var retention: Duration?
+        package var retention: Duration?
 
         /// Creates a claim.
         /// - Parameters:
         ///   - key: The idempotency key.
         ///   - response: The response for repeats.
         ///   - retention: How long to remember the key; default nil (the store's configured retention).
-        public init(key: String, response: [UInt8], retention: Duration? = nil) {
+        package init(key: String, response: [UInt8], retention: Duration? = nil) {
             self.key = key
             self.response = response
             self.retention = retention
@@ -33,7 +33,7 @@ public struct Transaction: Sendable, Equatable {
     }
 
     /// One change to the key → value map.
-    public enum Operation: Sendable, Equatable {
+    package enum Operation: Sendable, Equatable {
         /// Sets `key` to `value` (opaque bytes).
         case put(key: String, value: [UInt8])
         /// Removes `key`; removing an absent key is not an error.
@@ -41,15 +41,15 @@ public struct Transaction: Sendable, Equatable {
     }
 
     /// The idempotency claim, if any.
-    public var claim: Claim?
+    package var claim: Claim?
     /// The changes, applied in order.
-    public var operations: [Operation]
+    package var operations: [Operation]
 
     /// Creates a transaction.
     /// - Parameters:
     ///   - claim: An idempotency claim; default none.
     ///   - operations: Changes in order; default none.
-    public init(claim: Claim? = nil, operations: [Operation] = []) {
+    package init(claim: Claim? = nil, operations: [Operation] = []) {
         self.claim = claim
         self.operations = operations
     }
@@ -59,7 +59,7 @@ public struct Transaction: Sendable, Equatable {
     ///   - key: The idempotency key.
     ///   - response: The response for repeats.
     ///   - retention: How long to remember the key; default nil (the store's configured retention).
-    public mutating func claim(_ key: String, response: [UInt8], retention: Duration? = nil) {
+    package mutating func claim(_ key: String, response: [UInt8], retention: Duration? = nil) {
         claim = Claim(key: key, response: response, retention: retention)
     }
 
@@ -67,19 +67,19 @@ public struct Transaction: Sendable, Equatable {
     /// - Parameters:
     ///   - value: Opaque bytes.
     ///   - key: The key, e.g. `reservation/guesty/123`.
-    public mutating func put(_ value: [UInt8], forKey key: String) {
+    package mutating func put(_ value: [UInt8], forKey key: String) {
         operations.append(.put(key: key, value: value))
     }
 
     /// Adds a delete.
     /// - Parameter key: The key to remove.
-    public mutating func delete(key: String) {
+    package mutating func delete(key: String) {
         operations.append(.delete(key: key))
     }
 }
 
 /// What happened to a committed ``Transaction``.
-public enum CommitOutcome: Sendable, Equatable {
+package enum CommitOutcome: Sendable, Equatable {
     /// Durable (written and `fdatasync`ed) and visible to reads.
     case committed
     /// The idempotency key was already claimed; nothing was applied. Answer with `originalResponse`.

@@ -4,9 +4,9 @@ import Foundation
 ///
 /// ``reason`` is a stable label for metrics and logs; ``message`` names the check and the header involved
 /// and never contains a secret, an expected signature or a received signature.
-public struct AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
+package struct AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// A stable, machine-readable label for the failed check.
-    public enum Reason: String, Sendable, Hashable, CaseIterable {
+    package enum Reason: String, Sendable, Hashable, CaseIterable {
         /// A required header (or the Authorization header) is absent.
         case missingHeader = "missing_header"
         /// A header is present but cannot be parsed (bad encoding, bad prefix, non-numeric timestamp).
@@ -24,36 +24,36 @@ public struct AuthFailure: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The failed check.
-    public let reason: Reason
+    package let reason: Reason
     /// The header the check looked at, when there is one (lower case, as configured).
-    public let header: String?
+    package let header: String?
     /// A human-readable message: what was wrong and what the sender should check.
-    public let message: String
+    package let message: String
 
     /// Creates a failure.
-    public init(_ reason: Reason, header: String?, message: String) {
+    package init(_ reason: Reason, header: String?, message: String) {
         self.reason = reason
         self.header = header
         self.message = message
     }
 
     /// `<reason>: <message>`.
-    public var description: String { "\(reason.rawValue): \(message)" }
+    package var description: String { "\(reason.rawValue): \(message)" }
 }
 
 /// What a successful verification learned about the delivery.
-public struct VerifiedDelivery: Sendable, Equatable {
+package struct VerifiedDelivery: Sendable, Equatable {
     /// The sender's unique delivery id (`webhook-id`, `svix-id`, or a configured header such as
     /// `X-GitHub-Delivery`), when the scheme has one; the idempotency key of choice.
-    public let deliveryID: String?
+    package let deliveryID: String?
     /// The signed timestamp of this attempt, when the scheme signs one.
-    public let timestamp: Date?
+    package let timestamp: Date?
     /// The position, in the configured list, of the secret that matched (0 is the first). Useful to see
     /// when an old secret is no longer used during rotation.
-    public let secretIndex: Int?
+    package let secretIndex: Int?
 
     /// Creates a verified delivery.
-    public init(deliveryID: String?, timestamp: Date?, secretIndex: Int?) {
+    package init(deliveryID: String?, timestamp: Date?, secretIndex: Int?) {
         self.deliveryID = deliveryID
         self.timestamp = timestamp
         self.secretIndex = secretIndex

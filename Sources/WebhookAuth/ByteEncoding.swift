@@ -1,9 +1,9 @@
 import Foundation
 
 /// Hexadecimal encoding of byte strings.
-public enum Hex {
+package enum Hex {
     /// Lower-case hex of `bytes`, two digits per byte.
-    public static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+    package static func encode<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         // Contiguous bytes (an array, its slices) are read through one pointer: called from another module this
         // function is not specialized, and iterating `bytes` generically then costs a heap allocation per byte
         // (perf: 16 per delivery for the body's fingerprint).
@@ -31,7 +31,7 @@ public enum Hex {
     }
 
     /// Decodes hex text (upper or lower case); `nil` when the length is odd or a character is not a hex digit.
-    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+    package static func decode(_ text: some StringProtocol) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count.isMultiple(of: 2) else { return nil }
         var out = [UInt8]()
@@ -56,9 +56,9 @@ public enum Hex {
 }
 
 /// Standard (RFC 4648 §4) base64 encoding of byte strings.
-public enum Base64 {
+package enum Base64 {
     /// Padded standard base64 of `bytes`.
-    public static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+    package static func encode<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
         Data(bytes).base64EncodedString()
     }
 
@@ -70,12 +70,12 @@ public enum Base64 {
     /// over in the last character are ignored. For everything it accepts this gives `Data(base64Encoded:)`'s bytes
     /// after padding (a test compares the two); Foundation also takes misplaced padding (`YQ=a`, `====`), which
     /// this refuses. Byte by byte, because it runs for every signature of every delivery.
-    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+    package static func decode(_ text: some StringProtocol) -> [UInt8]? {
         decode(utf8: Array(text.utf8))
     }
 
     /// ``decode(_:)`` of text given as its UTF-8 bytes.
-    public static func decode(utf8: some Collection<UInt8>) -> [UInt8]? {
+    package static func decode(utf8: some Collection<UInt8>) -> [UInt8]? {
         if let result = utf8.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return result }
         return Array(utf8).withUnsafeBufferPointer { decode(contiguous: $0) }
     }

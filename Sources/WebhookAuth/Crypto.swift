@@ -9,13 +9,13 @@ nonisolated(unsafe) private let fetchedHMAC = EVP_MAC_fetch(nil, "HMAC", nil)
 /// that each message starts from as a copy. A verifier keeps one per configured secret, so a delivery costs one
 /// context copy instead of OpenSSL 3's one-shot `HMAC()`, which fetches the algorithms and hashes the key on every
 /// call (0.83 vs 1.39 µs for 1 KB here). The key bytes live only inside libcrypto; nothing here prints them.
-public final class HMACKey: Sendable {
+package final class HMACKey: Sendable {
     /// The keyed context; after `init` it is only ever copied (`EVP_MAC_CTX_dup` takes it as `const`, which
     /// OpenSSL allows from several threads at once). `nonisolated(unsafe)`: see there.
     nonisolated(unsafe) private let template: OpaquePointer
 
     /// Prepares `key` (any length; libcrypto hashes keys longer than the block size).
-    public init(_ key: [UInt8]) {
+    package init(_ key: [UInt8]) {
         let dummy: [UInt8] = [0]
         let context = (key.isEmpty ? dummy : key).withUnsafeBufferPointer { bytes in
             latchkey_hmac_sha256_context(fetchedHMAC, bytes.baseAddress, key.count)
@@ -30,7 +30,7 @@ public final class HMACKey: Sendable {
     /// HMAC-SHA256 of the concatenation of `parts` (passed in pieces, so a signed `id.timestamp.body` need
     /// not be copied into one buffer first).
     /// - Returns: The 32-byte tag.
-    public func tag(_ parts: [UInt8]...) -> [UInt8] {
+    package func tag(_ parts: [UInt8]...) -> [UInt8] {
         tag { update in
             for part in parts { part.withUnsafeBytes(update) }
         }
@@ -40,8 +40,10 @@ public final class HMACKey: Sendable {
     /// the pieces into arrays: the verifier feeds the delivery id and timestamp straight from their strings).
     /// - Parameter feed: Calls `update` once per piece; empty pieces are allowed.
     /// - Returns: The 32-byte tag.
-    public func tag(_ feed: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
-        guard let context = EVP_MAC_CTX_dup(template) else { preconditionFailure("libcrypto could not copy an HMAC context") }
+    package func tag(_ feed: (_ update: (UnsafeRawBufferPointer) -> Void) -> Void) -> [UInt8] {
+        guard let context = EVP_MAC_CTX_dup(template) else {
+            preconditionFailure("libcrypto could not copy an HMAC context")
+        }
         defer { EVP_MAC_CTX_free(context) }
         var ok = true
         feed { piece in
@@ -60,9 +62,9 @@ public final class HMACKey: Sendable {
 ///
 /// This is WebhookAuth's only file that imports `CLibCrypto` (the Store imports it too, for its key digests);
 /// everything else goes through these functions, so the C API never leaks into other modules.
-public enum Crypto {
+package enum Crypto {
     /// The length of a SHA-256 digest and of an HMAC-SHA256 tag, in bytes.
-    public static let sha256Length = 32
+    package static let sha256Length = 32
 
     /// Computes HMAC-SHA256 of `message` under `key`.
     ///
@@ -72,7 +74,7 @@ public enum Crypto {
     /// - Returns: The 32-byte tag.
     /// Through ``HMACKey`` (libcrypto's `EVP_MAC` HMAC with SHA-256), for a key used once (signing in tools and
     /// tests); verifiers keep an ``HMACKey`` per secret instead.
-    public static func hmacSHA256<Message: Collection<UInt8>>(_ message: Message, key: [UInt8]) -> [UInt8] {
+    package static func hmacSHA256<Message: Collection<UInt8>>(_ message: Message, key: [UInt8]) -> [UInt8] {
         HMACKey(key).tag(Array(message))
     }
 
@@ -82,11 +84,13 @@ public enum Crypto {
     /// - Returns: The 32-byte digest.
     /// The corresponding C function is `EVP_Digest` with SHA-256 fetched once (OpenSSL 3's one-shot `SHA256()`
     /// fetches the algorithm on every call: 0.73 vs 0.56 µs for 1 KB here; this runs for every delivery).
-    public static func sha256<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
+    package static func sha256<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> [UInt8] {
         var digest = [UInt8](repeating: 0, count: sha256Length)
         let input = bytes as? [UInt8] ?? Array(bytes)
         let produced = withNonNullBytes(input.isEmpty ? [0] : input) { pointer in
-            digest.withUnsafeMutableBufferPointer { EVP_Digest(pointer, input.count, $0.baseAddress, nil, fetchedSHA256, nil) == 1 }
+            digest.withUnsafeMutableBufferPointer {
+                EVP_Digest(pointer, input.count, $0.baseAddress, nil, fetchedSHA256, nil) == 1
+            }
         }
         precondition(produced, "libcrypto SHA-256 failed")
         return digest
@@ -97,7 +101,7 @@ public enum Crypto {
     /// Different lengths compare unequal at once (lengths of MACs and digests are public).
     /// - Returns: `true` when both hold the same bytes.
     /// The corresponding C function is `CRYPTO_memcmp`.
-    public static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    package static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         guard !lhs.isEmpty else { return true }
         return lhs.withUnsafeBytes { left in
@@ -111,7 +115,7 @@ public enum Crypto {
     /// or how long the expected one is: both are hashed with SHA-256 first, then compared in constant time.
     ///
     /// - Returns: `true` when both hold the same bytes.
-    public static func constantTimeEqualsHashed(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    package static func constantTimeEqualsHashed(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         constantTimeEquals(sha256(lhs), sha256(rhs))
     }
 
@@ -120,7 +124,7 @@ public enum Crypto {
     /// - Parameter count: How many bytes, at least 0.
     /// - Throws: ``RandomBytesError`` when the generator is not seeded or fails.
     /// The corresponding C function is `RAND_bytes`.
-    public static func randomBytes(count: Int) throws(RandomBytesError) -> [UInt8] {
+    package static func randomBytes(count: Int) throws(RandomBytesError) -> [UInt8] {
         precondition(count >= 0, "randomBytes(count:) needs a non-negative count")
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
@@ -138,12 +142,12 @@ public enum Crypto {
 }
 
 /// libcrypto's random generator failed (not seeded, or an internal error).
-public struct RandomBytesError: Error, Sendable, CustomStringConvertible {
+package struct RandomBytesError: Error, Sendable, CustomStringConvertible {
     /// How many bytes were asked for.
-    public let requested: Int
+    package let requested: Int
 
     /// A message saying what failed and what to check.
-    public var description: String {
+    package var description: String {
         "libcrypto RAND_bytes could not produce \(requested) random bytes; check that the system's entropy source (getrandom) works"
     }
 }

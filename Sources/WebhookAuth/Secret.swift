@@ -5,24 +5,24 @@ import Foundation
 ///
 /// Loading secrets from the environment or a file is the configuration layer's job; the helpers
 /// here do the reading with typed errors that name the variable or file but never the value.
-public struct Secret: Sendable, Hashable {
+package struct Secret: Sendable, Hashable {
     /// The secret's bytes (the UTF-8 of the configured string).
     private let bytes: [UInt8]
 
     /// Wraps a secret given as text (for a `whsec_…` Standard Webhooks secret, the whole string).
-    public init(_ text: String) {
+    package init(_ text: String) {
         bytes = Array(text.utf8)
     }
 
     /// Wraps raw secret bytes.
-    public init(bytes: [UInt8]) {
+    package init(bytes: [UInt8]) {
         self.bytes = bytes
     }
 
     /// Reads the secret from environment variable `name`; surrounding whitespace is trimmed.
     ///
     /// - Throws: ``SecretLoadError`` when the variable is unset or empty.
-    public init(fromEnvironment name: String) throws(SecretLoadError) {
+    package init(fromEnvironment name: String) throws(SecretLoadError) {
         guard let value = ProcessInfo.processInfo.environment[name] else {
             throw SecretLoadError(source: "environment variable \(name)", problem: .missing)
         }
@@ -37,7 +37,7 @@ public struct Secret: Sendable, Hashable {
     /// including the trailing newline editors add, is trimmed.
     ///
     /// - Throws: ``SecretLoadError`` when the file cannot be read, is not UTF-8, or is empty.
-    public init(contentsOfFile path: String) throws(SecretLoadError) {
+    package init(contentsOfFile path: String) throws(SecretLoadError) {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -53,41 +53,41 @@ public struct Secret: Sendable, Hashable {
     }
 
     /// The secret's bytes. Use them only to sign, verify or send the secret where it belongs; never log them.
-    public var revealedBytes: [UInt8] { bytes }
+    package var revealedBytes: [UInt8] { bytes }
 
     /// The secret as text (lossy for non-UTF-8 bytes). Same rules as ``revealedBytes``.
-    public var revealedString: String { String(decoding: bytes, as: UTF8.self) }
+    package var revealedString: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Whether the secret has no bytes at all.
-    public var isEmpty: Bool { bytes.isEmpty }
+    package var isEmpty: Bool { bytes.isEmpty }
 
     /// Compares two secrets in constant time (both are hashed first), so `==` is safe even on a request path.
-    public static func == (lhs: Secret, rhs: Secret) -> Bool {
+    package static func == (lhs: Secret, rhs: Secret) -> Bool {
         Crypto.constantTimeEqualsHashed(lhs.bytes, rhs.bytes)
     }
 
     /// Hashes the secret's bytes (for sets and dictionaries of secrets; never printed).
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         hasher.combine(bytes)
     }
 
     /// A short, non-reversible fingerprint (first 8 hex digits of SHA-256), safe to log to tell secrets apart.
-    public var fingerprint: String { String(Hex.encode(Crypto.sha256(bytes)).prefix(8)) }
+    package var fingerprint: String { String(Hex.encode(Crypto.sha256(bytes)).prefix(8)) }
 }
 
 extension Secret: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Always `Secret(<redacted>)`.
-    public var description: String { "Secret(<redacted>)" }
+    package var description: String { "Secret(<redacted>)" }
     /// Always `Secret(<redacted>)`.
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
     /// A mirror without children, so `dump` and reflection show nothing of the value.
-    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+    package var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// A secret could not be loaded. The message names where it was looked for, never its value.
-public struct SecretLoadError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SecretLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was wrong.
-    public enum Problem: Sendable, Equatable {
+    package enum Problem: Sendable, Equatable {
         /// The environment variable is not set.
         case missing
         /// The value is empty after trimming whitespace.
@@ -99,12 +99,12 @@ public struct SecretLoadError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     /// Where the secret was looked for, e.g. `environment variable LATCHKEY_GUESTY_SECRET`.
-    public let source: String
+    package let source: String
     /// What was wrong.
-    public let problem: Problem
+    package let problem: Problem
 
     /// A message saying what was wrong and what to do.
-    public var description: String {
+    package var description: String {
         switch problem {
         case .missing: "secret not found: \(source) is not set; set it or point the config at a secret file"
         case .empty: "secret in \(source) is empty; put the secret value there"

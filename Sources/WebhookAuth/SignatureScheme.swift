@@ -1,7 +1,7 @@
 import Foundation
 
 /// How one webhook source proves its deliveries are genuine. Chosen per source in the configuration.
-public enum SignatureScheme: Sendable, Hashable {
+package enum SignatureScheme: Sendable, Hashable {
     /// Standard Webhooks / Svix (`webhook-*` or `svix-*` headers; Guesty, Seam). Secrets are `whsec_…`.
     /// `tolerance` is the allowed clock difference in seconds, both directions. Default 300 s.
     case standardWebhooks(tolerance: TimeInterval = StandardWebhooks.defaultTolerance)
@@ -14,7 +14,7 @@ public enum SignatureScheme: Sendable, Hashable {
     case pathToken
 
     /// A short name for logs and `check-config` output, e.g. `standard_webhooks`, `body_hmac(signature)`.
-    public var label: String {
+    package var label: String {
         switch self {
         case .standardWebhooks: "standard_webhooks"
         case .bodyHMAC(let config): "body_hmac(\(config.header))"
@@ -25,9 +25,9 @@ public enum SignatureScheme: Sendable, Hashable {
 }
 
 /// Where and how a body-HMAC sender puts its signature.
-public struct BodyHMAC: Sendable, Hashable {
+package struct BodyHMAC: Sendable, Hashable {
     /// How the 32-byte tag is written in the header.
-    public enum Encoding: String, Sendable, Hashable, CaseIterable {
+    package enum Encoding: String, Sendable, Hashable, CaseIterable {
         /// Hex digits, either case accepted.
         case hex
         /// Standard base64, padded.
@@ -35,16 +35,16 @@ public struct BodyHMAC: Sendable, Hashable {
     }
 
     /// The signature header's name, matched case-insensitively. No default.
-    public var header: String
+    package var header: String
     /// Text before the encoded tag, e.g. `sha256=`; empty for none. Default empty.
-    public var prefix: String
+    package var prefix: String
     /// How the tag is encoded. Default ``Encoding/hex``.
-    public var encoding: Encoding
+    package var encoding: Encoding
     /// A header carrying the sender's unique delivery id (e.g. `X-GitHub-Delivery`), or `nil`. Default `nil`.
-    public var deliveryIDHeader: String?
+    package var deliveryIDHeader: String?
 
     /// Creates a configuration.
-    public init(header: String, prefix: String = "", encoding: Encoding = .hex, deliveryIDHeader: String? = nil) {
+    package init(header: String, prefix: String = "", encoding: Encoding = .hex, deliveryIDHeader: String? = nil) {
         self.header = header.lowercased()
         self.prefix = prefix
         self.encoding = encoding
@@ -52,16 +52,18 @@ public struct BodyHMAC: Sendable, Hashable {
     }
 
     /// Hospitable: `Signature: <hex>`.
-    public static let hospitable = BodyHMAC(header: "signature")
+    package static let hospitable = BodyHMAC(header: "signature")
     /// Lodgify: `ms-signature: sha256=<hex>`.
-    public static let lodgify = BodyHMAC(header: "ms-signature", prefix: "sha256=")
+    package static let lodgify = BodyHMAC(header: "ms-signature", prefix: "sha256=")
     /// GitHub style: `X-Hub-Signature-256: sha256=<hex>`, delivery id in `X-GitHub-Delivery`.
-    public static let github = BodyHMAC(header: "x-hub-signature-256", prefix: "sha256=", deliveryIDHeader: "x-github-delivery")
+    package static let github = BodyHMAC(
+        header: "x-hub-signature-256", prefix: "sha256=", deliveryIDHeader: "x-github-delivery")
     /// Shopify style: `X-Shopify-Hmac-SHA256: <base64>`, delivery id in `X-Shopify-Webhook-Id`.
-    public static let shopify = BodyHMAC(header: "x-shopify-hmac-sha256", encoding: .base64, deliveryIDHeader: "x-shopify-webhook-id")
+    package static let shopify = BodyHMAC(
+        header: "x-shopify-hmac-sha256", encoding: .base64, deliveryIDHeader: "x-shopify-webhook-id")
 
     /// The header value a sender would put for `body` under `secret` (for tests, replay and fakes).
-    public func sign(body: [UInt8], secret: Secret) -> String {
+    package func sign(body: [UInt8], secret: Secret) -> String {
         prefix + encode(Crypto.hmacSHA256(body, key: secret.revealedBytes))
     }
 
@@ -72,59 +74,78 @@ public struct BodyHMAC: Sendable, Hashable {
         }
     }
 
-    func verify(header lookup: (String) -> String?, body: [UInt8], keys: [HMACKey]) throws(AuthFailure) -> VerifiedDelivery {
+    func verify(header lookup: (String) -> String?, body: [UInt8], keys: [HMACKey]) throws(AuthFailure)
+        -> VerifiedDelivery
+    {
         guard let raw = lookup(header) else {
-            throw AuthFailure(.missingHeader, header: header, message: "header \(header) is missing; this source signs the body with HMAC-SHA256 there")
+            throw AuthFailure(
+                .missingHeader, header: header,
+                message: "header \(header) is missing; this source signs the body with HMAC-SHA256 there")
         }
         var value = Substring(raw.trimmingCharacters(in: .whitespaces))
         guard value.hasPrefix(prefix) else {
             throw AuthFailure(.malformedHeader, header: header, message: "header \(header) must start with `\(prefix)`")
         }
         value = value.dropFirst(prefix.count)
-        let decoded: [UInt8]? = switch encoding {
-        case .hex: Hex.decode(value)
-        case .base64: Base64.decode(value)
-        }
+        let decoded: [UInt8]? =
+            switch encoding {
+            case .hex: Hex.decode(value)
+            case .base64: Base64.decode(value)
+            }
         guard let tag = decoded, tag.count == Crypto.sha256Length else {
-            throw AuthFailure(.malformedHeader, header: header, message: "header \(header) must hold a \(encoding.rawValue) HMAC-SHA256 (32 bytes)")
+            throw AuthFailure(
+                .malformedHeader, header: header,
+                message: "header \(header) must hold a \(encoding.rawValue) HMAC-SHA256 (32 bytes)")
         }
         for (index, key) in keys.enumerated() where Crypto.constantTimeEquals(key.tag(body), tag) {
             let deliveryID = deliveryIDHeader.flatMap(lookup)
             return VerifiedDelivery(deliveryID: deliveryID, timestamp: nil, secretIndex: index)
         }
-        throw AuthFailure(.noSignatureMatched, header: header,
-                          message: "the HMAC-SHA256 in \(header) matches no configured secret for this source; check the secret and that the body is passed on unmodified")
+        throw AuthFailure(
+            .noSignatureMatched, header: header,
+            message:
+                "the HMAC-SHA256 in \(header) matches no configured secret for this source; check the secret and that the body is passed on unmodified"
+        )
     }
 }
 
 /// HTTP Basic authentication (RFC 7617) helpers.
-public enum HTTPBasic {
+package enum HTTPBasic {
     /// The `Authorization` header value for `user` and `password`: `Basic base64(user:password)`.
-    public static func authorization(user: String, password: String) -> String {
+    package static func authorization(user: String, password: String) -> String {
         "Basic " + Base64.encode(Array("\(user):\(password)".utf8))
     }
 
     /// The `Authorization` header value for a `user:password` secret.
-    public static func authorization(credentials: Secret) -> String {
+    package static func authorization(credentials: Secret) -> String {
         "Basic " + Base64.encode(credentials.revealedBytes)
     }
 
     static let header = "authorization"
 
-    static func verify(header lookup: (String) -> String?, credentials: [[UInt8]]) throws(AuthFailure) -> VerifiedDelivery {
+    static func verify(header lookup: (String) -> String?, credentials: [[UInt8]]) throws(AuthFailure)
+        -> VerifiedDelivery
+    {
         guard let raw = lookup(header) else {
-            throw AuthFailure(.missingHeader, header: header, message: "header Authorization is missing; this source must send HTTP Basic credentials")
+            throw AuthFailure(
+                .missingHeader, header: header,
+                message: "header Authorization is missing; this source must send HTTP Basic credentials")
         }
-        let parts = raw.trimmingCharacters(in: .whitespaces).split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        let parts = raw.trimmingCharacters(in: .whitespaces).split(
+            separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "basic",
-              let decoded = Base64.decode(parts[1].trimmingCharacters(in: .whitespaces)),
-              decoded.contains(UInt8(ascii: ":"))
+            let decoded = Base64.decode(parts[1].trimmingCharacters(in: .whitespaces)),
+            decoded.contains(UInt8(ascii: ":"))
         else {
-            throw AuthFailure(.malformedHeader, header: header, message: "header Authorization must be `Basic <base64 of user:password>`")
+            throw AuthFailure(
+                .malformedHeader, header: header,
+                message: "header Authorization must be `Basic <base64 of user:password>`")
         }
         for (index, expected) in credentials.enumerated() where Crypto.constantTimeEqualsHashed(decoded, expected) {
             return VerifiedDelivery(deliveryID: nil, timestamp: nil, secretIndex: index)
         }
-        throw AuthFailure(.badCredentials, header: header, message: "HTTP Basic credentials match no configured user and password for this source")
+        throw AuthFailure(
+            .badCredentials, header: header,
+            message: "HTTP Basic credentials match no configured user and password for this source")
     }
 }

@@ -5,35 +5,36 @@ import Foundation
 ///
 /// Both the signer (used by the replay harness and the fake Seam) and the verifier live here, so
 /// the two cannot drift apart. Specification: standard-webhooks 1.0.0, §Signature scheme.
-public enum StandardWebhooks {
+package enum StandardWebhooks {
     /// The prefix of serialized secrets.
-    public static let secretPrefix = "whsec_"
+    package static let secretPrefix = "whsec_"
     /// The only signature version Latchkey checks; others (e.g. `v1a`, `v2`) are skipped.
-    public static let version = "v1"
+    package static let version = "v1"
     /// The default timestamp tolerance, in seconds, in both directions (the reference libraries' value).
-    public static let defaultTolerance: TimeInterval = 300
+    package static let defaultTolerance: TimeInterval = 300
 
     /// Header names of one family: `webhook-*` (Standard Webhooks) or `svix-*` (Svix, Guesty, Seam).
-    public struct HeaderNames: Sendable, Hashable {
+    package struct HeaderNames: Sendable, Hashable {
         /// The unique message id header.
-        public let id: String
+        package let id: String
         /// The Unix-seconds timestamp header.
-        public let timestamp: String
+        package let timestamp: String
         /// The space-separated signature list header.
-        public let signature: String
+        package let signature: String
 
         /// `webhook-id`, `webhook-timestamp`, `webhook-signature`.
-        public static let standard = HeaderNames(id: "webhook-id", timestamp: "webhook-timestamp", signature: "webhook-signature")
+        package static let standard = HeaderNames(
+            id: "webhook-id", timestamp: "webhook-timestamp", signature: "webhook-signature")
         /// `svix-id`, `svix-timestamp`, `svix-signature`.
-        public static let svix = HeaderNames(id: "svix-id", timestamp: "svix-timestamp", signature: "svix-signature")
+        package static let svix = HeaderNames(id: "svix-id", timestamp: "svix-timestamp", signature: "svix-signature")
     }
 
     /// A Standard Webhooks secret could not be decoded.
-    public struct SecretError: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct SecretError: Error, Sendable, Equatable, CustomStringConvertible {
         /// Which configured secret (0-based) was wrong, when known.
-        public let index: Int?
+        package let index: Int?
         /// A message saying what is wrong, without the value.
-        public var description: String {
+        package var description: String {
             let which = index.map { "secret #\($0 + 1)" } ?? "the secret"
             return "\(which) is not a Standard Webhooks secret: expected `whsec_` followed by base64 of the key bytes"
         }
@@ -42,7 +43,7 @@ public enum StandardWebhooks {
     /// Decodes a serialized secret (`whsec_<base64>`, or the base64 alone, padded or not) into HMAC key bytes.
     ///
     /// - Throws: ``SecretError`` when the text is empty, only `whsec_`, or not base64.
-    public static func key(from secret: Secret) throws(SecretError) -> [UInt8] {
+    package static func key(from secret: Secret) throws(SecretError) -> [UInt8] {
         var text = Substring(secret.revealedString)
         if text.hasPrefix(secretPrefix) { text = text.dropFirst(secretPrefix.count) }
         guard !text.isEmpty, let key = Base64.decode(text), !key.isEmpty else { throw SecretError(index: nil) }
@@ -52,7 +53,7 @@ public enum StandardWebhooks {
     /// Creates a fresh secret: `whsec_` and base64 of `byteCount` random bytes (the spec asks for 24–64).
     ///
     /// - Throws: ``RandomBytesError`` when the system generator fails.
-    public static func generateSecret(byteCount: Int = 32) throws(RandomBytesError) -> Secret {
+    package static func generateSecret(byteCount: Int = 32) throws(RandomBytesError) -> Secret {
         Secret(secretPrefix + Base64.encode(try Crypto.randomBytes(count: byteCount)))
     }
 
@@ -65,7 +66,7 @@ public enum StandardWebhooks {
     ///   - secret: A `whsec_` secret.
     /// - Returns: The signature entry for the `webhook-signature` header.
     /// - Throws: ``SecretError`` when the secret cannot be decoded.
-    public static func sign(id: String, timestamp: Int, body: [UInt8], secret: Secret) throws(SecretError) -> String {
+    package static func sign(id: String, timestamp: Int, body: [UInt8], secret: Secret) throws(SecretError) -> String {
         sign(id: id, timestamp: timestamp, body: body, key: try key(from: secret))
     }
 
@@ -79,7 +80,7 @@ public enum StandardWebhooks {
     ///   - names: Which header family to emit. Default ``HeaderNames/standard``.
     /// - Returns: `(name, value)` pairs for id, timestamp and signature, in that order.
     /// - Throws: ``SecretError`` naming the first secret that cannot be decoded.
-    public static func headers(
+    package static func headers(
         id: String, timestamp: Int, body: [UInt8], secrets: [Secret], names: HeaderNames = .standard
     ) throws(SecretError) -> [(name: String, value: String)] {
         var signatures: [String] = []
@@ -119,54 +120,74 @@ public enum StandardWebhooks {
     static func verify(
         header: (String) -> String?, body: [UInt8], keys: [HMACKey], tolerance: TimeInterval, now: Date
     ) throws(AuthFailure) -> VerifiedDelivery {
-        let names = header(HeaderNames.standard.signature) != nil || header(HeaderNames.standard.id) != nil
+        let names =
+            header(HeaderNames.standard.signature) != nil || header(HeaderNames.standard.id) != nil
             ? HeaderNames.standard : HeaderNames.svix
         let id = try required(names.id, header)
         let timestampText = try required(names.timestamp, header)
         let signatureText = try required(names.signature, header)
 
         guard let seconds = parseTimestamp(timestampText) else {
-            throw AuthFailure(.malformedHeader, header: names.timestamp,
-                              message: "\(names.timestamp) must be whole Unix seconds (digits only)")
+            throw AuthFailure(
+                .malformedHeader, header: names.timestamp,
+                message: "\(names.timestamp) must be whole Unix seconds (digits only)")
         }
         let timestamp = Date(timeIntervalSince1970: TimeInterval(seconds))
         let age = now.timeIntervalSince(timestamp)
         if age > tolerance {
-            throw AuthFailure(.staleTimestamp, header: names.timestamp,
-                              message: "\(names.timestamp) is \(Int(age)) s old, more than the \(Int(tolerance)) s tolerance; the sender must sign each attempt afresh, or the clocks differ")
+            throw AuthFailure(
+                .staleTimestamp, header: names.timestamp,
+                message:
+                    "\(names.timestamp) is \(Int(age)) s old, more than the \(Int(tolerance)) s tolerance; the sender must sign each attempt afresh, or the clocks differ"
+            )
         }
         if -age > tolerance {
-            throw AuthFailure(.futureTimestamp, header: names.timestamp,
-                              message: "\(names.timestamp) is \(Int(-age)) s in the future, more than the \(Int(tolerance)) s tolerance; check the clocks")
+            throw AuthFailure(
+                .futureTimestamp, header: names.timestamp,
+                message:
+                    "\(names.timestamp) is \(Int(-age)) s in the future, more than the \(Int(tolerance)) s tolerance; check the clocks"
+            )
         }
 
         var candidates: [[UInt8]] = []
         var malformed = 0
         // Byte by byte (not through Character): this runs for every delivery.
         for entry in signatureText.utf8.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true) {
-            guard let comma = entry.firstIndex(of: UInt8(ascii: ",")) else { malformed += 1; continue }
+            guard let comma = entry.firstIndex(of: UInt8(ascii: ",")) else {
+                malformed += 1
+                continue
+            }
             guard entry[..<comma].elementsEqual(version.utf8) else { continue }
-            guard let mac = Base64.decode(utf8: entry[entry.index(after: comma)...]), mac.count == Crypto.sha256Length else {
+            guard let mac = Base64.decode(utf8: entry[entry.index(after: comma)...]), mac.count == Crypto.sha256Length
+            else {
                 malformed += 1
                 continue
             }
             candidates.append(mac)
         }
         if candidates.isEmpty && (malformed > 0 || signatureText.allSatisfy { $0 == " " }) {
-            throw AuthFailure(.malformedHeader, header: names.signature,
-                              message: "\(names.signature) holds no well-formed `v1,<base64 of 32 bytes>` entry")
+            throw AuthFailure(
+                .malformedHeader, header: names.signature,
+                message: "\(names.signature) holds no well-formed `v1,<base64 of 32 bytes>` entry")
         }
         let expected = keys.map { tag(id: id, timestamp: timestampText, body: body, key: $0) }
-        for (index, mac) in expected.enumerated() where candidates.contains(where: { Crypto.constantTimeEquals($0, mac) }) {
+        for (index, mac) in expected.enumerated()
+        where candidates.contains(where: { Crypto.constantTimeEquals($0, mac) }) {
             return VerifiedDelivery(deliveryID: id, timestamp: timestamp, secretIndex: index)
         }
-        throw AuthFailure(.noSignatureMatched, header: names.signature,
-                          message: "no v1 signature in \(names.signature) matches any configured secret for this source; check the secret (whsec_…) and that the body is passed on unmodified")
+        throw AuthFailure(
+            .noSignatureMatched, header: names.signature,
+            message:
+                "no v1 signature in \(names.signature) matches any configured secret for this source; check the secret (whsec_…) and that the body is passed on unmodified"
+        )
     }
 
     private static func required(_ name: String, _ header: (String) -> String?) throws(AuthFailure) -> String {
         guard let value = header(name) else {
-            throw AuthFailure(.missingHeader, header: name, message: "header \(name) is missing; Standard Webhooks deliveries carry id, timestamp and signature headers")
+            throw AuthFailure(
+                .missingHeader, header: name,
+                message:
+                    "header \(name) is missing; Standard Webhooks deliveries carry id, timestamp and signature headers")
         }
         return value
     }
@@ -177,7 +198,7 @@ public enum StandardWebhooks {
         let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
         let digits = text.utf8.drop(while: isBlank).reversed().drop(while: isBlank)
         guard (1...12).contains(digits.count),
-              digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+            digits.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
         else { return nil }
         return digits.reversed().reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
     }

@@ -5,20 +5,20 @@ import Foundation
 /// Several secrets are accepted at once so a secret can be rotated without downtime: configure the
 /// new one next to the old, switch the sender, then drop the old. All comparisons are constant-time.
 /// The verifier holds decoded key material; its description and mirror reveal none of it.
-public struct WebhookVerifier: Sendable {
+package struct WebhookVerifier: Sendable {
     /// The scheme.
-    public let scheme: SignatureScheme
+    package let scheme: SignatureScheme
     /// Decoded keys, credentials or tokens, one per configured secret, in order. Redacted in output.
     private let keys: RedactedKeys
 
     /// A secret list that cannot be used with the scheme.
-    public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The scheme's label.
-        public let scheme: String
+        package let scheme: String
         /// What is wrong (never the secret's value).
-        public let problem: String
+        package let problem: String
         /// `<scheme>: <problem>`.
-        public var description: String { "\(scheme): \(problem)" }
+        package var description: String { "\(scheme): \(problem)" }
     }
 
     /// Creates a verifier.
@@ -28,10 +28,11 @@ public struct WebhookVerifier: Sendable {
     ///   - secrets: One or more accepted secrets; the first is the current one.
     /// - Throws: ``ConfigurationError`` when there is no secret, a secret is empty, a Standard Webhooks
     ///   secret is not `whsec_<base64>` or its tolerance is negative, or a Basic secret is not `user:password`.
-    public init(scheme: SignatureScheme, secrets: [Secret]) throws(ConfigurationError) {
+    package init(scheme: SignatureScheme, secrets: [Secret]) throws(ConfigurationError) {
         self.scheme = scheme
         if case .standardWebhooks(let tolerance) = scheme, !(tolerance.isFinite && tolerance >= 0) {
-            throw ConfigurationError(scheme: scheme.label, problem: "tolerance must be a finite number of seconds ≥ 0, not \(tolerance)")
+            throw ConfigurationError(
+                scheme: scheme.label, problem: "tolerance must be a finite number of seconds ≥ 0, not \(tolerance)")
         }
         guard !secrets.isEmpty else {
             throw ConfigurationError(scheme: scheme.label, problem: "no secret configured; add at least one")
@@ -46,21 +47,24 @@ public struct WebhookVerifier: Sendable {
                 do {
                     decoded.append(try StandardWebhooks.key(from: secret))
                 } catch {
-                    throw ConfigurationError(scheme: scheme.label, problem: StandardWebhooks.SecretError(index: index).description)
+                    throw ConfigurationError(
+                        scheme: scheme.label, problem: StandardWebhooks.SecretError(index: index).description)
                 }
             case .basicAuth:
                 guard secret.revealedBytes.contains(UInt8(ascii: ":")) else {
-                    throw ConfigurationError(scheme: scheme.label, problem: "secret #\(index + 1) must be `user:password`")
+                    throw ConfigurationError(
+                        scheme: scheme.label, problem: "secret #\(index + 1) must be `user:password`")
                 }
                 decoded.append(secret.revealedBytes)
             case .bodyHMAC, .pathToken:
                 decoded.append(secret.revealedBytes)
             }
         }
-        let usesHMAC = switch scheme {
-        case .standardWebhooks, .bodyHMAC: true
-        case .basicAuth, .pathToken: false
-        }
+        let usesHMAC =
+            switch scheme {
+            case .standardWebhooks, .bodyHMAC: true
+            case .basicAuth, .pathToken: false
+            }
         keys = RedactedKeys(values: decoded, macKeys: usesHMAC ? decoded.map(HMACKey.init) : [])
     }
 
@@ -73,31 +77,37 @@ public struct WebhookVerifier: Sendable {
     ///   - now: The current time, for timestamp tolerance.
     /// - Returns: The delivery id and timestamp the scheme carries, if any.
     /// - Throws: ``AuthFailure`` naming the failed check.
-    public func verify(
+    package func verify(
         header: (String) -> String?, body: [UInt8], pathToken: String? = nil, now: Date = Date()
     ) throws(AuthFailure) -> VerifiedDelivery {
         switch scheme {
         case .standardWebhooks(let tolerance):
-            return try StandardWebhooks.verify(header: header, body: body, keys: keys.macKeys, tolerance: tolerance, now: now)
+            return try StandardWebhooks.verify(
+                header: header, body: body, keys: keys.macKeys, tolerance: tolerance, now: now)
         case .bodyHMAC(let config):
             return try config.verify(header: header, body: body, keys: keys.macKeys)
         case .basicAuth:
             return try HTTPBasic.verify(header: header, credentials: keys.values)
         case .pathToken:
             guard let pathToken, !pathToken.isEmpty else {
-                throw AuthFailure(.badPathToken, header: nil, message: "the URL has no secret token; use the webhook URL with the token this source was given")
+                throw AuthFailure(
+                    .badPathToken, header: nil,
+                    message: "the URL has no secret token; use the webhook URL with the token this source was given")
             }
-            for (index, token) in keys.values.enumerated() where Crypto.constantTimeEqualsHashed(Array(pathToken.utf8), token) {
+            for (index, token) in keys.values.enumerated()
+            where Crypto.constantTimeEqualsHashed(Array(pathToken.utf8), token) {
                 return VerifiedDelivery(deliveryID: nil, timestamp: nil, secretIndex: index)
             }
-            throw AuthFailure(.badPathToken, header: nil, message: "the secret token in the URL matches no configured token for this source")
+            throw AuthFailure(
+                .badPathToken, header: nil,
+                message: "the secret token in the URL matches no configured token for this source")
         }
     }
 }
 
 extension WebhookVerifier: CustomStringConvertible {
     /// `WebhookVerifier(<scheme>, <n> secrets)`; never key material.
-    public var description: String { "WebhookVerifier(\(scheme.label), \(keys.values.count) secrets)" }
+    package var description: String { "WebhookVerifier(\(scheme.label), \(keys.values.count) secrets)" }
 }
 
 /// Key bytes that print as `<redacted>` everywhere (description, debug output, mirrors).

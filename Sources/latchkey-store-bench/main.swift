@@ -83,8 +83,8 @@ func commitAll(
 /// Resident set size in MB, from /proc/self/status.
 func residentMB() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-          let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return -1 }
     return kb / 1024
 }
@@ -93,7 +93,8 @@ func residentMB() -> Double {
 func cpuSeconds() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+        usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 /// Wall-clock seconds `body` takes.
@@ -111,12 +112,14 @@ func torture(_ args: Arguments, dir: String) -> Never {
     configuration.segmentSizeLimitBytes = 16 << 10
     let store = openStore(dir, configuration)
     emit("open")
-    commitAll(store, range: 0..<keys, window: 16, make: { i in
-        var t = Transaction()
-        t.claim("delivery/\(i)", response: Array("r-\(i)".utf8))
-        t.put([1], forKey: "applied/\(i)/\(run)")
-        return t
-    }, done: { i, outcome in emit("\(i) \(outcome == .committed ? "C" : "D")") })
+    commitAll(
+        store, range: 0..<keys, window: 16,
+        make: { i in
+            var t = Transaction()
+            t.claim("delivery/\(i)", response: Array("r-\(i)".utf8))
+            t.put([1], forKey: "applied/\(i)/\(run)")
+            return t
+        }, done: { i, outcome in emit("\(i) \(outcome == .committed ? "C" : "D")") })
     store.close()
     emit("done")
     exit(0)
@@ -201,15 +204,18 @@ func benchmark(_ args: Arguments) -> Never {
         }
         compacting.close()
         let fromSnapshot = measureInChild(dir: dir, keys: size)
-        let line = String(format: "%-10d %12.2f  %10.2f  %9.2f  %12.3f  %9.3f  %6.1f  %10.1f", size,
-                          (head + last) / Double(size) * 1e6, last / Double(tail) * 1e6, cpu / Double(size) * 1e6,
-                          fromJournal.lookupMicroseconds, fromJournal.startupSeconds,
-                          fromJournal.residentMB, Double(stats.journalBytes) / 1_048_576)
+        let line = String(
+            format: "%-10d %12.2f  %10.2f  %9.2f  %12.3f  %9.3f  %6.1f  %10.1f", size,
+            (head + last) / Double(size) * 1e6, last / Double(tail) * 1e6, cpu / Double(size) * 1e6,
+            fromJournal.lookupMicroseconds, fromJournal.startupSeconds,
+            fromJournal.residentMB, Double(stats.journalBytes) / 1_048_576)
         print(line)
-        print(String(format: "           %d fdatasyncs for %d transactions; compaction %.3f s; from the snapshot: "
-                         + "startup %.3f s, RSS %.1f MB, lookup %.3f µs",
-                     stats.journalSyncs, stats.transactionsCommitted, compactSeconds, fromSnapshot.startupSeconds,
-                     fromSnapshot.residentMB, fromSnapshot.lookupMicroseconds))
+        print(
+            String(
+                format: "           %d fdatasyncs for %d transactions; compaction %.3f s; from the snapshot: "
+                    + "startup %.3f s, RSS %.1f MB, lookup %.3f µs",
+                stats.journalSyncs, stats.transactionsCommitted, compactSeconds, fromSnapshot.startupSeconds,
+                fromSnapshot.residentMB, fromSnapshot.lookupMicroseconds))
         if args["keep"] == nil { try? FileManager.default.removeItem(atPath: dir) }
     }
     if args["keep"] == nil { try? FileManager.default.removeItem(atPath: base) }

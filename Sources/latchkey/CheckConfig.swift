@@ -35,9 +35,10 @@ struct CheckConfig: AsyncParsableCommand {
         var errors = check.findings.filter { $0.severity == .error }.count
         for finding in check.findings { print("\(config): \(finding)") }
         if !offline { errors += await checkDevices(configuration) }
-        print("\(config): \(configuration.sources.count) sources, \(configuration.properties.count) properties, "
-              + "\(configuration.properties.reduce(0) { $0 + $1.deviceIDs.count }) locks"
-              + (errors == 0 ? ": OK" : ": \(errors) error(s); serve would refuse or fail with this configuration"))
+        print(
+            "\(config): \(configuration.sources.count) sources, \(configuration.properties.count) properties, "
+                + "\(configuration.properties.reduce(0) { $0 + $1.deviceIDs.count }) locks"
+                + (errors == 0 ? ": OK" : ": \(errors) error(s); serve would refuse or fail with this configuration"))
         if errors > 0 { throw ExitCode(1) }
     }
 
@@ -49,7 +50,9 @@ struct CheckConfig: AsyncParsableCommand {
             return 0
         }
         do {
-            let endpoint = try configuration.seam.endpoint.flatMap(URL.init(string:)) ?? SeamConfiguration.endpoint(environment: environment)
+            let endpoint =
+                try configuration.seam.endpoint.flatMap(URL.init(string:))
+                ?? SeamConfiguration.endpoint(environment: environment)
             let client = SeamClient(
                 configuration: SeamConfiguration(endpoint: endpoint), credentials: try SeamCredentials(apiKey: key),
                 logger: Logger(label: "check-config") { _ in SwiftLogNoOpLogHandler() })
@@ -57,7 +60,9 @@ struct CheckConfig: AsyncParsableCommand {
             var errors = 0
             for (index, property) in configuration.properties.enumerated() {
                 for device in property.deviceIDs where !known.contains(device.lowercased()) && !known.contains(device) {
-                    print("\(config): error: properties[\(index)].device_ids: Seam at \(endpoint.absoluteString) has no device \(device); check the id in Seam's console")
+                    print(
+                        "\(config): error: properties[\(index)].device_ids: Seam at \(endpoint.absoluteString) has no device \(device); check the id in Seam's console"
+                    )
                     errors += 1
                 }
             }

@@ -6,7 +6,9 @@ import Observability
 
 /// `--config`, shared by the commands that read the configuration.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The YAML configuration file (see deploy/latchkey.example.yaml).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("The YAML configuration file (see deploy/latchkey.example.yaml).", valueName: "file"))
     var config: String?
 
     /// Loads the file, or the sandbox configuration when none is given.

@@ -6,8 +6,9 @@ import Gateway
 import Logging
 import Reconciler
 import WebhookAuth
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// `latchkey demo`: the whole path in one command, against the built-in fake Seam.
@@ -20,11 +21,14 @@ struct Demo: AsyncParsableCommand {
     @Flag(name: .long, help: "Show PINs instead of masking them.") var showPins = false
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latchkey-demo-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "latchkey-demo-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = SandboxConfiguration.make(dataDirectory: directory)
         configuration.server.port = 0
-        let logger = bootstrapLogging(level: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "warning", format: "human")
+        let logger = bootstrapLogging(
+            level: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "warning", format: "human")
         let gateway = try await LatchkeyGateway(configuration: configuration, environment: [:], logger: logger)
         print("Latchkey on 127.0.0.1:\(gateway.port), talking to \(gateway.seamTarget)\n")
 
@@ -37,7 +41,10 @@ struct Demo: AsyncParsableCommand {
         await gateway.waitUntilIdle()
         gateway.fakeSeam?.service.settle()
         print("")
-        print(DemoStory.table(reservations: await gateway.reconciler.reservations(), fake: gateway.fakeSeam?.service, showPins: showPins))
+        print(
+            DemoStory.table(
+                reservations: await gateway.reconciler.reservations(), fake: gateway.fakeSeam?.service,
+                showPins: showPins))
         await gateway.stop()
     }
 }
@@ -50,19 +57,46 @@ enum DemoStory {
     }
 
     static func make(listing: String) -> [Step] {
-        func body(_ event: String, _ id: String, _ status: String, _ checkIn: String, _ checkOut: String, _ guest: String, _ updated: String) -> String {
+        func body(
+            _ event: String, _ id: String, _ status: String, _ checkIn: String, _ checkOut: String, _ guest: String,
+            _ updated: String
+        ) -> String {
             """
             {"event":"\(event)","booking":{"id":"\(id)","listing_id":"\(listing)","status":"\(status)",\
             "check_in":"\(checkIn)","check_out":"\(checkOut)","guest":{"name":"\(guest)"},"updated_at":"\(updated)"}}
             """
         }
         return [
-            Step(title: "res_1001 confirmed (Ada, 14–19 Jul 2030)", body: body("booking.created", "res_1001", "confirmed", "2030-07-14T15:00:00", "2030-07-19T11:00:00", "Ada Lovelace", "2030-01-01T10:00:00Z")),
-            Step(title: "res_1002 confirmed (Grace, 20–22 Jul 2030)", body: body("booking.created", "res_1002", "confirmed", "2030-07-20T15:00:00", "2030-07-22T11:00:00", "Grace Hopper", "2030-01-01T10:01:00Z")),
-            Step(title: "res_1001 early check-in 12:00", body: body("booking.updated", "res_1001", "confirmed", "2030-07-14T12:00:00", "2030-07-19T11:00:00", "Ada Lovelace", "2030-01-02T10:00:00Z")),
-            Step(title: "res_1003 pending (no code yet)", body: body("booking.created", "res_1003", "pending", "2030-08-01T15:00:00", "2030-08-03T11:00:00", "Alan Turing", "2030-01-01T10:02:00Z")),
-            Step(title: "res_1002 cancelled", body: body("booking.cancelled", "res_1002", "cancelled", "2030-07-20T15:00:00", "2030-07-22T11:00:00", "Grace Hopper", "2030-01-03T10:00:00Z")),
-            Step(title: "res_1001 delivered again (duplicate)", body: body("booking.updated", "res_1001", "confirmed", "2030-07-14T12:00:00", "2030-07-19T11:00:00", "Ada Lovelace", "2030-01-02T10:00:00Z")),
+            Step(
+                title: "res_1001 confirmed (Ada, 14–19 Jul 2030)",
+                body: body(
+                    "booking.created", "res_1001", "confirmed", "2030-07-14T15:00:00", "2030-07-19T11:00:00",
+                    "Ada Lovelace", "2030-01-01T10:00:00Z")),
+            Step(
+                title: "res_1002 confirmed (Grace, 20–22 Jul 2030)",
+                body: body(
+                    "booking.created", "res_1002", "confirmed", "2030-07-20T15:00:00", "2030-07-22T11:00:00",
+                    "Grace Hopper", "2030-01-01T10:01:00Z")),
+            Step(
+                title: "res_1001 early check-in 12:00",
+                body: body(
+                    "booking.updated", "res_1001", "confirmed", "2030-07-14T12:00:00", "2030-07-19T11:00:00",
+                    "Ada Lovelace", "2030-01-02T10:00:00Z")),
+            Step(
+                title: "res_1003 pending (no code yet)",
+                body: body(
+                    "booking.created", "res_1003", "pending", "2030-08-01T15:00:00", "2030-08-03T11:00:00",
+                    "Alan Turing", "2030-01-01T10:02:00Z")),
+            Step(
+                title: "res_1002 cancelled",
+                body: body(
+                    "booking.cancelled", "res_1002", "cancelled", "2030-07-20T15:00:00", "2030-07-22T11:00:00",
+                    "Grace Hopper", "2030-01-03T10:00:00Z")),
+            Step(
+                title: "res_1001 delivered again (duplicate)",
+                body: body(
+                    "booking.updated", "res_1001", "confirmed", "2030-07-14T12:00:00", "2030-07-19T11:00:00",
+                    "Ada Lovelace", "2030-01-02T10:00:00Z")),
         ]
     }
 
@@ -81,15 +115,21 @@ enum DemoStory {
         return (response as? HTTPURLResponse)?.statusCode ?? 0
     }
 
-    static func table(reservations: [Reconciler.ReservationSnapshot], fake: FakeSeamService?, showPins: Bool) -> String {
+    static func table(reservations: [Reconciler.ReservationSnapshot], fake: FakeSeamService?, showPins: Bool) -> String
+    {
         let codes = fake?.accessCodes ?? []
-        var lines = ["reservation  phase       booking    PIN       locks (state in Seam)", String(repeating: "-", count: 78)]
+        var lines = [
+            "reservation  phase       booking    PIN       locks (state in Seam)", String(repeating: "-", count: 78),
+        ]
         for reservation in reservations.sorted(by: { $0.key < $1.key }) {
-            let pin = reservation.applied?.pin.map { showPins ? $0.digits : String(repeating: "•", count: $0.digits.count) } ?? "-"
-            let locks = reservation.applied?.codes.map { code -> String in
-                let seam = codes.first { $0.id == code.accessCodeID }
-                return "\(code.deviceID.suffix(4)):\(seam.map { "\($0.status)" } ?? "gone")"
-            }.joined(separator: " ") ?? "-"
+            let pin =
+                reservation.applied?.pin.map { showPins ? $0.digits : String(repeating: "•", count: $0.digits.count) }
+                ?? "-"
+            let locks =
+                reservation.applied?.codes.map { code -> String in
+                    let seam = codes.first { $0.id == code.accessCodeID }
+                    return "\(code.deviceID.suffix(4)):\(seam.map { "\($0.status)" } ?? "gone")"
+                }.joined(separator: " ") ?? "-"
             lines.append(
                 reservation.key.reservationID.padding(toLength: 13, withPad: " ", startingAt: 0)
                     + reservation.phase.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0)

@@ -16,17 +16,24 @@ struct FakeSeamCommand: AsyncParsableCommand {
     )
 
     @Option(help: "The TCP port on 127.0.0.1 (0 picks a free one and prints it).") var port: Int = 4010
-    @Option(help: ArgumentHelp("A JSON seed file of devices (default: five sample locks).", valueName: "file")) var seed: String?
-    @Option(help: ArgumentHelp("A JSON fault configuration (fractions of 5xx, 429, timeouts, latency, crash-after-commit).", valueName: "file")) var faults: String?
-    @Option(name: .customLong("api-key"), help: "An accepted API key (repeatable; default seam_test_key).") var apiKeys: [String] = []
+    @Option(help: ArgumentHelp("A JSON seed file of devices (default: five sample locks).", valueName: "file"))
+    var seed: String?
+    @Option(
+        help: ArgumentHelp(
+            "A JSON fault configuration (fractions of 5xx, 429, timeouts, latency, crash-after-commit).",
+            valueName: "file")) var faults: String?
+    @Option(name: .customLong("api-key"), help: "An accepted API key (repeatable; default seam_test_key).") var apiKeys:
+        [String] = []
     @Option(name: .customLong("webhook-url"), help: "Send Svix-signed access-code events here.") var webhookURL: String?
-    @Option(name: .customLong("webhook-secret"), help: "The whsec_ secret for --webhook-url.") var webhookSecret: String?
+    @Option(name: .customLong("webhook-secret"), help: "The whsec_ secret for --webhook-url.") var webhookSecret:
+        String?
 
     func run() async throws {
         let configuration: FakeSeamConfiguration
         do {
             configuration = try FakeSeamConfiguration.fromOptions(
-                seedFile: seed, faultsFile: faults, apiKeys: apiKeys, webhookURL: webhookURL, webhookSecret: webhookSecret)
+                seedFile: seed, faultsFile: faults, apiKeys: apiKeys, webhookURL: webhookURL,
+                webhookSecret: webhookSecret)
         } catch {
             throw ValidationError(error.description)
         }

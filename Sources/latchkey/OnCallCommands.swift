@@ -5,17 +5,20 @@ import Gateway
 import Logging
 import Reconciler
 import Store
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// Where an on-call command finds the instance: its admin API (`--url`, running) or its data directory.
 struct InstanceLocation: ParsableArguments {
     @OptionGroup var store: StoreCommand.Location
 
-    @Option(name: .long, help: ArgumentHelp(
-        "A running instance's base URL (e.g. http://127.0.0.1:8080); the admin token is read from LATCHKEY_ADMIN_TOKEN.",
-        valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A running instance's base URL (e.g. http://127.0.0.1:8080); the admin token is read from LATCHKEY_ADMIN_TOKEN.",
+            valueName: "url"))
     var url: String?
 
     /// The admin API client, when `--url` is given.
@@ -61,7 +64,9 @@ struct AdminClient {
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw OnCallError("cannot reach \(base.absoluteString): \(error.localizedDescription); is `latchkey serve` running there?")
+            throw OnCallError(
+                "cannot reach \(base.absoluteString): \(error.localizedDescription); is `latchkey serve` running there?"
+            )
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let body = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
@@ -83,7 +88,9 @@ enum ReconcilerRecords {
             do {
                 return try JSONDecoder().decode(type, from: Data(entry.value))
             } catch {
-                printError("warning: \(entry.key) cannot be decoded (\(error)); it is left out. Is this binary older than the data?")
+                printError(
+                    "warning: \(entry.key) cannot be decoded (\(error)); it is left out. Is this binary older than the data?"
+                )
                 return nil
             }
         }
@@ -114,23 +121,37 @@ struct OutboxCommand: AsyncParsableCommand {
                     guard status == 200 else { throw OnCallError(AdminClient.problem(status, outbox)) }
                     let (deadStatus, dead) = try await client.call("GET", "/v1/dead-letters?limit=1000")
                     guard deadStatus == 200 else { throw OnCallError(AdminClient.problem(deadStatus, dead)) }
-                    printIntents((outbox["intents"] as? [[String: Any]] ?? []).map {
-                        [$0["id"], $0["reservation"], $0["operation"], $0["failed_attempts"], $0["created_at"]].map { "\($0 ?? "-")" }
-                    })
-                    printDeadLetters((dead["dead_letters"] as? [[String: Any]] ?? []).map {
-                        [$0["id"], $0["reservation"], $0["operation"], $0["attempts"], $0["failed_at"], $0["message"]].map { "\($0 ?? "-")" }
-                    })
+                    printIntents(
+                        (outbox["intents"] as? [[String: Any]] ?? []).map {
+                            [$0["id"], $0["reservation"], $0["operation"], $0["failed_attempts"], $0["created_at"]].map
+                            { "\($0 ?? "-")" }
+                        })
+                    printDeadLetters(
+                        (dead["dead_letters"] as? [[String: Any]] ?? []).map {
+                            [
+                                $0["id"], $0["reservation"], $0["operation"], $0["attempts"], $0["failed_at"],
+                                $0["message"],
+                            ].map { "\($0 ?? "-")" }
+                        })
                     return
                 }
                 let entries = try location.readEntries()
                 let intents = ReconcilerRecords.decode(OutboxIntent.self, entries, prefix: StoreKeys.outbox)
-                printIntents(intents.sorted { $0.createdAt < $1.createdAt }.map {
-                    [$0.id, $0.reservation.description, $0.operation.label, "\($0.failedAttempts)", $0.createdAt.ISO8601Format()]
-                })
+                printIntents(
+                    intents.sorted { $0.createdAt < $1.createdAt }.map {
+                        [
+                            $0.id, $0.reservation.description, $0.operation.label, "\($0.failedAttempts)",
+                            $0.createdAt.ISO8601Format(),
+                        ]
+                    })
                 let letters = ReconcilerRecords.decode(DeadLetter.self, entries, prefix: StoreKeys.deadLetters)
-                printDeadLetters(letters.sorted { $0.failedAt > $1.failedAt }.map {
-                    [$0.id, $0.reservation.description, $0.operation, "\($0.attempts)", $0.failedAt.ISO8601Format(), $0.message]
-                })
+                printDeadLetters(
+                    letters.sorted { $0.failedAt > $1.failedAt }.map {
+                        [
+                            $0.id, $0.reservation.description, $0.operation, "\($0.attempts)",
+                            $0.failedAt.ISO8601Format(), $0.message,
+                        ]
+                    })
             } catch let error as OnCallError {
                 printError("latchkey outbox list: \(error)")
                 throw ExitCode(1)
@@ -144,7 +165,9 @@ struct OutboxCommand: AsyncParsableCommand {
 
         private func printDeadLetters(_ rows: [[String]]) {
             print("dead letters: \(rows.count)")
-            if !rows.isEmpty { print(Table.render(["id", "reservation", "operation", "attempts", "failed_at", "message"], rows)) }
+            if !rows.isEmpty {
+                print(Table.render(["id", "reservation", "operation", "attempts", "failed_at", "message"], rows))
+            }
         }
     }
 
@@ -157,7 +180,9 @@ struct OutboxCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 if let client = try location.adminClient() {
-                    let (status, body) = try await client.call("POST", "/v1/outbox/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)/retry")
+                    let (status, body) = try await client.call(
+                        "POST",
+                        "/v1/outbox/\(id.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? id)/retry")
                     guard status == 202 else { throw OnCallError(AdminClient.problem(status, body)) }
                     print("re-queued \(id)")
                     return
@@ -179,7 +204,8 @@ struct OutboxCommand: AsyncParsableCommand {
                 store = try Store.open(at: directory, logger: logger)
             } catch {
                 if error.code == .locked {
-                    throw OnCallError("\(directory) is in use by a running instance; retry through it with --url http://HOST:PORT")
+                    throw OnCallError(
+                        "\(directory) is in use by a running instance; retry through it with --url http://HOST:PORT")
                 }
                 throw OnCallError("cannot open \(directory): \(error.description)")
             }
@@ -210,8 +236,10 @@ struct ReservationsCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a reservation's booking state and its group of access codes; the PIN is masked unless --show-pin.",
-            discussion: "Reads the data directory without its lock (safe on a running instance), or the admin API with --url.")
+            abstract:
+                "Print a reservation's booking state and its group of access codes; the PIN is masked unless --show-pin.",
+            discussion:
+                "Reads the data directory without its lock (safe on a running instance), or the admin API with --url.")
         @Argument(help: "The source name, e.g. guesty.") var source: String
         @Argument(help: "The PMS's reservation id.") var id: String
         @Flag(name: .long, help: "Print the PIN instead of masking it.") var showPin = false
@@ -225,7 +253,8 @@ struct ReservationsCommand: AsyncParsableCommand {
                     guard status == 200 else { throw OnCallError(AdminClient.problem(status, body)) }
                     var shown = body
                     if !showPin, shown["pin"] != nil { shown["pin"] = "••••" }
-                    let data = try JSONSerialization.data(withJSONObject: shown, options: [.prettyPrinted, .sortedKeys])
+                    let data = try JSONSerialization.data(
+                        withJSONObject: shown, options: [.prettyPrinted, .sortedKeys])
                     print(String(decoding: data, as: UTF8.self))
                     return
                 }
@@ -239,11 +268,16 @@ struct ReservationsCommand: AsyncParsableCommand {
                     record = decoded
                 } else if let booking = StoredBookings.latest(source: source, reservationID: id, in: entries) {
                     // Nothing done in Seam yet: the gateway stores no reconciler record until then, only the booking.
-                    record = ReservationRecord(key: key, desired: DesiredBooking(
-                        booking.event,
-                        version: EventVersion(updatedAt: booking.event.updatedAt, receivedSequence: booking.receivedSequence)))
+                    record = ReservationRecord(
+                        key: key,
+                        desired: DesiredBooking(
+                            booking.event,
+                            version: EventVersion(
+                                updatedAt: booking.event.updatedAt, receivedSequence: booking.receivedSequence)))
                 } else {
-                    throw OnCallError("no reservation \(key) in the data directory; check the source name and the PMS's reservation id")
+                    throw OnCallError(
+                        "no reservation \(key) in the data directory; check the source name and the PMS's reservation id"
+                    )
                 }
                 print(describe(record, entries: entries))
             } catch let error as OnCallError {
@@ -265,20 +299,27 @@ struct ReservationsCommand: AsyncParsableCommand {
             }
             if let letter = record.blockedBy { lines.append("dead letter: \(letter)") }
             if let intentBytes = entries[StoreKeys.intent(record.key)],
-                let intent = try? JSONDecoder().decode(OutboxIntent.self, from: Data(intentBytes)) {
-                lines.append("in the outbox: \(intent.id) \(intent.operation.label), \(intent.failedAttempts) failed attempt(s)")
+                let intent = try? JSONDecoder().decode(OutboxIntent.self, from: Data(intentBytes))
+            {
+                lines.append(
+                    "in the outbox: \(intent.id) \(intent.operation.label), \(intent.failedAttempts) failed attempt(s)")
             }
             guard let applied = record.applied else {
                 lines.append("group: none in Seam")
                 return lines.joined(separator: "\n")
             }
             let pin = applied.pin.map { showPin ? $0.digits : String(repeating: "•", count: $0.digits.count) } ?? "-"
-            lines.append("group: property \(applied.propertyID), common_code_key \(applied.commonCodeKey ?? "-"), PIN \(pin)")
-            lines.append(Table.render(
-                ["device", "access_code_id", "status", "starts_at", "ends_at"],
-                applied.codes.map {
-                    [$0.deviceID, $0.accessCodeID ?? "-", $0.status.rawValue, $0.window.startsAt.ISO8601Format(), $0.window.endsAt.ISO8601Format()]
-                }))
+            lines.append(
+                "group: property \(applied.propertyID), common_code_key \(applied.commonCodeKey ?? "-"), PIN \(pin)")
+            lines.append(
+                Table.render(
+                    ["device", "access_code_id", "status", "starts_at", "ends_at"],
+                    applied.codes.map {
+                        [
+                            $0.deviceID, $0.accessCodeID ?? "-", $0.status.rawValue, $0.window.startsAt.ISO8601Format(),
+                            $0.window.endsAt.ISO8601Format(),
+                        ]
+                    }))
             return lines.joined(separator: "\n")
         }
     }

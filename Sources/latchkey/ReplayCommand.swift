@@ -29,16 +29,20 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("fake-seam"), help: "Read the final state from this fake Seam (GET /_fake/state).")
     var fakeSeam: String?
 
-    @Flag(name: .customLong("seam-api"), help: "Read the final state from Seam with the configuration's seam.api_key (/access_codes/list per device).")
+    @Flag(
+        name: .customLong("seam-api"),
+        help: "Read the final state from Seam with the configuration's seam.api_key (/access_codes/list per device).")
     var seamAPI = false
 
     @Option(help: "Shuffle all deliveries with this seed (scenarios with `order: strict` keep their own order).")
     var shuffle: UInt64?
 
-    @Option(name: .customLong("duplicate-rate"), help: "Fraction 0…1 of deliveries sent twice with the same delivery id.")
+    @Option(
+        name: .customLong("duplicate-rate"), help: "Fraction 0…1 of deliveries sent twice with the same delivery id.")
     var duplicateRate: Double = 0
 
-    @Option(name: .customLong("repeat"), help: "Send the whole set this many times, with fresh delivery ids each round.")
+    @Option(
+        name: .customLong("repeat"), help: "Send the whole set this many times, with fresh delivery ids each round.")
     var repeatCount: Int = 1
 
     @Option(help: "Requests in flight at once; 1 keeps the order exactly.")
@@ -62,14 +66,18 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "With --generate: the seed of the generated bookings.")
     var seed: UInt64 = 1
 
-    @Option(name: .customLong("write-generated"), help: "With --generate: write the scenario to this YAML file and exit without sending.")
+    @Option(
+        name: .customLong("write-generated"),
+        help: "With --generate: write the scenario to this YAML file and exit without sending.")
     var writeGenerated: String?
 
     @Flag(name: .customLong("no-progress"), help: "Print no progress while sending.")
     var noProgress = false
 
     func validate() throws {
-        if scenarios.isEmpty, generate == nil { throw ValidationError("name scenario files or directories, or use --generate N") }
+        if scenarios.isEmpty, generate == nil {
+            throw ValidationError("name scenario files or directories, or use --generate N")
+        }
         if fakeSeam != nil, seamAPI { throw ValidationError("use either --fake-seam URL or --seam-api, not both") }
         if writeGenerated != nil, generate == nil { throw ValidationError("--write-generated needs --generate N") }
     }
@@ -90,11 +98,15 @@ struct ReplayCommand: AsyncParsableCommand {
             }
         }
         if let generate {
-            let generator = LoadGenerator(deliveries: generate, reservations: reservations ?? max(1, generate / 10), source: generateSource, seed: seed)
+            let generator = LoadGenerator(
+                deliveries: generate, reservations: reservations ?? max(1, generate / 10), source: generateSource,
+                seed: seed)
             let scenario = try generator.generate(configuration: configuration)
             if let writeGenerated {
                 try Data(try ScenarioWriter.yaml(scenario).utf8).write(to: URL(fileURLWithPath: writeGenerated))
-                print("wrote \(scenario.deliveries.count) deliveries across \(scenario.expectations.count) reservations to \(writeGenerated)")
+                print(
+                    "wrote \(scenario.deliveries.count) deliveries across \(scenario.expectations.count) reservations to \(writeGenerated)"
+                )
                 return
             }
             loaded.append(scenario)
@@ -115,7 +127,8 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     private func latchkeyURL(_ configuration: LatchkeyConfiguration) throws -> URL {
-        let host = configuration.server.host.contains(":") ? "[\(configuration.server.host)]" : configuration.server.host
+        let host =
+            configuration.server.host.contains(":") ? "[\(configuration.server.host)]" : configuration.server.host
         let text = url ?? "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(configuration.server.port)"
         guard let parsed = URL(string: text), parsed.scheme != nil, parsed.host != nil else {
             throw ValidationError("--url \(text) is not a URL such as http://127.0.0.1:8080")

@@ -21,7 +21,10 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
-    @Option(name: .long, help: ArgumentHelp("Listen on host:port, overriding server.bind (default 127.0.0.1:8080).", valueName: "host:port"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Listen on host:port, overriding server.bind (default 127.0.0.1:8080).", valueName: "host:port"))
     var bind: String?
 
     @Option(name: .long, help: ArgumentHelp("The data directory, overriding data_dir.", valueName: "dir"))
@@ -30,7 +33,9 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var (configuration, isSandbox) = try options.load()
         if let bind {
-            guard let colon = bind.lastIndex(of: ":"), let port = Int(bind[bind.index(after: colon)...]), (0...65535).contains(port) else {
+            guard let colon = bind.lastIndex(of: ":"), let port = Int(bind[bind.index(after: colon)...]),
+                (0...65535).contains(port)
+            else {
                 throw ValidationError("--bind \(bind): expected host:port, e.g. 127.0.0.1:8080")
             }
             configuration.server.host = String(bind[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
@@ -39,7 +44,9 @@ struct Serve: AsyncParsableCommand {
         if let dataDir { configuration.dataDirectory = dataDir }
         let logger = bootstrapLogging(level: configuration.logLevel, format: configuration.logFormat)
         if isSandbox {
-            logger.notice("no --config: running the sandbox configuration (source `native`, listing \(SandboxConfiguration.sampleListing))")
+            logger.notice(
+                "no --config: running the sandbox configuration (source `native`, listing \(SandboxConfiguration.sampleListing))"
+            )
         }
         let gateway: LatchkeyGateway
         do {
@@ -55,7 +62,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode(2)
         }
         if case .builtInFake(let url) = gateway.seamTarget {
-            logger.notice("""
+            logger.notice(
+                """
                 no Seam API key: using the built-in fake Seam at \(url.absoluteString); set SEAM_API_KEY to use Seam. \
                 Its codes live in memory only: after a restart, groups made before are gone from it
                 """)

@@ -15,7 +15,10 @@ struct StoreCommand: AsyncParsableCommand {
     /// `--data-dir` or the configuration's `data_dir`.
     struct Location: ParsableArguments {
         @OptionGroup var options: ConfigOptions
-        @Option(name: .long, help: ArgumentHelp("The data directory (default: data_dir of --config, else ./latchkey-data).", valueName: "dir"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "The data directory (default: data_dir of --config, else ./latchkey-data).", valueName: "dir"))
         var dataDir: String?
 
         func directory() throws -> String {
@@ -26,7 +29,8 @@ struct StoreCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check every record's CRC without changing anything (safe on a running instance); exit 1 if damaged.")
+            abstract:
+                "Check every record's CRC without changing anything (safe on a running instance); exit 1 if damaged.")
         @OptionGroup var location: Location
 
         func run() async throws {
@@ -37,7 +41,8 @@ struct StoreCommand: AsyncParsableCommand {
     }
 
     struct Stats: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print sizes and counts (read-only, safe on a running instance).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print sizes and counts (read-only, safe on a running instance).")
         @OptionGroup var location: Location
 
         func run() async throws {
@@ -55,7 +60,9 @@ struct StoreCommand: AsyncParsableCommand {
 
     struct Compact: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a snapshot and drop old segments and expired keys. Needs the directory's lock: stop `serve` first.")
+            abstract:
+                "Write a snapshot and drop old segments and expired keys. Needs the directory's lock: stop `serve` first."
+        )
         @OptionGroup var location: Location
 
         func run() async throws {
@@ -67,8 +74,9 @@ struct StoreCommand: AsyncParsableCommand {
                 let before = store.stats()
                 try store.compact()
                 let after = store.stats()
-                print("compacted \(directory): journal \(before.journalBytes) → \(after.journalBytes) bytes, "
-                      + "\(after.entryCount) entries, \(after.idempotencyKeyCount) idempotency keys kept")
+                print(
+                    "compacted \(directory): journal \(before.journalBytes) → \(after.journalBytes) bytes, "
+                        + "\(after.entryCount) entries, \(after.idempotencyKeyCount) idempotency keys kept")
             } catch {
                 printError("latchkey store compact: \(error.description)")
                 throw ExitCode(1)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Bookings
 
 /// Parsing with a ``JSONMemberFilter`` must accept and reject exactly what the full parse does, and keep the
@@ -9,7 +10,8 @@ import Testing
     static let filter = JSONMemberFilter(["a": nil, "b": JSONMemberFilter(["c": JSONMemberFilter("d")])])
 
     /// What the filtered parse must give: `full` with every member not listed in `filter` removed.
-    static func expectKept(_ filtered: JSONValue, matches full: JSONValue, _ filter: JSONMemberFilter?, _ text: String) {
+    static func expectKept(_ filtered: JSONValue, matches full: JSONValue, _ filter: JSONMemberFilter?, _ text: String)
+    {
         guard let filter else {
             #expect(filtered == full, "\(text)")
             return
@@ -34,22 +36,27 @@ import Testing
     }
 
     /// Valid JSON, with members the filter skips of every kind and nesting.
-    static let valid: [String] = JSONParserTests.valid + [
-        #"{"a":{"x":[1,2,{"y":"z"}]},"b":{"c":{"d":845.00,"e":"skip me"},"f":[true,false,null]},"g":-27.15}"#,
-        #"{"skipped":{"n":1.5e300,"m":-0.0,"big":123456789012345678901234567890,"s":"a\"b\\c\/\u00e9\ud83d\ude00"},"a":1}"#,
-        #"{"b":[{"c":{"d":1,"x":2}},{"c":3},4],"a":"\u0041","\u0062":{"c":5}}"#,
-        #"{"a":1,"a":2,"b":{"c":{"d":1,"d":2},"c":9}}"#,
-        #"{"utf8 key ✓":"Müller","a":"Müller ✓ 😀","n":[[[[{}]]]]}"#,
-        #"{ "a" : 1 , "z" : [ ] , "y" : { } }"#,
-        "{\"long\":" + String(repeating: "9", count: 299) + ",\"longer\":" + String(repeating: "9", count: 308) + ",\"a\":0.5}",
-    ]
+    static let valid: [String] =
+        JSONParserTests.valid + [
+            #"{"a":{"x":[1,2,{"y":"z"}]},"b":{"c":{"d":845.00,"e":"skip me"},"f":[true,false,null]},"g":-27.15}"#,
+            #"{"skipped":{"n":1.5e300,"m":-0.0,"big":123456789012345678901234567890,"s":"a\"b\\c\/\u00e9\ud83d\ude00"},"a":1}"#,
+            #"{"b":[{"c":{"d":1,"x":2}},{"c":3},4],"a":"\u0041","\u0062":{"c":5}}"#,
+            #"{"a":1,"a":2,"b":{"c":{"d":1,"d":2},"c":9}}"#,
+            #"{"utf8 key ✓":"Müller","a":"Müller ✓ 😀","n":[[[[{}]]]]}"#,
+            #"{ "a" : 1 , "z" : [ ] , "y" : { } }"#,
+            "{\"long\":" + String(repeating: "9", count: 299) + ",\"longer\":" + String(repeating: "9", count: 308)
+                + ",\"a\":0.5}",
+        ]
 
     /// Invalid JSON; each is also tried inside a member the filter skips.
-    static let invalid: [String] = JSONParserTests.invalid + [
-        #"{"skip":[1e999],"a":1}"#, #"{"skip":"\ud83d","a":1}"#, #"{"skip":{"x":01},"a":1}"#, "{\"skip\":\"tab\there\"}",
-        #"{"skip":[1,],"a":1}"#, #"{"skip":{"x" 1}}"#, #"{"skip":tru}"#, #"{"skip":"unterminated}"#, #"{"skip":-}"#,
-        "{\"skip\":" + String(repeating: "9", count: 400) + "e999}", "{\"skip\":" + String(repeating: "9", count: 320) + "}",
-    ]
+    static let invalid: [String] =
+        JSONParserTests.invalid + [
+            #"{"skip":[1e999],"a":1}"#, #"{"skip":"\ud83d","a":1}"#, #"{"skip":{"x":01},"a":1}"#,
+            "{\"skip\":\"tab\there\"}",
+            #"{"skip":[1,],"a":1}"#, #"{"skip":{"x" 1}}"#, #"{"skip":tru}"#, #"{"skip":"unterminated}"#, #"{"skip":-}"#,
+            "{\"skip\":" + String(repeating: "9", count: 400) + "e999}",
+            "{\"skip\":" + String(repeating: "9", count: 320) + "}",
+        ]
 
     @Test(arguments: valid)
     func validJSON_KeepsTheListedMembersAsTheFullParseHasThem(_ text: String) throws {
@@ -83,7 +90,8 @@ import Testing
         let limit = JSONParser.maximumDepth
         let deep = "{\"skip\":" + String(repeating: "[", count: limit) + String(repeating: "]", count: limit) + "}"
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(deep.utf8), keeping: Self.filter) }
-        let ok = "{\"skip\":" + String(repeating: "[", count: limit - 1) + String(repeating: "]", count: limit - 1) + "}"
+        let ok =
+            "{\"skip\":" + String(repeating: "[", count: limit - 1) + String(repeating: "]", count: limit - 1) + "}"
         #expect((try? JSONParser.parse(Array(ok.utf8), keeping: Self.filter)) != nil)
     }
 

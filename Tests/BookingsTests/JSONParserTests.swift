@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Bookings
 
 /// The hand-written parser must agree with `JSONDecoder` (what adapters used before) on every input:
@@ -42,15 +43,20 @@ import Testing
     }
 
     @Test func nestingDeeperThanTheLimit_IsRejected() {
-        let deep = String(repeating: "[", count: JSONParser.maximumDepth + 1) + String(repeating: "]", count: JSONParser.maximumDepth + 1)
+        let deep =
+            String(repeating: "[", count: JSONParser.maximumDepth + 1)
+            + String(repeating: "]", count: JSONParser.maximumDepth + 1)
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(deep.utf8)) }
-        let ok = String(repeating: "[", count: JSONParser.maximumDepth) + String(repeating: "]", count: JSONParser.maximumDepth)
+        let ok =
+            String(repeating: "[", count: JSONParser.maximumDepth)
+            + String(repeating: "]", count: JSONParser.maximumDepth)
         #expect((try? JSONParser.parse(Array(ok.utf8))) != nil)
     }
 
     @Test func everyAdapterFixture_ParsesAsJSONDecoderDoes() throws {
         let root = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil))
-        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
+        let files =
+            FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "json" } ?? []
         #expect(files.count > 5)
         for file in files {
@@ -67,7 +73,10 @@ import Testing
         let text = "{" + members + "}"
         let parsed = try JSONParser.parse(Array(text.utf8))
         #expect(parsed == Self.oracle(text))
-        guard case .object(let fields) = parsed else { Issue.record("not an object"); return }
+        guard case .object(let fields) = parsed else {
+            Issue.record("not an object")
+            return
+        }
         #expect(fields.count == 30)
         #expect(fields["k5"] == .integer(5))
         #expect(fields["k29"] == .integer(29))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Bookings
 
 /// The hand-written writer must produce exactly what `JSONEncoder` produces for the same values: the journal
@@ -18,7 +19,8 @@ import Testing
         String((0..<32).map { Character(Unicode.Scalar(UInt8($0))) }), "\u{7F}del", "res/with/slashes", "</script>",
     ]
 
-    @Test("strings are escaped as JSONEncoder escapes them, with and without escaped slashes", arguments: awkwardStrings)
+    @Test(
+        "strings are escaped as JSONEncoder escapes them, with and without escaped slashes", arguments: awkwardStrings)
     func stringsMatchJSONEncoder(text: String) throws {
         for escapesSlashes in [true, false] {
             var writer = JSONWriter(escapesSlashes: escapesSlashes)
@@ -32,7 +34,9 @@ import Testing
 
     @Test("integers of every width and sign are written as JSONEncoder writes them")
     func integersMatchJSONEncoder() throws {
-        let signed: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, 2027, -2027, 1_234_567_890_123, .max, .min, .max - 1, .min + 1]
+        let signed: [Int64] = [
+            0, 1, -1, 9, 10, -10, 99, 100, 2027, -2027, 1_234_567_890_123, .max, .min, .max - 1, .min + 1,
+        ]
         for value in signed {
             var writer = JSONWriter()
             writer.beginArray()
@@ -55,7 +59,8 @@ import Testing
 
     static let doubles: [Double] = [
         0, -0.0, 1, -1, 0.5, 1.0 / 3, 1e-7, 1e21, 1e22, 123456789.125, -27.15, 815_229_296.789,
-        Date(timeIntervalSince1970: 1_790_000_000.5).timeIntervalSinceReferenceDate, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+        Date(timeIntervalSince1970: 1_790_000_000.5).timeIntervalSinceReferenceDate, .leastNonzeroMagnitude,
+        .greatestFiniteMagnitude,
     ]
 
     @Test("doubles are written as JSONEncoder writes them", arguments: doubles)
@@ -64,7 +69,9 @@ import Testing
         writer.beginArray()
         writer.double(value)
         writer.endArray()
-        #expect(String(decoding: writer.bytes, as: UTF8.self) == String(decoding: try Self.encoder().encode([value]), as: UTF8.self))
+        #expect(
+            String(decoding: writer.bytes, as: UTF8.self)
+                == String(decoding: try Self.encoder().encode([value]), as: UTF8.self))
     }
 
     @Test("objects, arrays, integers and strings are separated by commas where JSON needs them")
@@ -89,21 +96,31 @@ import Testing
     }
 
     static let events: [BookingEvent] = [
-        BookingEvent(source: "native", reservationID: "res_1", listingID: "lst_1", status: .confirmed,
-                     checkIn: .local(date: LocalDate(year: 2027, month: 7, day: 14), time: LocalTime(hour: 15), timeZone: "Europe/Berlin"),
-                     checkOut: .local(date: LocalDate(year: 2027, month: 7, day: 19), time: LocalTime(hour: 11, minute: 30, second: 5), timeZone: nil),
-                     guestName: "Zoë \"Z\" O'Neil", guestPhone: "+49 30 1234/5",
-                     updatedAt: Date(timeIntervalSince1970: 1_790_000_000.123)),
-        BookingEvent(source: "guesty", reservationID: "6412/ab", listingID: "L\n1", status: .cancelled,
-                     checkIn: .instant(Date(timeIntervalSince1970: 1_800_000_000)), checkOut: .instant(Date(timeIntervalSince1970: 1_800_400_000.25))),
-        BookingEvent(source: "hostaway", reservationID: "r", listingID: "l", status: .pending, checkIn: nil, checkOut: nil),
-        BookingEvent(source: "lodgify", reservationID: "r2", listingID: "l2", status: .confirmed,
-                     checkIn: .local(date: LocalDate(year: 2026, month: 3, day: 29), time: nil, timeZone: "America/New_York"),
-                     checkOut: .local(date: LocalDate(year: 2026, month: 4, day: 2), time: nil, timeZone: nil),
-                     guestName: "", updatedAt: Date(timeIntervalSinceReferenceDate: 0)),
+        BookingEvent(
+            source: "native", reservationID: "res_1", listingID: "lst_1", status: .confirmed,
+            checkIn: .local(
+                date: LocalDate(year: 2027, month: 7, day: 14), time: LocalTime(hour: 15), timeZone: "Europe/Berlin"),
+            checkOut: .local(
+                date: LocalDate(year: 2027, month: 7, day: 19), time: LocalTime(hour: 11, minute: 30, second: 5),
+                timeZone: nil),
+            guestName: "Zoë \"Z\" O'Neil", guestPhone: "+49 30 1234/5",
+            updatedAt: Date(timeIntervalSince1970: 1_790_000_000.123)),
+        BookingEvent(
+            source: "guesty", reservationID: "6412/ab", listingID: "L\n1", status: .cancelled,
+            checkIn: .instant(Date(timeIntervalSince1970: 1_800_000_000)),
+            checkOut: .instant(Date(timeIntervalSince1970: 1_800_400_000.25))),
+        BookingEvent(
+            source: "hostaway", reservationID: "r", listingID: "l", status: .pending, checkIn: nil, checkOut: nil),
+        BookingEvent(
+            source: "lodgify", reservationID: "r2", listingID: "l2", status: .confirmed,
+            checkIn: .local(date: LocalDate(year: 2026, month: 3, day: 29), time: nil, timeZone: "America/New_York"),
+            checkOut: .local(date: LocalDate(year: 2026, month: 4, day: 2), time: nil, timeZone: nil),
+            guestName: "", updatedAt: Date(timeIntervalSinceReferenceDate: 0)),
     ]
 
-    @Test("a booking event is written byte for byte as JSONEncoder with sorted keys encodes it, and decodes back", arguments: events)
+    @Test(
+        "a booking event is written byte for byte as JSONEncoder with sorted keys encodes it, and decodes back",
+        arguments: events)
     func bookingEventMatchesJSONEncoder(event: BookingEvent) throws {
         var writer = JSONWriter()
         event.writeJSON(into: &writer)

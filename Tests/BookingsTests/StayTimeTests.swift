@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Bookings
 
 @Suite("Local time to instant, DST included")
@@ -42,11 +43,15 @@ struct StayTimeTests {
 
     @Test func instantsPassThroughAndDatesTakeTheDefaultTime() throws {
         let fixed = utc("2025-07-14T13:00:00Z")
-        #expect(try instant(of: .instant(fixed), defaultTime: LocalTime(hour: 9), propertyZone: "Nowhere/Zone") == fixed)
-        #expect(try instant(of: local("2025-07-14"), defaultTime: LocalTime(hour: 16), propertyZone: "Europe/Berlin")
-            == utc("2025-07-14T14:00:00Z"))
-        #expect(try instant(of: local("2025-07-14", "10:00", zone: "America/New_York"), defaultTime: LocalTime(hour: 16),
-                            propertyZone: "Europe/Berlin") == utc("2025-07-14T14:00:00Z"))
+        #expect(
+            try instant(of: .instant(fixed), defaultTime: LocalTime(hour: 9), propertyZone: "Nowhere/Zone") == fixed)
+        #expect(
+            try instant(of: local("2025-07-14"), defaultTime: LocalTime(hour: 16), propertyZone: "Europe/Berlin")
+                == utc("2025-07-14T14:00:00Z"))
+        #expect(
+            try instant(
+                of: local("2025-07-14", "10:00", zone: "America/New_York"), defaultTime: LocalTime(hour: 16),
+                propertyZone: "Europe/Berlin") == utc("2025-07-14T14:00:00Z"))
     }
 
     @Test func unknownZonesAndImpossibleValuesAreTypedErrors() {
@@ -62,10 +67,12 @@ struct StayTimeTests {
     }
 
     @Test func windowAppliesBuffersAndDefaultTimes() throws {
-        let property = Property(id: "p", name: "P", listings: [:], deviceIDs: [], timeZone: "Europe/Berlin",
-                                bufferBeforeCheckInMinutes: 30, bufferAfterCheckOutMinutes: 60)
-        let event = BookingEvent(source: "s", reservationID: "r", listingID: "l", status: .confirmed,
-                                 checkIn: local("2025-07-14"), checkOut: local("2025-07-19"))
+        let property = Property(
+            id: "p", name: "P", listings: [:], deviceIDs: [], timeZone: "Europe/Berlin",
+            bufferBeforeCheckInMinutes: 30, bufferAfterCheckOutMinutes: 60)
+        let event = BookingEvent(
+            source: "s", reservationID: "r", listingID: "l", status: .confirmed,
+            checkIn: local("2025-07-14"), checkOut: local("2025-07-19"))
         let window = try #require(try StayWindow(event: event, property: property))
         #expect(window.startsAt == utc("2025-07-14T12:30:00Z"))
         #expect(window.endsAt == utc("2025-07-19T10:00:00Z"))
@@ -74,7 +81,8 @@ struct StayTimeTests {
 
     @Test func windowIsNilWithoutDatesAndAnErrorWhenBackwards() throws {
         let property = Property(id: "p", name: "P", listings: [:], deviceIDs: [], timeZone: "Europe/Berlin")
-        var event = BookingEvent(source: "s", reservationID: "r", listingID: "l", status: .confirmed, checkIn: nil, checkOut: nil)
+        var event = BookingEvent(
+            source: "s", reservationID: "r", listingID: "l", status: .confirmed, checkIn: nil, checkOut: nil)
         #expect(try StayWindow(event: event, property: property) == nil)
         event.checkIn = local("2025-07-19")
         event.checkOut = local("2025-07-19")

@@ -1,11 +1,13 @@
 import Foundation
 import Testing
+
 @testable import Bookings
 
 /// The bytes of fixture `Fixtures/<pms>/<name>.json`.
 func fixture(_ pms: String, _ name: String) throws -> [UInt8] {
-    let url = try #require(Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures/\(pms)"),
-                           "fixture \(pms)/\(name).json is missing")
+    let url = try #require(
+        Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures/\(pms)"),
+        "fixture \(pms)/\(name).json is missing")
     return [UInt8](try Data(contentsOf: url))
 }
 

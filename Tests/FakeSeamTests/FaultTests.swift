@@ -12,7 +12,10 @@ struct FaultTests {
     }
 
     @Test func serverErrorFaultAnswers5xxAndChangesNothing() async {
-        let fake = faulted { $0.serverErrorRate = 1; $0.serverErrorStatus = 503 }
+        let fake = faulted {
+            $0.serverErrorRate = 1
+            $0.serverErrorStatus = 503
+        }
         let reply = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(Locks.frontDoor)]])
         #expect(reply.status == 503)
         #expect(reply.errorType == "service_unavailable")
@@ -20,7 +23,10 @@ struct FaultTests {
     }
 
     @Test func rateLimitFaultAnswers429WithRetryAfter() async {
-        let fake = faulted { $0.rateLimitRate = 1; $0.retryAfterSeconds = 7 }
+        let fake = faulted {
+            $0.rateLimitRate = 1
+            $0.retryAfterSeconds = 7
+        }
         let reply = await fake.post("/access_codes/create", ["device_id": .string(Locks.frontDoor)])
         #expect(reply.status == 429)
         #expect(reply.headers["Retry-After"] == "7")
@@ -30,15 +36,22 @@ struct FaultTests {
 
     @Test func timeoutFaultNeverAnswersAndChangesNothing() async {
         let fake = faulted { $0.timeoutRate = 1 }
-        let reply = await fake.send("PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.frontDoor)]], waitMilliseconds: 300)
+        let reply = await fake.send(
+            "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.frontDoor)]],
+            waitMilliseconds: 300)
         #expect(reply == nil)
         #expect(fake.service.accessCodes.isEmpty)
     }
 
     @Test func delayedTimeoutFaultAnswersLateAfterMakingTheChange() async throws {
-        let fake = faulted { $0.timeoutRate = 1; $0.timeoutMode = .delay; $0.timeoutDelayMilliseconds = 400 }
+        let fake = faulted {
+            $0.timeoutRate = 1
+            $0.timeoutMode = .delay
+            $0.timeoutDelayMilliseconds = 400
+        }
         let started = ContinuousClock.now
-        let reply = try #require(await fake.send("POST", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.frontDoor)]]))
+        let reply = try #require(
+            await fake.send("POST", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.frontDoor)]]))
         #expect(ContinuousClock.now - started >= .milliseconds(400))
         #expect(reply.status == 200)
         #expect(fake.service.accessCodes.count == 1)
@@ -46,7 +59,9 @@ struct FaultTests {
 
     @Test func crashAfterCommitMakesTheChangeButNeverAnswers() async {
         let fake = faulted { $0.crashAfterCommitRate = 1 }
-        let reply = await fake.send("PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.frontDoor), .string(Locks.backDoor)]], waitMilliseconds: 300)
+        let reply = await fake.send(
+            "PUT", "/access_codes/create_multiple",
+            body: ["device_ids": [.string(Locks.frontDoor), .string(Locks.backDoor)]], waitMilliseconds: 300)
         #expect(reply == nil)
         #expect(fake.service.accessCodes.count == 2)
     }
@@ -79,7 +94,12 @@ struct FaultTests {
 
     @Test func fractionalFaultsRepeatExactlyForTheSameSeedAndOnlyOnListedRoutes() async {
         func run() async -> [Int] {
-            let fake = faulted { $0.seed = 42; $0.serverErrorRate = 0.5; $0.routes = ["/devices/list"]; $0.enforceDeviceRateLimits = false }
+            let fake = faulted {
+                $0.seed = 42
+                $0.serverErrorRate = 0.5
+                $0.routes = ["/devices/list"]
+                $0.enforceDeviceRateLimits = false
+            }
             var statuses: [Int] = []
             for _ in 0..<20 { statuses.append(await fake.send("GET", "/devices/list")?.status ?? 0) }
             let other = await fake.send("GET", "/devices/get?device_id=\(Locks.frontDoor)")
@@ -94,7 +114,9 @@ struct FaultTests {
 
     @Test func faultsCanBeReplacedAtRunTimeThroughTheControlRoute() async throws {
         let fake = Harness()
-        let set = try #require(await fake.send("POST", "/_fake/faults", body: ["server_error_rate": 1, "server_error_status": 502], key: nil))
+        let set = try #require(
+            await fake.send(
+                "POST", "/_fake/faults", body: ["server_error_rate": 1, "server_error_status": 502], key: nil))
         #expect(set.status == 200)
         #expect(await fake.send("GET", "/devices/list")?.status == 502)
         #expect(await fake.send("GET", "/_fake/state", key: nil)?.status == 200)
@@ -110,7 +132,8 @@ struct FaultTests {
             #expect(await fake.post("/access_codes/create", ["device_id": .string(Locks.frontDoor)]).status == 200)
         }
         fake.service.advanceClock(by: 30)
-        let limited = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(Locks.backDoor), .string(Locks.frontDoor)]])
+        let limited = await fake.post(
+            "/access_codes/create_multiple", ["device_ids": [.string(Locks.backDoor), .string(Locks.frontDoor)]])
         #expect(limited.status == 429)
         #expect(limited.headers["Retry-After"] == "30")
         #expect(fake.service.accessCodes.count == 10)
@@ -124,7 +147,9 @@ struct FaultTests {
         var ids: [String] = []
         for _ in 0..<21 { ids += await fake.createMultiple([Locks.frontDoor]).compactMap { $0.s("access_code_id") } }
         try fake.service.setFaults(FaultConfiguration())
-        for id in ids.prefix(20) { #expect(await fake.post("/access_codes/delete", ["access_code_id": .string(id)]).status == 200) }
+        for id in ids.prefix(20) {
+            #expect(await fake.post("/access_codes/delete", ["access_code_id": .string(id)]).status == 200)
+        }
         #expect(await fake.post("/access_codes/delete", ["access_code_id": .string(ids[20])]).status == 429)
     }
 
@@ -143,14 +168,17 @@ struct FaultTests {
     @Test func sameSeedGivesTheSameIdsAndPINs() async {
         func codes() async -> [String] {
             let fake = Harness()
-            return await fake.createMultiple([Locks.frontDoor, Locks.backDoor]).compactMap { "\($0.s("access_code_id") ?? "") \($0.s("code") ?? "")" }
+            return await fake.createMultiple([Locks.frontDoor, Locks.backDoor]).compactMap {
+                "\($0.s("access_code_id") ?? "") \($0.s("code") ?? "")"
+            }
         }
         let first = await codes()
         #expect(first.count == 2)
         #expect(await codes() == first)
         var other = FaultConfiguration()
         other.seed = 99
-        let different = await Harness(configuration: .testing(faults: other)).createMultiple([Locks.frontDoor]).first?.s("access_code_id")
+        let different = await Harness(configuration: .testing(faults: other)).createMultiple([Locks.frontDoor]).first?
+            .s("access_code_id")
         #expect(different != nil && !first.contains { $0.hasPrefix(different ?? "") })
     }
 }

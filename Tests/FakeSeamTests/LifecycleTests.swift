@@ -18,9 +18,12 @@ struct LifecycleTests {
     @Test func timeBoundCodeIsUnsetThenScheduledThenSetAtStartsAtAndGoneAfterEndsAt() async throws {
         let fake = Harness()
         let now = fake.service.now
-        let codes = await fake.createMultiple([Locks.frontDoor], extra: [
-            "starts_at": .string(SeamTime.format(now.addingTimeInterval(3600))), "ends_at": .string(SeamTime.format(now.addingTimeInterval(7200))),
-        ])
+        let codes = await fake.createMultiple(
+            [Locks.frontDoor],
+            extra: [
+                "starts_at": .string(SeamTime.format(now.addingTimeInterval(3600))),
+                "ends_at": .string(SeamTime.format(now.addingTimeInterval(7200))),
+            ])
         let id = try #require(codes.first?.s("access_code_id"))
         #expect(codes.first?.s("type") == "time_bound")
         #expect(codes.first?.s("status") == "unset")
@@ -34,9 +37,11 @@ struct LifecycleTests {
         #expect(await fake.get(id).json["access_code"]?.s("status") == "removing")
         fake.service.advanceClock(by: 3)
         #expect(await fake.get(id).status == 404)
-        #expect(fake.service.events.map(\.type) == [
-            "access_code.created", "access_code.scheduled_on_device", "access_code.set_on_device", "access_code.removed_from_device",
-        ])
+        #expect(
+            fake.service.events.map(\.type) == [
+                "access_code.created", "access_code.scheduled_on_device", "access_code.set_on_device",
+                "access_code.removed_from_device",
+            ])
     }
 
     @Test func deleteMovesTheCodeToRemovingWithBeingDeletedThenItIsGone() async throws {
@@ -55,10 +60,12 @@ struct LifecycleTests {
         let gone = await fake.get(id)
         #expect(gone.status == 404)
         #expect(gone.errorType == "access_code_not_found")
-        let finished = await fake.send("GET", "/action_attempts/get?action_attempt_id=\(attempt.s("action_attempt_id") ?? "")")
+        let finished = await fake.send(
+            "GET", "/action_attempts/get?action_attempt_id=\(attempt.s("action_attempt_id") ?? "")")
         #expect(finished?.json["action_attempt"]?.s("status") == "success")
         #expect(finished?.json["action_attempt"]?["result"] == [:])
-        #expect(fake.service.events.map(\.type).suffix(2) == ["access_code.deleted", "access_code.removed_from_device"])
+        #expect(
+            fake.service.events.map(\.type).suffix(2) == ["access_code.deleted", "access_code.removed_from_device"])
     }
 
     @Test func deletingANeverProgrammedCodeEmitsNoRemovedFromDevice() async throws {
@@ -103,7 +110,8 @@ struct LifecycleTests {
 
     @Test func attemptForOfflineDeviceFalseRefusesAtOnce() async {
         let fake = Harness()
-        let reply = await fake.post("/access_codes/create", ["device_id": .string(Locks.shed), "attempt_for_offline_device": false])
+        let reply = await fake.post(
+            "/access_codes/create", ["device_id": .string(Locks.shed), "attempt_for_offline_device": false])
         #expect(reply.status == 400)
         #expect(reply.errorType == "device_offline")
     }
@@ -118,7 +126,8 @@ struct LifecycleTests {
         let attempt = try #require(reply.json["action_attempt"])
         #expect(attempt.s("action_type") == "CREATE_ACCESS_CODE")
         fake.service.advanceClock(by: 5)
-        let done = await fake.send("GET", "/action_attempts/get?action_attempt_id=\(attempt.s("action_attempt_id") ?? "")")
+        let done = await fake.send(
+            "GET", "/action_attempts/get?action_attempt_id=\(attempt.s("action_attempt_id") ?? "")")
         #expect(done?.json["action_attempt"]?.s("status") == "success")
         #expect(done?.json["action_attempt"]?["result"]?["access_code"]?.s("status") == "set")
     }
@@ -135,23 +144,30 @@ struct LifecycleTests {
         let fake = Harness()
         let id = try #require(await fake.createMultiple([Locks.frontDoor]).first?.s("access_code_id"))
         fake.service.advanceClock(by: 5)
-        let reply = await fake.send("PATCH", "/access_codes/update", body: ["access_code_id": .string(id), "name": "Owner", "code": "918273"])
+        let reply = await fake.send(
+            "PATCH", "/access_codes/update", body: ["access_code_id": .string(id), "name": "Owner", "code": "918273"])
         #expect(reply?.status == 200)
         #expect(reply?.json["action_attempt"]?.s("action_type") == "UPDATE_ACCESS_CODE")
         let code = await fake.get(id).json["access_code"]
         #expect(code?.s("name") == "Owner")
         #expect(code?.s("code") == "918273")
         #expect(code?.s("status") == "setting")
-        let put = await fake.send("PUT", "/access_codes/update", body: ["access_code_id": .string(id), "name": "Owner 2"])
+        let put = await fake.send(
+            "PUT", "/access_codes/update", body: ["access_code_id": .string(id), "name": "Owner 2"])
         #expect(put?.status == 200)
     }
 
     @Test func updateToOngoingClearsTheWindow() async throws {
         let fake = Harness()
         let now = fake.service.now
-        let id = try #require(await fake.createMultiple([Locks.frontDoor], extra: [
-            "starts_at": .string(SeamTime.format(now.addingTimeInterval(60))), "ends_at": .string(SeamTime.format(now.addingTimeInterval(600))),
-        ]).first?.s("access_code_id"))
+        let id = try #require(
+            await fake.createMultiple(
+                [Locks.frontDoor],
+                extra: [
+                    "starts_at": .string(SeamTime.format(now.addingTimeInterval(60))),
+                    "ends_at": .string(SeamTime.format(now.addingTimeInterval(600))),
+                ]
+            ).first?.s("access_code_id"))
         _ = await fake.post("/access_codes/update", ["access_code_id": .string(id), "type": "ongoing"])
         let code = await fake.get(id).json["access_code"]
         #expect(code?.s("type") == "ongoing")

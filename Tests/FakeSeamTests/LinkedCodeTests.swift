@@ -7,7 +7,8 @@ import Testing
 struct LinkedCodeTests {
     @Test func createMultipleSetsOnePINAndOneAutoCommonCodeKeyOnEveryDevice() async throws {
         let fake = Harness()
-        let codes = await fake.createMultiple([Locks.frontDoor, Locks.backDoor], extra: ["name": "Jane's reservation", "preferred_code_length": 6])
+        let codes = await fake.createMultiple(
+            [Locks.frontDoor, Locks.backDoor], extra: ["name": "Jane's reservation", "preferred_code_length": 6])
         try #require(codes.count == 2)
         let pin = try #require(codes[0].s("code"))
         #expect(pin.count == 6)
@@ -17,7 +18,10 @@ struct LinkedCodeTests {
         #expect(UUID(uuidString: String(key.dropFirst("auto_set_by_create_multiple_".count))) != nil)
         #expect(codes[1].s("common_code_key") == key)
         #expect(codes.map { $0.s("device_id") } == [Locks.frontDoor, Locks.backDoor])
-        #expect(codes.allSatisfy { $0.s("name") == "Jane's reservation" && $0.s("type") == "ongoing" && $0.s("status") == "setting" })
+        #expect(
+            codes.allSatisfy {
+                $0.s("name") == "Jane's reservation" && $0.s("type") == "ongoing" && $0.s("status") == "setting"
+            })
         #expect(codes.allSatisfy { UUID(uuidString: $0.s("access_code_id") ?? "") != nil })
     }
 
@@ -42,7 +46,8 @@ struct LinkedCodeTests {
 
     @Test func throwBehaviourRefusesTheWholeGroupWhenOneDeviceCannotShare() async {
         let fake = Harness()
-        let reply = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(Locks.frontDoor), .string(Locks.poolGate)]])
+        let reply = await fake.post(
+            "/access_codes/create_multiple", ["device_ids": [.string(Locks.frontDoor), .string(Locks.poolGate)]])
         #expect(reply.status == 400)
         #expect(reply.errorType == "cannot_share_code")
         #expect(reply.json["error"]?["data"]?["device_ids"] == [.string(Locks.poolGate)])
@@ -73,7 +78,9 @@ struct LinkedCodeTests {
 
     @Test func customCodeOfAnUnsupportedLengthThrowsByDefault() async {
         let fake = Harness()
-        let reply = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(Locks.frontDoor), .string(Locks.garage)], "code": "482193"])
+        let reply = await fake.post(
+            "/access_codes/create_multiple",
+            ["device_ids": [.string(Locks.frontDoor), .string(Locks.garage)], "code": "482193"])
         #expect(reply.status == 400)
         #expect(reply.errorType == "cannot_share_code")
     }
@@ -82,7 +89,8 @@ struct LinkedCodeTests {
         let fake = Harness()
         let first = await fake.createMultiple([Locks.garage])
         let pin = try #require(first.first?.s("code"))
-        let duplicate = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(Locks.garage)], "code": .string(pin)])
+        let duplicate = await fake.post(
+            "/access_codes/create_multiple", ["device_ids": [.string(Locks.garage)], "code": .string(pin)])
         #expect(duplicate.errorType == "cannot_share_code")
         let second = await fake.createMultiple([Locks.garage])
         #expect(second.first?.s("code") != pin)
@@ -90,7 +98,8 @@ struct LinkedCodeTests {
 
     @Test func createMultipleRejectsParametersOnlyCreateAccepts() async {
         let fake = Harness()
-        let reply = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(Locks.frontDoor)], "common_code_key": "mine"])
+        let reply = await fake.post(
+            "/access_codes/create_multiple", ["device_ids": [.string(Locks.frontDoor)], "common_code_key": "mine"])
         #expect(reply.status == 400)
         #expect(reply.errorType == "invalid_input")
         #expect(reply.json["error"]?["validation_errors"]?["common_code_key"]?["_errors"]?.arrayValue?.isEmpty == false)
@@ -98,7 +107,9 @@ struct LinkedCodeTests {
 
     @Test func unknownDeviceIsDeviceNotFoundAndCreatesNothing() async {
         let fake = Harness()
-        let reply = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(Locks.frontDoor), "9a0c1e7a-5b54-4a38-9b86-000000000999"]])
+        let reply = await fake.post(
+            "/access_codes/create_multiple",
+            ["device_ids": [.string(Locks.frontDoor), "9a0c1e7a-5b54-4a38-9b86-000000000999"]])
         #expect(reply.status == 404)
         #expect(reply.errorType == "device_not_found")
         #expect(fake.service.accessCodes.isEmpty)
@@ -109,22 +120,35 @@ struct LinkedCodeTests {
         let start = fake.service.now.addingTimeInterval(86_400)
         let codes = await fake.createMultiple(
             [Locks.frontDoor, Locks.backDoor],
-            extra: ["starts_at": .string(SeamTime.format(start)), "ends_at": .string(SeamTime.format(start.addingTimeInterval(86_400)))])
+            extra: [
+                "starts_at": .string(SeamTime.format(start)),
+                "ends_at": .string(SeamTime.format(start.addingTimeInterval(86_400))),
+            ])
         let key = try #require(codes.first?.s("common_code_key"))
         let newStart = SeamTime.format(start.addingTimeInterval(-3600))
         let newEnd = SeamTime.format(start.addingTimeInterval(2 * 86_400))
-        let reply = await fake.send("PATCH", "/access_codes/update_multiple", body: ["common_code_key": .string(key), "starts_at": .string(newStart), "ends_at": .string(newEnd), "name": "Late checkout"])
+        let reply = await fake.send(
+            "PATCH", "/access_codes/update_multiple",
+            body: [
+                "common_code_key": .string(key), "starts_at": .string(newStart), "ends_at": .string(newEnd),
+                "name": "Late checkout",
+            ])
         #expect(reply?.status == 200)
         #expect(reply?.json == ["ok": true])
         let stored = fake.service.accessCodes
         #expect(stored.count == 2)
-        #expect(stored.allSatisfy { $0.startsAt.map(SeamTime.format) == newStart && $0.endsAt.map(SeamTime.format) == newEnd && $0.name == "Late checkout" })
+        #expect(
+            stored.allSatisfy {
+                $0.startsAt.map(SeamTime.format) == newStart && $0.endsAt.map(SeamTime.format) == newEnd
+                    && $0.name == "Late checkout"
+            })
         #expect(Set(stored.map(\.code)).count == 1)
     }
 
     @Test func updateMultipleOfAnUnknownKeyIsNotFound() async {
         let fake = Harness()
-        let reply = await fake.post("/access_codes/update_multiple", ["common_code_key": "auto_set_by_create_multiple_nothing"])
+        let reply = await fake.post(
+            "/access_codes/update_multiple", ["common_code_key": "auto_set_by_create_multiple_nothing"])
         #expect(reply.status == 404)
         #expect(reply.errorType == "not_found")
     }
@@ -139,12 +163,20 @@ struct LinkedCodeTests {
     @Test func windowNeedsBothEndsAndEndsAtAfterStartsAt() async {
         let fake = Harness()
         let now = fake.service.now
-        let onlyOne = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(Locks.frontDoor)], "starts_at": .string(SeamTime.format(now.addingTimeInterval(60)))])
+        let onlyOne = await fake.post(
+            "/access_codes/create_multiple",
+            [
+                "device_ids": [.string(Locks.frontDoor)],
+                "starts_at": .string(SeamTime.format(now.addingTimeInterval(60))),
+            ])
         #expect(onlyOne.errorType == "invalid_input")
-        let backwards = await fake.post("/access_codes/create_multiple", [
-            "device_ids": [.string(Locks.frontDoor)], "starts_at": .string(SeamTime.format(now.addingTimeInterval(600))),
-            "ends_at": .string(SeamTime.format(now.addingTimeInterval(60))),
-        ])
+        let backwards = await fake.post(
+            "/access_codes/create_multiple",
+            [
+                "device_ids": [.string(Locks.frontDoor)],
+                "starts_at": .string(SeamTime.format(now.addingTimeInterval(600))),
+                "ends_at": .string(SeamTime.format(now.addingTimeInterval(60))),
+            ])
         #expect(backwards.errorType == "invalid_input")
         #expect(backwards.json["error"]?.s("message")?.contains("ends_at must be after starts_at") == true)
     }
@@ -153,13 +185,16 @@ struct LinkedCodeTests {
         let fake = Harness()
         let group = await fake.createMultiple([Locks.frontDoor])
         let key = try #require(group.first?.s("common_code_key"))
-        let joined = await fake.post("/access_codes/create", ["device_id": .string(Locks.backDoor), "common_code_key": .string(key)])
+        let joined = await fake.post(
+            "/access_codes/create", ["device_id": .string(Locks.backDoor), "common_code_key": .string(key)])
         #expect(joined.json["access_code"]?.s("code") == group.first?.s("code"))
         let now = fake.service.now
-        _ = await fake.post("/access_codes/update_multiple", [
-            "common_code_key": .string(key), "starts_at": .string(SeamTime.format(now.addingTimeInterval(60))),
-            "ends_at": .string(SeamTime.format(now.addingTimeInterval(120))),
-        ])
+        _ = await fake.post(
+            "/access_codes/update_multiple",
+            [
+                "common_code_key": .string(key), "starts_at": .string(SeamTime.format(now.addingTimeInterval(60))),
+                "ends_at": .string(SeamTime.format(now.addingTimeInterval(120))),
+            ])
         #expect(fake.service.accessCodes.allSatisfy { $0.type == "time_bound" })
     }
 
@@ -167,7 +202,9 @@ struct LinkedCodeTests {
         let picky = FakeDevice(
             deviceID: "9a0c1e7a-5b54-4a38-9b86-0000000000aa", supportedCodeLengths: [4],
             codeConstraints: ["no_zeros", "cannot_contain_089", "cannot_start_with_12"])
-        let seed = FakeSeamSeed(workspaceID: FakeSeamSeed.defaultWorkspaceID, connectedAccountID: FakeSeamSeed.defaultConnectedAccountID, devices: [picky])
+        let seed = FakeSeamSeed(
+            workspaceID: FakeSeamSeed.defaultWorkspaceID, connectedAccountID: FakeSeamSeed.defaultConnectedAccountID,
+            devices: [picky])
         var faults = FaultConfiguration()
         faults.enforceDeviceRateLimits = false
         let fake = Harness(configuration: .testing(seed: seed, faults: faults))
@@ -178,7 +215,8 @@ struct LinkedCodeTests {
         let custom = await fake.post("/access_codes/create", ["device_id": .string(picky.deviceID), "code": "1234"])
         #expect(custom.errorType == "invalid_input")
         #expect(custom.json["error"]?.s("message")?.contains("cannot_start_with_12") == true)
-        let shared = await fake.post("/access_codes/create_multiple", ["device_ids": [.string(picky.deviceID)], "code": "4508"])
+        let shared = await fake.post(
+            "/access_codes/create_multiple", ["device_ids": [.string(picky.deviceID)], "code": "4508"])
         #expect(shared.errorType == "cannot_share_code")
     }
 }

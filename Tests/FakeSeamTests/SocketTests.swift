@@ -7,7 +7,7 @@ import Testing
 import WebhookAuth
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One HTTP exchange over a real socket.
@@ -24,7 +24,9 @@ private func call(
     }
     let (data, response) = try await URLSession.shared.data(for: request)
     let http = try #require(response as? HTTPURLResponse)
-    let headers = http.allHeaderFields.reduce(into: [String: String]()) { $0[String(describing: $1.key).lowercased()] = String(describing: $1.value) }
+    let headers = http.allHeaderFields.reduce(into: [String: String]()) {
+        $0[String(describing: $1.key).lowercased()] = String(describing: $1.value)
+    }
     return (http.statusCode, headers, (try? JSONValue.parse([UInt8](data))) ?? .null)
 }
 
@@ -36,21 +38,26 @@ struct SocketTests {
         let fake = try FakeSeamServer(port: 0, configuration: .testing(), logger: quiet)
         fake.start()
         defer { fake.stop() }
-        let created = try await call(fake, "PUT", "/access_codes/create_multiple", body: [
-            "device_ids": [.string(Locks.frontDoor), .string(Locks.backDoor)], "preferred_code_length": 5,
-        ])
+        let created = try await call(
+            fake, "PUT", "/access_codes/create_multiple",
+            body: [
+                "device_ids": [.string(Locks.frontDoor), .string(Locks.backDoor)], "preferred_code_length": 5,
+            ])
         #expect(created.status == 200)
         #expect(created.headers["seam-request-id"] != nil)
         let codes = try #require(created.json["access_codes"]?.arrayValue)
         let ids = codes.compactMap { $0.s("access_code_id") }
         let key = try #require(codes.first?.s("common_code_key"))
-        let listed = try await call(fake, "GET", "/access_codes/list?access_code_ids=\(ids[0])&access_code_ids=\(ids[1])&_strict=true")
+        let listed = try await call(
+            fake, "GET", "/access_codes/list?access_code_ids=\(ids[0])&access_code_ids=\(ids[1])&_strict=true")
         #expect(listed.json["access_codes"]?.arrayValue?.count == 2)
         let now = fake.service.now
-        let moved = try await call(fake, "PATCH", "/access_codes/update_multiple", body: [
-            "common_code_key": .string(key), "starts_at": .string(SeamTime.format(now.addingTimeInterval(60))),
-            "ends_at": .string(SeamTime.format(now.addingTimeInterval(3600))),
-        ])
+        let moved = try await call(
+            fake, "PATCH", "/access_codes/update_multiple",
+            body: [
+                "common_code_key": .string(key), "starts_at": .string(SeamTime.format(now.addingTimeInterval(60))),
+                "ends_at": .string(SeamTime.format(now.addingTimeInterval(3600))),
+            ])
         #expect(moved.json == ["ok": true])
         let deleted = try await call(fake, "DELETE", "/access_codes/delete?access_code_id=\(ids[0])")
         #expect(deleted.json["action_attempt"]?.s("action_type") == "DELETE_ACCESS_CODE")
@@ -69,7 +76,9 @@ struct SocketTests {
         fake.start()
         defer { fake.stop() }
         await #expect(throws: (any Error).self) {
-            _ = try await call(fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.frontDoor)]], timeout: 3)
+            _ = try await call(
+                fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.frontDoor)]],
+                timeout: 3)
         }
         // The client may give up before the fake has even read the request on a busy machine: wait until the
         // fake has seen the call, then look.
@@ -105,7 +114,9 @@ struct SocketTests {
             receiver.waitUntilStopped()
         }
         let secret = try StandardWebhooks.generateSecret()
-        let target = WebhookTarget(url: URL(string: "http://127.0.0.1:\(receiver.port)/seam")!, secret: secret.revealedString, retryDelays: [0.05])
+        let target = WebhookTarget(
+            url: URL(string: "http://127.0.0.1:\(receiver.port)/seam")!, secret: secret.revealedString,
+            retryDelays: [0.05])
         let fake = try FakeSeamServer(port: 0, configuration: .testing(webhook: target), logger: quiet)
         fake.start()
         defer { fake.stop() }
@@ -121,7 +132,9 @@ struct SocketTests {
         let types = deliveries.compactMap { (try? JSONValue.parse($0.body))?.s("event_type") }
         #expect(types == ["access_code.created", "access_code.set_on_device"])
         let wrong = try WebhookVerifier(scheme: .standardWebhooks(), secrets: [try StandardWebhooks.generateSecret()])
-        #expect(throws: AuthFailure.self) { _ = try wrong.verify(header: { deliveries[0].headers[$0] }, body: deliveries[0].body) }
+        #expect(throws: AuthFailure.self) {
+            _ = try wrong.verify(header: { deliveries[0].headers[$0] }, body: deliveries[0].body)
+        }
     }
 
     @Test func concurrentClientsEachGetTheirOwnCodes() async throws {
@@ -134,7 +147,8 @@ struct SocketTests {
             for i in 0..<60 {
                 group.addTask {
                     let device = [Locks.frontDoor, Locks.backDoor, Locks.garage][i % 3]
-                    let reply = try await call(fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(device)]])
+                    let reply = try await call(
+                        fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(device)]])
                     return reply.json["access_codes"]?.arrayValue?.compactMap { $0.s("access_code_id") } ?? []
                 }
             }

@@ -45,7 +45,8 @@ struct Harness {
         var headers = HTTPHeaders()
         if let key { headers.add(name: "Authorization", value: "Bearer \(key)") }
         if body != nil || rawBody != nil { headers.add(name: "Content-Type", value: "application/json") }
-        let request = HTTPRequest(method: method, target: target, headers: headers, body: rawBody ?? body?.encoded ?? [])
+        let request = HTTPRequest(
+            method: method, target: target, headers: headers, body: rawBody ?? body?.encoded ?? [])
         let response = await answer(handler, request, waitMilliseconds: waitMilliseconds)
         return response.map(Reply.init)
     }
@@ -73,9 +74,11 @@ func answer(_ handler: any HTTPHandler, _ request: HTTPRequest, waitMilliseconds
     let slot = Mutex<CheckedContinuation<HTTPResponse?, Never>?>(nil)
     return await withCheckedContinuation { continuation in
         slot.withLock { $0 = continuation }
-        handler.handle(request, responder: Responder { response in
-            slot.withLock { $0.take() }?.resume(returning: response)
-        })
+        handler.handle(
+            request,
+            responder: Responder { response in
+                slot.withLock { $0.take() }?.resume(returning: response)
+            })
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(waitMilliseconds)) {
             slot.withLock { $0.take() }?.resume(returning: nil)
         }

@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// What the injected transport saw, and what it answers.
@@ -25,7 +25,9 @@ final class RecordingTransport: Sendable {
 
     var transport: WebhookSender.Transport {
         { request in
-            let headers = (request.allHTTPHeaderFields ?? [:]).reduce(into: [String: String]()) { $0[$1.key.lowercased()] = $1.value }
+            let headers = (request.allHTTPHeaderFields ?? [:]).reduce(into: [String: String]()) {
+                $0[$1.key.lowercased()] = $1.value
+            }
             let body = (try? JSONValue.parse([UInt8](request.httpBody ?? Data()))) ?? .null
             self.sent.withLock { $0.append(Sent(headers: headers, body: body)) }
             return self.statuses.withLock { $0.isEmpty ? 200 : $0.removeFirst() }
@@ -38,10 +40,13 @@ struct WebhookTests {
     private static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
     private func harness(_ transport: RecordingTransport, signer: WebhookSender.Signer? = nil) -> Harness {
-        let target = WebhookTarget(url: URL(string: "http://127.0.0.1:9/seam")!, secret: Self.secret, retryDelays: [0.01, 0.01])
+        let target = WebhookTarget(
+            url: URL(string: "http://127.0.0.1:9/seam")!, secret: Self.secret, retryDelays: [0.01, 0.01])
         let service = FakeSeamService(
             configuration: .testing(webhook: target),
-            webhookSigner: signer ?? { id, timestamp, _ in [("svix-id", id), ("svix-timestamp", String(timestamp)), ("svix-signature", "v1,test")] },
+            webhookSigner: signer ?? { id, timestamp, _ in
+                [("svix-id", id), ("svix-timestamp", String(timestamp)), ("svix-signature", "v1,test")]
+            },
             webhookTransport: transport.transport
         )
         return Harness(service: service)
@@ -62,12 +67,16 @@ struct WebhookTests {
         fake.service.advanceClock(by: 5)
         await waitForDeliveries(fake, count: 6)
         let sent = transport.requests
-        #expect(sent.map { $0.body.s("event_type") } == [
-            "access_code.created", "access_code.created", "access_code.set_on_device", "access_code.set_on_device",
-            "access_code.deleted", "access_code.removed_from_device",
-        ])
+        #expect(
+            sent.map { $0.body.s("event_type") } == [
+                "access_code.created", "access_code.created", "access_code.set_on_device", "access_code.set_on_device",
+                "access_code.deleted", "access_code.removed_from_device",
+            ])
         let set = try #require(sent.first { $0.body.s("event_type") == "access_code.set_on_device" })
-        for key in ["event_id", "workspace_id", "created_at", "occurred_at", "access_code_id", "device_id", "connected_account_id", "code"] {
+        for key in [
+            "event_id", "workspace_id", "created_at", "occurred_at", "access_code_id", "device_id",
+            "connected_account_id", "code",
+        ] {
             #expect(set.body[key] != nil && set.body[key] != .null, "set_on_device lacks \(key)")
         }
         #expect(set.body.s("code") == codes[0].s("code"))
@@ -88,7 +97,9 @@ struct WebhookTests {
         #expect(failed.s("event_type") == "access_code.failed_to_set_on_device")
         #expect(failed["access_code_errors"]?.arrayValue?.first?.s("error_code") == "failed_to_set_on_device")
         #expect(failed["device_errors"]?.arrayValue?.first?.s("error_code") == "device_offline")
-        for key in ["access_code_warnings", "device_warnings", "connected_account_errors", "connected_account_warnings"] {
+        for key in [
+            "access_code_warnings", "device_warnings", "connected_account_errors", "connected_account_warnings",
+        ] {
             #expect(failed[key] == [], "missing \(key)")
         }
     }

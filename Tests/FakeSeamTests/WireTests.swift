@@ -29,7 +29,8 @@ struct WireTests {
 
     @Test func invalidInputListsEachParameterInZodFormat() async throws {
         let fake = Harness()
-        let reply = await fake.post("/access_codes/create", ["device_id": "not-a-uuid", "code": "12ab", "starts_at": "yesterday"])
+        let reply = await fake.post(
+            "/access_codes/create", ["device_id": "not-a-uuid", "code": "12ab", "starts_at": "yesterday"])
         #expect(reply.status == 400)
         #expect(reply.errorType == "invalid_input")
         let errors = try #require(reply.json["error"]?["validation_errors"])
@@ -89,9 +90,12 @@ struct WireTests {
 
     @Test func listByAccessCodeIdsTakesRepeatedQueryKeysAndJSONArrays() async throws {
         let fake = Harness()
-        let ids = await fake.createMultiple([Locks.frontDoor, Locks.backDoor, Locks.garage]).compactMap { $0.s("access_code_id") }
+        let ids = await fake.createMultiple([Locks.frontDoor, Locks.backDoor, Locks.garage]).compactMap {
+            $0.s("access_code_id")
+        }
         try #require(ids.count == 3)
-        let query = try #require(await fake.send("GET", "/access_codes/list?access_code_ids=\(ids[0])&access_code_ids=\(ids[2])"))
+        let query = try #require(
+            await fake.send("GET", "/access_codes/list?access_code_ids=\(ids[0])&access_code_ids=\(ids[2])"))
         #expect(query.json["access_codes"]?.arrayValue?.compactMap { $0.s("access_code_id") } == [ids[0], ids[2]])
         let body = await fake.post("/access_codes/list", ["access_code_ids": [.string(ids[1])]])
         #expect(body.json["access_codes"]?.arrayValue?.compactMap { $0.s("access_code_id") } == [ids[1]])
@@ -104,7 +108,8 @@ struct WireTests {
         var cursor: String?
         var pages = 0
         repeat {
-            let target = "/access_codes/list?device_id=\(Locks.frontDoor)&limit=2" + (cursor.map { "&page_cursor=\($0)" } ?? "")
+            let target =
+                "/access_codes/list?device_id=\(Locks.frontDoor)&limit=2" + (cursor.map { "&page_cursor=\($0)" } ?? "")
             let reply = try #require(await fake.send("GET", target))
             seen += reply.json["access_codes"]?.arrayValue?.compactMap { $0.s("access_code_id") } ?? []
             cursor = reply.json["pagination"]?.s("next_page_cursor")
@@ -134,7 +139,8 @@ struct WireTests {
         #expect(garage.s("device_type") == "schlage_lock")
         #expect(garage["properties"]?["supported_code_lengths"] == [4])
         #expect(garage["properties"]?["online"] == true)
-        let shed = try #require(await fake.send("POST", "/devices/get", body: ["device_id": .string(Locks.shed)])?.json["device"])
+        let shed = try #require(
+            await fake.send("POST", "/devices/get", body: ["device_id": .string(Locks.shed)])?.json["device"])
         #expect(shed["properties"]?["online"] == false)
         #expect(shed["errors"]?.arrayValue?.first?.s("error_code") == "device_offline")
         let missing = await fake.send("GET", "/devices/get?device_id=9a0c1e7a-5b54-4a38-9b86-000000000999")
@@ -147,7 +153,10 @@ struct WireTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let good = dir.appendingPathComponent("seed.json")
-        try Data(#"{"devices":[{"device_id":"9A0C1E7A-5B54-4A38-9B86-000000000001","display_name":"Loft","supported_code_lengths":[6]}]}"#.utf8).write(to: good)
+        try Data(
+            #"{"devices":[{"device_id":"9A0C1E7A-5B54-4A38-9B86-000000000001","display_name":"Loft","supported_code_lengths":[6]}]}"#
+                .utf8
+        ).write(to: good)
         let seed = try FakeSeamSeed.load(contentsOf: good.path)
         #expect(seed.devices.first?.deviceID == "9a0c1e7a-5b54-4a38-9b86-000000000001")
         #expect(seed.devices.first?.online == true)
@@ -175,9 +184,13 @@ struct WireTests {
         let reply = try #require(await fake.send("POST", "/_fake/clock", body: ["advance_seconds": 90], key: nil))
         #expect(reply.status == 200)
         #expect(fake.service.now == before.addingTimeInterval(90))
-        let set = try #require(await fake.send("POST", "/_fake/clock", body: ["set": .string(SeamTime.format(before.addingTimeInterval(3600)))], key: nil))
+        let set = try #require(
+            await fake.send(
+                "POST", "/_fake/clock", body: ["set": .string(SeamTime.format(before.addingTimeInterval(3600)))],
+                key: nil))
         #expect(set.json.s("now") == SeamTime.format(before.addingTimeInterval(3600)))
-        let back = try #require(await fake.send("POST", "/_fake/clock", body: ["set": .string(SeamTime.format(before))], key: nil))
+        let back = try #require(
+            await fake.send("POST", "/_fake/clock", body: ["set": .string(SeamTime.format(before))], key: nil))
         #expect(back.status == 400)
     }
 }
@@ -207,6 +220,8 @@ struct OptionsTests {
         }
         let badFaults = dir.appendingPathComponent("bad.json")
         try Data(#"{"timeout_rate": 3}"#.utf8).write(to: badFaults)
-        #expect(throws: FakeSeamConfigurationError.self) { try FakeSeamConfiguration.fromOptions(faultsFile: badFaults.path) }
+        #expect(throws: FakeSeamConfigurationError.self) {
+            try FakeSeamConfiguration.fromOptions(faultsFile: badFaults.path)
+        }
     }
 }

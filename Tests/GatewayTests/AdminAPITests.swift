@@ -4,8 +4,9 @@ import Logging
 import Observability
 import Testing
 import WebhookAuth
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The admin API's answers as openapi/latchkey.yaml describes them, and the journal metrics fed by the store.
@@ -19,16 +20,20 @@ import FoundationNetworking
     }
 
     static func start() async throws -> (LatchkeyGateway, String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-admin-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-admin-\(UUID().uuidString)")
+            .path
         var configuration = SandboxConfiguration.make(dataDirectory: directory)
         configuration.server.port = 0
         let gateway = try await LatchkeyGateway(
-            configuration: configuration, environment: ["LATCHKEY_ADMIN_TOKEN": token], logger: Logger(label: "admin-test"))
+            configuration: configuration, environment: ["LATCHKEY_ADMIN_TOKEN": token],
+            logger: Logger(label: "admin-test"))
         return (gateway, directory)
     }
 
-    static func call(_ gateway: LatchkeyGateway, _ method: String, _ path: String, token: String? = token, body: String? = nil,
-                     headers: [String: String] = [:]) async throws -> Answer {
+    static func call(
+        _ gateway: LatchkeyGateway, _ method: String, _ path: String, token: String? = token, body: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Answer {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gateway.port)\(path)")!)
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
@@ -46,8 +51,10 @@ import FoundationNetworking
             "check_in":"2030-07-14T15:00:00","check_out":"2030-07-19T11:00:00","guest":{"name":"Ada Lovelace"},"updated_at":"2030-01-01T10:00:00Z"}}
             """
         var headers = ["Content-Type": "application/json"]
-        for header in try StandardWebhooks.headers(id: "msg_\(id)", timestamp: Int(Date().timeIntervalSince1970), body: Array(body.utf8),
-                                                   secrets: [Secret(SandboxConfiguration.nativeSecret)]) {
+        for header in try StandardWebhooks.headers(
+            id: "msg_\(id)", timestamp: Int(Date().timeIntervalSince1970), body: Array(body.utf8),
+            secrets: [Secret(SandboxConfiguration.nativeSecret)])
+        {
             headers[header.name] = header.value
         }
         return try await call(gateway, "POST", "/webhooks/native", token: nil, body: body, headers: headers)

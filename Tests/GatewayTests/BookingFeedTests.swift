@@ -1,10 +1,11 @@
 import Bookings
 import Foundation
-@testable import Gateway
 import Logging
 import Reconciler
 import Synchronization
 import Testing
+
+@testable import Gateway
 
 /// The hand-off from the intake to the reconciler.
 @Suite struct BookingFeedTests {
@@ -31,12 +32,19 @@ import Testing
     /// Seam is never reached here: the bookings' listing belongs to no property.
     struct UnreachableSeam: AccessCodeService {
         struct Unexpected: Error {}
-        func createMultiple(deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
-                            behavior: Property.CodeSharingBehavior) async throws -> [CreatedCode] { throw Unexpected() }
+        func createMultiple(
+            deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
+            behavior: Property.CodeSharingBehavior
+        ) async throws -> [CreatedCode] { throw Unexpected() }
         func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws
-            -> CreatedCode { throw Unexpected() }
-        func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws { throw Unexpected() }
-        func updateSingle(accessCodeID: String, name: String, startsAt: Date, endsAt: Date) async throws { throw Unexpected() }
+            -> CreatedCode
+        { throw Unexpected() }
+        func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws {
+            throw Unexpected()
+        }
+        func updateSingle(accessCodeID: String, name: String, startsAt: Date, endsAt: Date) async throws {
+            throw Unexpected()
+        }
         func delete(accessCodeID: String) async throws { throw Unexpected() }
         func listCodes(deviceID: String) async throws -> [ExistingCode] { throw Unexpected() }
     }
@@ -66,16 +74,18 @@ import Testing
     @Test("a burst of deliveries reaches the reconciler in chunks, one write each, all of it and in order")
     func aBurstIsAppliedInChunks() async throws {
         let store = CountingStateStore()
-        let reconciler = Reconciler(catalogue: PropertyCatalogue([]), service: UnreachableSeam(), store: store,
-                                    logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let reconciler = Reconciler(
+            catalogue: PropertyCatalogue([]), service: UnreachableSeam(), store: store,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         try await reconciler.start()
         let feed = BookingFeed(reconciler: reconciler, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let burst = 300
         for number in 1...burst {
             // Every third delivery changes reservation 1 again: its last state must win.
             let id = number % 3 == 0 ? "res-1" : "res-\(number)"
-            let event = BookingEvent(source: "native", reservationID: id, listingID: "unmapped", status: .confirmed,
-                                     checkIn: nil, checkOut: nil, guestName: "guest \(number)")
+            let event = BookingEvent(
+                source: "native", reservationID: id, listingID: "unmapped", status: .confirmed,
+                checkIn: nil, checkOut: nil, guestName: "guest \(number)")
             feed.submit([StoredBooking(event: event, sequence: UInt64(number))])
         }
         await feed.waitUntilDrained()
@@ -84,7 +94,9 @@ import Testing
         #expect(writes.allSatisfy { $0 <= BookingFeed.maximumChunk })
         let snapshots = await reconciler.reservations()
         #expect(snapshots.count == burst - burst / 3)  // res-1 is number 1 and every third
-        #expect(await reconciler.reservation(ReservationKey(source: "native", reservationID: "res-1"))?.desired?.guestName == "guest 300")
+        #expect(
+            await reconciler.reservation(ReservationKey(source: "native", reservationID: "res-1"))?.desired?.guestName
+                == "guest 300")
         await feed.finish()
         await reconciler.stop()
     }
@@ -92,14 +104,16 @@ import Testing
     @Test("shutdown leaves a backlog for the next start instead of applying it all first")
     func finishDoesNotDrainTheBacklog() async throws {
         let store = SlowStateStore()
-        let reconciler = Reconciler(catalogue: PropertyCatalogue([]), service: UnreachableSeam(), store: store,
-                                    logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let reconciler = Reconciler(
+            catalogue: PropertyCatalogue([]), service: UnreachableSeam(), store: store,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         try await reconciler.start()
         let feed = BookingFeed(reconciler: reconciler, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         let backlog = 200
         for number in 1...backlog {
-            let event = BookingEvent(source: "native", reservationID: "res-\(number)", listingID: "unmapped",
-                                     status: .confirmed, checkIn: nil, checkOut: nil)
+            let event = BookingEvent(
+                source: "native", reservationID: "res-\(number)", listingID: "unmapped",
+                status: .confirmed, checkIn: nil, checkOut: nil)
             feed.submit([StoredBooking(event: event, sequence: UInt64(number))])
         }
         while store.reservationWrites.load(ordering: .relaxed) == 0 { try await Task.sleep(for: .milliseconds(1)) }

@@ -4,19 +4,23 @@ import Logging
 import Reconciler
 import Store
 import Testing
+
 @testable import Gateway
 
 /// The ledger decides which event becomes a reservation's stored booking: a later `updated_at` wins, equal or
 /// missing ones go by receipt order; every event is numbered; only winners are put in the transaction.
 @Suite struct BookingLedgerTests {
     static func event(_ reservation: String, updatedAt: TimeInterval?, guest: String = "Ada") -> BookingEvent {
-        BookingEvent(source: "native", reservationID: reservation, listingID: "l1", status: .confirmed,
-                     checkIn: nil, checkOut: nil, guestName: guest, guestPhone: nil,
-                     updatedAt: updatedAt.map { Date(timeIntervalSince1970: $0) })
+        BookingEvent(
+            source: "native", reservationID: reservation, listingID: "l1", status: .confirmed,
+            checkIn: nil, checkOut: nil, guestName: guest, guestPhone: nil,
+            updatedAt: updatedAt.map { Date(timeIntervalSince1970: $0) })
     }
 
     /// Records `events` as one delivery; returns the numbered bookings and the puts of its transaction.
-    static func record(_ events: [BookingEvent], in ledger: BookingLedger) -> (numbered: [StoredBooking], puts: [String: [UInt8]]) {
+    static func record(_ events: [BookingEvent], in ledger: BookingLedger) -> (
+        numbered: [StoredBooking], puts: [String: [UInt8]]
+    ) {
         var result: ([StoredBooking], [String: [UInt8]]) = ([], [:])
         ledger.record(events, into: Transaction()) { numbered, transaction in
             var puts: [String: [UInt8]] = [:]
@@ -27,9 +31,11 @@ import Testing
     }
 
     @Test func laterUpdatesWin_OlderOnesAreNumberedButNotStored_AndWithoutUpdatedAtReceiptOrderDecides() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try Store.open(at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
+        let store = try Store.open(
+            at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
         defer { store.close() }
         let ledger = BookingLedger(store: store)
         let key = StoredBooking.key(source: "native", reservationID: "r1")
@@ -42,7 +48,8 @@ import Testing
         #expect(older.numbered.map(\.sequence) == [2])
         #expect(older.puts.isEmpty, "an older updated_at must not replace the stored booking")
 
-        let newer = Self.record([Self.event("r1", updatedAt: 300, guest: "New"), Self.event("r2", updatedAt: nil)], in: ledger)
+        let newer = Self.record(
+            [Self.event("r1", updatedAt: 300, guest: "New"), Self.event("r2", updatedAt: nil)], in: ledger)
         #expect(newer.numbered.map(\.sequence) == [3, 4])
         #expect(newer.puts[key] == newer.numbered[0].encoded())
         #expect(newer.puts[StoredBooking.key(source: "native", reservationID: "r2")] == newer.numbered[1].encoded())
@@ -55,9 +62,11 @@ import Testing
     }
 
     @Test func forgettingDeletesTheStoredBooking_UnlessANewerOneArrivedMeanwhile() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try Store.open(at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
+        let store = try Store.open(
+            at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
         defer { store.close() }
         let ledger = BookingLedger(store: store)
         func commit(_ events: [BookingEvent]) async throws -> [StoredBooking] {
@@ -69,8 +78,13 @@ import Testing
         }
         func forget(_ id: String, _ sequence: UInt64) async throws -> Int {
             try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int, any Error>) in
-                ledger.forget([Reconciler.ForgottenReservation(key: ReservationKey(source: "native", reservationID: id), receivedSequence: sequence)],
-                              store: store) { done.resume(with: $0.mapError { $0 as any Error }) }
+                ledger.forget(
+                    [
+                        Reconciler.ForgottenReservation(
+                            key: ReservationKey(source: "native", reservationID: id), receivedSequence: sequence)
+                    ],
+                    store: store
+                ) { done.resume(with: $0.mapError { $0 as any Error }) }
             }
         }
         let r1 = try await commit([Self.event("r1", updatedAt: 100)])[0]
@@ -79,10 +93,11 @@ import Testing
 
         #expect(try await forget("r1", r1.sequence) == 1)
         #expect(store.value(forKey: StoredBooking.key(source: "native", reservationID: "r1")) == nil)
-        #expect(try await forget("r2", r2.sequence) == 0, "r2 was forgotten as of an older booking: the newer one stays")
-        let kept = try #require(store.value(forKey: StoredBooking.key(source: "native", reservationID: "r2")).flatMap(StoredBooking.decode))
+        #expect(
+            try await forget("r2", r2.sequence) == 0, "r2 was forgotten as of an older booking: the newer one stays")
+        let kept = try #require(
+            store.value(forKey: StoredBooking.key(source: "native", reservationID: "r2")).flatMap(StoredBooking.decode))
         #expect(kept.sequence == newer.sequence)
         #expect(BookingLedger(store: store).takeStoredBookings().map(\.event.reservationID) == ["r2"])
     }
 }
-

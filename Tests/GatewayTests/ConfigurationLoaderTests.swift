@@ -42,7 +42,8 @@ import Testing
     }
 
     @Test func eventLoops_AreReadAndBounded() throws {
-        #expect(try ConfigurationLoader.parse(yaml: "server:\n  event_loops: 3\n" + Self.minimal).server.eventLoops == 3)
+        #expect(
+            try ConfigurationLoader.parse(yaml: "server:\n  event_loops: 3\n" + Self.minimal).server.eventLoops == 3)
         #expect(try ConfigurationLoader.parse(yaml: Self.minimal).server.eventLoops == 1)
         #expect {
             _ = try ConfigurationLoader.parse(yaml: "server:\n  event_loops: 0\n" + Self.minimal)
@@ -52,7 +53,9 @@ import Testing
     }
 
     @Test func historyRetentionDays_AreReadAndBounded() throws {
-        #expect(try ConfigurationLoader.parse(yaml: "history_retention_days: 90\n" + Self.minimal).historyRetentionDays == 90)
+        #expect(
+            try ConfigurationLoader.parse(yaml: "history_retention_days: 90\n" + Self.minimal).historyRetentionDays
+                == 90)
         #expect {
             _ = try ConfigurationLoader.parse(yaml: "history_retention_days: 0\n" + Self.minimal)
         } throws: { error in
@@ -78,13 +81,14 @@ import Testing
     }
 
     @Test func duplicateListing_IsRejected() {
-        let yaml = Self.minimal + """
+        let yaml =
+            Self.minimal + """
 
-              - name: Other
-                time_zone: Europe/Berlin
-                listings: {native: [lst_1]}
-                device_ids: [dev_3]
-            """
+                  - name: Other
+                    time_zone: Europe/Berlin
+                    listings: {native: [lst_1]}
+                    device_ids: [dev_3]
+                """
         #expect(throws: ConfigurationError.self) { _ = try ConfigurationLoader.parse(yaml: yaml) }
         do {
             _ = try ConfigurationLoader.parse(yaml: yaml)

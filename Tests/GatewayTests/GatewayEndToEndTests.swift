@@ -5,8 +5,9 @@ import Logging
 import Reconciler
 import Testing
 import WebhookAuth
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The whole path in one process: HTTP in, journal, reconciler, the built-in fake Seam out.
@@ -17,21 +18,28 @@ import FoundationNetworking
         let directory: String
 
         static func start(directory: String? = nil, eventLoops: Int = 1) async throws -> Harness {
-            let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)").path
+            let directory =
+                directory
+                ?? FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)").path
             var configuration = SandboxConfiguration.make(dataDirectory: directory)
             configuration.server.port = 0
             configuration.server.eventLoops = eventLoops
-            let gateway = try await LatchkeyGateway(configuration: configuration, environment: [:], logger: Logger(label: "e2e"))
+            let gateway = try await LatchkeyGateway(
+                configuration: configuration, environment: [:], logger: Logger(label: "e2e"))
             return Harness(gateway: gateway, directory: directory)
         }
 
-        func post(_ body: String, id: String, secret: String = SandboxConfiguration.nativeSecret, source: String = "native",
-                  timestamp: Int = Int(Date().timeIntervalSince1970)) async throws -> (Int, String) {
+        func post(
+            _ body: String, id: String, secret: String = SandboxConfiguration.nativeSecret, source: String = "native",
+            timestamp: Int = Int(Date().timeIntervalSince1970)
+        ) async throws -> (Int, String) {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(gateway.port)/webhooks/\(source)")!)
             request.httpMethod = "POST"
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            for header in try StandardWebhooks.headers(id: id, timestamp: timestamp, body: Array(body.utf8), secrets: [Secret(secret)]) {
+            for header in try StandardWebhooks.headers(
+                id: id, timestamp: timestamp, body: Array(body.utf8), secrets: [Secret(secret)])
+            {
                 request.setValue(header.value, forHTTPHeaderField: header.name)
             }
             let (data, response) = try await URLSession.shared.data(for: request)
@@ -39,13 +47,17 @@ import FoundationNetworking
         }
 
         func codes(marker reservation: String) -> [AccessCodeRecord] {
-            (gateway.fakeSeam?.service.accessCodes ?? []).filter { ($0.name ?? "").contains("[lk:native:\(reservation)]") }
+            (gateway.fakeSeam?.service.accessCodes ?? []).filter {
+                ($0.name ?? "").contains("[lk:native:\(reservation)]")
+            }
         }
     }
 
-    static func booking(_ id: String, event: String = "booking.created", status: String = "confirmed",
-                        checkIn: String = "2030-07-14T15:00:00", checkOut: String = "2030-07-19T11:00:00",
-                        updatedAt: String = "2030-01-01T10:00:00Z", listing: String = SandboxConfiguration.sampleListing) -> String {
+    static func booking(
+        _ id: String, event: String = "booking.created", status: String = "confirmed",
+        checkIn: String = "2030-07-14T15:00:00", checkOut: String = "2030-07-19T11:00:00",
+        updatedAt: String = "2030-01-01T10:00:00Z", listing: String = SandboxConfiguration.sampleListing
+    ) -> String {
         """
         {"event":"\(event)","booking":{"id":"\(id)","listing_id":"\(listing)","status":"\(status)","check_in":"\(checkIn)",\
         "check_out":"\(checkOut)","time_zone":"Europe/Berlin","guest":{"name":"Ada Lovelace"},"updated_at":"\(updatedAt)"}}
@@ -87,7 +99,9 @@ import FoundationNetworking
 
         // Late checkout moves the same group.
         let (moved, _) = try await harness.post(
-            Self.booking("r1", event: "booking.updated", checkOut: "2030-07-19T14:00:00", updatedAt: "2030-01-02T10:00:00Z"), id: "msg_2")
+            Self.booking(
+                "r1", event: "booking.updated", checkOut: "2030-07-19T14:00:00", updatedAt: "2030-01-02T10:00:00Z"),
+            id: "msg_2")
         #expect(moved == 202)
         await harness.gateway.waitUntilIdle()
         let after = harness.codes(marker: "r1")
@@ -95,7 +109,8 @@ import FoundationNetworking
         #expect(after.first?.endsAt == ISO8601DateFormatter().date(from: "2030-07-19T12:30:00Z"))
 
         let (cancelled, _) = try await harness.post(
-            Self.booking("r1", event: "booking.cancelled", status: "cancelled", updatedAt: "2030-01-03T10:00:00Z"), id: "msg_3")
+            Self.booking("r1", event: "booking.cancelled", status: "cancelled", updatedAt: "2030-01-03T10:00:00Z"),
+            id: "msg_3")
         #expect(cancelled == 202)
         await harness.gateway.waitUntilIdle()
         let remaining = harness.codes(marker: "r1")
@@ -149,10 +164,13 @@ import FoundationNetworking
     @Test func badInput_GetsClearErrors_AndChangesNothing() async throws {
         let harness = try await Harness.start()
         defer { try? FileManager.default.removeItem(atPath: harness.directory) }
-        let wrongSecret = try await harness.post(Self.booking("r3"), id: "m1", secret: "whsec_" + Data("another-secret-of-24-byte".utf8).base64EncodedString())
+        let wrongSecret = try await harness.post(
+            Self.booking("r3"), id: "m1",
+            secret: "whsec_" + Data("another-secret-of-24-byte".utf8).base64EncodedString())
         #expect(wrongSecret.0 == 401)
         #expect(wrongSecret.1.contains("unauthorized"))
-        let stale = try await harness.post(Self.booking("r3"), id: "m2", timestamp: Int(Date().timeIntervalSince1970) - 600)
+        let stale = try await harness.post(
+            Self.booking("r3"), id: "m2", timestamp: Int(Date().timeIntervalSince1970) - 600)
         #expect(stale.0 == 401)
         let unknown = try await harness.post(Self.booking("r3"), id: "m3", source: "nosuch")
         #expect(unknown.0 == 404)
@@ -169,7 +187,8 @@ import FoundationNetworking
     }
 
     @Test func restart_KeepsDeliveriesAndGroups() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try await Harness.start(directory: directory)
         #expect(try await first.post(Self.booking("r4"), id: "msg_r4").0 == 202)
@@ -178,16 +197,19 @@ import FoundationNetworking
 
         let second = try await Harness.start(directory: directory)
         #expect(try await second.post(Self.booking("r4"), id: "msg_r4").0 == 200, "the journal remembers the delivery")
-        let snapshot = await second.gateway.reconciler.reservation(ReservationKey(source: "native", reservationID: "r4"))
+        let snapshot = await second.gateway.reconciler.reservation(
+            ReservationKey(source: "native", reservationID: "r4"))
         #expect(snapshot?.applied?.codes.count == 2)
         await second.gateway.stop()
     }
 
     @Test func reservationsLongPast_AreForgotten_WithTheirStoredBookings_AndLiveOnesKept() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-e2e-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try await Harness.start(directory: directory)
-        let past = Self.booking("old", checkIn: "2020-07-14T15:00:00", checkOut: "2020-07-19T11:00:00", updatedAt: "2020-01-01T10:00:00Z")
+        let past = Self.booking(
+            "old", checkIn: "2020-07-14T15:00:00", checkOut: "2020-07-19T11:00:00", updatedAt: "2020-01-01T10:00:00Z")
         #expect(try await first.post(past, id: "msg_old").0 == 202)
         #expect(try await first.post(Self.booking("live"), id: "msg_live").0 == 202)
         await first.gateway.waitUntilIdle()
@@ -209,4 +231,3 @@ import FoundationNetworking
         await second.gateway.stop()
     }
 }
-

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Gateway
 
 /// How often the reconciler gauges are recounted.

@@ -1,5 +1,4 @@
 import Foundation
-@testable import Gateway
 import Glibc
 import HTTPServer
 import Logging
@@ -7,6 +6,8 @@ import Observability
 import Store
 import Synchronization
 import Testing
+
+@testable import Gateway
 
 /// `/readyz` after the journal could not be written.
 @Suite struct ReadinessTests {
@@ -17,12 +18,15 @@ import Testing
 
     private func status(of path: String, on router: Router) async -> Int {
         await withCheckedContinuation { continuation in
-            router.handle(HTTPRequest(method: "GET", target: path), responder: Responder { continuation.resume(returning: $0.status) })
+            router.handle(
+                HTTPRequest(method: "GET", target: path),
+                responder: Responder { continuation.resume(returning: $0.status) })
         }
     }
 
     @Test func readinessComesBackAfterTheDiskRecoversWithoutAnyDelivery() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-ready-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-ready-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let disk = DiskSwitch()
         var configuration = StoreConfiguration()
@@ -37,7 +41,9 @@ import Testing
         #expect(await status(of: "/readyz", on: router) == 200)
 
         disk.errno.store(ENOSPC, ordering: .releasing)
-        await #expect(throws: StoreError.self) { _ = try await store.commit(Transaction(operations: [.put(key: "k", value: [1])])) }
+        await #expect(throws: StoreError.self) {
+            _ = try await store.commit(Transaction(operations: [.put(key: "k", value: [1])]))
+        }
         #expect(await status(of: "/readyz", on: router) == 503)
         #expect(await status(of: "/readyz", on: router) == 503)
 

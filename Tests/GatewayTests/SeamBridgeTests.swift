@@ -18,7 +18,8 @@ import Testing
         let fake = try FakeSeamServer(port: 0, configuration: configuration, logger: quiet)
         fake.start()
         let client = SeamClient(
-            configuration: SeamConfiguration(endpoint: fake.url), credentials: try SeamCredentials(apiKey: "seam_test_key"), logger: quiet)
+            configuration: SeamConfiguration(endpoint: fake.url),
+            credentials: try SeamCredentials(apiKey: "seam_test_key"), logger: quiet)
         let breaker = CircuitBreaker(configuration: .init(failureThreshold: 3), logger: quiet)
         return (SeamAccessCodeService(client: client, breaker: breaker, metrics: Metrics()), fake)
     }
@@ -29,7 +30,9 @@ import Testing
         let (bridge, fake) = try Self.bridge(faults: limited)
         defer { fake.stop() }
         for _ in 0..<5 {
-            await #expect(throws: AccessCodeServiceError.self) { _ = try await bridge.listCodes(deviceID: FakeSeamSeed.DefaultDevice.frontDoor) }
+            await #expect(throws: AccessCodeServiceError.self) {
+                _ = try await bridge.listCodes(deviceID: FakeSeamSeed.DefaultDevice.frontDoor)
+            }
         }
         #expect(bridge.breaker.state == .closed(consecutiveFailures: 0), "429s are per-device pacing, not an outage")
 
@@ -43,7 +46,10 @@ import Testing
             _ = try await bridge.listCodes(deviceID: FakeSeamSeed.DefaultDevice.frontDoor)
             Issue.record("a call went out with the breaker open")
         } catch let error as AccessCodeServiceError {
-            guard case .notCalled = error else { Issue.record("expected notCalled, got \(error)"); return }
+            guard case .notCalled = error else {
+                Issue.record("expected notCalled, got \(error)")
+                return
+            }
         }
     }
 
@@ -51,13 +57,18 @@ import Testing
         let (bridge, fake) = try Self.bridge(faults: FaultConfiguration())
         defer { fake.stop() }
         let refused = SeamAccessCodeService(
-            client: SeamClient(configuration: SeamConfiguration(endpoint: fake.url), credentials: try SeamCredentials(apiKey: "seam_wrong_key"), logger: Self.quiet),
+            client: SeamClient(
+                configuration: SeamConfiguration(endpoint: fake.url),
+                credentials: try SeamCredentials(apiKey: "seam_wrong_key"), logger: Self.quiet),
             breaker: bridge.breaker, metrics: Metrics())
         do {
             _ = try await refused.listCodes(deviceID: FakeSeamSeed.DefaultDevice.frontDoor)
             Issue.record("a wrong key was accepted")
         } catch let error as AccessCodeServiceError {
-            guard case .notCalled(let message, let retryAfter) = error else { Issue.record("expected notCalled, got \(error)"); return }
+            guard case .notCalled(let message, let retryAfter) = error else {
+                Issue.record("expected notCalled, got \(error)")
+                return
+            }
             #expect(message.contains("API key"))
             #expect(retryAfter == 60)
         }

@@ -14,7 +14,9 @@ struct HTTPServerTests {
         let handler = RecordingHandler()
         try withServer(handler: handler) { server in
             let client = try TestClient(port: server.port)
-            client.send(get("/one") + get("/two") + "POST /three HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc" + get("/four"))
+            client.send(
+                get("/one") + get("/two") + "POST /three HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+                    + get("/four"))
             let bodies = try (0..<4).map { _ in try client.readResponse().bodyText }
             #expect(bodies == ["GET /one", "GET /two", "POST /three", "GET /four"])
             #expect(handler.requests.withLock { $0[2].body } == Array("abc".utf8))
@@ -27,7 +29,8 @@ struct HTTPServerTests {
         try withServer(handler: handler) { server in
             let client = try TestClient(port: server.port)
             client.send(
-                "POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + get("/smuggled"))
+                "POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                    + get("/smuggled"))
             let response = try client.readResponse()
             #expect(response.status == 400)
             #expect(response.errorType == "ambiguous_framing")
@@ -65,7 +68,8 @@ struct HTTPServerTests {
 
     @Test("a body trickled a byte at a time gets 408 at the request deadline, though no gap is long")
     func trickledBodyGets408AtTheRequestDeadline() throws {
-        let configuration = HTTPServerConfiguration(bodyIdleTimeout: .milliseconds(500), requestTimeout: .milliseconds(800))
+        let configuration = HTTPServerConfiguration(
+            bodyIdleTimeout: .milliseconds(500), requestTimeout: .milliseconds(800))
         let handler = RecordingHandler()
         try withServer(configuration, handler: handler) { server in
             let client = try TestClient(port: server.port, timeout: 5)
@@ -78,7 +82,8 @@ struct HTTPServerTests {
             let trickled = DispatchSemaphore(value: 0)
             let trickler = Thread {
                 defer { trickled.signal() }
-                for _ in 0..<40 where !stop.load(ordering: .acquiring) {  // 40 bytes, 100 ms apart: each gap is well under the idle timeout
+                // 40 bytes, 100 ms apart: each gap is well under the idle timeout
+                for _ in 0..<40 where !stop.load(ordering: .acquiring) {
                     var byte = UInt8(ascii: "x")
                     guard Glibc.send(fd, &byte, 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
                     Thread.sleep(forTimeInterval: 0.1)
@@ -159,7 +164,9 @@ struct HTTPServerTests {
         let handler = RecordingHandler()
         try withServer(handler: handler) { server in
             let client = try TestClient(port: server.port)
-            client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n")
+            client.send(
+                "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n"
+            )
             #expect(try client.readResponse().status == 200)
             #expect(handler.requests.withLock { $0.first?.body } == Array("hello world".utf8))
         }
@@ -281,7 +288,10 @@ struct HTTPServerTests {
         #expect(response.bodyText == "done")
         #expect(response.header("Connection") == "close")
         let stopped = DispatchSemaphore(value: 0)
-        Thread { server.waitUntilStopped(); stopped.signal() }.start()
+        Thread {
+            server.waitUntilStopped()
+            stopped.signal()
+        }.start()
         #expect(stopped.wait(timeout: .now() + 5) == .success)
     }
 
@@ -290,7 +300,8 @@ struct HTTPServerTests {
         let handler = ClosureHandler { _, _ in }  // never answers
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let server = try HTTPServer(configuration: .init(port: 0, drainTimeout: .milliseconds(200)), handler: handler, logger: logger)
+        let server = try HTTPServer(
+            configuration: .init(port: 0, drainTimeout: .milliseconds(200)), handler: handler, logger: logger)
         server.start()
         let client = try TestClient(port: server.port)
         client.send(get("/never"))
@@ -392,7 +403,10 @@ struct HTTPServerTests {
             var slow: [TestClient] = []
             for index in 0..<slowCount {
                 let client = try TestClient(port: server.port)
-                client.send(index.isMultiple(of: 2) ? "GET / HTTP/1.1\r\nHost: t\r\nX-Slow: " : "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nab")
+                client.send(
+                    index.isMultiple(of: 2)
+                        ? "GET / HTTP/1.1\r\nHost: t\r\nX-Slow: "
+                        : "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nab")
                 slow.append(client)
             }
             let start = Date()

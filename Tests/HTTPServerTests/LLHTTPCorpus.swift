@@ -109,17 +109,27 @@ struct LLHTTPCase: CustomStringConvertible {
             }
             let next = bytes[index + 1]
             switch next {
-            case UInt8(ascii: "r"): out.append(0x0D); index += 2
-            case UInt8(ascii: "n"): out.append(0x0A); index += 2
-            case UInt8(ascii: "t"): out.append(0x09); index += 2
-            case UInt8(ascii: "f"): out.append(0x0C); index += 2
+            case UInt8(ascii: "r"):
+                out.append(0x0D)
+                index += 2
+            case UInt8(ascii: "n"):
+                out.append(0x0A)
+                index += 2
+            case UInt8(ascii: "t"):
+                out.append(0x09)
+                index += 2
+            case UInt8(ascii: "f"):
+                out.append(0x0C)
+                index += 2
             case UInt8(ascii: "x"):
                 let hex = String(decoding: bytes[(index + 2)..<min(index + 4, bytes.count)], as: UTF8.self)
                 out.append(UInt8(hex, radix: 16) ?? 0)
                 index += 4
             case UInt8(ascii: "0")...UInt8(ascii: "7"):
                 var end = index + 1
-                while end < bytes.count, end < index + 4, (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(bytes[end]) { end += 1 }
+                while end < bytes.count, end < index + 4, (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(bytes[end]) {
+                    end += 1
+                }
                 out.append(UInt8(String(decoding: bytes[(index + 1)..<end], as: UTF8.self), radix: 8) ?? 0)
                 index = end
             default:

@@ -65,14 +65,18 @@ struct ParserDriver {
     }
 
     /// The outcome of `input` fed whole.
-    static func whole(_ input: [UInt8], limits: HTTPRequestParser.Limits = HTTPServerConfiguration().parserLimits) -> ParseOutcome {
+    static func whole(_ input: [UInt8], limits: HTTPRequestParser.Limits = HTTPServerConfiguration().parserLimits)
+        -> ParseOutcome
+    {
         var driver = ParserDriver(limits: limits)
         driver.feed(input)
         return driver.outcome
     }
 
     /// The outcome of `input` fed one byte at a time.
-    static func byteByByte(_ input: [UInt8], limits: HTTPRequestParser.Limits = HTTPServerConfiguration().parserLimits) -> ParseOutcome {
+    static func byteByByte(_ input: [UInt8], limits: HTTPRequestParser.Limits = HTTPServerConfiguration().parserLimits)
+        -> ParseOutcome
+    {
         var driver = ParserDriver(limits: limits)
         for byte in input { driver.feed(CollectionOfOne(byte)) }
         if input.isEmpty { driver.feed([]) }
@@ -80,7 +84,9 @@ struct ParserDriver {
     }
 
     /// The outcome of `input` fed in two pieces split at `offset`.
-    static func split(_ input: [UInt8], at offset: Int, limits: HTTPRequestParser.Limits = HTTPServerConfiguration().parserLimits) -> ParseOutcome {
+    static func split(
+        _ input: [UInt8], at offset: Int, limits: HTTPRequestParser.Limits = HTTPServerConfiguration().parserLimits
+    ) -> ParseOutcome {
         var driver = ParserDriver(limits: limits)
         driver.feed(input[..<offset])
         driver.feed(input[offset...])

@@ -11,7 +11,10 @@ struct PosixTests {
     func setsockoptOnAPipeThrowsENOTSOCK() throws {
         var fds: [Int32] = [0, 0]
         try #require(pipe(&fds) == 0)
-        defer { Posix.close(fds[0]); Posix.close(fds[1]) }
+        defer {
+            Posix.close(fds[0])
+            Posix.close(fds[1])
+        }
         let error = #expect(throws: SyscallError.self) {
             try Posix.setsockopt(fds[0], level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
         }
@@ -144,11 +147,13 @@ struct ConfigurationTests {
     func badConfigurationIsReported() throws {
         let logger = Logger(label: "test")
         let zero = #expect(throws: HTTPServerError.self) {
-            try HTTPServer(configuration: .init(port: 0, maxConnections: 0), handler: RecordingHandler(), logger: logger)
+            try HTTPServer(
+                configuration: .init(port: 0, maxConnections: 0), handler: RecordingHandler(), logger: logger)
         }
         #expect(zero?.message.contains("maxConnections") == true)
         let badHost = #expect(throws: HTTPServerError.self) {
-            try HTTPServer(configuration: .init(host: "not-an-ip", port: 0), handler: RecordingHandler(), logger: logger)
+            try HTTPServer(
+                configuration: .init(host: "not-an-ip", port: 0), handler: RecordingHandler(), logger: logger)
         }
         #expect(badHost?.message.contains("not-an-ip") == true)
         let first = try HTTPServer(configuration: .init(port: 0), handler: RecordingHandler(), logger: logger)

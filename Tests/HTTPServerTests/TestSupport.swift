@@ -62,7 +62,11 @@ struct ClientResponse {
     }
 }
 
-enum ClientError: Error { case timeout, closed, malformed(String), connect(Int32) }
+enum ClientError: Error {
+    case timeout, closed
+    case malformed(String)
+    case connect(Int32)
+}
 
 /// A blocking loopback TCP client with a receive timeout.
 final class TestClient {
@@ -79,7 +83,9 @@ final class TestClient {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         if result != 0 {
             let err = errno
@@ -102,7 +108,9 @@ final class TestClient {
     func send(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if sent <= 0 { return }
             offset += sent
         }

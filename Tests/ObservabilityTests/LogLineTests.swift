@@ -25,7 +25,10 @@ private func parseObject(_ line: String) throws -> [String: Any] {
         logger[metadataKey: "request"] = ["id": "req-1"]
         logger.info(
             "delivery accepted",
-            metadata: ["source": "guesty", "reservation": "R1", "seam": ["request_id": "sr-9"], "attempt": .stringConvertible(3)]
+            metadata: [
+                "source": "guesty", "reservation": "R1", "seam": ["request_id": "sr-9"],
+                "attempt": .stringConvertible(3),
+            ]
         )
         #expect(sink.lines.count == 1)
         let object = try parseObject(try #require(sink.lines.first))
@@ -56,7 +59,9 @@ private func parseObject(_ line: String) throws -> [String: Any] {
     @Test func jsonLine_KeepsListsAndRenamesMetadataThatCollidesWithFixedFields() throws {
         let sink = MemoryLogSink()
         let logger = makeLogger(.json, sink: sink)
-        logger.info("x", metadata: ["message": "shadow", "locks": ["lock-a", "lock-b"], "devices": [["pin": "1234", "id": "d1"]]])
+        logger.info(
+            "x",
+            metadata: ["message": "shadow", "locks": ["lock-a", "lock-b"], "devices": [["pin": "1234", "id": "d1"]]])
         let object = try parseObject(sink.lines[0])
         #expect(object["message"] as? String == "x")
         #expect(object["metadata.message"] as? String == "shadow")
@@ -101,14 +106,21 @@ private func parseObject(_ line: String) throws -> [String: Any] {
         let sink = MemoryLogSink()
         let logger = makeLogger(.human, sink: sink)
         logger.info("delivery accepted", metadata: ["source": "guesty", "request": ["id": "r1"], "note": "two words"])
-        #expect(sink.lines == [#"2026-11-29T10:00:00.123Z info  delivery accepted note="two words" request.id=r1 source=guesty"#])
+        #expect(
+            sink.lines == [
+                #"2026-11-29T10:00:00.123Z info  delivery accepted note="two words" request.id=r1 source=guesty"#
+            ])
     }
 
     @Test func humanLine_PadsShortLevelsAndRedactsSecrets() {
         let sink = MemoryLogSink()
         let logger = makeLogger(.human, sink: sink)
-        logger.error("seam refused", metadata: ["seam": ["api_key": "seam_live_abc"], "status_code": "401", "empty": ""])
-        #expect(sink.lines == [#"2026-11-29T10:00:00.123Z error seam refused empty="" seam.api_key=[redacted] status_code=401"#])
+        logger.error(
+            "seam refused", metadata: ["seam": ["api_key": "seam_live_abc"], "status_code": "401", "empty": ""])
+        #expect(
+            sink.lines == [
+                #"2026-11-29T10:00:00.123Z error seam refused empty="" seam.api_key=[redacted] status_code=401"#
+            ])
     }
 
     @Test func autoFormat_ChoosesHumanOnATerminalAndJSONOtherwise() {
@@ -171,8 +183,12 @@ private func parseObject(_ line: String) throws -> [String: Any] {
     }
 
     @Test func configurationText_IsParsedAndBadValuesNameTheKey() throws {
-        #expect(try LogConfiguration(levelText: "Notice", formatText: "JSON") == LogConfiguration(level: .notice, format: .json))
-        #expect(throws: LogConfigurationError(origin: "log_format", value: "pretty", expected: ["auto", "json", "human"])) {
+        #expect(
+            try LogConfiguration(levelText: "Notice", formatText: "JSON")
+                == LogConfiguration(level: .notice, format: .json))
+        #expect(
+            throws: LogConfigurationError(origin: "log_format", value: "pretty", expected: ["auto", "json", "human"])
+        ) {
             try LogConfiguration(levelText: "info", formatText: "pretty")
         }
     }
@@ -195,17 +211,22 @@ private func parseObject(_ line: String) throws -> [String: Any] {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         try #require(fd >= 0)
         let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer { close(fd); unlink(path) }
+        defer {
+            close(fd)
+            unlink(path)
+        }
 
         let sink = FileDescriptorLogSink(fileDescriptor: fd)
         #expect(!sink.isTerminal)
         let threads = 8
         let perThread = 150
-        let padding = String(repeating: "x", count: 3000)  // larger than PIPE_BUF, so one write() is not atomic by itself
+        // Larger than PIPE_BUF, so one write() is not atomic by itself.
+        let padding = String(repeating: "x", count: 3000)
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             let logger = Logger(label: "t\(thread)") { LineLogHandler(label: $0, format: .json, sink: sink) }
             for index in 0..<perThread {
-                logger.info("line", metadata: ["thread": "\(thread)", "index": "\(index)", "padding": .string(padding)])
+                logger.info(
+                    "line", metadata: ["thread": "\(thread)", "index": "\(index)", "padding": .string(padding)])
             }
         }
         let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -222,7 +243,10 @@ private func parseObject(_ line: String) throws -> [String: Any] {
     @Test func gatheredLines_LeaveTogetherWhenTheScopeEnds_AndOtherThreadsAreNotHeld() throws {
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)
-        defer { close(ends[0]); close(ends[1]) }
+        defer {
+            close(ends[0])
+            close(ends[1])
+        }
         _ = fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK)
         func readAvailable() -> String {
             var buffer = [UInt8](repeating: 0, count: 4096)
@@ -248,4 +272,3 @@ private func parseObject(_ line: String) throws -> [String: Any] {
         #expect(readAvailable() == "after\n", "written at once outside a scope")
     }
 }
-

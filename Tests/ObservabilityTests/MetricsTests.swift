@@ -35,7 +35,8 @@ import Testing
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for index in 0..<perThread {
                 metrics.recordHTTPRequest(route: "/webhooks/{source}", status: index.isMultiple(of: 2) ? 202 : 401)
-                metrics.recordSeamCall(route: "/access_codes/update_multiple", outcome: .success, seconds: Double(thread) / 10)
+                metrics.recordSeamCall(
+                    route: "/access_codes/update_multiple", outcome: .success, seconds: Double(thread) / 10)
                 metrics.outboxDepth.add(1)
                 if index.isMultiple(of: 250) { _ = metrics.exposition(acceptEncoding: "gzip") }
             }
@@ -44,7 +45,9 @@ import Testing
         #expect(metrics.httpRequests.value(labels: ["/webhooks/{source}", "202"]) == total / 2)
         #expect(metrics.httpRequests.value(labels: ["/webhooks/{source}", "401"]) == total / 2)
         #expect(metrics.seamRequests.value(labels: ["/access_codes/update_multiple", "success"]) == total)
-        #expect(metrics.seamRequestDuration.snapshot(labels: ["/access_codes/update_multiple", "success"]).count == UInt64(total))
+        #expect(
+            metrics.seamRequestDuration.snapshot(labels: ["/access_codes/update_multiple", "success"]).count
+                == UInt64(total))
         #expect(metrics.outboxDepth.value() == total)
     }
 }
@@ -52,9 +55,11 @@ import Testing
 @Suite struct ExpositionTextTests {
     @Test func render_WritesHelpTypeEscapedLabelsAndCumulativeBuckets() {
         let registry = MetricsRegistry()
-        let requests = registry.makeCounter(name: "demo_requests_total", help: "Requests.\nSecond \\ line", labelNames: ["route", "status"])
+        let requests = registry.makeCounter(
+            name: "demo_requests_total", help: "Requests.\nSecond \\ line", labelNames: ["route", "status"])
         let depth = registry.makeGauge(name: "demo_depth", help: "Depth.")
-        let latency = registry.makeHistogram(name: "demo_seconds", help: "Latency.", labelNames: ["route"], buckets: [0.1, 1])
+        let latency = registry.makeHistogram(
+            name: "demo_seconds", help: "Latency.", labelNames: ["route"], buckets: [0.1, 1])
         requests.increment(labels: ["/webhooks/{source}", "202"])
         requests.increment(by: 2, labels: ["/webhooks/{source}", "202"])
         requests.increment(labels: ["a\"b\\c\nd", "500"])
@@ -114,7 +119,10 @@ import Testing
         #expect(text.contains("latchkey_outbox_oldest_intent_age_seconds 0\n"), "an empty outbox has no oldest intent")
         #expect(text.contains(#"latchkey_access_code_groups{state="active"} 2"#))
         #expect(text.contains(#"latchkey_access_code_groups{state="failed"} 0"#))
-        #expect(text.contains(#"latchkey_seam_request_duration_seconds_bucket{route="/access_codes/create_multiple",outcome="rate_limited",le="0.25"} 1"#))
+        #expect(
+            text.contains(
+                #"latchkey_seam_request_duration_seconds_bucket{route="/access_codes/create_multiple",outcome="rate_limited",le="0.25"} 1"#
+            ))
         #expect(text.contains(#"latchkey_journal_group_commit_batch_size_bucket{le="4"} 1"#))
     }
 
@@ -139,7 +147,9 @@ import Testing
         #expect(exposition.body.count < text.utf8.count)
         #expect(try inflate(exposition.body) == Array(text.utf8))
         #expect(exposition.headerFields.contains(.init(name: "Content-Encoding", value: "gzip")))
-        #expect(exposition.headerFields.contains(.init(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")))
+        #expect(
+            exposition.headerFields.contains(
+                .init(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")))
     }
 
     @Test func plainBody_WhenGzipIsNotAccepted() {
@@ -216,7 +226,8 @@ import Testing
         metrics.setAccessCodeGroups([.pending: 1, .active: 5])
 
         for encoding in [nil, "gzip"] {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("latchkey-metrics-\(UUID().uuidString)")
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "latchkey-metrics-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: file) }
             try Data(metrics.registry.exposition(acceptEncoding: encoding).body).write(to: file)
             var arguments = ["python3", Self.script.path, file.path]
@@ -228,13 +239,16 @@ import Testing
             let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
             let families = try #require(summary?["families"] as? [String: [String: Any]])
             #expect(families["latchkey_http_requests"]?["samples"] as? Int == 2)
-            #expect(families["latchkey_journal_fsync_duration_seconds"]?["samples"] as? Int == Metrics.fsyncBuckets.count + 3)
+            #expect(
+                families["latchkey_journal_fsync_duration_seconds"]?["samples"] as? Int == Metrics.fsyncBuckets.count
+                    + 3)
         }
     }
 
     @Test(.enabled(if: pythonAvailable, "needs python3 with prometheus_client (pip install prometheus_client)"))
     func brokenHistogram_IsCaughtByTheChecker() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("latchkey-metrics-\(UUID().uuidString)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "latchkey-metrics-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
         let broken = "# TYPE h histogram\nh_bucket{le=\"1\"} 5\nh_bucket{le=\"+Inf\"} 3\nh_sum 1\nh_count 3\n"
         try Data(broken.utf8).write(to: file)
@@ -255,6 +269,8 @@ import Testing
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self)
+        )
     }
 }

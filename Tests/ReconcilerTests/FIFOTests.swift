@@ -1,5 +1,6 @@
-@testable import Reconciler
 import Testing
+
+@testable import Reconciler
 
 @Suite("FIFO: the worker's queue")
 struct FIFOTests {

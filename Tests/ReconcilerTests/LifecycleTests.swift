@@ -200,7 +200,8 @@ struct HousekeepingTests {
         try await harness.send(Fixture.event(.cancelled, id: "R2", checkOut: Fixture.day(6, 20)))
         try await harness.send(Fixture.event(id: "R3", checkIn: nil, checkOut: nil))
         harness.clock.advance(by: 30 * 86_400)
-        let forgotten = try await harness.reconciler.forgetReservations(endedBefore: Fixture.instant("2026-06-15T00:00:00Z"))
+        let forgotten = try await harness.reconciler.forgetReservations(
+            endedBefore: Fixture.instant("2026-06-15T00:00:00Z"))
         #expect(forgotten == [Reconciler.ForgottenReservation(key: Fixture.key("R1"), receivedSequence: 1)])
         #expect(await harness.state("R1") == nil)
         #expect(await harness.state("R2") != nil)
@@ -229,7 +230,9 @@ struct BatchApplyTests {
         await harness.reconciler.waitUntilIdle()
         #expect(await harness.seam.count(.createMultiple) == 2)
         let r1 = try #require(await harness.state("R1")?.applied)
-        #expect(r1.codes.allSatisfy { $0.window.endsAt == Fixture.instant("2026-06-16T09:00:00Z") }, "the later R1 event won")
+        #expect(
+            r1.codes.allSatisfy { $0.window.endsAt == Fixture.instant("2026-06-16T09:00:00Z") },
+            "the later R1 event won")
         #expect(await harness.state("R2")?.phase == .converged, "the older cancellation changed nothing")
         let ordered = await harness.reconciler.reservations()
         #expect(ordered.map(\.key) == [Fixture.key("R1"), Fixture.key("R2")])

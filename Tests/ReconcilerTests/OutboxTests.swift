@@ -198,7 +198,8 @@ struct RepairTests {
     @Test func setEventsMarkLocksReady() async throws {
         let (harness, group) = try await confirmed()
         #expect(group.setCount == 0)
-        try await harness.reconciler.recordLockEvent(accessCodeID: try #require(group.codes[0].accessCodeID), kind: .set)
+        try await harness.reconciler.recordLockEvent(
+            accessCodeID: try #require(group.codes[0].accessCodeID), kind: .set)
         await harness.reconciler.waitUntilIdle()
         let after = try #require(await harness.state()?.applied)
         #expect(after.setCount == 1)
@@ -240,7 +241,8 @@ struct RepairTests {
 struct SchedulingTests {
     @Test func reservationsRunInParallelUpToTheBound() async throws {
         let properties = (1...8).map {
-            Property(id: "p\($0)", name: "P\($0)", listings: ["guesty": ["L\($0)"]], deviceIDs: ["d\($0)"], timeZone: "UTC")
+            Property(
+                id: "p\($0)", name: "P\($0)", listings: ["guesty": ["L\($0)"]], deviceIDs: ["d\($0)"], timeZone: "UTC")
         }
         // Calls are held in flight until released, so the bound is what limits them, not timing.
         let seam = FakeAccessCodes()

@@ -67,7 +67,8 @@ struct PlannerTests {
         let spec = try spec()
         var group = applied(spec)
         group.codes[1].commonCodeKey = nil
-        group.codes[1].window = CodeWindow(startsAt: spec.window.startsAt, endsAt: spec.window.endsAt.addingTimeInterval(60))
+        group.codes[1].window = CodeWindow(
+            startsAt: spec.window.startsAt, endsAt: spec.window.endsAt.addingTimeInterval(60))
         #expect(
             Planner.nextStep(desired: .group(spec), applied: group, now: Fixture.now)
                 == .moveCode(accessCodeID: "ac-1", window: spec.window, name: spec.name))
@@ -76,7 +77,9 @@ struct PlannerTests {
     @Test func pendingAndCancelledWantNoCodes() throws {
         let spec = try spec()
         let group = applied(spec)
-        #expect(Planner.nextStep(desired: desired(Fixture.event(.pending)), applied: nil, now: Fixture.now) == .none(.noAccess))
+        #expect(
+            Planner.nextStep(desired: desired(Fixture.event(.pending)), applied: nil, now: Fixture.now)
+                == .none(.noAccess))
         #expect(
             Planner.nextStep(desired: desired(Fixture.event(.cancelled)), applied: group, now: Fixture.now)
                 == .remove(group.codes))
@@ -90,17 +93,21 @@ struct PlannerTests {
     }
 
     @Test func checkOutNotAfterCheckInOrAnUnknownZoneIsInvalid() {
-        #expect(desired(Fixture.event(checkIn: Fixture.day(6, 14), checkOut: Fixture.day(6, 14))) == .noGroup(.invalidDates))
+        #expect(
+            desired(Fixture.event(checkIn: Fixture.day(6, 14), checkOut: Fixture.day(6, 14))) == .noGroup(.invalidDates)
+        )
         var lost = Fixture.loft
         lost.timeZone = "Mars/Olympus"
         #expect(desired(Fixture.event(), catalogue: PropertyCatalogue([lost])) == .noGroup(.invalidDates))
     }
 
     @Test func localTimesAreReadInTheirZoneAndDateOnlyTimesUseTheDefaults() throws {
-        let winter = try spec(Fixture.event(checkIn: .local(date: LocalDate(year: 2026, month: 1, day: 10), time: nil, timeZone: nil)))
+        let winter = try spec(
+            Fixture.event(checkIn: .local(date: LocalDate(year: 2026, month: 1, day: 10), time: nil, timeZone: nil)))
         #expect(winter.window.startsAt == Fixture.instant("2026-01-10T14:00:00Z"))
         let explicit = StayTime.local(
-            date: LocalDate(year: 2026, month: 6, day: 10), time: LocalTime(hour: 16, minute: 30), timeZone: "America/New_York")
+            date: LocalDate(year: 2026, month: 6, day: 10), time: LocalTime(hour: 16, minute: 30),
+            timeZone: "America/New_York")
         #expect(try spec(Fixture.event(checkIn: explicit)).window.startsAt == Fixture.instant("2026-06-10T20:30:00Z"))
         let absolute = Fixture.instant("2026-06-10T08:00:00Z")
         #expect(try spec(Fixture.event(checkIn: .instant(absolute))).window.startsAt == absolute)
@@ -109,14 +116,17 @@ struct PlannerTests {
     @Test func unknownListingIsUnmappedAndTouchesNothing() throws {
         let event = Fixture.event(listing: "nope")
         #expect(desired(event) == .unmapped)
-        #expect(Planner.nextStep(desired: .unmapped, applied: applied(try spec()), now: Fixture.now) == .none(.unmapped))
+        #expect(
+            Planner.nextStep(desired: .unmapped, applied: applied(try spec()), now: Fixture.now) == .none(.unmapped))
     }
 
     @Test func pastStayNeedsNoActionWithOrWithoutCodes() throws {
         let spec = try spec()
         let later = Fixture.instant("2026-06-14T09:00:00Z")
         #expect(Planner.nextStep(desired: .group(spec), applied: nil, now: later) == .none(.past))
-        #expect(Planner.nextStep(desired: .group(spec), applied: applied(spec, window: Fixture.june10to14), now: later) == .none(.past))
+        #expect(
+            Planner.nextStep(desired: .group(spec), applied: applied(spec, window: Fixture.june10to14), now: later)
+                == .none(.past))
     }
 
     @Test func otherPropertyOrLockSetRecreates() throws {
@@ -138,7 +148,8 @@ struct PlannerTests {
         let failed = applied(spec, statuses: [.set, .failedToSet])
         #expect(
             Planner.nextStep(desired: .group(spec), applied: failed, now: Fixture.now)
-                == .repair(RepairSpec(deviceID: "back", staleAccessCodeID: "ac-1", window: spec.window, name: spec.name)))
+                == .repair(
+                    RepairSpec(deviceID: "back", staleAccessCodeID: "ac-1", window: spec.window, name: spec.name)))
         var removed = applied(spec, statuses: [.removedExternally, .set])
         removed.codes[0].accessCodeID = nil
         #expect(

@@ -1,7 +1,8 @@
 import Bookings
 import Foundation
-@testable import Reconciler
 import Testing
+
+@testable import Reconciler
 
 @Suite("Reservation state: ordering, naming, time, secrets")
 struct ReservationStateTests {
@@ -14,9 +15,12 @@ struct ReservationStateTests {
 
     @Test func receiptOrderDecidesWithoutUpdatedAtOrOnTies() {
         let time = Fixture.instant("2026-05-01T10:00:00Z")
-        #expect(EventVersion(updatedAt: time, receivedSequence: 5).supersedes(.init(updatedAt: time, receivedSequence: 4)))
-        #expect(EventVersion(updatedAt: nil, receivedSequence: 5).supersedes(.init(updatedAt: time, receivedSequence: 4)))
-        #expect(!EventVersion(updatedAt: nil, receivedSequence: 4).supersedes(.init(updatedAt: nil, receivedSequence: 4)))
+        #expect(
+            EventVersion(updatedAt: time, receivedSequence: 5).supersedes(.init(updatedAt: time, receivedSequence: 4)))
+        #expect(
+            EventVersion(updatedAt: nil, receivedSequence: 5).supersedes(.init(updatedAt: time, receivedSequence: 4)))
+        #expect(
+            !EventVersion(updatedAt: nil, receivedSequence: 4).supersedes(.init(updatedAt: nil, receivedSequence: 4)))
     }
 
     @Test func foldIgnoresStaleAndDuplicateEventsAndANewEventUnblocks() {
@@ -33,7 +37,8 @@ struct ReservationStateTests {
     @Test func markerIsReadableForShortSafeIDsAndHashedOtherwise() {
         #expect(CodeNaming.marker(for: Fixture.key("HM-123")) == "[lk:guesty:HM-123]")
         let odd = CodeNaming.marker(for: ReservationKey(source: "guesty", reservationID: "a b/c"))
-        let long = CodeNaming.marker(for: ReservationKey(source: "guesty", reservationID: String(repeating: "9", count: 60)))
+        let long = CodeNaming.marker(
+            for: ReservationKey(source: "guesty", reservationID: String(repeating: "9", count: 60)))
         #expect(odd.hasPrefix("[lk:#") && odd.count == 22)
         #expect(long.hasPrefix("[lk:#") && long != odd)
         #expect(odd == CodeNaming.marker(for: ReservationKey(source: "guesty", reservationID: "a b/c")))

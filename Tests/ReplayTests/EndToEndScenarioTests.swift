@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import Logging
 import Testing
+
 @testable import Replay
 
 /// Every committed scenario against a real Latchkey (HTTP listener, intake, journal, reconciler) and the fake
@@ -11,18 +12,22 @@ import Testing
 struct EndToEndScenarioTests {
 
     static func run(options: ReplayOptions) async throws -> (ReplayReport, [Scenario]) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-replay-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-replay-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = try ScenarioFiles.configuration()
         configuration.server.port = 0
         configuration.dataDirectory = directory
         let fake = try FakeSeamConfiguration.fromOptions(seedFile: ScenarioFiles.directory + "/fake-seam-seed.json")
         // No API key in the (empty) environment: Latchkey starts its built-in fake Seam with the seed above.
-        let gateway = try await LatchkeyGateway(configuration: configuration, environment: [:], fakeSeamConfiguration: fake, logger: Logger(label: "replay-e2e"))
+        let gateway = try await LatchkeyGateway(
+            configuration: configuration, environment: [:], fakeSeamConfiguration: fake,
+            logger: Logger(label: "replay-e2e"))
         do {
             let fakeURL = try #require(gateway.fakeSeam?.url)
             let report = try await runScenarioDirectory(
-                ScenarioFiles.directory, configuration: configuration, latchkeyURL: URL(string: "http://127.0.0.1:\(gateway.port)")!,
+                ScenarioFiles.directory, configuration: configuration,
+                latchkeyURL: URL(string: "http://127.0.0.1:\(gateway.port)")!,
                 fakeSeamURL: fakeURL, options: options, environment: [:]
             )
             await gateway.stop()
@@ -42,14 +47,17 @@ struct EndToEndScenarioTests {
 
     @Test("in written order, every status and every final state is as the scenarios say")
     func inOrder() async throws {
-        let (report, scenarios) = try await Self.run(options: ReplayOptions(convergenceTimeoutSeconds: 6, pollIntervalSeconds: 0.1))
+        let (report, scenarios) = try await Self.run(
+            options: ReplayOptions(convergenceTimeoutSeconds: 6, pollIntervalSeconds: 0.1))
         #expect(report.stateChecked && report.verdicts.count == scenarios.flatMap(\.expectations).count)
         Self.check(report, scenarios: scenarios)
     }
 
     @Test("shuffled, with duplicates and four requests in flight, the end state is the same")
     func shuffledWithDuplicates() async throws {
-        let options = ReplayOptions(shuffleSeed: 11, duplicateRate: 0.25, concurrency: 4, convergenceTimeoutSeconds: 6, pollIntervalSeconds: 0.1)
+        let options = ReplayOptions(
+            shuffleSeed: 11, duplicateRate: 0.25, concurrency: 4, convergenceTimeoutSeconds: 6, pollIntervalSeconds: 0.1
+        )
         let (report, scenarios) = try await Self.run(options: options)
         #expect(report.injectedDuplicates > 0 && report.duplicates >= report.injectedDuplicates)
         Self.check(report, scenarios: scenarios)

@@ -4,6 +4,7 @@ import HTTPServer
 import Logging
 import Synchronization
 import Testing
+
 @testable import Replay
 
 /// An intake stand-in and a Seam stand-in behind Latchkey's own HTTP listener on loopback, port 0: the harness's
@@ -33,10 +34,13 @@ final class LoopbackStandIn: HTTPHandler {
             let mine = codes.filter { $0["device_id"] == device }
             let slice = page < mine.count ? [mine[page]] : []
             let hasNext = page + 1 < mine.count
-            let pagination: [String: Any] = ["has_next_page": hasNext, "next_page_cursor": hasNext ? String(page + 1) : NSNull()]
+            let pagination: [String: Any] = [
+                "has_next_page": hasNext, "next_page_cursor": hasNext ? String(page + 1) : NSNull(),
+            ]
             responder(Self.json(["access_codes": slice, "pagination": pagination, "ok": true]))
         default:
-            let outgoing = OutgoingRequest(path: request.path, headers: request.headers.map { ($0.name, $0.value) }, body: request.body)
+            let outgoing = OutgoingRequest(
+                path: request.path, headers: request.headers.map { ($0.name, $0.value) }, body: request.body)
             let intake = intake
             Task {
                 switch await intake.send(outgoing) {
@@ -63,16 +67,22 @@ struct LoopbackReplayTests {
 
     /// Two codes of one reservation, and a third code of another on the front door (two pages there).
     static func codes() -> [[String: String]] {
-        [(Self.front, "res_000001"), (Self.back, "res_000001"), (Self.front, "res_000003")].enumerated().map { index, code in
-            ["access_code_id": "ac\(index)", "device_id": code.0, "name": "Ada [lk:native:\(code.1)]", "code": "4821",
-             "common_code_key": "ck", "starts_at": "2030-07-14T13:00:00.000Z", "ends_at": "2030-07-17T09:00:00Z", "status": "unset"]
+        [(Self.front, "res_000001"), (Self.back, "res_000001"), (Self.front, "res_000003")].enumerated().map {
+            index, code in
+            [
+                "access_code_id": "ac\(index)", "device_id": code.0, "name": "Ada [lk:native:\(code.1)]",
+                "code": "4821",
+                "common_code_key": "ck", "starts_at": "2030-07-14T13:00:00.000Z", "ends_at": "2030-07-17T09:00:00Z",
+                "status": "unset",
+            ]
         }
     }
 
     static func withServer(_ body: (URL, LoopbackStandIn, LatchkeyConfiguration) async throws -> Void) async throws {
         let configuration = try ScenarioFiles.configuration()
         let standIn = LoopbackStandIn(configuration: configuration, codes: codes())
-        let server = try HTTPServer(configuration: HTTPServerConfiguration(port: 0), handler: standIn, logger: Logger(label: "replay-test"))
+        let server = try HTTPServer(
+            configuration: HTTPServerConfiguration(port: 0), handler: standIn, logger: Logger(label: "replay-test"))
         server.start()
         defer {
             server.beginShutdown()
@@ -81,12 +91,16 @@ struct LoopbackReplayTests {
         try await body(URL(string: "http://127.0.0.1:\(server.port)")!, standIn, configuration)
     }
 
-    @Test("all committed scenarios go over HTTP with the expected statuses, in order and with concurrency", arguments: [1, 8])
+    @Test(
+        "all committed scenarios go over HTTP with the expected statuses, in order and with concurrency",
+        arguments: [1, 8])
     func corpusOverHTTP(concurrency: Int) async throws {
         try await Self.withServer { url, _, configuration in
             let scenarios = try ScenarioDirectory.load(ScenarioFiles.directory)
             let options = ReplayOptions(duplicateRate: 0.2, concurrency: concurrency)
-            let replayer = try Replayer(configuration: configuration, transport: URLSessionTransport(baseURL: url, timeoutSeconds: 5), state: nil, options: options, environment: [:])
+            let replayer = try Replayer(
+                configuration: configuration, transport: URLSessionTransport(baseURL: url, timeoutSeconds: 5),
+                state: nil, options: options, environment: [:])
             let report = try await replayer.run(scenarios)
             let unexpected = report.statusMismatches.filter { !($0.expected.contains("404") && $0.received == "401") }
             #expect(unexpected.isEmpty, "\(report.render())")
@@ -103,7 +117,8 @@ struct LoopbackReplayTests {
             #expect(codes.count == 3)
             let expected = ReservationExpectation(
                 source: "native", reservationID: "res_000001", group: .present, deviceIDs: [Self.front, Self.back],
-                startsAt: RFC3339.parse("2030-07-14T13:00:00Z"), endsAt: RFC3339.parse("2030-07-17T09:00:00Z"), samePinOnAllLocks: true)
+                startsAt: RFC3339.parse("2030-07-14T13:00:00Z"), endsAt: RFC3339.parse("2030-07-17T09:00:00Z"),
+                samePinOnAllLocks: true)
             let verdict = StateComparison.compare([expected], with: codes)[0]
             #expect(verdict.matches, "\(verdict.differences)")
         }

@@ -1,5 +1,6 @@
 import FakeSeam
 import Testing
+
 @testable import Replay
 
 @Suite("Order, shuffle, duplicates and repeats")
@@ -12,12 +13,16 @@ struct ReplayPlannerTests {
         )
     }
 
-    static let scenarios = [scenario("a", deliveries: 10), scenario("b", deliveries: 10), scenario("c", deliveries: 10, strict: true)]
+    static let scenarios = [
+        scenario("a", deliveries: 10), scenario("b", deliveries: 10), scenario("c", deliveries: 10, strict: true),
+    ]
 
     @Test("without a seed the written order is kept, scenario after scenario")
     func writtenOrder() {
         let plan = ReplayPlanner.plan(Self.scenarios, options: ReplayOptions())
-        #expect(plan.map { "\($0.scenarioIndex).\($0.deliveryIndex)" } == (0..<3).flatMap { s in (0..<10).map { "\(s).\($0)" } })
+        #expect(
+            plan.map { "\($0.scenarioIndex).\($0.deliveryIndex)" }
+                == (0..<3).flatMap { s in (0..<10).map { "\(s).\($0)" } })
         #expect(plan.allSatisfy { !$0.isDuplicate && $0.round == 0 })
     }
 
@@ -38,7 +43,10 @@ struct ReplayPlannerTests {
             let plan = ReplayPlanner.plan(Self.scenarios, options: ReplayOptions(shuffleSeed: seed))
             #expect(plan.filter { $0.scenarioIndex == 2 }.map(\.deliveryIndex) == Array(0..<10))
         }
-        let loose = (UInt64(1)...20).map { ReplayPlanner.plan(Self.scenarios, options: ReplayOptions(shuffleSeed: $0)).filter { $0.scenarioIndex == 0 }.map(\.deliveryIndex) }
+        let loose = (UInt64(1)...20).map {
+            ReplayPlanner.plan(Self.scenarios, options: ReplayOptions(shuffleSeed: $0)).filter { $0.scenarioIndex == 0 }
+                .map(\.deliveryIndex)
+        }
         #expect(loose.contains { $0 != Array(0..<10) })
     }
 
@@ -53,7 +61,9 @@ struct ReplayPlannerTests {
             for (index, send) in plan.enumerated() where send.isDuplicate {
                 let original = plan.firstIndex { !$0.isDuplicate && $0.deliveryIndex == send.deliveryIndex }
                 #expect(original.map { $0 < index } == true)
-                #expect(send.deliveryID(runToken: "t", scenarios: many) == plan[original!].deliveryID(runToken: "t", scenarios: many))
+                #expect(
+                    send.deliveryID(runToken: "t", scenarios: many)
+                        == plan[original!].deliveryID(runToken: "t", scenarios: many))
             }
         }
         #expect(ReplayPlanner.plan(many, options: ReplayOptions(duplicateRate: 0)).allSatisfy { !$0.isDuplicate })
@@ -80,10 +90,12 @@ struct ReplayPlannerTests {
         #expect(!ids[0].contains("."))
     }
 
-    @Test("options out of range are refused with the flag's name", arguments: [
-        ReplayOptions(duplicateRate: 1.5), ReplayOptions(repeatCount: 0), ReplayOptions(concurrency: 0),
-        ReplayOptions(requestTimeoutSeconds: 0),
-    ])
+    @Test(
+        "options out of range are refused with the flag's name",
+        arguments: [
+            ReplayOptions(duplicateRate: 1.5), ReplayOptions(repeatCount: 0), ReplayOptions(concurrency: 0),
+            ReplayOptions(requestTimeoutSeconds: 0),
+        ])
     func invalidOptions(options: ReplayOptions) {
         #expect(throws: ReplayError.self) { try options.validate() }
     }

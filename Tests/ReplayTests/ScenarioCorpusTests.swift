@@ -2,6 +2,7 @@ import Bookings
 import Foundation
 import Gateway
 import Testing
+
 @testable import Replay
 
 @Suite("The committed scenarios")
@@ -9,14 +10,18 @@ struct ScenarioCorpusTests {
     static let kinds = [
         "new-booking", "duplicate-delivery", "early-check-in", "late-checkout", "shortened-stay", "cancellation",
         "reconfirmed-after-cancellation", "moved-listing", "out-of-order-update-before-create",
-        "out-of-order-cancel-before-create", "out-of-order-stale-cancel-after-reconfirm", "dates-unspecified", "unknown-listing", "bad-signature", "stale-timestamp",
+        "out-of-order-cancel-before-create", "out-of-order-stale-cancel-after-reconfirm", "dates-unspecified",
+        "unknown-listing", "bad-signature", "stale-timestamp",
     ]
 
-    @Test("every supported PMS has every kind of scenario", arguments: ["native", "guesty", "hostaway", "hospitable", "lodgify"])
+    @Test(
+        "every supported PMS has every kind of scenario",
+        arguments: ["native", "guesty", "hostaway", "hospitable", "lodgify"])
     func everyKindPerPMS(pms: String) throws {
-        let names = Set(ScenarioDirectory.scenarioPaths(in: ScenarioFiles.directory)
-            .filter { $0.contains("/\(pms)/") }
-            .map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent })
+        let names = Set(
+            ScenarioDirectory.scenarioPaths(in: ScenarioFiles.directory)
+                .filter { $0.contains("/\(pms)/") }
+                .map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent })
         #expect(Set(Self.kinds).subtracting(names).isEmpty, "missing: \(Set(Self.kinds).subtracting(names).sorted())")
     }
 
@@ -45,7 +50,8 @@ struct ScenarioCorpusTests {
     func expectationsUseConfiguredLocks() throws {
         let configuration = try ScenarioFiles.configuration()
         let allDevices = Set(configuration.properties.flatMap(\.deviceIDs))
-        for expectation in try ScenarioDirectory.load(ScenarioFiles.directory).flatMap(\.expectations) where expectation.group == .present {
+        for expectation in try ScenarioDirectory.load(ScenarioFiles.directory).flatMap(\.expectations)
+        where expectation.group == .present {
             let devices = try #require(expectation.deviceIDs)
             #expect(Set(devices).isSubset(of: allDevices))
             #expect(expectation.startsAt != nil && expectation.endsAt != nil && expectation.samePinOnAllLocks)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Replay
 
 @Suite("Scenario files")
@@ -47,8 +48,10 @@ struct ScenarioParserTests {
         #expect(first.label == "created")
         #expect(first.delayMilliseconds == 250)
         #expect(first.sign == .valid)
-        #expect(String(decoding: first.body.bytes, as: UTF8.self)
-            == #"{"event":"reservation.new","reservation":{"_id":"abc","listingId":"64f0","nights":3,"price":1.50,"paid":true,"note":null,"code":"0042","hour":"15:00"}}"#)
+        #expect(
+            String(decoding: first.body.bytes, as: UTF8.self)
+                == #"{"event":"reservation.new","reservation":{"_id":"abc","listingId":"64f0","nights":3,"price":1.50,"paid":true,"note":null,"code":"0042","hour":"15:00"}}"#
+        )
 
         let recorded = scenario.deliveries[1]
         #expect(recorded.body == .raw(Array(#"{"a": 1}"#.utf8)))
@@ -96,20 +99,30 @@ struct ScenarioParserTests {
               - body: {a: 1}
                 sign_mode: stale
             """
-        #expect(throws: ScenarioError(file: "f.yaml", key: "deliveries[0].sign_mode", line: 5,
-                                      message: "unknown key; known keys here are: body, body_file, body_raw, delay_ms, expect_status, headers, label, sign")) {
+        #expect(
+            throws: ScenarioError(
+                file: "f.yaml", key: "deliveries[0].sign_mode", line: 5,
+                message:
+                    "unknown key; known keys here are: body, body_file, body_raw, delay_ms, expect_status, headers, label, sign"
+            )
+        ) {
             try ScenarioParser.parse(yaml: yaml, file: "f.yaml")
         }
     }
 
-    @Test("bad values are refused with a message saying what to write", arguments: [
-        ("deliveries:\n  - body: {a: 1}\n    sign: maybe", "deliveries[0].sign"),
-        ("deliveries:\n  - body: {a: 1}\n    body_raw: x", "deliveries[0]"),
-        ("deliveries:\n  - duplicate_of: 3", "deliveries[0].duplicate_of"),
-        ("deliveries:\n  - body: {a: 1}\nexpect:\n  r1: {group: absent, devices: [a]}", "expect.r1.devices"),
-        ("deliveries:\n  - body: {a: 1}\nexpect:\n  r1: {group: present, starts_at: tomorrow}", "expect.r1.starts_at"),
-        ("deliveries:\n  - body: {a: 1}\n    sign: stale\n    headers: {a: b}", "deliveries[0]"),
-    ])
+    @Test(
+        "bad values are refused with a message saying what to write",
+        arguments: [
+            ("deliveries:\n  - body: {a: 1}\n    sign: maybe", "deliveries[0].sign"),
+            ("deliveries:\n  - body: {a: 1}\n    body_raw: x", "deliveries[0]"),
+            ("deliveries:\n  - duplicate_of: 3", "deliveries[0].duplicate_of"),
+            ("deliveries:\n  - body: {a: 1}\nexpect:\n  r1: {group: absent, devices: [a]}", "expect.r1.devices"),
+            (
+                "deliveries:\n  - body: {a: 1}\nexpect:\n  r1: {group: present, starts_at: tomorrow}",
+                "expect.r1.starts_at"
+            ),
+            ("deliveries:\n  - body: {a: 1}\n    sign: stale\n    headers: {a: b}", "deliveries[0]"),
+        ])
     func refusesBadValues(tail: String, key: String) {
         do {
             _ = try ScenarioParser.parse(yaml: "name: x\nsource: native\n" + tail)
@@ -128,7 +141,8 @@ struct ScenarioParserTests {
         let bytes = Array("{ \"spaced\" : true }\n".utf8)
         try Data(bytes).write(to: directory.appendingPathComponent("body.json"))
         let path = directory.appendingPathComponent("s.yaml").path
-        try Data("name: x\nsource: native\ndeliveries:\n  - body_file: body.json\n".utf8).write(to: URL(fileURLWithPath: path))
+        try Data("name: x\nsource: native\ndeliveries:\n  - body_file: body.json\n".utf8).write(
+            to: URL(fileURLWithPath: path))
         let scenario = try ScenarioParser.load(path: path)
         #expect(scenario.deliveries[0].body == .raw(bytes))
     }

@@ -2,6 +2,7 @@ import Bookings
 import Foundation
 import Gateway
 import Testing
+
 @testable import Replay
 
 /// Checks the committed scenarios against the Bookings adapters: every validly signed body decodes, and the
@@ -38,11 +39,15 @@ struct ScenarioSemanticsTests {
             for expectation in scenario.expectations {
                 let newest = Self.newest(events.filter { $0.reservationID == expectation.reservationID })
                 let property = newest.flatMap { catalogue.property(source: scenario.source, listingID: $0.listingID) }
-                let window = try newest.flatMap { event in try property.flatMap { try StayWindow(event: event, property: $0) } }
+                let window = try newest.flatMap { event in
+                    try property.flatMap { try StayWindow(event: event, property: $0) }
+                }
                 let present = newest?.status == .confirmed && window != nil
                 if scenario.knownIssue != nil {
                     // The adapters alone cannot order these: the scenario documents what a correct server must do.
-                    #expect(present != (expectation.group == .present) || window?.endsAt != expectation.endsAt, "\(scenario.name): known issue no longer holds")
+                    #expect(
+                        present != (expectation.group == .present) || window?.endsAt != expectation.endsAt,
+                        "\(scenario.name): known issue no longer holds")
                     continue
                 }
                 #expect(present == (expectation.group == .present), "\(scenario.name): \(String(describing: newest))")
@@ -61,7 +66,8 @@ struct ScenarioSemanticsTests {
     func negativeDeliveriesAreRealBookings() throws {
         let configuration = try ScenarioFiles.configuration()
         for scenario in try ScenarioDirectory.load(ScenarioFiles.directory) {
-            let adapter = try #require(PMSAdapters.adapter(named: configuration.source(named: scenario.source)?.adapter ?? ""))
+            let adapter = try #require(
+                PMSAdapters.adapter(named: configuration.source(named: scenario.source)?.adapter ?? ""))
             for delivery in scenario.deliveries where delivery.sign.isNegative {
                 let events = try adapter.decode(delivery.body.bytes, source: scenario.source).events
                 #expect(events.contains { $0.status == .confirmed }, "\(scenario.name) › \(delivery.label ?? "?")")
@@ -73,8 +79,11 @@ struct ScenarioSemanticsTests {
     func generatedLoadAgrees() throws {
         let configuration = try ScenarioFiles.configuration()
         let catalogue = PropertyCatalogue(configuration.properties)
-        let scenario = try LoadGenerator(deliveries: 600, reservations: 60, seed: 3).generate(configuration: configuration)
-        let events = try scenario.deliveries.flatMap { try NativeAdapter().decode($0.body.bytes, source: "native").events }
+        let scenario = try LoadGenerator(deliveries: 600, reservations: 60, seed: 3).generate(
+            configuration: configuration)
+        let events = try scenario.deliveries.flatMap {
+            try NativeAdapter().decode($0.body.bytes, source: "native").events
+        }
         for expectation in scenario.expectations {
             let newest = try #require(Self.newest(events.filter { $0.reservationID == expectation.reservationID }))
             #expect((newest.status == .confirmed) == (expectation.group == .present))

@@ -3,6 +3,7 @@ import Gateway
 import Synchronization
 import Testing
 import WebhookAuth
+
 @testable import Replay
 
 /// Paths of the committed scenarios and their configuration.
@@ -21,7 +22,8 @@ func verifier(for source: SourceSettings) throws -> WebhookVerifier {
     let values = try source.auth.secrets.map { try #require(try $0.resolve(environment: [:])) }
     switch source.auth {
     case .standardWebhooks(_, let tolerance):
-        return try WebhookVerifier(scheme: .standardWebhooks(tolerance: TimeInterval(tolerance)), secrets: values.map { Secret($0) })
+        return try WebhookVerifier(
+            scheme: .standardWebhooks(tolerance: TimeInterval(tolerance)), secrets: values.map { Secret($0) })
     case .bodyHMAC(let header, let prefix, let encoding, _):
         let scheme = BodyHMAC(header: header, prefix: prefix, encoding: encoding == "base64" ? .base64 : .hex)
         return try WebhookVerifier(scheme: .bodyHMAC(scheme), secrets: values.map { Secret($0) })
@@ -33,13 +35,16 @@ func verifier(for source: SourceSettings) throws -> WebhookVerifier {
 }
 
 /// Checks a request as Latchkey's intake would: the source from the path, then its verifier.
-func authenticate(_ request: OutgoingRequest, configuration: LatchkeyConfiguration, now: Date = Date()) throws -> VerifiedDelivery {
+func authenticate(_ request: OutgoingRequest, configuration: LatchkeyConfiguration, now: Date = Date()) throws
+    -> VerifiedDelivery
+{
     let segments = request.path.split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
     guard segments.count >= 2, segments[0] == "webhooks", let source = configuration.source(named: segments[1]) else {
         throw AuthFailure(.missingHeader, header: nil, message: "no such source")
     }
     let verifier = try verifier(for: source)
-    return try verifier.verify(header: { request.header($0) }, body: request.body, pathToken: segments.count > 2 ? segments[2] : nil, now: now)
+    return try verifier.verify(
+        header: { request.header($0) }, body: request.body, pathToken: segments.count > 2 ? segments[2] : nil, now: now)
 }
 
 /// A stand-in for Latchkey's intake: verifies each request, answers 401 when it fails, 200 duplicate for a
@@ -64,7 +69,8 @@ final class InMemoryLatchkey: DeliveryTransport {
         }
         let key = request.path + "|" + (verified.deliveryID ?? Hex.encode(Crypto.sha256(request.body)))
         let isNew = seen.withLock { $0.keys.insert(key).inserted }
-        return isNew ? .response(status: 202, body: Array(#"{"status":"accepted"}"#.utf8))
+        return isNew
+            ? .response(status: 202, body: Array(#"{"status":"accepted"}"#.utf8))
             : .response(status: 200, replayed: true, body: Array(#"{"status":"accepted"}"#.utf8))
     }
 }

@@ -41,7 +41,9 @@ struct CircuitBreakerTests {
 
     @Test func answersThatShowSeamIsUp_ResetTheRun() {
         let breaker = breaker()
-        for outcome: SeamFailureClass? in [.retryable, .retryable, .permanent, .retryable, .retryable, nil, .retryable, .retryable, .unauthorized] {
+        for outcome: SeamFailureClass? in [
+            .retryable, .retryable, .permanent, .retryable, .retryable, nil, .retryable, .retryable, .unauthorized,
+        ] {
             breaker.record(outcome)
         }
         #expect(breaker.state == .closed(consecutiveFailures: 0))

@@ -50,7 +50,8 @@ struct FakeSeamEndToEndTests {
             #expect(codes[0].code?.count == 6)
 
             let later = window.start.addingTimeInterval(3600)
-            try await client.updateMultiple(commonCodeKey: key, startsAt: later, endsAt: window.end.addingTimeInterval(3600))
+            try await client.updateMultiple(
+                commonCodeKey: key, startsAt: later, endsAt: window.end.addingTimeInterval(3600))
             fake.service.settle()
             let moved = try await client.get(accessCodeID: codes[0].accessCodeID)
             #expect(moved.startsAt == later)
@@ -85,7 +86,8 @@ struct FakeSeamEndToEndTests {
             for index in 0..<5 {
                 let start = window.start.addingTimeInterval(Double(index) * 86_400)
                 let codes = try await client.createMultiple(
-                    deviceIDs: [front], name: "latchkey:e2e:page\(index)", startsAt: start, endsAt: start.addingTimeInterval(3600))
+                    deviceIDs: [front], name: "latchkey:e2e:page\(index)", startsAt: start,
+                    endsAt: start.addingTimeInterval(3600))
                 made.formUnion(codes.map(\.accessCodeID))
             }
             let listed = try await client.list(deviceID: front)
@@ -147,8 +149,10 @@ struct FakeSeamEndToEndTests {
             #expect(failures.allSatisfy { $0.failureClass == .retryable })
             // None of the faults changed anything; the fourth call goes through.
             #expect(try await client.findCodes(named: "latchkey:e2e:faults", onDevices: [front]).isEmpty)
-            #expect(try await client.createMultiple(
-                deviceIDs: [front], name: "latchkey:e2e:faults", startsAt: window.start, endsAt: window.end).count == 1)
+            #expect(
+                try await client.createMultiple(
+                    deviceIDs: [front], name: "latchkey:e2e:faults", startsAt: window.start, endsAt: window.end
+                ).count == 1)
         }
     }
 
@@ -183,7 +187,8 @@ struct FakeSeamEndToEndTests {
                 let outcome = await gate.perform(.create, deviceIDs: [front], attempt: 1, firstAttemptAt: clock.now()) {
                     () async throws(SeamError) in
                     try await client.createMultiple(
-                        deviceIDs: [front], name: "latchkey:e2e:rate\(index)", startsAt: start, endsAt: start.addingTimeInterval(3600))
+                        deviceIDs: [front], name: "latchkey:e2e:rate\(index)", startsAt: start,
+                        endsAt: start.addingTimeInterval(3600))
                 }
                 switch outcome {
                 case .succeeded: outcomes.append("ok")
@@ -203,7 +208,8 @@ struct FakeSeamEndToEndTests {
                 let start = window.start.addingTimeInterval(Double(index) * 86_400)
                 do {
                     _ = try await client.createMultiple(
-                        deviceIDs: [front], name: "latchkey:e2e:burst\(index)", startsAt: start, endsAt: start.addingTimeInterval(3600))
+                        deviceIDs: [front], name: "latchkey:e2e:burst\(index)", startsAt: start,
+                        endsAt: start.addingTimeInterval(3600))
                     statuses.append(200)
                 } catch let error as SeamError {
                     statuses.append(error.httpStatus ?? -1)

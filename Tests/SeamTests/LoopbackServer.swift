@@ -36,7 +36,9 @@ final class LoopbackServer: Sendable {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 16) == 0 else {
             close(fd)
@@ -75,7 +77,7 @@ final class LoopbackServer: Sendable {
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
         held.withLock { fds in
-            fds.forEach { close($0) }
+            for fd in fds { close(fd) }
             fds.removeAll()
         }
     }

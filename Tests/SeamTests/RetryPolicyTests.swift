@@ -38,9 +38,10 @@ struct RetryPolicyTests {
     @Test func retryAfter_IsAFloorForTheDelay() {
         var random = SeededRandom(seed: 1)
         for _ in 0..<50 {
-            guard case .retry(let delay, let at) = policy.decide(
-                afterAttempt: 1, failure: .retryable, retryAfter: .seconds(30), firstAttemptAt: t0, now: t0,
-                using: &random)
+            guard
+                case .retry(let delay, let at) = policy.decide(
+                    afterAttempt: 1, failure: .retryable, retryAfter: .seconds(30), firstAttemptAt: t0, now: t0,
+                    using: &random)
             else {
                 Issue.record("expected a retry")
                 return
@@ -77,10 +78,12 @@ struct RetryPolicyTests {
 
     @Test func permanentAndUnauthorized_StopAtOnce() {
         var random = SeededRandom(seed: 1)
-        #expect(policy.decide(afterAttempt: 1, failure: .permanent, firstAttemptAt: t0, now: t0, using: &random)
-            == .stop(.permanent))
-        #expect(policy.decide(afterAttempt: 1, failure: .unauthorized, firstAttemptAt: t0, now: t0, using: &random)
-            == .stop(.unauthorized))
+        #expect(
+            policy.decide(afterAttempt: 1, failure: .permanent, firstAttemptAt: t0, now: t0, using: &random)
+                == .stop(.permanent))
+        #expect(
+            policy.decide(afterAttempt: 1, failure: .unauthorized, firstAttemptAt: t0, now: t0, using: &random)
+                == .stop(.unauthorized))
     }
 
     @Test func budget_StopsAfterMaxAttempts() {
@@ -96,7 +99,8 @@ struct RetryPolicyTests {
     @Test func budget_StopsWhenTheNextAttemptWouldPassMaxElapsed() {
         let policy = RetryPolicy(base: .seconds(60), cap: .seconds(60), maxAttempts: nil, maxElapsed: .seconds(3600))
         var random = SeededRandom(seed: 9)
-        let early = policy.decide(afterAttempt: 5, failure: .retryable, firstAttemptAt: t0, now: t0.addingTimeInterval(60), using: &random)
+        let early = policy.decide(
+            afterAttempt: 5, failure: .retryable, firstAttemptAt: t0, now: t0.addingTimeInterval(60), using: &random)
         #expect({ if case .retry = early { true } else { false } }())
         let late = policy.decide(
             afterAttempt: 50, failure: .retryable, firstAttemptAt: t0, now: t0.addingTimeInterval(3600), using: &random)
@@ -105,8 +109,11 @@ struct RetryPolicyTests {
 
     @Test func decideFromAnError_ReadsItsClassAndRetryAfter() {
         var random = SeededRandom(seed: 2)
-        let throttled = SeamError(kind: .http(status: 429), route: "/r", message: "slow down", retryAfter: .seconds(120))
-        guard case .retry(let delay, _) = policy.decide(afterAttempt: 1, error: throttled, firstAttemptAt: t0, now: t0, using: &random)
+        let throttled = SeamError(
+            kind: .http(status: 429), route: "/r", message: "slow down", retryAfter: .seconds(120))
+        guard
+            case .retry(let delay, _) = policy.decide(
+                afterAttempt: 1, error: throttled, firstAttemptAt: t0, now: t0, using: &random)
         else {
             Issue.record("expected a retry")
             return

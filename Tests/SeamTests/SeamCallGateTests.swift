@@ -24,8 +24,9 @@ struct SeamCallGateTests {
 
     private func failing(_ status: Int, retryAfter: Duration? = nil) -> @Sendable () async throws(SeamError) -> Int {
         { () async throws(SeamError) -> Int in
-            throw SeamError(kind: .http(status: status), route: "/access_codes/create_multiple", message: "m",
-                            retryAfter: retryAfter)
+            throw SeamError(
+                kind: .http(status: status), route: "/access_codes/create_multiple", message: "m",
+                retryAfter: retryAfter)
         }
     }
 

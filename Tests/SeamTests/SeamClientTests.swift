@@ -48,7 +48,8 @@ struct SeamClientTests {
         let transport = ScriptedTransport(json: SeamFixtures.ok)
         let client = try SeamClient.testing(transport)
         try await client.updateMultiple(commonCodeKey: "auto_set_by_create_multiple_x", startsAt: start, endsAt: end)
-        try await client.updateMultiple(commonCodeKey: "auto_set_by_create_multiple_x", name: "renamed", startsAt: start, endsAt: end)
+        try await client.updateMultiple(
+            commonCodeKey: "auto_set_by_create_multiple_x", name: "renamed", startsAt: start, endsAt: end)
         let bodies = transport.requests.map(\.json)
         #expect(transport.requests.map(\.route) == ["/access_codes/update_multiple", "/access_codes/update_multiple"])
         #expect(bodies[0]["common_code_key"] as? String == "auto_set_by_create_multiple_x")
@@ -63,7 +64,8 @@ struct SeamClientTests {
             return SeamHTTPResponse(status: 200, body: Data(body.utf8))
         }
         let client = try SeamClient.testing(transport)
-        let code = try await client.create(deviceID: "lock1", name: "latchkey:r1", code: "482193", startsAt: start, endsAt: end)
+        let code = try await client.create(
+            deviceID: "lock1", name: "latchkey:r1", code: "482193", startsAt: start, endsAt: end)
         #expect(code.accessCodeID == "26d6138c-6524-4f3c-ac96-43cc3bea0a8d")
         try await client.update(accessCodeID: "ac_1", name: "latchkey:r1", startsAt: start, endsAt: end)
 
@@ -93,7 +95,8 @@ struct SeamClientTests {
 
     @Test(arguments: [SeamFixtures.accessCodeNotFound, #"{"error":{"type":"not_found","message":"Not found"}}"#, ""])
     func delete_OfACodeSeamNoLongerKnows_CountsAsDone(body: String) async throws {
-        let outcome = try await SeamClient.testing(ScriptedTransport(status: 404, json: body)).delete(accessCodeID: "gone")
+        let outcome = try await SeamClient.testing(ScriptedTransport(status: 404, json: body)).delete(
+            accessCodeID: "gone")
         #expect(outcome == .alreadyGone)
     }
 
@@ -152,7 +155,8 @@ struct SeamClientTests {
     @Test func listDevices_FollowsPagination() async throws {
         let transport = ScriptedTransport { _, index in
             let device = #"{"device_id": "dev\#(index)", "device_type": "august_lock"}"#
-            let pagination = index == 0 ? #"{"has_next_page": true, "next_page_cursor": "c1"}"# : #"{"has_next_page": false}"#
+            let pagination =
+                index == 0 ? #"{"has_next_page": true, "next_page_cursor": "c1"}"# : #"{"has_next_page": false}"#
             return SeamHTTPResponse(
                 status: 200, body: Data(#"{"devices": [\#(device)], "pagination": \#(pagination), "ok": true}"#.utf8))
         }
@@ -164,8 +168,12 @@ struct SeamClientTests {
     @Test func arguments_SeamWouldRefuse_FailBeforeAnyCall() async throws {
         let transport = ScriptedTransport(json: SeamFixtures.ok)
         let client = try SeamClient.testing(transport)
-        try await expectRefused { _ = try await client.createMultiple(deviceIDs: [], name: "n", startsAt: start, endsAt: end) }
-        try await expectRefused { _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: end, endsAt: start) }
+        try await expectRefused {
+            _ = try await client.createMultiple(deviceIDs: [], name: "n", startsAt: start, endsAt: end)
+        }
+        try await expectRefused {
+            _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: end, endsAt: start)
+        }
         try await expectRefused {
             _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end, code: "12a4")
         }
@@ -225,9 +233,12 @@ struct SeamClientTests {
         let (logger, logs) = CapturingLogHandler.makeLogger()
         let transport = ScriptedTransport { _, index in
             index == 0
-                ? SeamHTTPResponse(status: 200, headers: ["seam-request-id": "req_ok"], body: Data(SeamFixtures.createMultiple.utf8))
-                : SeamHTTPResponse(status: 409, headers: ["seam-request-id": "req_dup"],
-                                   body: Data(#"{"error":{"type":"duplicate_access_code","message":"code 4821 already exists"}}"#.utf8))
+                ? SeamHTTPResponse(
+                    status: 200, headers: ["seam-request-id": "req_ok"], body: Data(SeamFixtures.createMultiple.utf8))
+                : SeamHTTPResponse(
+                    status: 409, headers: ["seam-request-id": "req_dup"],
+                    body: Data(#"{"error":{"type":"duplicate_access_code","message":"code 4821 already exists"}}"#.utf8)
+                )
         }
         let client = try SeamClient.testing(transport, logger: logger)
         _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end, code: "4821")
@@ -266,7 +277,8 @@ struct FindCodesTests {
                 """
             return SeamHTTPResponse(status: 200, body: Data(body.utf8))
         }
-        let codes = try await SeamClient.testing(transport).findCodes(named: "latchkey:r1", onDevices: ["lock1", "lock2"])
+        let codes = try await SeamClient.testing(transport).findCodes(
+            named: "latchkey:r1", onDevices: ["lock1", "lock2"])
         #expect(codes.map(\.accessCodeID) == ["lock1-mine", "lock2-mine"])
         #expect(Set(codes.compactMap(\.commonCodeKey)) == ["k1"])
         #expect(transport.requests.map { $0.json["device_id"] as? String } == ["lock1", "lock2"])

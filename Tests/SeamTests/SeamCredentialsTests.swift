@@ -19,7 +19,8 @@ struct SeamCredentialsTests {
     @Test func apiKey_FromAKeyFile_WithATrailingNewline() throws {
         let path = try temporaryFile("\(TestKeys.apiKey)\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(try SeamCredentials.load(environment: [:], keyFile: path) == (try SeamCredentials(apiKey: TestKeys.apiKey)))
+        #expect(
+            try SeamCredentials.load(environment: [:], keyFile: path) == (try SeamCredentials(apiKey: TestKeys.apiKey)))
         #expect(try SeamCredentials.load(environment: ["SEAM_API_KEY_FILE": path]).scheme == .apiKey)
     }
 
@@ -79,10 +80,12 @@ struct SeamCredentialsTests {
 
     @Test func endpoint_ComesFromSeamEndpointThenTheDeprecatedVariable() throws {
         #expect(try SeamConfiguration.endpoint(environment: [:]) == SeamConfiguration.defaultEndpoint)
-        #expect(try SeamConfiguration.endpoint(environment: ["SEAM_ENDPOINT": "http://127.0.0.1:8080"])
-            == URL(string: "http://127.0.0.1:8080"))
-        #expect(try SeamConfiguration.endpoint(environment: ["SEAM_API_URL": "https://old.example"])
-            == URL(string: "https://old.example"))
+        #expect(
+            try SeamConfiguration.endpoint(environment: ["SEAM_ENDPOINT": "http://127.0.0.1:8080"])
+                == URL(string: "http://127.0.0.1:8080"))
+        #expect(
+            try SeamConfiguration.endpoint(environment: ["SEAM_API_URL": "https://old.example"])
+                == URL(string: "https://old.example"))
         #expect(throws: SeamCredentialsError.invalidEndpoint(variable: "SEAM_ENDPOINT", value: "connect.getseam.com")) {
             try SeamConfiguration.endpoint(environment: ["SEAM_ENDPOINT": "connect.getseam.com"])
         }

@@ -48,10 +48,12 @@ struct SeamDecodingTests {
             deviceIDs: ["a"], name: "n", startsAt: instant("2026-12-01T15:00:00Z"),
             endsAt: instant("2026-12-05T11:00:00Z"))
         let second = try #require(codes.last)
-        #expect(second.errors == [
-            SeamIssue(code: "failed_to_set_on_device", message: "Failed to set code on device.",
-                      createdAt: instant("2026-11-29T08:00:00.123Z"))
-        ])
+        #expect(
+            second.errors == [
+                SeamIssue(
+                    code: "failed_to_set_on_device", message: "Failed to set code on device.",
+                    createdAt: instant("2026-11-29T08:00:00.123Z"))
+            ])
         #expect(second.warnings.map(\.code) == ["delay_in_setting_on_device"])
     }
 
@@ -86,7 +88,10 @@ struct SeamDecodingTests {
         #expect(device.properties.online == true)
         #expect(device.properties.supportedCodeLengths == [4, 5, 6, 7, 8])
         #expect(device.properties.maxActiveCodesSupported == 250)
-        #expect(device.properties.codeConstraints?.map(\.constraintType) == ["cannot_start_with_12", "no_zeros", "name_length"])
+        #expect(
+            device.properties.codeConstraints?.map(\.constraintType) == [
+                "cannot_start_with_12", "no_zeros", "name_length",
+            ])
         #expect(device.properties.codeConstraints?.last?.maxLength == 20)
     }
 

@@ -135,7 +135,9 @@ enum SeamFixtures {
         """
 
     /// One page of `list`: the codes with the given ids on a device, and the next cursor if any.
-    static func listPage(ids: [String], deviceID: String = "c3b0b0a4-4a2e-4a43-9d2d-0d9b3f7f2a11", next: String?) -> String {
+    static func listPage(ids: [String], deviceID: String = "c3b0b0a4-4a2e-4a43-9d2d-0d9b3f7f2a11", next: String?)
+        -> String
+    {
         let codes = ids.map { id in
             """
             {"access_code_id": "\(id)", "device_id": "\(deviceID)", "name": "n", "code": "1111",

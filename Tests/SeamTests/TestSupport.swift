@@ -1,8 +1,7 @@
 import Foundation
 import Logging
-import Synchronization
-
 import Seam
+import Synchronization
 
 /// SplitMix64: a seeded random source, so jitter is reproducible.
 struct SeededRandom: RandomNumberGenerator {

@@ -16,7 +16,8 @@ struct URLSessionTransportTests {
 
     @Test func aCallTravelsAsPOSTWithJSONAndTheKey_AndTheAnswerDecodes() async throws {
         let server = try LoopbackServer { _ in
-            LoopbackServer.response(status: 200, headers: ["seam-request-id": "request1"], body: SeamFixtures.createMultiple)
+            LoopbackServer.response(
+                status: 200, headers: ["seam-request-id": "request1"], body: SeamFixtures.createMultiple)
         }
         defer { server.stop() }
         let codes = try await client(server.endpoint).createMultiple(
@@ -36,7 +37,8 @@ struct URLSessionTransportTests {
     @Test func anErrorAnswer_KeepsItsStatusEnvelopeRequestIDAndRetryAfter() async throws {
         let server = try LoopbackServer { _ in
             LoopbackServer.response(
-                status: 429, reason: "Too Many Requests", headers: ["Seam-Request-Id": "request7", "Retry-After": "12"],
+                status: 429, reason: "Too Many Requests",
+                headers: ["Seam-Request-Id": "request7", "Retry-After": "12"],
                 body: #"{"error":{"type":"rate_limited","message":"slow down"},"ok":false}"#)
         }
         defer { server.stop() }

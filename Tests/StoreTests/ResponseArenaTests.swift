@@ -1,5 +1,6 @@
-@testable import Store
 import Testing
+
+@testable import Store
 
 /// The chunked store of idempotency responses.
 @Suite struct ResponseArenaTests {
@@ -14,8 +15,10 @@ import Testing
         let size = ResponseArena.chunkSize
         // Fill most of the first chunk, then one that does not fit in its rest, then one longer than a chunk, then
         // small ones again.
-        let responses = [pattern(size - 10, seed: 1), pattern(20, seed: 2), pattern(size * 2 + 5, seed: 3),
-                         pattern(7, seed: 4), pattern(0, seed: 5), pattern(300, seed: 6)]
+        let responses = [
+            pattern(size - 10, seed: 1), pattern(20, seed: 2), pattern(size * 2 + 5, seed: 3),
+            pattern(7, seed: 4), pattern(0, seed: 5), pattern(300, seed: 6),
+        ]
         var ranges: [Range<Int>] = []
         for response in responses {
             ranges.append(response.withUnsafeBytes { arena.append($0) })
@@ -48,7 +51,9 @@ import Testing
     func stateClaimsReadTheirResponses() {
         var state = StoreState()
         let now: Int64 = 1_000
-        let a = KeyDigest(of: "delivery/a"), b = KeyDigest(of: "delivery/b"), c = KeyDigest(of: "delivery/c")
+        let a = KeyDigest(of: "delivery/a")
+        let b = KeyDigest(of: "delivery/b")
+        let c = KeyDigest(of: "delivery/c")
         [UInt8]("same".utf8).withUnsafeBytes { state.addClaim(a, expiresAt: now + 10, response: $0, now: now) }
         [UInt8]("same".utf8).withUnsafeBytes { state.addClaim(b, expiresAt: now + 10, response: $0, now: now) }
         [UInt8]("other".utf8).withUnsafeBytes { state.addClaim(c, expiresAt: now + 10, response: $0, now: now) }

@@ -1,5 +1,6 @@
-@testable import Store
 import Testing
+
+@testable import Store
 
 /// The store's sharded maps behave as one dictionary.
 @Suite struct ShardedDictionaryTests {
@@ -30,7 +31,9 @@ import Testing
         var sharded = ShardedDictionary<KeyDigest, Int>()
         for number in 0..<10_000 { sharded[KeyDigest(of: "delivery/bench/msg_\(number)")] = number }
         #expect(sharded.count == 10_000)
-        let allPresent = (0..<10_000).allSatisfy { number in sharded[KeyDigest(of: "delivery/bench/msg_" + String(number))] == number }
+        let allPresent = (0..<10_000).allSatisfy { number in
+            sharded[KeyDigest(of: "delivery/bench/msg_" + String(number))] == number
+        }
         #expect(allPresent)
         // 10,000 keys over 1,024 shards: ~10 each; one shard holding far more would mean the bits are not spread.
         #expect(sharded.largestShardCount < 60, "largest shard: \(sharded.largestShardCount)")

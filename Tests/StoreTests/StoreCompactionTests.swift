@@ -62,7 +62,8 @@ private func commitUntilACompactionStarts(_ store: Store, gate: SnapshotGate) th
     var count = 0
     while gate.entered.wait(timeout: .now()) != .success {
         try #require(count < 500, "no automatic compaction started")
-        let t = claimAndPut("delivery/before/\(count)", entry: "before/\(count)", value: String(repeating: "x", count: 100))
+        let t = claimAndPut(
+            "delivery/before/\(count)", entry: "before/\(count)", value: String(repeating: "x", count: 100))
         try #require(commitWaiting(store, t) == .committed, "commit \(count) before the compaction")
         count += 1
     }
@@ -200,7 +201,8 @@ struct StoreCompactionTests {
         // Waiting for each compaction after each commit makes the journal's size at the failure exact.
         var before = 0
         while gate.attempts == 0 {
-            let t = claimAndPut("delivery/before/\(before)", entry: "before/\(before)", value: String(repeating: "x", count: 100))
+            let t = claimAndPut(
+                "delivery/before/\(before)", entry: "before/\(before)", value: String(repeating: "x", count: 100))
             try #require(commitWaiting(store, t) == .committed)
             try store.waitForBackgroundCompaction()
             before += 1
@@ -208,7 +210,8 @@ struct StoreCompactionTests {
         }
         #expect(store.stats().compactions == 0)
         #expect(log.messages.contains { $0.contains("automatic compaction failed") })
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.data).allSatisfy { !$0.hasPrefix("snapshot.tmp") })
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir.data).allSatisfy { !$0.hasPrefix("snapshot.tmp") })
         #expect(try segmentNumbers(dir.data).first == 1, "the journal stays the truth")
 
         // Each commit is one batch; no retry until the journal has grown by a quarter of the threshold.
@@ -217,7 +220,9 @@ struct StoreCompactionTests {
         while store.stats().journalBytes <= failedAt + 2048 / 4 {
             #expect(gate.attempts == 1, "retried after \(after) commits")
             #expect(store.isWritable)
-            try #require(commitWaiting(store, claimAndPut("delivery/after/\(after)", entry: "after/\(after)", value: "a")) == .committed)
+            try #require(
+                commitWaiting(store, claimAndPut("delivery/after/\(after)", entry: "after/\(after)", value: "a"))
+                    == .committed)
             try store.waitForBackgroundCompaction()
             after += 1
             try #require(after < 100)
@@ -229,7 +234,9 @@ struct StoreCompactionTests {
         // Once the snapshot can be written, the next retry succeeds.
         try FileManager.default.removeItem(atPath: dir.data + "/snapshot")
         while store.stats().compactions == 0 {
-            try #require(commitWaiting(store, claimAndPut("delivery/after/\(after)", entry: "after/\(after)", value: "a")) == .committed)
+            try #require(
+                commitWaiting(store, claimAndPut("delivery/after/\(after)", entry: "after/\(after)", value: "a"))
+                    == .committed)
             try store.waitForBackgroundCompaction()
             after += 1
             try #require(after < 200)
@@ -240,7 +247,9 @@ struct StoreCompactionTests {
         store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
         #expect(store.entries(withPrefix: "before/").count == before)
         #expect(store.entries(withPrefix: "after/").count == after)
-        for i in 0..<after { #expect(store.idempotencyResponse(forKey: "delivery/after/\(i)") == bytes("resp-delivery/after/\(i)")) }
+        for i in 0..<after {
+            #expect(store.idempotencyResponse(forKey: "delivery/after/\(i)") == bytes("resp-delivery/after/\(i)"))
+        }
     }
 
     @Test func closeDuringABackgroundCompactionWaitsForItAndFinishesIt() throws {

@@ -31,7 +31,9 @@ struct StoreCrashTests {
             let child = Process()
             child.executableURL = URL(fileURLWithPath: executable)
             // A small compaction threshold, so kills also land inside compactions and segment roll-overs.
-            child.arguments = ["--torture", dir.data, "--run", "r\(round)", "--keys", String(keys), "--compact-bytes", "24576"]
+            child.arguments = [
+                "--torture", dir.data, "--run", "r\(round)", "--keys", String(keys), "--compact-bytes", "24576",
+            ]
             let output = Pipe()
             child.standardOutput = output
             try child.run()
@@ -52,8 +54,12 @@ struct StoreCrashTests {
                 applied[Int(entry.key.split(separator: "/")[1])!, default: 0] += 1
             }
             #expect(applied.values.allSatisfy { $0 == 1 }, "round \(round): a transaction was applied twice")
-            let missing = acknowledged.filter { applied[$0] != 1 || store.idempotencyResponse(forKey: "delivery/\($0)") != bytes("r-\($0)") }
-            #expect(missing.count == 0, "round \(round): \(missing.count) acknowledged but lost, e.g. \(missing.sorted().prefix(10))")
+            let missing = acknowledged.filter {
+                applied[$0] != 1 || store.idempotencyResponse(forKey: "delivery/\($0)") != bytes("r-\($0)")
+            }
+            #expect(
+                missing.count == 0,
+                "round \(round): \(missing.count) acknowledged but lost, e.g. \(missing.sorted().prefix(10))")
             store.close()
         }
         #expect(killedMidRun == 20, "every kill should land mid-run (\(killedMidRun) of 20 did)")

@@ -22,7 +22,8 @@ struct StoreFailureTests {
         let first = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         #expect { try Store.open(at: dir.data, configuration: configuration(), logger: quietLogger) } throws: { error in
             guard let error = error as? StoreError else { return false }
-            return error.code == .locked && error.message.contains(dir.data) && error.message.contains("pid \(getpid())")
+            return error.code == .locked && error.message.contains(dir.data)
+                && error.message.contains("pid \(getpid())")
         }
         first.close()
         let second = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
@@ -81,8 +82,9 @@ struct StoreFailureTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let faults = FaultSwitch()
-        let store = try openStore(at: dir.data, configuration: configuration { $0.faults = faults.injection },
-                                   logger: quietLogger)
+        let store = try openStore(
+            at: dir.data, configuration: configuration { $0.faults = faults.injection },
+            logger: quietLogger)
         defer { store.close() }
         faults.failNext(.journalWrite, errno: ENOSPC)
         await #expect { try await store.commit(claimAndPut("delivery/x", entry: "x", value: "1")) } throws: {
@@ -99,11 +101,13 @@ struct StoreFailureTests {
         defer { dir.remove() }
         let faults = FaultSwitch()
         faults.failNext(.create, errno: EROFS)
-        #expect { try Store.open(at: dir.data, configuration: configuration { $0.faults = faults.injection }, logger: quietLogger) }
-            throws: { error in
-                guard let error = error as? StoreError else { return false }
-                return error.code == .notWritable && error.description.contains("not writable")
-            }
+        #expect {
+            try Store.open(
+                at: dir.data, configuration: configuration { $0.faults = faults.injection }, logger: quietLogger)
+        } throws: { error in
+            guard let error = error as? StoreError else { return false }
+            return error.code == .notWritable && error.description.contains("not writable")
+        }
     }
 
     @Test func openFailsClearlyWhenThePathIsAFile() throws {

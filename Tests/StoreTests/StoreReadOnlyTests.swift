@@ -117,4 +117,3 @@ struct StoreReadOnlyTests {
         #expect(scopes.load(ordering: .relaxed) == 2, "one scope per group commit")
     }
 }
-

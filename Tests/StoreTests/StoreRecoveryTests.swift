@@ -9,8 +9,11 @@ private func writeJournal(_ dir: String, count: Int) async throws -> String {
     let store = try openStore(at: dir, configuration: configuration(), logger: quietLogger)
     for i in 0..<count {
         // Values of varying length so records have different sizes.
-        #expect(try await store.commit(claimAndPut("delivery/\(i)", entry: "entry/\(i)",
-                                                   value: String(repeating: "v", count: 1 + i * 3))) == .committed)
+        #expect(
+            try await store.commit(
+                claimAndPut(
+                    "delivery/\(i)", entry: "entry/\(i)",
+                    value: String(repeating: "v", count: 1 + i * 3))) == .committed)
     }
     store.close()
     return dir + "/journal/00000001.log"
@@ -28,7 +31,9 @@ struct StoreRecoveryTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
-        for i in 0..<50 { _ = try await store.commit(claimAndPut("delivery/\(i)", entry: "reservation/\(i)", value: "s\(i)")) }
+        for i in 0..<50 {
+            _ = try await store.commit(claimAndPut("delivery/\(i)", entry: "reservation/\(i)", value: "s\(i)"))
+        }
         var t = Transaction()
         t.delete(key: "reservation/7")
         _ = try await store.commit(t)
@@ -60,14 +65,16 @@ struct StoreRecoveryTests {
             for i in 0..<4 {
                 let present = i < complete
                 #expect((store.value(forKey: "entry/\(i)") != nil) == present, "cut \(cut) record \(i)")
-                #expect((store.idempotencyResponse(forKey: "delivery/\(i)") != nil) == present, "cut \(cut) record \(i)")
+                #expect(
+                    (store.idempotencyResponse(forKey: "delivery/\(i)") != nil) == present, "cut \(cut) record \(i)")
             }
             let lastGood = ends.filter { $0 <= cut }.last ?? 0
             let dropped = cut - lastGood
             let truncations = log.messages.filter { $0.contains("truncated a torn tail") }
             if dropped > 0 {
-                #expect(truncations.count == 1 && truncations[0].contains("store.bytes_dropped=\(dropped)"),
-                        "cut \(cut): \(truncations)")
+                #expect(
+                    truncations.count == 1 && truncations[0].contains("store.bytes_dropped=\(dropped)"),
+                    "cut \(cut): \(truncations)")
             } else {
                 #expect(truncations.isEmpty, "cut \(cut)")
             }
@@ -186,7 +193,9 @@ struct StoreRecoveryTests {
         let store = try openStore(at: dir.data, configuration: configuration(), logger: log.logger)
         defer { store.close() }
         let truncations = log.messages.filter { $0.contains("truncated a torn tail") }
-        #expect(truncations.count == 1 && truncations[0].contains("store.bytes_dropped=\(size - ends[2])"), "\(truncations)")
+        #expect(
+            truncations.count == 1 && truncations[0].contains("store.bytes_dropped=\(size - ends[2])"), "\(truncations)"
+        )
         #expect(store.entries(withPrefix: "entry/").count == 3)
         #expect(try fileSize(atPath: segment) == ends[2])
     }
@@ -211,7 +220,8 @@ struct StoreRecoveryTests {
     @Test func withoutPreallocationTheSegmentEndsAtItsLastRecord() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try openStore(at: dir.data, configuration: configuration { $0.preallocationBytes = 0 }, logger: quietLogger)
+        let store = try openStore(
+            at: dir.data, configuration: configuration { $0.preallocationBytes = 0 }, logger: quietLogger)
         for i in 0..<3 { _ = try await store.commit(claimAndPut("delivery/\(i)", entry: "e/\(i)", value: "v")) }
         store.close()
         let segment = dir.data + "/journal/00000001.log"
@@ -266,7 +276,10 @@ struct StoreRecoveryTests {
     @Test func compactionRunsAutomaticallyPastTheThreshold() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let config = configuration { $0.compactionThresholdBytes = 4096; $0.segmentSizeLimitBytes = 1024 }
+        let config = configuration {
+            $0.compactionThresholdBytes = 4096
+            $0.segmentSizeLimitBytes = 1024
+        }
         var store = try openStore(at: dir.data, configuration: config, logger: quietLogger)
         // Compactions write their snapshot in the background; waiting for each one after every commit makes the
         // journal's size after the loop exact: at most the threshold plus one record.

@@ -31,8 +31,11 @@ struct StoreTransactionTests {
         defer { dir.remove() }
         let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
         defer { store.close() }
-        #expect(try await store.commit(claimAndPut("delivery/guesty/e1", entry: "reservation/1", value: "v1")) == .committed)
-        let repeatOutcome = try await store.commit(claimAndPut("delivery/guesty/e1", entry: "reservation/1", value: "v2"))
+        #expect(
+            try await store.commit(claimAndPut("delivery/guesty/e1", entry: "reservation/1", value: "v1")) == .committed
+        )
+        let repeatOutcome = try await store.commit(
+            claimAndPut("delivery/guesty/e1", entry: "reservation/1", value: "v2"))
         #expect(repeatOutcome == .duplicate(originalResponse: bytes("resp-delivery/guesty/e1")))
         #expect(store.value(forKey: "reservation/1") == bytes("v1"))
         #expect(store.idempotencyResponse(forKey: "delivery/guesty/e1") == bytes("resp-delivery/guesty/e1"))
@@ -104,8 +107,9 @@ struct StoreTransactionTests {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         let clock = TestClock()
-        let store = try openStore(at: dir.data, configuration: configuration(clock: clock) { $0.idempotencyRetention = .seconds(3600) },
-                                   logger: quietLogger)
+        let store = try openStore(
+            at: dir.data, configuration: configuration(clock: clock) { $0.idempotencyRetention = .seconds(3600) },
+            logger: quietLogger)
         defer { store.close() }
         _ = try await store.commit(claimAndPut("delivery/r", entry: "e", value: "v"))
         clock.advance(by: 3599)
@@ -130,7 +134,8 @@ struct StoreTransactionTests {
     @Test func anOversizedTransactionIsRejectedWithoutBeingWritten() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        let store = try openStore(at: dir.data, configuration: configuration { $0.maxRecordBytes = 1024 }, logger: quietLogger)
+        let store = try openStore(
+            at: dir.data, configuration: configuration { $0.maxRecordBytes = 1024 }, logger: quietLogger)
         defer { store.close() }
         var t = Transaction()
         t.put([UInt8](repeating: 7, count: 2000), forKey: "big")

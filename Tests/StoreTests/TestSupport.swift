@@ -79,7 +79,9 @@ func openStore(at path: String, configuration: StoreConfiguration, logger: Logge
 func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
 /// A configuration using `clock`.
-func configuration(clock: TestClock? = nil, _ tweak: (inout StoreConfiguration) -> Void = { _ in }) -> StoreConfiguration {
+func configuration(clock: TestClock? = nil, _ tweak: (inout StoreConfiguration) -> Void = { _ in })
+    -> StoreConfiguration
+{
     var c = StoreConfiguration()
     if let clock { c.clock = { clock.current } }
     tweak(&c)
@@ -107,7 +109,8 @@ func recordEnds(ofSegment path: String) -> [Int] {
     var ends: [Int] = []
     var offset = 0
     while offset + 9 <= data.count && data[offset + 8] != 0 {  // kind 0: the zeros written ahead of the records
-        let length = Int(data[offset]) | Int(data[offset + 1]) << 8 | Int(data[offset + 2]) << 16 | Int(data[offset + 3]) << 24
+        let length =
+            Int(data[offset]) | Int(data[offset + 1]) << 8 | Int(data[offset + 2]) << 16 | Int(data[offset + 3]) << 24
         offset += 9 + length
         ends.append(offset)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WebhookAuth
 
 /// The byte-level base64 decoder against the `Data(base64Encoded:)`-based decoder it replaced (padding added when
@@ -28,34 +29,43 @@ import Testing
         }
     }
 
-    @Test("refuses padding in the middle and padding alone, which Foundation accepted", arguments: ["YQ=a", "==", "===", "====", "YWJjZA====", "Nn=o", "0ZmS=="])
+    @Test(
+        "refuses padding in the middle and padding alone, which Foundation accepted",
+        arguments: ["YQ=a", "==", "===", "====", "YWJjZA====", "Nn=o", "0ZmS=="])
     func paddingOutOfPlaceIsRefused(text: String) {
         #expect(Base64.decode(text) == nil)
     }
 
     @Test("agrees with Foundation on malformed and odd inputs")
     func oddInputs() {
-        let inputs = ["", "=", "Y", "YQ", "YQ=", "YQ==", "YQ===", "YR==", "YWI", "YWJ=", "YWJ",
-                      "Y===", "Y=Q=", "!!!!", "YW I=", " YWI=", "YWI=\n", "YW-_", "YW+/", "YWJj", "YWJjZA",
-                      "YWJjZA=", "YWJjZA==", "YWJjZA===", "YWJjZGU=", "YWJjZGV=", "é===", "YWJj\u{0}"]
+        let inputs = [
+            "", "=", "Y", "YQ", "YQ=", "YQ==", "YQ===", "YR==", "YWI", "YWJ=", "YWJ",
+            "Y===", "Y=Q=", "!!!!", "YW I=", " YWI=", "YWI=\n", "YW-_", "YW+/", "YWJj", "YWJjZA",
+            "YWJjZA=", "YWJjZA==", "YWJjZA===", "YWJjZGU=", "YWJjZGV=", "é===", "YWJj\u{0}",
+        ]
         for input in inputs {
             #expect(Base64.decode(input) == Self.reference(input), "\(input.debugDescription)")
         }
     }
 
-    @Test("on random strings, accepts only what Foundation accepts, with the same bytes, and all that has no misplaced padding")
+    @Test(
+        "on random strings, accepts only what Foundation accepts, with the same bytes, and all that has no misplaced padding"
+    )
     func randomStrings() {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ ")
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<5_000 {
-            let text = String((0..<Int.random(in: 0...12, using: &generator)).map { _ in
-                Bool.random(using: &generator) ? alphabet[Int.random(in: 0..<64, using: &generator)]
-                                               : alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]
-            })
+            let text = String(
+                (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                    Bool.random(using: &generator)
+                        ? alphabet[Int.random(in: 0..<64, using: &generator)]
+                        : alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]
+                })
             let decoded = Base64.decode(text)
             // `=` followed by something else, or more than two `=` once the text is padded to a multiple of four.
             let implicitPadding = (4 - text.utf8.count % 4) % 4
-            let misplacedPadding = text.drop { $0 != "=" }.contains { $0 != "=" }
+            let misplacedPadding =
+                text.drop { $0 != "=" }.contains { $0 != "=" }
                 || text.reversed().prefix { $0 == "=" }.count + implicitPadding > 2
             if let decoded {
                 #expect(decoded == Self.reference(text), "\(text.debugDescription)")

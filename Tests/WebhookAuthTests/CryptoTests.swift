@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WebhookAuth
 
 @Suite("libcrypto primitives and encodings")
@@ -11,14 +12,17 @@ struct CryptoTests {
 
     @Test func hmacSHA256OfEmptyMessageMatchesKnownValue() {
         // Python: hmac.new(b"key", b"", hashlib.sha256).hexdigest()
-        #expect(Hex.encode(Crypto.hmacSHA256([UInt8](), key: bytes("key")))
-            == "5d5d139563c95b5967b9bd9a8c9b233a9dedb45072794cd232dc1b74832607d0")
+        #expect(
+            Hex.encode(Crypto.hmacSHA256([UInt8](), key: bytes("key")))
+                == "5d5d139563c95b5967b9bd9a8c9b233a9dedb45072794cd232dc1b74832607d0")
     }
 
     @Test func hmacSHA256MatchesRFC4231TestCase6WithAKeyLongerThanTheBlock() {
         let key = [UInt8](repeating: 0xAA, count: 131)
         let message = bytes("Test Using Larger Than Block-Size Key - Hash Key First")
-        #expect(Hex.encode(Crypto.hmacSHA256(message, key: key)) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        #expect(
+            Hex.encode(Crypto.hmacSHA256(message, key: key))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
     }
 
     @Test("a prepared key gives the same tag for a message in pieces, again and again, from many threads at once")
@@ -29,7 +33,9 @@ struct CryptoTests {
         #expect(Hex.encode(key.tag(bytes("what do ya want for nothing?"))) == expected)
         let tags = await withTaskGroup(of: [String].self) { group in
             for _ in 0..<8 {
-                group.addTask { (0..<500).map { _ in Hex.encode(key.tag(bytes("what do ya want"), bytes(" for nothing?"))) } }
+                group.addTask {
+                    (0..<500).map { _ in Hex.encode(key.tag(bytes("what do ya want"), bytes(" for nothing?"))) }
+                }
             }
             return await group.reduce(into: []) { $0 += $1 }
         }
@@ -38,10 +44,15 @@ struct CryptoTests {
     }
 
     @Test func sha256MatchesFIPSVectors() {
-        #expect(Hex.encode(Crypto.sha256(bytes("abc"))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(Hex.encode(Crypto.sha256([UInt8]())) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            Hex.encode(Crypto.sha256(bytes("abc")))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Hex.encode(Crypto.sha256([UInt8]())) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         // Not contiguous: the bytes are gathered first.
-        #expect(Hex.encode(Crypto.sha256(bytes("abc").lazy.map { $0 })) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            Hex.encode(Crypto.sha256(bytes("abc").lazy.map { $0 }))
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test func constantTimeEqualsComparesContentsAndLengths() {

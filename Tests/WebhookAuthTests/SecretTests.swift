@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WebhookAuth
 
 @Suite("Secrets are redacted and load with typed errors")
@@ -15,7 +16,10 @@ struct SecretTests {
         dump(verifier, to: &dumpedVerifier)
         let keyBase64 = "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let keyBytes = try StandardWebhooks.key(from: secret).map(String.init).joined(separator: ", ")
-        for text in ["\(secret)", String(reflecting: secret), dumped, "\([secret])", "\(verifier)", String(reflecting: verifier), dumpedVerifier] {
+        for text in [
+            "\(secret)", String(reflecting: secret), dumped, "\([secret])", "\(verifier)", String(reflecting: verifier),
+            dumpedVerifier,
+        ] {
             #expect(!text.contains(keyBase64), "leaked in: \(text)")
             #expect(!text.contains(keyBytes))
             #expect(!text.contains(String(keyBytes.prefix(12))))
@@ -55,7 +59,8 @@ struct SecretTests {
     }
 
     @Test func loadsFromFileAndReportsUnreadableOrEmptyFiles() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("latchkey-secret-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "latchkey-secret-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let good = directory.appendingPathComponent("good").path
@@ -71,7 +76,10 @@ struct SecretTests {
             _ = try Secret(contentsOfFile: missing)
             Issue.record("a missing file must not load")
         } catch {
-            guard case .unreadable = error.problem else { Issue.record("expected unreadable, got \(error.problem)"); return }
+            guard case .unreadable = error.problem else {
+                Issue.record("expected unreadable, got \(error.problem)")
+                return
+            }
             #expect(error.description.contains(missing))
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import WebhookAuth
 
 /// Official vectors and negative cases from standard-webhooks (pms-webhooks.md §2.3).
@@ -19,8 +20,10 @@ struct StandardWebhooksTests {
         ["\(prefix)-id": Self.idA, "\(prefix)-timestamp": String(Self.timestampA), "\(prefix)-signature": signature]
     }
 
-    func failure(_ headers: [String: String], body: [UInt8] = bodyA, now: Date = unix(timestampA),
-                 secrets: [Secret] = [secretA]) throws -> AuthFailure? {
+    func failure(
+        _ headers: [String: String], body: [UInt8] = bodyA, now: Date = unix(timestampA),
+        secrets: [Secret] = [secretA]
+    ) throws -> AuthFailure? {
         let verifier = try verifier(secrets)
         do {
             _ = try verifier.verify(header: lookup(headers), body: body, now: now)
@@ -31,7 +34,9 @@ struct StandardWebhooksTests {
     }
 
     @Test func signProducesOfficialVectorA() throws {
-        #expect(try StandardWebhooks.sign(id: Self.idA, timestamp: Self.timestampA, body: Self.bodyA, secret: Self.secretA) == Self.signatureA)
+        #expect(
+            try StandardWebhooks.sign(id: Self.idA, timestamp: Self.timestampA, body: Self.bodyA, secret: Self.secretA)
+                == Self.signatureA)
     }
 
     @Test func signProducesRustVectorB() throws {
@@ -43,8 +48,9 @@ struct StandardWebhooksTests {
     }
 
     @Test func compactPayloadGivesADifferentSignature() throws {
-        let signature = try StandardWebhooks.sign(id: Self.idA, timestamp: Self.timestampA,
-                                                  body: bytes(#"{"test":2432232314}"#), secret: Self.secretA)
+        let signature = try StandardWebhooks.sign(
+            id: Self.idA, timestamp: Self.timestampA,
+            body: bytes(#"{"test":2432232314}"#), secret: Self.secretA)
         #expect(signature == "v1,Vif40peJBP7Iyl0XGmu61n4MwdrcHov5CFREBpE0svs=")
     }
 
@@ -70,10 +76,13 @@ struct StandardWebhooksTests {
     }
 
     @Test func rejectsRustTamperedVectorB() throws {
-        let headers = ["webhook-id": "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", "webhook-timestamp": "1649367553",
-                       "webhook-signature": "v1,R3PTzyfHASBKHH98a7yexTwaJ4yNIcGhFQc1yuN+BPU="]
-        let failure = try failure(headers, body: bytes(#"{"email":"test@example.com","username":"test_user"}"#),
-                                  now: unix(1_649_367_553), secrets: [Secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")])
+        let headers = [
+            "webhook-id": "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", "webhook-timestamp": "1649367553",
+            "webhook-signature": "v1,R3PTzyfHASBKHH98a7yexTwaJ4yNIcGhFQc1yuN+BPU=",
+        ]
+        let failure = try failure(
+            headers, body: bytes(#"{"email":"test@example.com","username":"test_user"}"#),
+            now: unix(1_649_367_553), secrets: [Secret("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")])
         #expect(failure?.reason == .noSignatureMatched)
     }
 
@@ -88,7 +97,9 @@ struct StandardWebhooksTests {
         #expect(failure?.reason == .noSignatureMatched)
     }
 
-    @Test(arguments: ["v1,", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1O", "v1,dawfeoifkpqwoekfpqoekf", "garbage", "", "   "])
+    @Test(arguments: [
+        "v1,", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1O", "v1,dawfeoifkpqwoekfpqoekf", "garbage", "", "   ",
+    ])
     func rejectsMalformedSignatureHeaders(_ signature: String) throws {
         #expect(try failure(headersA(signature: signature))?.reason == .malformedHeader)
     }
@@ -139,25 +150,33 @@ struct StandardWebhooksTests {
         let oldSigned = try both.verify(header: lookup(headersA()), body: Self.bodyA, now: unix(Self.timestampA))
         #expect(oldSigned.secretIndex == 1)
 
-        let fresh = try StandardWebhooks.headers(id: "msg_new", timestamp: Self.timestampA, body: Self.bodyA, secrets: [newSecret])
+        let fresh = try StandardWebhooks.headers(
+            id: "msg_new", timestamp: Self.timestampA, body: Self.bodyA, secrets: [newSecret])
         let freshHeaders = Dictionary(uniqueKeysWithValues: fresh.map { ($0.name, $0.value) })
-        #expect(try both.verify(header: lookup(freshHeaders), body: Self.bodyA, now: unix(Self.timestampA)).secretIndex == 0)
+        #expect(
+            try both.verify(header: lookup(freshHeaders), body: Self.bodyA, now: unix(Self.timestampA)).secretIndex == 0
+        )
         #expect(try failure(freshHeaders)?.reason == .noSignatureMatched)
     }
 
     @Test func senderSigningWithTwoSecretsPassesAReceiverKnowingOnlyOne() throws {
         let newSecret = try StandardWebhooks.generateSecret(byteCount: 24)
-        let pairs = try StandardWebhooks.headers(id: Self.idA, timestamp: Self.timestampA, body: Self.bodyA,
-                                                 secrets: [Self.secretA, newSecret], names: .svix)
+        let pairs = try StandardWebhooks.headers(
+            id: Self.idA, timestamp: Self.timestampA, body: Self.bodyA,
+            secrets: [Self.secretA, newSecret], names: .svix)
         #expect(pairs.map(\.name) == ["svix-id", "svix-timestamp", "svix-signature"])
         #expect(pairs[2].value.split(separator: " ").count == 2)
         let headers = Dictionary(uniqueKeysWithValues: pairs.map { ($0.name, $0.value) })
-        #expect(try verifier([newSecret]).verify(header: lookup(headers), body: Self.bodyA, now: unix(Self.timestampA)).secretIndex == 0)
+        #expect(
+            try verifier([newSecret]).verify(header: lookup(headers), body: Self.bodyA, now: unix(Self.timestampA))
+                .secretIndex == 0)
     }
 
     @Test(arguments: ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"])
     func acceptsSecretsWithOrWithoutPrefix(_ text: String) throws {
-        #expect(try StandardWebhooks.sign(id: Self.idA, timestamp: Self.timestampA, body: Self.bodyA, secret: Secret(text)) == Self.signatureA)
+        #expect(
+            try StandardWebhooks.sign(id: Self.idA, timestamp: Self.timestampA, body: Self.bodyA, secret: Secret(text))
+                == Self.signatureA)
     }
 
     @Test func acceptsUnpaddedSecrets() throws {
@@ -193,7 +212,9 @@ struct StandardWebhooksTests {
         #expect(StandardWebhooks.parseTimestamp(" \t1700000000 ") == 1_700_000_000)
         #expect(StandardWebhooks.parseTimestamp("0") == 0)
         #expect(StandardWebhooks.parseTimestamp("999999999999") == 999_999_999_999)
-        for bad in ["", " ", "1234567890123", "+1700000000", "-1", "17000000.5", "1e9", "17 00", "\n1700000000", "١٧٠٠"] {
+        for bad in [
+            "", " ", "1234567890123", "+1700000000", "-1", "17000000.5", "1e9", "17 00", "\n1700000000", "١٧٠٠",
+        ] {
             #expect(StandardWebhooks.parseTimestamp(bad) == nil, "\(bad.debugDescription)")
         }
     }

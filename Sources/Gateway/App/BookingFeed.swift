@@ -24,8 +24,10 @@ final class BookingFeed: Sendable {
     ///   - retryDelays: The waits between attempts to apply bookings the reconciler could not store (a full or
     ///     failing disk), the last one repeated until it succeeds or the feed finishes. Default 0.5, 1, 2, 5 s.
     ///   - logger: Where failures are reported.
-    init(reconciler: Reconciler, retryDelays: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(5)],
-         logger: Logger) {
+    init(
+        reconciler: Reconciler, retryDelays: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(5)],
+        logger: Logger
+    ) {
         let (queue, pending) = (self.queue, self.pending)
         consumer = Task {
             while let submissions = await queue.next() {
@@ -42,16 +44,20 @@ final class BookingFeed: Sendable {
                         do {
                             try await reconciler.apply(chunk)
                             if failures > 0 {
-                                logger.notice("bookings applied after the store recovered", metadata: [
-                                    "reservations": "\(Self.names(chunk))", "attempts": "\(failures + 1)",
-                                ])
+                                logger.notice(
+                                    "bookings applied after the store recovered",
+                                    metadata: [
+                                        "reservations": "\(Self.names(chunk))", "attempts": "\(failures + 1)",
+                                    ])
                             }
                             break
                         } catch {
                             if failures == 0 || pending.finishing.load(ordering: .acquiring) {
-                                logger.error("bookings stored but not yet applied; trying again", metadata: [
-                                    "reservations": "\(Self.names(chunk))", "error": "\(error)",
-                                ])
+                                logger.error(
+                                    "bookings stored but not yet applied; trying again",
+                                    metadata: [
+                                        "reservations": "\(Self.names(chunk))", "error": "\(error)",
+                                    ])
                             }
                             if pending.finishing.load(ordering: .acquiring) || retryDelays.isEmpty { break }
                             try? await Task.sleep(for: retryDelays[min(failures, retryDelays.count - 1)])
@@ -73,7 +79,9 @@ final class BookingFeed: Sendable {
     /// `bookings` in order, as the reconciler takes them: chunks of at most ``maximumChunk``.
     static func chunks(_ bookings: [StoredBooking]) -> [[(event: BookingEvent, receivedSequence: UInt64)]] {
         stride(from: 0, to: bookings.count, by: maximumChunk).map { start in
-            bookings[start..<min(start + maximumChunk, bookings.count)].map { (event: $0.event, receivedSequence: $0.sequence) }
+            bookings[start..<min(start + maximumChunk, bookings.count)].map {
+                (event: $0.event, receivedSequence: $0.sequence)
+            }
         }
     }
 

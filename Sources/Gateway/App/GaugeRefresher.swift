@@ -21,13 +21,14 @@ enum GaugeRefresher {
         var counts: [AccessCodeGroupState: Int] = [:]
         for state in AccessCodeGroupState.allCases { counts[state] = 0 }
         for reservation in await reconciler.reservations(ordered: false) {
-            let state: AccessCodeGroupState? = switch reservation.phase {
-            case .converged: reservation.applied == nil ? nil : .active
-            case .applying: reservation.applied == nil ? .pending : .removing
-            case .waiting: .waiting
-            case .deadLettered: .failed
-            case .noAccess, .invalidDates, .unmapped, .past: nil
-            }
+            let state: AccessCodeGroupState? =
+                switch reservation.phase {
+                case .converged: reservation.applied == nil ? nil : .active
+                case .applying: reservation.applied == nil ? .pending : .removing
+                case .waiting: .waiting
+                case .deadLettered: .failed
+                case .noAccess, .invalidDates, .unmapped, .past: nil
+                }
             if let state { counts[state, default: 0] += 1 }
         }
         metrics.setAccessCodeGroups(counts)

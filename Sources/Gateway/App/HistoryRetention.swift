@@ -39,12 +39,15 @@ struct HistoryRetention: Sendable {
             let deleted = try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int, any Error>) in
                 ledger.forget(forgotten, store: store) { done.resume(with: $0.mapError { $0 as any Error }) }
             }
-            logger.info("forgot reservations whose stays ended more than \(days) days ago", metadata: [
-                "reservations": "\(forgotten.count)", "bookings_deleted": "\(deleted)",
-            ])
+            logger.info(
+                "forgot reservations whose stays ended more than \(days) days ago",
+                metadata: [
+                    "reservations": "\(forgotten.count)", "bookings_deleted": "\(deleted)",
+                ])
             return forgotten.count
         } catch {
-            logger.warning("could not forget old reservations; the next sweep tries again", metadata: ["error": "\(error)"])
+            logger.warning(
+                "could not forget old reservations; the next sweep tries again", metadata: ["error": "\(error)"])
             return 0
         }
     }

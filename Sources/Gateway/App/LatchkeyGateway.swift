@@ -14,33 +14,34 @@ import Synchronization
 /// Start order: secrets → store (refuses to start on a damaged or unwritable data directory) → Seam (the real
 /// one with an API key, else the built-in fake, said loudly) → reconciler (re-reads every stored booking) →
 /// listener. Shutdown runs the other way round after the listener has drained.
-public final class LatchkeyGateway: Sendable {
+package final class LatchkeyGateway: Sendable {
     /// Where the access codes go.
-    public enum SeamTarget: Sendable, CustomStringConvertible {
+    package enum SeamTarget: Sendable, CustomStringConvertible {
         /// Seam itself (or `SEAM_ENDPOINT`).
         case seam(URL)
         /// The fake Seam started in this process because no API key was given.
         case builtInFake(URL)
 
         /// For logs and the start banner.
-        public var description: String {
+        package var description: String {
             switch self {
             case .seam(let url): "Seam at \(url.absoluteString)"
-            case .builtInFake(let url): "the built-in fake Seam at \(url.absoluteString) (no SEAM_API_KEY: sandbox, no real lock is touched)"
+            case .builtInFake(let url):
+                "the built-in fake Seam at \(url.absoluteString) (no SEAM_API_KEY: sandbox, no real lock is touched)"
             }
         }
     }
 
     /// The port the listener is bound to.
-    public let port: Int
+    package let port: Int
     /// Where access codes are sent.
-    public let seamTarget: SeamTarget
+    package let seamTarget: SeamTarget
     /// The fake Seam, when this process runs one.
-    public let fakeSeam: FakeSeamServer?
+    package let fakeSeam: FakeSeamServer?
     /// The metrics registry (also served at `GET /metrics`).
-    public let metrics: Metrics
+    package let metrics: Metrics
     /// The reconciler, for tests and the demo.
-    public let reconciler: Reconciler
+    package let reconciler: Reconciler
 
     private let server: HTTPServer
     private let store: Store
@@ -58,7 +59,7 @@ public final class LatchkeyGateway: Sendable {
     ///   - fakeSeamConfiguration: How to run the built-in fake when there is no API key.
     ///   - logger: The root logger.
     /// - Throws: ``GatewayStartError`` naming what could not start and what to do.
-    public init(
+    package init(
         configuration: LatchkeyConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         handlesSignals: Bool = false,
@@ -71,7 +72,9 @@ public final class LatchkeyGateway: Sendable {
 
         var sources: [SourceRuntime] = []
         do {
-            for settings in configuration.sources { sources.append(try SourceRuntime(settings, environment: environment)) }
+            for settings in configuration.sources {
+                sources.append(try SourceRuntime(settings, environment: environment))
+            }
         } catch {
             throw GatewayStartError(stage: "configuration", message: error.description)
         }
@@ -110,11 +113,13 @@ public final class LatchkeyGateway: Sendable {
                 } else {
                     endpoint = try SeamConfiguration.endpoint(environment: environment)
                 }
-                let credentials = try configuration.seam.workspaceID.map { id throws(SeamCredentialsError) in
-                    try SeamCredentials(personalAccessToken: apiKey, workspaceID: id)
-                } ?? SeamCredentials(apiKey: apiKey)
+                let credentials =
+                    try configuration.seam.workspaceID.map { id throws(SeamCredentialsError) in
+                        try SeamCredentials(personalAccessToken: apiKey, workspaceID: id)
+                    } ?? SeamCredentials(apiKey: apiKey)
                 client = SeamClient(
-                    configuration: SeamConfiguration(endpoint: endpoint, requestTimeout: .seconds(configuration.seam.requestTimeoutSeconds)),
+                    configuration: SeamConfiguration(
+                        endpoint: endpoint, requestTimeout: .seconds(configuration.seam.requestTimeoutSeconds)),
                     credentials: credentials, logger: logger)
                 seamTarget = .seam(endpoint)
             } else {
@@ -123,7 +128,8 @@ public final class LatchkeyGateway: Sendable {
                 fake = server
                 client = SeamClient(
                     configuration: SeamConfiguration(endpoint: server.url),
-                    credentials: try SeamCredentials(apiKey: fakeSeamConfiguration.apiKeys.sorted().first ?? "seam_test_key"),
+                    credentials: try SeamCredentials(
+                        apiKey: fakeSeamConfiguration.apiKeys.sorted().first ?? "seam_test_key"),
                     logger: logger)
                 seamTarget = .builtInFake(server.url)
             }
@@ -160,7 +166,8 @@ public final class LatchkeyGateway: Sendable {
 
         let feed = BookingFeed(reconciler: reconciler, logger: logger)
         self.feed = feed
-        let intake = WebhookIntake(sources: sources, store: store, ledger: ledger, metrics: metrics, logger: logger) { bookings in
+        let intake = WebhookIntake(sources: sources, store: store, ledger: ledger, metrics: metrics, logger: logger) {
+            bookings in
             feed.submit(bookings)
         }
 
@@ -171,7 +178,8 @@ public final class LatchkeyGateway: Sendable {
             .register(on: &router)
         do {
             let secret = try configuration.seam.webhookSecret?.resolve(environment: environment)
-            try SeamWebhookRoute(secret: secret, reconciler: reconciler, metrics: metrics, logger: logger).register(on: &router)
+            try SeamWebhookRoute(secret: secret, reconciler: reconciler, metrics: metrics, logger: logger).register(
+                on: &router)
             let token = try configuration.adminToken?.resolve(environment: environment)
             AdminAPI(token: token, reconciler: reconciler, logger: logger).register(on: &router)
         } catch {
@@ -206,7 +214,8 @@ public final class LatchkeyGateway: Sendable {
         self.server = server
         self.port = server.port
         let history = HistoryRetention(
-            days: configuration.historyRetentionDays, reconciler: reconciler, ledger: ledger, store: store, logger: logger)
+            days: configuration.historyRetentionDays, reconciler: reconciler, ledger: ledger, store: store,
+            logger: logger)
         self.history = history
         historySweep = Task { await history.sweepPeriodically() }
         gauges = Task { [reconciler, metrics] in
@@ -218,16 +227,19 @@ public final class LatchkeyGateway: Sendable {
             }
         }
         server.start()
-        logger.info("Latchkey is listening", metadata: [
-            "listen": "\(settings.host):\(port)", "seam": "\(seamTarget)", "data_dir": "\(configuration.dataDirectory)",
-        ])
+        logger.info(
+            "Latchkey is listening",
+            metadata: [
+                "listen": "\(settings.host):\(port)", "seam": "\(seamTarget)",
+                "data_dir": "\(configuration.dataDirectory)",
+            ])
     }
 
     /// Begins a graceful shutdown (what SIGTERM does).
-    public func beginShutdown() { server.beginShutdown() }
+    package func beginShutdown() { server.beginShutdown() }
 
     /// Waits until the listener has drained, then stops the reconciler, the fake Seam and the store.
-    public func waitUntilStopped() async {
+    package func waitUntilStopped() async {
         let server = self.server
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread.detachNewThread {
@@ -246,7 +258,7 @@ public final class LatchkeyGateway: Sendable {
 
     /// Returns once every acknowledged delivery has reached the reconciler and the reconciler has nothing queued
     /// or in flight (retries waiting for their backoff count as in flight).
-    public func waitUntilIdle() async {
+    package func waitUntilIdle() async {
         await feed.waitUntilDrained()
         await reconciler.waitUntilIdle()
     }
@@ -255,24 +267,24 @@ public final class LatchkeyGateway: Sendable {
     /// ``LatchkeyConfiguration/historyRetentionDays`` ago, with their stored bookings (for tests and operators).
     /// - Returns: How many reservations were forgotten.
     @discardableResult
-    public func forgetEndedReservations() async -> Int {
+    package func forgetEndedReservations() async -> Int {
         await history.sweep()
     }
 
     /// Shuts down and waits.
-    public func stop() async {
+    package func stop() async {
         beginShutdown()
         await waitUntilStopped()
     }
 }
 
 /// Why Latchkey could not start, with the stage that failed.
-public struct GatewayStartError: Error, Sendable, CustomStringConvertible {
+package struct GatewayStartError: Error, Sendable, CustomStringConvertible {
     /// What was being started: `configuration`, `data directory …`, `seam`, `listener …`.
-    public var stage: String
+    package var stage: String
     /// What went wrong and what to do.
-    public var message: String
+    package var message: String
 
     /// `cannot start: data directory /var/lib/latchkey: …`.
-    public var description: String { "cannot start: \(stage): \(message)" }
+    package var description: String { "cannot start: \(stage): \(message)" }
 }

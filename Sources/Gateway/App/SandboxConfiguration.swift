@@ -3,19 +3,21 @@ import FakeSeam
 
 /// The configuration `latchkey serve` and `latchkey demo` use when no `--config` is given: one sample property
 /// on two locks of the built-in fake Seam, and a `native` source with a published sandbox secret.
-public enum SandboxConfiguration {
+package enum SandboxConfiguration {
     /// The sandbox's Standard Webhooks secret. Public on purpose: it guards nothing but the sandbox.
-    public static let nativeSecret = "whsec_bGF0Y2hrZXktc2FuZGJveC1zZWNyZXQtMzJieXRlcyE="
+    package static let nativeSecret = "whsec_bGF0Y2hrZXktc2FuZGJveC1zZWNyZXQtMzJieXRlcyE="
     /// The sample listing id of the native source (also the benchmark kit's listing).
-    public static let sampleListing = "lst_000048213"
+    package static let sampleListing = "lst_000048213"
 
     /// The sandbox configuration, with its data in `dataDirectory`.
-    public static func make(dataDirectory: String = "./latchkey-data") -> LatchkeyConfiguration {
+    package static func make(dataDirectory: String = "./latchkey-data") -> LatchkeyConfiguration {
         LatchkeyConfiguration(
             dataDirectory: dataDirectory,
             seam: SeamSettings(),
             sources: [
-                SourceSettings(name: "native", adapter: "native", auth: .standardWebhooks(secrets: [.inline(nativeSecret)], toleranceSeconds: 300))
+                SourceSettings(
+                    name: "native", adapter: "native",
+                    auth: .standardWebhooks(secrets: [.inline(nativeSecret)], toleranceSeconds: 300))
             ],
             properties: [
                 Property(

@@ -1,23 +1,23 @@
 import Yams
 
 /// A problem in the configuration file, naming the key and the line so a person can fix it.
-public struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
+package struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The dotted key path, e.g. `properties[0].time_zone`.
-    public var key: String
+    package var key: String
     /// The 1-based line in the file, when known.
-    public var line: Int?
+    package var line: Int?
     /// What is wrong and what to do.
-    public var message: String
+    package var message: String
 
     /// Creates an error.
-    public init(key: String, line: Int?, message: String) {
+    package init(key: String, line: Int?, message: String) {
         self.key = key
         self.line = line
         self.message = message
     }
 
     /// `line 12: properties[0].time_zone: unknown time zone "Europe/Berln"; use an IANA name such as Europe/Berlin`.
-    public var description: String {
+    package var description: String {
         let place = line.map { "line \($0): " } ?? ""
         return key.isEmpty ? "\(place)\(message)" : "\(place)\(key): \(message)"
     }
@@ -64,7 +64,10 @@ struct ConfigNode {
     }
 
     var isNull: Bool {
-        if let scalar = node.scalar { return scalar.tag.description.hasSuffix("null") || ["~", "null", ""].contains(scalar.string) && scalar.style == .plain }
+        if let scalar = node.scalar {
+            return scalar.tag.description.hasSuffix("null")
+                || ["~", "null", ""].contains(scalar.string) && scalar.style == .plain
+        }
         return false
     }
 

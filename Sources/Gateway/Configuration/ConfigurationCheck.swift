@@ -1,44 +1,52 @@
 import Foundation
 
 /// What `latchkey check-config` found beyond parse errors: secrets that do not resolve, sandbox-only settings.
-public struct ConfigurationCheck: Sendable {
+package struct ConfigurationCheck: Sendable {
     /// A finding, with its key path.
-    public struct Finding: Sendable, CustomStringConvertible {
+    package struct Finding: Sendable, CustomStringConvertible {
         /// `error` stops `serve`; `warning` is advice.
-        public enum Severity: String, Sendable { case error, warning }
+        package enum Severity: String, Sendable { case error, warning }
         /// How bad it is.
-        public var severity: Severity
+        package var severity: Severity
         /// The key path, e.g. `sources.guesty.secrets[0]`.
-        public var key: String
+        package var key: String
         /// What is wrong and what to do.
-        public var message: String
+        package var message: String
 
         /// `error: sources.guesty.secrets[0]: environment variable GUESTY_WEBHOOK_SECRET is not set`.
-        public var description: String { "\(severity.rawValue): \(key): \(message)" }
+        package var description: String { "\(severity.rawValue): \(key): \(message)" }
     }
 
     /// Every finding, errors first.
-    public let findings: [Finding]
+    package let findings: [Finding]
 
     /// Whether `serve` can start with this configuration.
-    public var isServable: Bool { !findings.contains { $0.severity == .error } }
+    package var isServable: Bool { !findings.contains { $0.severity == .error } }
 
     /// Checks that every secret resolves and is usable by its source's scheme, and flags inline secrets.
     /// - Parameters:
     ///   - configuration: A parsed configuration.
     ///   - environment: The process environment (injectable for tests).
-    public init(_ configuration: LatchkeyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(
+        _ configuration: LatchkeyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         var found: [Finding] = []
         func check(_ reference: SecretReference, key: String, required: Bool) {
             do {
                 if try reference.resolve(environment: environment) == nil, required {
-                    found.append(Finding(severity: .error, key: key, message: "\(reference) is not set; set it or remove this secret"))
+                    found.append(
+                        Finding(
+                            severity: .error, key: key, message: "\(reference) is not set; set it or remove this secret"
+                        ))
                 }
             } catch {
                 found.append(Finding(severity: .error, key: key, message: error.message))
             }
             if case .inline = reference {
-                found.append(Finding(severity: .warning, key: key, message: "a secret written in the file; use {env: NAME} or {file: PATH} outside a sandbox"))
+                found.append(
+                    Finding(
+                        severity: .warning, key: key,
+                        message: "a secret written in the file; use {env: NAME} or {file: PATH} outside a sandbox"))
             }
         }
         for source in configuration.sources {

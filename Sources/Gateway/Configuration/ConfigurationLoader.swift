@@ -3,13 +3,13 @@ import Foundation
 import Yams
 
 /// Reads a ``LatchkeyConfiguration`` from YAML and checks it, naming the key and line of each problem.
-public enum ConfigurationLoader {
+package enum ConfigurationLoader {
     /// The adapters a source may name.
-    public static let knownAdapters: Set<String> = ["native", "guesty", "hostaway", "hospitable", "lodgify"]
+    package static let knownAdapters: Set<String> = ["native", "guesty", "hostaway", "hospitable", "lodgify"]
 
     /// Reads and checks the file at `path`.
     /// - Throws: ``ConfigurationError`` for the first problem found (a missing file, bad YAML, a bad key or value).
-    public static func load(path: String) throws(ConfigurationError) -> LatchkeyConfiguration {
+    package static func load(path: String) throws(ConfigurationError) -> LatchkeyConfiguration {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(key: "", line: nil, message: "cannot read \(path); check the --config path")
         }
@@ -18,11 +18,12 @@ public enum ConfigurationLoader {
 
     /// Parses and checks YAML text.
     /// - Throws: ``ConfigurationError`` for the first problem found.
-    public static func parse(yaml: String) throws(ConfigurationError) -> LatchkeyConfiguration {
+    package static func parse(yaml: String) throws(ConfigurationError) -> LatchkeyConfiguration {
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: yaml) else {
-                throw ConfigurationError(key: "", line: nil, message: "the configuration is empty; see deploy/latchkey.example.yaml")
+                throw ConfigurationError(
+                    key: "", line: nil, message: "the configuration is empty; see deploy/latchkey.example.yaml")
             }
             root = node
         } catch let error as ConfigurationError {
@@ -33,7 +34,10 @@ public enum ConfigurationLoader {
             throw ConfigurationError(key: "", line: nil, message: "not valid YAML: \(error)")
         }
         let top = ConfigNode(node: root, path: "")
-        try top.rejectUnknownKeys(["server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days", "seam", "admin", "sources", "properties"])
+        try top.rejectUnknownKeys([
+            "server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days",
+            "seam", "admin", "sources", "properties",
+        ])
 
         var server = ServerSettings()
         if let node = top.child("server") { server = try parseServer(node) }
@@ -47,14 +51,16 @@ public enum ConfigurationLoader {
         }
 
         guard let sourcesNode = top.child("sources") else {
-            throw ConfigurationError(key: "sources", line: nil, message: "required: name at least one PMS source (e.g. `native:`)")
+            throw ConfigurationError(
+                key: "sources", line: nil, message: "required: name at least one PMS source (e.g. `native:`)")
         }
         var sources: [SourceSettings] = []
         for (name, node) in try sourcesNode.mappingEntries() {
             sources.append(try parseSource(name: name, node))
         }
         guard let propertiesNode = top.child("properties") else {
-            throw ConfigurationError(key: "properties", line: nil, message: "required: list at least one property with its locks")
+            throw ConfigurationError(
+                key: "properties", line: nil, message: "required: list at least one property with its locks")
         }
         var properties: [Property] = []
         var propertyLines: [Int?] = []
@@ -64,18 +70,20 @@ public enum ConfigurationLoader {
         }
         try checkUniqueness(properties, lines: propertyLines)
 
-        let logLevel = try top.child("log_level").map { node throws(ConfigurationError) in
-            let value = try node.string()
-            guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
-                throw node.error("unknown level \"\(value)\"; use trace, debug, info, notice, warning or error")
-            }
-            return value
-        } ?? "info"
-        let logFormat = try top.child("log_format").map { node throws(ConfigurationError) in
-            let value = try node.string()
-            guard ["auto", "json", "human"].contains(value) else { throw node.error("use auto, json or human") }
-            return value
-        } ?? "auto"
+        let logLevel =
+            try top.child("log_level").map { node throws(ConfigurationError) in
+                let value = try node.string()
+                guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
+                    throw node.error("unknown level \"\(value)\"; use trace, debug, info, notice, warning or error")
+                }
+                return value
+            } ?? "info"
+        let logFormat =
+            try top.child("log_format").map { node throws(ConfigurationError) in
+                let value = try node.string()
+                guard ["auto", "json", "human"].contains(value) else { throw node.error("use auto, json or human") }
+                return value
+            } ?? "auto"
 
         return LatchkeyConfiguration(
             server: server,
@@ -106,7 +114,9 @@ public enum ConfigurationLoader {
         var server = ServerSettings()
         if let bind = node.child("bind") {
             let text = try bind.string()
-            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+                (0...65535).contains(port)
+            else {
                 throw bind.error("expected host:port, e.g. 127.0.0.1:8080")
             }
             server.host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
@@ -119,7 +129,9 @@ public enum ConfigurationLoader {
         if let n = node.child("event_loops") { server.eventLoops = try n.int(in: 1...64) }
         if let n = node.child("head_timeout_seconds") { server.headTimeoutSeconds = try n.int(in: 1...3_600) }
         if let n = node.child("body_idle_timeout_seconds") { server.bodyIdleTimeoutSeconds = try n.int(in: 1...3_600) }
-        if let n = node.child("keep_alive_timeout_seconds") { server.keepAliveTimeoutSeconds = try n.int(in: 1...3_600) }
+        if let n = node.child("keep_alive_timeout_seconds") {
+            server.keepAliveTimeoutSeconds = try n.int(in: 1...3_600)
+        }
         if let n = node.child("drain_timeout_seconds") { server.drainTimeoutSeconds = try n.int(in: 0...3_600) }
         return server
     }
@@ -158,7 +170,9 @@ public enum ConfigurationLoader {
         throw node.error("a secret needs one of env, file or value")
     }
 
-    private static func parseSecrets(_ node: ConfigNode?, owner: ConfigNode) throws(ConfigurationError) -> [SecretReference] {
+    private static func parseSecrets(_ node: ConfigNode?, owner: ConfigNode) throws(ConfigurationError)
+        -> [SecretReference]
+    {
         guard let node else { throw owner.error("missing `secrets:`; list one or more {env: NAME} or {file: PATH}") }
         var secrets: [SecretReference] = []
         for item in try node.array() { secrets.append(try parseSecret(item)) }
@@ -167,15 +181,21 @@ public enum ConfigurationLoader {
     }
 
     private static func parseSource(name: String, _ node: ConfigNode) throws(ConfigurationError) -> SourceSettings {
-        guard name.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || (48...57).contains($0) || (97...122).contains($0) }),
+        guard
+            name.utf8.allSatisfy({
+                $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || (48...57).contains($0) || (97...122).contains($0)
+            }),
             !name.isEmpty
         else {
             throw node.error("a source name is used in the URL; use lower-case letters, digits, - and _")
         }
-        try node.rejectUnknownKeys(["adapter", "scheme", "secrets", "header", "prefix", "encoding", "username", "tolerance_seconds"])
+        try node.rejectUnknownKeys([
+            "adapter", "scheme", "secrets", "header", "prefix", "encoding", "username", "tolerance_seconds",
+        ])
         let adapter = try node.child("adapter")?.string() ?? name
         guard knownAdapters.contains(adapter) else {
-            throw (node.child("adapter") ?? node).error("unknown adapter \"\(adapter)\"; use one of \(knownAdapters.sorted().joined(separator: ", "))")
+            throw (node.child("adapter") ?? node).error(
+                "unknown adapter \"\(adapter)\"; use one of \(knownAdapters.sorted().joined(separator: ", "))")
         }
         guard let schemeNode = node.child("scheme") else {
             throw node.error("missing `scheme:`; use standard_webhooks, hmac_sha256, basic or path_token")
@@ -184,21 +204,29 @@ public enum ConfigurationLoader {
         let auth: AuthSettings
         switch try schemeNode.string() {
         case "standard_webhooks", "svix":
-            auth = .standardWebhooks(secrets: secrets, toleranceSeconds: try node.child("tolerance_seconds")?.int(in: 1...3_600) ?? 300)
+            auth = .standardWebhooks(
+                secrets: secrets, toleranceSeconds: try node.child("tolerance_seconds")?.int(in: 1...3_600) ?? 300)
         case "hmac_sha256":
             guard let header = try node.child("header")?.string() else {
-                throw node.error("hmac_sha256 needs `header:` (e.g. Signature for Hospitable, ms-signature for Lodgify)")
+                throw node.error(
+                    "hmac_sha256 needs `header:` (e.g. Signature for Hospitable, ms-signature for Lodgify)")
             }
             let encoding = try node.child("encoding")?.string() ?? "hex"
-            guard encoding == "hex" || encoding == "base64" else { throw node.child("encoding")!.error("use hex or base64") }
-            auth = .bodyHMAC(header: header, prefix: try node.child("prefix")?.string() ?? "", encoding: encoding, secrets: secrets)
+            guard encoding == "hex" || encoding == "base64" else {
+                throw node.child("encoding")!.error("use hex or base64")
+            }
+            auth = .bodyHMAC(
+                header: header, prefix: try node.child("prefix")?.string() ?? "", encoding: encoding, secrets: secrets)
         case "basic":
-            guard let username = try node.child("username")?.string() else { throw node.error("basic needs `username:`") }
+            guard let username = try node.child("username")?.string() else {
+                throw node.error("basic needs `username:`")
+            }
             auth = .basic(username: username, secrets: secrets)
         case "path_token":
             auth = .pathToken(secrets: secrets)
         case let other:
-            throw schemeNode.error("unknown scheme \"\(other)\"; use standard_webhooks, hmac_sha256, basic or path_token")
+            throw schemeNode.error(
+                "unknown scheme \"\(other)\"; use standard_webhooks, hmac_sha256, basic or path_token")
         }
         return SourceSettings(name: name, adapter: adapter, auth: auth)
     }
@@ -206,13 +234,16 @@ public enum ConfigurationLoader {
     private static func parseTime(_ node: ConfigNode) throws(ConfigurationError) -> LocalTime {
         let text = try node.string()
         let parts = text.split(separator: ":")
-        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m) else {
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0...23).contains(h), (0...59).contains(m)
+        else {
             throw node.error("expected a time as HH:MM, e.g. 15:00")
         }
         return LocalTime(hour: h, minute: m)
     }
 
-    private static func parseProperty(_ node: ConfigNode, sourceNames: Set<String>) throws(ConfigurationError) -> Property {
+    private static func parseProperty(_ node: ConfigNode, sourceNames: Set<String>) throws(ConfigurationError)
+        -> Property
+    {
         try node.rejectUnknownKeys([
             "id", "name", "time_zone", "listings", "device_ids", "check_in_time", "check_out_time",
             "buffer_before_check_in_minutes", "buffer_after_check_out_minutes", "preferred_code_length",
@@ -221,10 +252,13 @@ public enum ConfigurationLoader {
         guard let nameNode = node.child("name") else { throw node.error("missing `name:`") }
         let name = try nameNode.string()
         let id = try node.child("id")?.string() ?? slug(name)
-        guard let zoneNode = node.child("time_zone") else { throw node.error("missing `time_zone:` (an IANA name such as Europe/Berlin)") }
+        guard let zoneNode = node.child("time_zone") else {
+            throw node.error("missing `time_zone:` (an IANA name such as Europe/Berlin)")
+        }
         let zone = try zoneNode.string()
         guard TimeZone(identifier: zone) != nil else {
-            throw zoneNode.error("unknown time zone \"\(zone)\"; use an IANA name such as Europe/Berlin or America/New_York")
+            throw zoneNode.error(
+                "unknown time zone \"\(zone)\"; use an IANA name such as Europe/Berlin or America/New_York")
         }
         guard let listingsNode = node.child("listings") else {
             throw node.error("missing `listings:`; map each source to its listing ids, e.g. {guesty: [\"64f…\"]}")
@@ -236,19 +270,29 @@ public enum ConfigurationLoader {
             }
             listings[source] = try ids.stringArray()
         }
-        guard let devicesNode = node.child("device_ids") else { throw node.error("missing `device_ids:`; list the Seam device ids of the door locks") }
+        guard let devicesNode = node.child("device_ids") else {
+            throw node.error("missing `device_ids:`; list the Seam device ids of the door locks")
+        }
         let devices = try devicesNode.stringArray()
-        guard !devices.isEmpty else { throw devicesNode.error("list at least one Seam device id; a property without locks cannot get codes") }
+        guard !devices.isEmpty else {
+            throw devicesNode.error("list at least one Seam device id; a property without locks cannot get codes")
+        }
         guard Set(devices).count == devices.count else { throw devicesNode.error("a device id is listed twice") }
         var property = Property(id: id, name: name, listings: listings, deviceIDs: devices, timeZone: zone)
         if let n = node.child("check_in_time") { property.defaultCheckIn = try parseTime(n) }
         if let n = node.child("check_out_time") { property.defaultCheckOut = try parseTime(n) }
-        if let n = node.child("buffer_before_check_in_minutes") { property.bufferBeforeCheckInMinutes = try n.int(in: 0...1_440) }
-        if let n = node.child("buffer_after_check_out_minutes") { property.bufferAfterCheckOutMinutes = try n.int(in: 0...1_440) }
+        if let n = node.child("buffer_before_check_in_minutes") {
+            property.bufferBeforeCheckInMinutes = try n.int(in: 0...1_440)
+        }
+        if let n = node.child("buffer_after_check_out_minutes") {
+            property.bufferAfterCheckOutMinutes = try n.int(in: 0...1_440)
+        }
         if let n = node.child("preferred_code_length") { property.preferredCodeLength = try n.int(in: 4...9) }
         if let n = node.child("behavior_when_code_cannot_be_shared") {
             let text = try n.string()
-            guard let behavior = Property.CodeSharingBehavior(rawValue: text) else { throw n.error("use throw or create_random_code") }
+            guard let behavior = Property.CodeSharingBehavior(rawValue: text) else {
+                throw n.error("use throw or create_random_code")
+            }
             property.codeSharingBehavior = behavior
         }
         if let n = node.child("code_name") { property.codeNameTemplate = try n.string() }
@@ -260,7 +304,9 @@ public enum ConfigurationLoader {
         var seenListings: [String: String] = [:]
         for (index, property) in properties.enumerated() {
             if let first = seenIDs[property.id] {
-                throw ConfigurationError(key: "properties[\(index)].id", line: lines[index], message: "id \"\(property.id)\" is also used by properties[\(first)]; ids must be unique")
+                throw ConfigurationError(
+                    key: "properties[\(index)].id", line: lines[index],
+                    message: "id \"\(property.id)\" is also used by properties[\(first)]; ids must be unique")
             }
             seenIDs[property.id] = index
             for (source, ids) in property.listings.sorted(by: { $0.key < $1.key }) {
@@ -269,7 +315,8 @@ public enum ConfigurationLoader {
                     if let other = seenListings[key] {
                         throw ConfigurationError(
                             key: "properties[\(index)].listings.\(source)", line: lines[index],
-                            message: "listing \(listing) of \(source) is also mapped to property \"\(other)\"; a listing belongs to one property"
+                            message:
+                                "listing \(listing) of \(source) is also mapped to property \"\(other)\"; a listing belongs to one property"
                         )
                     }
                     seenListings[key] = property.id

@@ -5,33 +5,33 @@ import Foundation
 ///
 /// Secrets are never written in this file in production: each is a ``SecretReference`` to an environment
 /// variable or a file (systemd credentials). See `deploy/latchkey.example.yaml` for every key.
-public struct LatchkeyConfiguration: Sendable {
+package struct LatchkeyConfiguration: Sendable {
     /// The listener. Defaults: see ``ServerSettings``.
-    public var server: ServerSettings
+    package var server: ServerSettings
     /// The data directory holding the journal and snapshot. Default `./latchkey-data`.
-    public var dataDirectory: String
+    package var dataDirectory: String
     /// Log level: `trace`, `debug`, `info`, `notice`, `warning`, `error`. Default `info` (env `LOG_LEVEL` overrides).
-    public var logLevel: String
+    package var logLevel: String
     /// Log format: `auto` (human on a terminal, JSON otherwise), `json`, `human`. Default `auto`.
-    public var logFormat: String
+    package var logFormat: String
     /// How long idempotency keys are kept, in days. Default 7.
-    public var idempotencyRetentionDays: Int
+    package var idempotencyRetentionDays: Int
     /// How long Latchkey keeps a reservation after its stay's access window ended (check-out plus buffer), in
     /// days: then its booking (guest name and phone included) and the record of its codes are forgotten, by a
     /// sweep once an hour. Reservations with work in flight or a dead letter are kept. Default 30.
-    public var historyRetentionDays: Int
+    package var historyRetentionDays: Int
     /// How Latchkey reaches Seam. Defaults: see ``SeamSettings``.
-    public var seam: SeamSettings
+    package var seam: SeamSettings
     /// The admin API's bearer token; the admin API is off when it resolves to nothing.
     /// Default: environment variable `LATCHKEY_ADMIN_TOKEN`.
-    public var adminToken: SecretReference?
+    package var adminToken: SecretReference?
     /// The PMS sources that may post webhooks, by name (the `{source}` of `/webhooks/{source}`). No default.
-    public var sources: [SourceSettings]
+    package var sources: [SourceSettings]
     /// The properties and their locks. No default.
-    public var properties: [Property]
+    package var properties: [Property]
 
     /// Creates a configuration; every parameter but sources and properties has the documented default.
-    public init(
+    package init(
         server: ServerSettings = ServerSettings(),
         dataDirectory: String = "./latchkey-data",
         logLevel: String = "info",
@@ -56,77 +56,77 @@ public struct LatchkeyConfiguration: Sendable {
     }
 
     /// The source called `name`, or `nil`.
-    public func source(named name: String) -> SourceSettings? {
+    package func source(named name: String) -> SourceSettings? {
         sources.first { $0.name == name }
     }
 }
 
 /// The listener's address, limits and deadlines.
-public struct ServerSettings: Sendable, Equatable {
+package struct ServerSettings: Sendable, Equatable {
     /// The address to listen on. Default `127.0.0.1` (nginx in front).
-    public var host: String = "127.0.0.1"
+    package var host: String = "127.0.0.1"
     /// The TCP port; 0 picks a free one. Default 8080.
-    public var port: Int = 8080
+    package var port: Int = 8080
     /// Peers whose `X-Forwarded-For`/`X-Real-IP` are believed, as addresses or CIDR ranges.
     /// Default `127.0.0.0/8` and `::1`.
-    public var trustedProxies: [String] = ["127.0.0.0/8", "::1"]
+    package var trustedProxies: [String] = ["127.0.0.0/8", "::1"]
     /// The largest request body, in bytes. Default 1,048,576 (1 MiB); keep nginx's `client_max_body_size` equal.
-    public var maxBodyBytes: Int = 1_048_576
+    package var maxBodyBytes: Int = 1_048_576
     /// The largest request head (request line and fields), in bytes. Default 16,384.
-    public var maxHeadBytes: Int = 16_384
+    package var maxHeadBytes: Int = 16_384
     /// The most connections open at once. Default 4,096.
-    public var maxConnections: Int = 4_096
+    package var maxConnections: Int = 4_096
     /// Listener threads (event loops), each with its own socket on the port (`SO_REUSEPORT`), taking a share of new
     /// connections and running their handlers; more than one pays off when the listener thread is the bottleneck and
     /// cores are free (2 on a 2-core machine measured +3 % signed deliveries/s). With more than one, a second
     /// Latchkey started by mistake on the same port with more than one too would share the port instead of failing
     /// to bind: run one per port. Default 1.
-    public var eventLoops: Int = 1
+    package var eventLoops: Int = 1
     /// Time allowed to receive a request head, in seconds. Default 10.
-    public var headTimeoutSeconds: Int = 10
+    package var headTimeoutSeconds: Int = 10
     /// Longest pause while receiving a body, in seconds. Default 10.
-    public var bodyIdleTimeoutSeconds: Int = 10
+    package var bodyIdleTimeoutSeconds: Int = 10
     /// How long an idle keep-alive connection stays open, in seconds. Default 60.
-    public var keepAliveTimeoutSeconds: Int = 60
+    package var keepAliveTimeoutSeconds: Int = 60
     /// How long shutdown waits for in-flight requests, in seconds. Default 20.
-    public var drainTimeoutSeconds: Int = 20
+    package var drainTimeoutSeconds: Int = 20
 
     /// Creates settings with the documented defaults.
-    public init() {}
+    package init() {}
 }
 
 /// How Latchkey reaches Seam.
-public struct SeamSettings: Sendable {
+package struct SeamSettings: Sendable {
     /// Seam's base URL. Default `https://connect.getseam.com`; env `SEAM_ENDPOINT` overrides.
-    public var endpoint: String? = nil
+    package var endpoint: String? = nil
     /// The API key. Default: environment variable `SEAM_API_KEY`. With no key, `serve` uses the built-in fake Seam.
-    public var apiKey: SecretReference? = .environment("SEAM_API_KEY")
+    package var apiKey: SecretReference? = .environment("SEAM_API_KEY")
     /// The workspace id sent as `seam-workspace` with a personal access token. Default none.
-    public var workspaceID: String? = nil
+    package var workspaceID: String? = nil
     /// The Svix secret (`whsec_…`) of Seam's webhooks to `POST /seam/webhooks`. Default env `SEAM_WEBHOOK_SECRET`.
-    public var webhookSecret: SecretReference? = .environment("SEAM_WEBHOOK_SECRET")
+    package var webhookSecret: SecretReference? = .environment("SEAM_WEBHOOK_SECRET")
     /// Reservations converged in parallel. Default 4.
-    public var maxParallelReservations: Int = 4
+    package var maxParallelReservations: Int = 4
     /// Attempts per Seam call before it becomes a dead letter. Default 8.
-    public var maxAttempts: Int = 8
+    package var maxAttempts: Int = 8
     /// Per-request timeout, in seconds. Default 15.
-    public var requestTimeoutSeconds: Int = 15
+    package var requestTimeoutSeconds: Int = 15
 
     /// Creates settings with the documented defaults.
-    public init() {}
+    package init() {}
 }
 
 /// One PMS source: which adapter decodes its bodies and how its deliveries are authenticated.
-public struct SourceSettings: Sendable {
+package struct SourceSettings: Sendable {
     /// The name in the URL, `/webhooks/{name}`. No default.
-    public var name: String
+    package var name: String
     /// The adapter: `native`, `guesty`, `hostaway`, `hospitable`, `lodgify`. Default: the source's name.
-    public var adapter: String
+    package var adapter: String
     /// How deliveries are authenticated. No default.
-    public var auth: AuthSettings
+    package var auth: AuthSettings
 
     /// Creates a source.
-    public init(name: String, adapter: String, auth: AuthSettings) {
+    package init(name: String, adapter: String, auth: AuthSettings) {
         self.name = name
         self.adapter = adapter
         self.auth = auth
@@ -134,7 +134,7 @@ public struct SourceSettings: Sendable {
 }
 
 /// A source's authentication scheme and its secrets (several for rotation: any one matching is enough).
-public enum AuthSettings: Sendable {
+package enum AuthSettings: Sendable {
     /// Standard Webhooks / Svix: `webhook-*` or `svix-*` headers, `whsec_` secrets.
     /// `toleranceSeconds` defaults to 300.
     case standardWebhooks(secrets: [SecretReference], toleranceSeconds: Int)
@@ -147,7 +147,7 @@ public enum AuthSettings: Sendable {
     case pathToken(secrets: [SecretReference])
 
     /// The secrets of the scheme, in order.
-    public var secrets: [SecretReference] {
+    package var secrets: [SecretReference] {
         switch self {
         case .standardWebhooks(let s, _), .bodyHMAC(_, _, _, let s), .basic(_, let s), .pathToken(let s): s
         }
@@ -155,7 +155,7 @@ public enum AuthSettings: Sendable {
 }
 
 /// Where a secret comes from. The value itself is read at start and never logged.
-public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
+package enum SecretReference: Sendable, Equatable, CustomStringConvertible {
     /// An environment variable's value.
     case environment(String)
     /// A file's contents without a trailing newline (e.g. a systemd credential).
@@ -167,14 +167,18 @@ public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
     /// - Parameter environment: The process environment (injectable for tests).
     /// - Returns: The value, or `nil` when an environment variable is unset or empty.
     /// - Throws: ``ConfigurationError`` when a file cannot be read.
-    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> String? {
+    package func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError)
+        -> String?
+    {
         switch self {
         case .environment(let name):
             guard let value = environment[name], !value.isEmpty else { return nil }
             return value
         case .file(let path):
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigurationError(key: "", line: nil, message: "cannot read secret file \(path); check it exists and is readable by this user")
+                throw ConfigurationError(
+                    key: "", line: nil,
+                    message: "cannot read secret file \(path); check it exists and is readable by this user")
             }
             var text = String(decoding: data, as: UTF8.self)
             while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
@@ -185,7 +189,7 @@ public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Where the secret comes from, never its value.
-    public var description: String {
+    package var description: String {
         switch self {
         case .environment(let name): "env \(name)"
         case .file(let path): "file \(path)"

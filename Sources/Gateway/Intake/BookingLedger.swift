@@ -97,8 +97,9 @@ final class BookingLedger: Sendable {
                     let isLatest = state.latest[keys[index], default: Version(updatedAt: nil, sequence: 0)].replace(
                         ifSupersededBy: booking.version)
                     if isLatest {
-                        transaction.put(StoredBooking.encoded(event: eventJSON[index], sequence: booking.sequence),
-                                        forKey: keys[index])
+                        transaction.put(
+                            StoredBooking.encoded(event: eventJSON[index], sequence: booking.sequence),
+                            forKey: keys[index])
                     }
                     return booking
                 }
@@ -124,7 +125,8 @@ final class BookingLedger: Sendable {
             var count = 0
             state.withLock { state in
                 for reservation in forgotten {
-                    let key = StoredBooking.key(source: reservation.key.source, reservationID: reservation.key.reservationID)
+                    let key = StoredBooking.key(
+                        source: reservation.key.source, reservationID: reservation.key.reservationID)
                     guard state.latest[key]?.sequence == reservation.receivedSequence else { continue }
                     state.latest[key] = nil
                     transaction.delete(key: key)

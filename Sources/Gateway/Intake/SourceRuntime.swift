@@ -29,13 +29,16 @@ struct SourceRuntime: Sendable {
         }
         guard !secrets.isEmpty else {
             let names = settings.auth.secrets.map(\.description).joined(separator: ", ")
-            throw ConfigurationError(key: "\(key).secrets", line: nil, message: "none of its secrets is set (\(names)); set one, or remove the source")
+            throw ConfigurationError(
+                key: "\(key).secrets", line: nil,
+                message: "none of its secrets is set (\(names)); set one, or remove the source")
         }
         let scheme: SignatureScheme
         switch settings.auth {
         case .standardWebhooks(_, let tolerance): scheme = .standardWebhooks(tolerance: TimeInterval(tolerance))
         case .bodyHMAC(let header, let prefix, let encoding, _):
-            scheme = .bodyHMAC(BodyHMAC(header: header, prefix: prefix, encoding: encoding == "base64" ? .base64 : .hex))
+            scheme = .bodyHMAC(
+                BodyHMAC(header: header, prefix: prefix, encoding: encoding == "base64" ? .base64 : .hex))
         case .basic: scheme = .basicAuth
         case .pathToken: scheme = .pathToken
         }

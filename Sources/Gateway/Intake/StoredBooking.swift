@@ -55,14 +55,14 @@ struct StoredBooking: Codable, Sendable {
 }
 
 /// The bookings a data directory holds, for tools that read one without running the gateway.
-public enum StoredBookings {
+package enum StoredBookings {
     /// The latest booking the journal holds for a reservation, with its receipt order; nil when there is none or
     /// it cannot be decoded.
     /// - Parameters:
     ///   - source: The source name, e.g. `guesty`.
     ///   - reservationID: The PMS's reservation id.
     ///   - entries: The data directory's entries (`Store` or a read-only snapshot of it).
-    public static func latest(
+    package static func latest(
         source: String, reservationID: String, in entries: [String: [UInt8]]
     ) -> (event: BookingEvent, receivedSequence: UInt64)? {
         guard let bytes = entries[StoredBooking.key(source: source, reservationID: reservationID)],

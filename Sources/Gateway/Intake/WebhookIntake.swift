@@ -39,34 +39,44 @@ final class WebhookIntake: Sendable {
     /// Registers the intake's routes.
     func register(on router: inout Router) {
         router.add("POST", "/webhooks/{source}") { [self] request, responder in handle(request, responder: responder) }
-        router.add("POST", "/webhooks/{source}/{token}") { [self] request, responder in handle(request, responder: responder) }
+        router.add("POST", "/webhooks/{source}/{token}") { [self] request, responder in
+            handle(request, responder: responder)
+        }
     }
 
     /// Handles one delivery.
     func handle(_ request: HTTPRequest, responder: Responder) {
         let sourceName = request.pathParameters["source"] ?? ""
         // The sender's address (X-Forwarded-For/X-Real-IP from a trusted proxy), to find who sends refused deliveries.
-        var log = DeliveryLog(logger: logger, requestID: request.requestID, source: sourceName, client: request.clientAddress)
+        var log = DeliveryLog(
+            logger: logger, requestID: request.requestID, source: sourceName, client: request.clientAddress)
         let pathToken = request.pathParameters["token"]
 
         guard let source = sources[sourceName], source.usesPathToken == (pathToken != nil) else {
             log.write(.info, "delivery refused: unknown source")
             metrics.recordDelivery(source: "unknown", result: .rejected)
-            responder(.error(status: 404, type: "unknown_source",
-                             message: "No source named \"\(sourceName)\" is configured; the URL is /webhooks/{source} with a source from the configuration."))
+            responder(
+                .error(
+                    status: 404, type: "unknown_source",
+                    message:
+                        "No source named \"\(sourceName)\" is configured; the URL is /webhooks/{source} with a source from the configuration."
+                ))
             return
         }
         if let contentType = request.headers["Content-Type"], !Self.namesJSON(contentType) {
             log.write(.info, "delivery refused: not JSON", ["content_type": "\(contentType)"])
             metrics.recordDelivery(source: source.name, result: .rejected)
-            responder(.error(status: 415, type: "unsupported_media_type",
-                             message: "Content-Type \(contentType) is not accepted; send application/json."))
+            responder(
+                .error(
+                    status: 415, type: "unsupported_media_type",
+                    message: "Content-Type \(contentType) is not accepted; send application/json."))
             return
         }
 
         let verified: VerifiedDelivery
         do {
-            verified = try source.verifier.verify(header: { request.headers[$0] }, body: request.body, pathToken: pathToken, now: now())
+            verified = try source.verifier.verify(
+                header: { request.headers[$0] }, body: request.body, pathToken: pathToken, now: now())
         } catch {
             log.write(.notice, "delivery refused: authentication failed", ["auth.reason": "\(error.reason.rawValue)"])
             metrics.recordSignatureFailure(source: source.name, reason: error.reason.rawValue)
@@ -106,14 +116,16 @@ final class WebhookIntake: Sendable {
         // no trip through the writer. (A repeat of one still waiting for its group commit is caught by the writer.)
         if let original = store.idempotencyResponse(forKey: idempotencyKey) {
             metrics.recordDelivery(source: source.name, result: .duplicate)
-            Self.answerRepeat(of: original, fingerprint: fingerprint, deliveryID: deliveryID, log: log, responder: responder)
+            Self.answerRepeat(
+                of: original, fingerprint: fingerprint, deliveryID: deliveryID, log: log, responder: responder)
             return
         }
         let accepted = AcceptedBody(
             status: "accepted", deliveryID: deliveryID, reservationIDs: events.map(\.reservationID)
         )
         let acceptedBytes = accepted.encoded()
-        let remembered = RememberedAnswer(fingerprint: fingerprint, body: String(decoding: acceptedBytes, as: UTF8.self))
+        let remembered = RememberedAnswer(
+            fingerprint: fingerprint, body: String(decoding: acceptedBytes, as: UTF8.self))
 
         var transaction = Transaction()
         transaction.claim(idempotencyKey, response: remembered.encoded())
@@ -130,20 +142,26 @@ final class WebhookIntake: Sendable {
                     // (with its client address), but a slow log write must not hold the 202 back. (Writing it from
                     // a queue of its own instead was measured slower: scripts/bench/README.md.)
                     onAccepted(numbered)
-                    responder(HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
+                    responder(
+                        HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
                     metrics.recordDelivery(source: source.name, result: .accepted)
                     commitLog.write(.info, "delivery accepted", ["events": "\(events.count)"])
                 case .success(.duplicate(let original)):
                     ledger.revert(events, store: store)
                     metrics.recordDelivery(source: source.name, result: .duplicate)
-                    Self.answerRepeat(of: original, fingerprint: fingerprint, deliveryID: deliveryID, log: commitLog, responder: responder)
+                    Self.answerRepeat(
+                        of: original, fingerprint: fingerprint, deliveryID: deliveryID, log: commitLog,
+                        responder: responder)
                 case .failure(let error):
                     ledger.revert(events, store: store)
-                    commitLog.write(.error, "delivery not stored; answered 503", ["store.error": "\(error.code.rawValue)"])
+                    commitLog.write(
+                        .error, "delivery not stored; answered 503", ["store.error": "\(error.code.rawValue)"])
                     metrics.recordDelivery(source: source.name, result: .rejected)
-                    responder(.error(status: 503, type: "store_unavailable",
-                                     message: "The delivery could not be made durable, so it was not accepted; send it again.",
-                                     headers: ["Retry-After": "5"]))
+                    responder(
+                        .error(
+                            status: 503, type: "store_unavailable",
+                            message: "The delivery could not be made durable, so it was not accepted; send it again.",
+                            headers: ["Retry-After": "5"]))
                 }
             }
         }
@@ -158,12 +176,18 @@ extension WebhookIntake {
     ) {
         guard let first = RememberedAnswer.decode(original), first.fingerprint == fingerprint else {
             log.write(.notice, "delivery refused: delivery id reused for a different body")
-            responder(.error(status: 422, type: "idempotency_key_reused",
-                             message: "Delivery id \(deliveryID ?? "?") was already used for a different body; send new content with a new id."))
+            responder(
+                .error(
+                    status: 422, type: "idempotency_key_reused",
+                    message:
+                        "Delivery id \(deliveryID ?? "?") was already used for a different body; send new content with a new id."
+                ))
             return
         }
-        responder(HTTPResponse(status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
-                               body: Array(first.body.utf8)))
+        responder(
+            HTTPResponse(
+                status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
+                body: Array(first.body.utf8)))
         log.write(.info, "duplicate delivery answered from the journal")
     }
 
@@ -172,7 +196,8 @@ extension WebhookIntake {
     static func namesJSON(_ contentType: String) -> Bool {
         // The last four bytes seen, lower-cased (ASCII letters; other bytes only need to differ from the letters
         // of "json", which `| 0x20` keeps them doing), compared as one number: no copy of the header.
-        let json = UInt32(UInt8(ascii: "j")) << 24 | UInt32(UInt8(ascii: "s")) << 16
+        let json =
+            UInt32(UInt8(ascii: "j")) << 24 | UInt32(UInt8(ascii: "s")) << 16
             | UInt32(UInt8(ascii: "o")) << 8 | UInt32(UInt8(ascii: "n"))
         var window: UInt32 = 0
         var seen = 0
@@ -204,7 +229,8 @@ private struct DeliveryLog: Sendable {
         metadata["source"] = .string(source)
         metadata["client"] = .string(client)
         if !reservations.isEmpty {
-            metadata["reservation"] = .string(reservations.count == 1 ? reservations[0] : reservations.joined(separator: ","))
+            metadata["reservation"] = .string(
+                reservations.count == 1 ? reservations[0] : reservations.joined(separator: ","))
         }
         for (key, value) in extra { metadata[key] = value }
         logger.log(level: level, message, metadata: metadata)

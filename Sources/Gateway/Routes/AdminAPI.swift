@@ -22,59 +22,83 @@ struct AdminAPI: Sendable {
     }
 
     func register(on router: inout Router) {
-        router.add("GET", "/v1/reservations/{source}/{id}", async: guarded { request in
-            let key = ReservationKey(source: request.pathParameters["source"] ?? "", reservationID: request.pathParameters["id"] ?? "")
-            let includePIN: Bool
-            switch request.queryItems.last(where: { $0.name == "include_pin" })?.value {
-            case nil, "false": includePIN = false
-            case "true": includePIN = true
-            case let other?:
-                return .error(status: 400, type: "bad_request", message: "include_pin=\(other): use true or false.")
-            }
-            guard let snapshot = await reconciler.reservation(key) else {
-                return .error(status: 404, type: "not_found", message: "No reservation \(key) is known; check the source name and the PMS's reservation id.")
-            }
-            if includePIN {
-                logger.notice("admin: PIN disclosed", metadata: ["reservation": "\(key)", "client": "\(request.clientAddress)"])
-            }
-            return .json(status: 200, ReservationView(snapshot, includePIN: includePIN), headers: ["Cache-Control": "no-store"])
-        })
-        router.add("GET", "/v1/outbox", async: guarded { request in
-            let limit: Int
-            switch Self.limit(request) {
-            case .success(let value): limit = value
-            case .failure(let refusal): return refusal.response
-            }
-            let intents = await reconciler.outbox().sorted { $0.createdAt < $1.createdAt }
-            return .json(status: 200, OutboxView(intents: intents.prefix(limit).map(IntentView.init), total: intents.count),
-                         headers: ["Cache-Control": "no-store"])
-        })
-        router.add("GET", "/v1/dead-letters", async: guarded { request in
-            let limit: Int
-            switch Self.limit(request) {
-            case .success(let value): limit = value
-            case .failure(let refusal): return refusal.response
-            }
-            let letters = await reconciler.deadLetterList().sorted { $0.failedAt > $1.failedAt }
-            return .json(status: 200, DeadLettersView(deadLetters: letters.prefix(limit).map(DeadLetterView.init), total: letters.count),
-                         headers: ["Cache-Control": "no-store"])
-        })
-        router.add("POST", "/v1/outbox/{id}/retry", async: guarded { request in
-            let id = request.pathParameters["id"] ?? ""
-            guard await reconciler.deadLetterList().contains(where: { $0.id == id }) else {
-                if await reconciler.outbox().contains(where: { $0.id == id }) {
-                    return .error(status: 409, type: "not_a_dead_letter", message: "\(id) is still in the outbox and is being retried already.")
+        router.add(
+            "GET", "/v1/reservations/{source}/{id}",
+            async: guarded { request in
+                let key = ReservationKey(
+                    source: request.pathParameters["source"] ?? "", reservationID: request.pathParameters["id"] ?? "")
+                let includePIN: Bool
+                switch request.queryItems.last(where: { $0.name == "include_pin" })?.value {
+                case nil, "false": includePIN = false
+                case "true": includePIN = true
+                case let other?:
+                    return .error(status: 400, type: "bad_request", message: "include_pin=\(other): use true or false.")
                 }
-                return .error(status: 404, type: "unknown_intent", message: "No dead letter \(id); list them at GET /v1/dead-letters.")
-            }
-            do {
-                try await reconciler.retry(deadLetterID: id)
-                logger.notice("admin: dead letter re-queued", metadata: ["dead_letter": "\(id)"])
-                return .json(status: 202, ["status": "requeued", "id": id])
-            } catch {
-                return .error(status: 503, type: "store_unavailable", message: "Could not re-queue: \(error)", headers: ["Retry-After": "5"])
-            }
-        })
+                guard let snapshot = await reconciler.reservation(key) else {
+                    return .error(
+                        status: 404, type: "not_found",
+                        message: "No reservation \(key) is known; check the source name and the PMS's reservation id.")
+                }
+                if includePIN {
+                    logger.notice(
+                        "admin: PIN disclosed",
+                        metadata: ["reservation": "\(key)", "client": "\(request.clientAddress)"])
+                }
+                return .json(
+                    status: 200, ReservationView(snapshot, includePIN: includePIN),
+                    headers: ["Cache-Control": "no-store"])
+            })
+        router.add(
+            "GET", "/v1/outbox",
+            async: guarded { request in
+                let limit: Int
+                switch Self.limit(request) {
+                case .success(let value): limit = value
+                case .failure(let refusal): return refusal.response
+                }
+                let intents = await reconciler.outbox().sorted { $0.createdAt < $1.createdAt }
+                return .json(
+                    status: 200, OutboxView(intents: intents.prefix(limit).map(IntentView.init), total: intents.count),
+                    headers: ["Cache-Control": "no-store"])
+            })
+        router.add(
+            "GET", "/v1/dead-letters",
+            async: guarded { request in
+                let limit: Int
+                switch Self.limit(request) {
+                case .success(let value): limit = value
+                case .failure(let refusal): return refusal.response
+                }
+                let letters = await reconciler.deadLetterList().sorted { $0.failedAt > $1.failedAt }
+                return .json(
+                    status: 200,
+                    DeadLettersView(deadLetters: letters.prefix(limit).map(DeadLetterView.init), total: letters.count),
+                    headers: ["Cache-Control": "no-store"])
+            })
+        router.add(
+            "POST", "/v1/outbox/{id}/retry",
+            async: guarded { request in
+                let id = request.pathParameters["id"] ?? ""
+                guard await reconciler.deadLetterList().contains(where: { $0.id == id }) else {
+                    if await reconciler.outbox().contains(where: { $0.id == id }) {
+                        return .error(
+                            status: 409, type: "not_a_dead_letter",
+                            message: "\(id) is still in the outbox and is being retried already.")
+                    }
+                    return .error(
+                        status: 404, type: "unknown_intent",
+                        message: "No dead letter \(id); list them at GET /v1/dead-letters.")
+                }
+                do {
+                    try await reconciler.retry(deadLetterID: id)
+                    logger.notice("admin: dead letter re-queued", metadata: ["dead_letter": "\(id)"])
+                    return .json(status: 202, ["status": "requeued", "id": id])
+                } catch {
+                    return .error(
+                        status: 503, type: "store_unavailable", message: "Could not re-queue: \(error)",
+                        headers: ["Retry-After": "5"])
+                }
+            })
     }
 
     /// A refused query, as an answer.
@@ -86,23 +110,32 @@ struct AdminAPI: Sendable {
     private static func limit(_ request: HTTPRequest) -> Result<Int, QueryRefusal> {
         guard let text = request.queryItems.last(where: { $0.name == "limit" })?.value else { return .success(100) }
         guard let value = Int(text), (1...1000).contains(value) else {
-            return .failure(QueryRefusal(response: .error(status: 400, type: "bad_request", message: "limit=\(text): use an integer from 1 to 1000.")))
+            return .failure(
+                QueryRefusal(
+                    response: .error(
+                        status: 400, type: "bad_request", message: "limit=\(text): use an integer from 1 to 1000.")))
         }
         return .success(value)
     }
 
     /// Wraps a handler with the bearer-token check.
-    private func guarded(_ work: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) -> @Sendable (HTTPRequest) async -> HTTPResponse {
+    private func guarded(_ work: @escaping @Sendable (HTTPRequest) async -> HTTPResponse)
+        -> @Sendable (HTTPRequest) async -> HTTPResponse
+    {
         { [token, logger] request in
             guard let token else {
-                return .error(status: 404, type: "admin_disabled", message: "The admin API is off; set admin.token (env LATCHKEY_ADMIN_TOKEN) to turn it on.")
+                return .error(
+                    status: 404, type: "admin_disabled",
+                    message: "The admin API is off; set admin.token (env LATCHKEY_ADMIN_TOKEN) to turn it on.")
             }
             guard let header = request.headers["Authorization"], header.hasPrefix("Bearer "),
                 Secret(String(header.dropFirst(7))) == token
             else {
                 logger.notice("admin: refused", metadata: ["client": "\(request.clientAddress)"])
-                return .error(status: 401, type: "unauthorized", message: "Send the admin token as Authorization: Bearer <token>.",
-                              headers: ["WWW-Authenticate": "Bearer realm=\"latchkey\""])
+                return .error(
+                    status: 401, type: "unauthorized",
+                    message: "Send the admin token as Authorization: Bearer <token>.",
+                    headers: ["WWW-Authenticate": "Bearer realm=\"latchkey\""])
             }
             return await work(request)
         }
@@ -119,8 +152,12 @@ struct ReservationView: Encodable {
         var endsAt: String
         var name: String
         enum CodingKeys: String, CodingKey {
-            case deviceID = "device_id", accessCodeID = "access_code_id", status
-            case startsAt = "starts_at", endsAt = "ends_at", name
+            case deviceID = "device_id"
+            case accessCodeID = "access_code_id"
+            case status
+            case startsAt = "starts_at"
+            case endsAt = "ends_at"
+            case name
         }
     }
     var source: String
@@ -136,8 +173,12 @@ struct ReservationView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case source, phase, locks, pin
-        case reservationID = "reservation_id", desiredStatus = "desired_status", listingID = "listing_id"
-        case propertyID = "property_id", commonCodeKey = "common_code_key", deadLetterID = "dead_letter_id"
+        case reservationID = "reservation_id"
+        case desiredStatus = "desired_status"
+        case listingID = "listing_id"
+        case propertyID = "property_id"
+        case commonCodeKey = "common_code_key"
+        case deadLetterID = "dead_letter_id"
     }
 
     init(_ snapshot: Reconciler.ReservationSnapshot, includePIN: Bool) {
@@ -148,10 +189,13 @@ struct ReservationView: Encodable {
         listingID = snapshot.desired?.listingID
         propertyID = snapshot.applied?.propertyID
         commonCodeKey = snapshot.applied?.commonCodeKey
-        locks = snapshot.applied?.codes.map {
-            Lock(deviceID: $0.deviceID, accessCodeID: $0.accessCodeID, status: $0.status.rawValue,
-                 startsAt: $0.window.startsAt.ISO8601Format(), endsAt: $0.window.endsAt.ISO8601Format(), name: $0.name)
-        } ?? []
+        locks =
+            snapshot.applied?.codes.map {
+                Lock(
+                    deviceID: $0.deviceID, accessCodeID: $0.accessCodeID, status: $0.status.rawValue,
+                    startsAt: $0.window.startsAt.ISO8601Format(), endsAt: $0.window.endsAt.ISO8601Format(),
+                    name: $0.name)
+            } ?? []
         pin = includePIN ? snapshot.applied?.pin?.digits : nil
         deadLetterID = snapshot.deadLetterID
     }
@@ -168,7 +212,9 @@ struct IntentView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, reservation, operation
-        case failedAttempts = "failed_attempts", outcomeUnknown = "outcome_unknown", createdAt = "created_at"
+        case failedAttempts = "failed_attempts"
+        case outcomeUnknown = "outcome_unknown"
+        case createdAt = "created_at"
     }
 
     init(_ intent: OutboxIntent) {
@@ -217,6 +263,7 @@ struct DeadLettersView: Encodable {
     var total: Int
 
     enum CodingKeys: String, CodingKey {
-        case deadLetters = "dead_letters", total
+        case deadLetters = "dead_letters"
+        case total
     }
 }

@@ -32,7 +32,9 @@ struct OperationalRoutes: Sendable {
                 probe.start(store)
             }
             guard problems.isEmpty else {
-                return .error(status: 503, type: "not_ready", message: problems.joined(separator: "; "), headers: ["Retry-After": "5"])
+                return .error(
+                    status: 503, type: "not_ready", message: problems.joined(separator: "; "),
+                    headers: ["Retry-After": "5"])
             }
             return .json(status: 200, ["status": "ready"])
         }
@@ -51,7 +53,8 @@ final class WriteProbe: Sendable {
 
     /// Commits an empty transaction unless one is already on its way.
     func start(_ store: Store) {
-        guard inFlight.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        guard inFlight.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+        else { return }
         store.commit(Transaction()) { [self] _ in inFlight.store(false, ordering: .releasing) }
     }
 }
@@ -63,10 +66,12 @@ struct MeteredHandler: HTTPHandler {
 
     func handle(_ request: HTTPRequest, responder: Responder) {
         let route = Self.routeLabel(request.path)
-        router.handle(request, responder: Responder { [metrics] response in
-            metrics.recordHTTPRequest(route: route, status: response.status)
-            responder(response)
-        })
+        router.handle(
+            request,
+            responder: Responder { [metrics] response in
+                metrics.recordHTTPRequest(route: route, status: response.status)
+                responder(response)
+            })
     }
 
     /// A bounded label: the route family, never the raw path (which a client chooses).

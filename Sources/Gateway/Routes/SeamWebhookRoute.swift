@@ -39,8 +39,9 @@ struct SeamWebhookRoute: Sendable {
 
     @Sendable func handle(_ request: HTTPRequest) async -> HTTPResponse {
         guard let verifier else {
-            return .error(status: 404, type: "not_configured",
-                          message: "Seam webhooks are not configured; set seam.webhook_secret to the endpoint's whsec_ secret.")
+            return .error(
+                status: 404, type: "not_configured",
+                message: "Seam webhooks are not configured; set seam.webhook_secret to the endpoint's whsec_ secret.")
         }
         do {
             _ = try verifier.verify(header: { request.headers[$0] }, body: request.body)
@@ -50,27 +51,38 @@ struct SeamWebhookRoute: Sendable {
             return .error(status: 401, type: "unauthorized", message: error.message)
         }
         guard let event = try? JSONDecoder().decode(SeamEventBody.self, from: Data(request.body)) else {
-            return .error(status: 400, type: "invalid_payload", message: "event_type: expected a Seam event object with event_type")
+            return .error(
+                status: 400, type: "invalid_payload",
+                message: "event_type: expected a Seam event object with event_type")
         }
-        let kind: Reconciler.LockEventKind? = switch event.eventType {
-        case "access_code.set_on_device": .set
-        case "access_code.failed_to_set_on_device": .failedToSet
-        case "access_code.removed_from_device": .removedExternally
-        default: nil
-        }
+        let kind: Reconciler.LockEventKind? =
+            switch event.eventType {
+            case "access_code.set_on_device": .set
+            case "access_code.failed_to_set_on_device": .failedToSet
+            case "access_code.removed_from_device": .removedExternally
+            default: nil
+            }
         guard let kind, let accessCodeID = event.accessCodeID else {
             return .json(status: 200, ["status": "ignored", "reason": "event type \(event.eventType) needs no action"])
         }
         do {
             let known = try await reconciler.recordLockEvent(accessCodeID: accessCodeID, kind: kind)
-            logger.info("Seam event recorded", metadata: ["seam.event": "\(event.eventType)", "access_code_id": "\(accessCodeID)", "known": "\(known)"])
+            logger.info(
+                "Seam event recorded",
+                metadata: [
+                    "seam.event": "\(event.eventType)", "access_code_id": "\(accessCodeID)", "known": "\(known)",
+                ])
             guard known else {
-                return .json(status: 200, ["status": "ignored", "reason": "access code \(accessCodeID) is not managed by Latchkey"])
+                return .json(
+                    status: 200,
+                    ["status": "ignored", "reason": "access code \(accessCodeID) is not managed by Latchkey"])
             }
             return .json(status: 200, ["status": "recorded"])
         } catch {
             logger.error("Seam event not recorded", metadata: ["error": "\(error)"])
-            return .error(status: 503, type: "store_unavailable", message: "The event could not be recorded; Seam will send it again.", headers: ["Retry-After": "5"])
+            return .error(
+                status: 503, type: "store_unavailable",
+                message: "The event could not be recorded; Seam will send it again.", headers: ["Retry-After": "5"])
         }
     }
 }

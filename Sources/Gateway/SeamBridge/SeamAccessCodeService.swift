@@ -23,22 +23,32 @@ struct SeamAccessCodeService: AccessCodeService {
                 preferredCodeLength: preferredCodeLength,
                 behaviorWhenCodeCannotBeShared: behavior == .throw ? .throw : .createRandomCode)
         }
-        return codes.map { CreatedCode(accessCodeID: $0.accessCodeID, deviceID: $0.deviceID, code: $0.code.map(AccessPIN.init), commonCodeKey: $0.commonCodeKey) }
+        return codes.map {
+            CreatedCode(
+                accessCodeID: $0.accessCodeID, deviceID: $0.deviceID, code: $0.code.map(AccessPIN.init),
+                commonCodeKey: $0.commonCodeKey)
+        }
     }
 
-    func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws -> CreatedCode {
+    func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws
+        -> CreatedCode
+    {
         let codes = try await call("/access_codes/create_multiple") { () async throws(SeamError) in
-            try await client.createMultiple(deviceIDs: [deviceID], name: name, startsAt: startsAt, endsAt: endsAt, code: code.digits)
+            try await client.createMultiple(
+                deviceIDs: [deviceID], name: name, startsAt: startsAt, endsAt: endsAt, code: code.digits)
         }
         guard let created = codes.first else {
             throw AccessCodeServiceError.permanent(message: "Seam created no code on \(deviceID)")
         }
-        return CreatedCode(accessCodeID: created.accessCodeID, deviceID: created.deviceID, code: created.code.map(AccessPIN.init), commonCodeKey: created.commonCodeKey)
+        return CreatedCode(
+            accessCodeID: created.accessCodeID, deviceID: created.deviceID, code: created.code.map(AccessPIN.init),
+            commonCodeKey: created.commonCodeKey)
     }
 
     func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws {
         try await call("/access_codes/update_multiple") { () async throws(SeamError) in
-            try await client.updateMultiple(commonCodeKey: commonCodeKey, name: name, startsAt: startsAt, endsAt: endsAt)
+            try await client.updateMultiple(
+                commonCodeKey: commonCodeKey, name: name, startsAt: startsAt, endsAt: endsAt)
         }
     }
 
@@ -60,26 +70,31 @@ struct SeamAccessCodeService: AccessCodeService {
         }
         return codes.map { code in
             ExistingCode(
-                accessCodeID: code.accessCodeID, deviceID: code.deviceID, name: code.name, code: code.code.map(AccessPIN.init),
+                accessCodeID: code.accessCodeID, deviceID: code.deviceID, name: code.name,
+                code: code.code.map(AccessPIN.init),
                 commonCodeKey: code.commonCodeKey, startsAt: code.startsAt, endsAt: code.endsAt,
                 status: ExistingCode.Status(rawValue: code.status.rawValue) ?? .unknown)
         }
     }
 
     /// One attempt through the breaker, timed and counted, with the failure classified for the outbox.
-    private func call<Value: Sendable>(_ route: String, _ body: () async throws(SeamError) -> Value) async throws -> Value {
+    private func call<Value: Sendable>(_ route: String, _ body: () async throws(SeamError) -> Value) async throws
+        -> Value
+    {
         let permission = breaker.permission()
         if case .rejected(let until) = permission {
             metrics.recordSeamCall(route: route, outcome: .circuitOpen, seconds: 0)
             // While the one probe is out, its answer decides soon: come back in a second, not at its deadline.
             let wait = breaker.state == .halfOpen(probeInFlight: true) ? 1 : max(1, until.timeIntervalSinceNow)
-            throw AccessCodeServiceError.notCalled(message: "Seam looks down (circuit open); not calling", retryAfter: wait)
+            throw AccessCodeServiceError.notCalled(
+                message: "Seam looks down (circuit open); not calling", retryAfter: wait)
         }
         let started = ContinuousClock.now
         do {
             let value = try await body()
             breaker.record(nil)
-            metrics.recordSeamCall(route: route, outcome: .success, seconds: (ContinuousClock.now - started).timeInterval)
+            metrics.recordSeamCall(
+                route: route, outcome: .success, seconds: (ContinuousClock.now - started).timeInterval)
             return value
         } catch {
             if error.httpStatus == 429 {
@@ -89,16 +104,19 @@ struct SeamAccessCodeService: AccessCodeService {
             } else {
                 breaker.record(error.failureClass)
             }
-            metrics.recordSeamCall(route: route, outcome: Self.outcome(of: error), seconds: (ContinuousClock.now - started).timeInterval)
+            metrics.recordSeamCall(
+                route: route, outcome: Self.outcome(of: error), seconds: (ContinuousClock.now - started).timeInterval)
             switch error.failureClass {
             case .retryable:
-                throw AccessCodeServiceError.retryable(message: error.description, retryAfter: error.retryAfter?.timeInterval)
+                throw AccessCodeServiceError.retryable(
+                    message: error.description, retryAfter: error.retryAfter?.timeInterval)
             case .unauthorized:
                 // Every call fails until the key is fixed: keep the work pending (slowly) instead of
                 // dead-lettering it, so fixing the key and restarting converges without manual retries.
                 // `notCalled` does not use up the work's attempts: nothing about the work itself failed.
                 throw AccessCodeServiceError.notCalled(
-                    message: "Seam refused the API key (\(error.description)); fix SEAM_API_KEY / seam.api_key", retryAfter: 60)
+                    message: "Seam refused the API key (\(error.description)); fix SEAM_API_KEY / seam.api_key",
+                    retryAfter: 60)
             case .permanent:
                 throw AccessCodeServiceError.permanent(message: error.description)
             }
@@ -125,12 +143,13 @@ struct DeviceLimiterPacer: SeamPacer {
     let limiter: DeviceRateLimiter
 
     func permission(for operation: SeamOperationKind, deviceID: String, at now: Date) async -> Date? {
-        let kind: DeviceRateLimiter.Operation? = switch operation {
-        case .create: .create
-        case .update: .update
-        case .delete: .delete
-        case .list: nil
-        }
+        let kind: DeviceRateLimiter.Operation? =
+            switch operation {
+            case .create: .create
+            case .update: .update
+            case .delete: .delete
+            case .list: nil
+            }
         guard let kind else { return nil }  // Seam does not pace reads.
         switch limiter.acquire(kind, deviceIDs: [deviceID]) {
         case .granted: return nil

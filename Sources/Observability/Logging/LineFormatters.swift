@@ -6,13 +6,13 @@ import Logging
 ///
 /// The fixed fields come first in that order (`error` after `module` when the event carries one), then the
 /// metadata sorted by key. A metadata key that equals a fixed field's name is written as `metadata.KEY`.
-public enum JSONLineFormatter {
+package enum JSONLineFormatter {
     private static let fixedNames: Set<String> = ["time", "level", "message", "label", "module", "error"]
 
     /// The line for `record`, newline included.
     /// - Parameter record: The event.
     /// - Returns: UTF-8 bytes of one JSON object and `\n`.
-    public static func line(for record: LogRecord) -> [UInt8] {
+    package static func line(for record: LogRecord) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)  // a line with a handful of fields, written in one allocation
         out.append(contentsOf: #"{"time":""#.utf8)
@@ -32,7 +32,8 @@ public enum JSONLineFormatter {
         return out
     }
 
-    private static func appendMember(_ key: String, _ value: LogField.Value, to out: inout [UInt8], first: Bool = false) {
+    private static func appendMember(_ key: String, _ value: LogField.Value, to out: inout [UInt8], first: Bool = false)
+    {
         if !first { out.append(UInt8(ascii: ",")) }
         JSONText.appendString(key, to: &out)
         out.append(UInt8(ascii: ":"))
@@ -68,11 +69,11 @@ public enum JSONLineFormatter {
 ///
 /// The level is padded to five characters. Values with spaces, quotes, `=` or control characters are quoted
 /// and escaped as in JSON; lists and objects are written as compact JSON.
-public enum HumanLineFormatter {
+package enum HumanLineFormatter {
     /// The line for `record`, newline included.
     /// - Parameter record: The event.
     /// - Returns: UTF-8 bytes of the line and `\n`.
-    public static func line(for record: LogRecord) -> [UInt8] {
+    package static func line(for record: LogRecord) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160)
         RFC3339.append(record.time, to: &out)
@@ -104,7 +105,8 @@ public enum HumanLineFormatter {
     }
 
     private static func needsQuotes(_ text: String) -> Bool {
-        text.isEmpty || text.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == 0x7F }
+        text.isEmpty
+            || text.utf8.contains { $0 <= 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "=") || $0 == 0x7F }
     }
 
     /// A message never breaks the line: newlines become `\n`.

@@ -6,20 +6,20 @@ import Logging
 /// The line is built completely before the sink is called, so concurrent loggers never interleave
 /// within a line. Metadata is merged (the handler's, then the metadata provider's, then the call's own,
 /// later winning), flattened to dotted keys and passed through ``LogRedaction``.
-public struct LineLogHandler: LogHandler {
+package struct LineLogHandler: LogHandler {
     /// The logger's label.
-    public let label: String
+    package let label: String
     /// The line format actually used (``LogFormat/auto`` is resolved when the handler is made).
-    public let format: LogFormat
+    package let format: LogFormat
     private let sink: any LogSink
     private let clock: @Sendable () -> Date
 
     /// The least severe level written; default ``Logger/Level/info``.
-    public var logLevel: Logger.Level
+    package var logLevel: Logger.Level
     /// Metadata attached to every event of this handler.
-    public var metadata: Logger.Metadata = [:]
+    package var metadata: Logger.Metadata = [:]
     /// Supplies contextual metadata (task-locals, say) at each event; default none.
-    public var metadataProvider: Logger.MetadataProvider?
+    package var metadataProvider: Logger.MetadataProvider?
 
     /// Creates a handler.
     /// - Parameters:
@@ -29,7 +29,7 @@ public struct LineLogHandler: LogHandler {
     ///   - logLevel: The least severe level written; default info.
     ///   - metadataProvider: Contextual metadata; default none.
     ///   - clock: The time source for `time`; default the system clock.
-    public init(
+    package init(
         label: String, format: LogFormat, sink: any LogSink, logLevel: Logger.Level = .info,
         metadataProvider: Logger.MetadataProvider? = nil, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -42,13 +42,13 @@ public struct LineLogHandler: LogHandler {
     }
 
     /// Gets or sets one metadata value of this handler.
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
     /// Formats `event` and writes it as one line.
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged: Logger.Metadata
         if metadata.isEmpty && metadataProvider == nil {
             merged = event.metadata ?? [:]  // the common case: nothing to merge, no copy
@@ -66,7 +66,7 @@ public struct LineLogHandler: LogHandler {
 }
 
 /// How log lines look.
-public enum LogFormat: String, Sendable, CaseIterable, Codable {
+package enum LogFormat: String, Sendable, CaseIterable, Codable {
     /// Human lines when standard error is a terminal, JSON lines otherwise (the default).
     case auto
     /// One JSON object a line, for journald, files and log shippers.
@@ -77,7 +77,7 @@ public enum LogFormat: String, Sendable, CaseIterable, Codable {
     /// This format with ``auto`` replaced by what it means for the output.
     /// - Parameter isTerminal: Whether the output is a terminal.
     /// - Returns: ``json`` or ``human``.
-    public func resolved(isTerminal: Bool) -> LogFormat {
+    package func resolved(isTerminal: Bool) -> LogFormat {
         switch self {
         case .auto: isTerminal ? .human : .json
         case .json, .human: self
@@ -86,17 +86,17 @@ public enum LogFormat: String, Sendable, CaseIterable, Codable {
 }
 
 /// Logging settings: from the configuration file, then overridden by `LOG_LEVEL` and `LOG_FORMAT`.
-public struct LogConfiguration: Sendable, Equatable {
+package struct LogConfiguration: Sendable, Equatable {
     /// The least severe level written; default `info`.
-    public var level: Logger.Level
+    package var level: Logger.Level
     /// The line format; default ``LogFormat/auto``.
-    public var format: LogFormat
+    package var format: LogFormat
 
     /// Creates settings.
     /// - Parameters:
     ///   - level: The least severe level written; default `info`.
     ///   - format: The line format; default ``LogFormat/auto``.
-    public init(level: Logger.Level = .info, format: LogFormat = .auto) {
+    package init(level: Logger.Level = .info, format: LogFormat = .auto) {
         self.level = level
         self.format = format
     }
@@ -106,7 +106,7 @@ public struct LogConfiguration: Sendable, Equatable {
     ///   - levelText: A level name (`info`, `warn`, …), case-insensitive.
     ///   - formatText: `auto`, `json` or `human`, case-insensitive.
     /// - Throws: ``LogConfigurationError`` naming `log_level` or `log_format` when a value is not understood.
-    public init(levelText: String, formatText: String) throws(LogConfigurationError) {
+    package init(levelText: String, formatText: String) throws(LogConfigurationError) {
         level = try Self.parseLevel(levelText, origin: "log_level")
         format = try Self.parseFormat(formatText, origin: "log_format")
     }
@@ -115,7 +115,7 @@ public struct LogConfiguration: Sendable, Equatable {
     /// - Parameter environment: The process environment (`ProcessInfo.processInfo.environment`).
     /// - Returns: The overridden settings.
     /// - Throws: ``LogConfigurationError`` naming the variable when a value is not understood.
-    public func overridden(by environment: [String: String]) throws(LogConfigurationError) -> LogConfiguration {
+    package func overridden(by environment: [String: String]) throws(LogConfigurationError) -> LogConfiguration {
         var copy = self
         if let text = environment["LOG_LEVEL"], !text.isEmpty {
             copy.level = try Self.parseLevel(text, origin: "LOG_LEVEL")
@@ -132,7 +132,7 @@ public struct LogConfiguration: Sendable, Equatable {
     ///   - origin: Where the text came from, for the error message.
     /// - Returns: The format.
     /// - Throws: ``LogConfigurationError`` when `text` names no format.
-    public static func parseFormat(_ text: String, origin: String) throws(LogConfigurationError) -> LogFormat {
+    package static func parseFormat(_ text: String, origin: String) throws(LogConfigurationError) -> LogFormat {
         guard let format = LogFormat(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
             throw LogConfigurationError(origin: origin, value: text, expected: LogFormat.allCases.map(\.rawValue))
         }
@@ -145,7 +145,7 @@ public struct LogConfiguration: Sendable, Equatable {
     ///   - origin: Where the text came from, for the error message (`LOG_LEVEL`, `logging.level`).
     /// - Returns: The level.
     /// - Throws: ``LogConfigurationError`` when `text` names no level.
-    public static func parseLevel(_ text: String, origin: String) throws(LogConfigurationError) -> Logger.Level {
+    package static func parseLevel(_ text: String, origin: String) throws(LogConfigurationError) -> Logger.Level {
         let name = text.trimmingCharacters(in: .whitespaces).lowercased()
         if name == "warn" { return .warning }
         guard let level = Logger.Level(rawValue: name) else {
@@ -156,49 +156,50 @@ public struct LogConfiguration: Sendable, Equatable {
 }
 
 /// A logging setting that could not be understood.
-public struct LogConfigurationError: Error, Equatable, CustomStringConvertible {
+package struct LogConfigurationError: Error, Equatable, CustomStringConvertible {
     /// Where the value came from: an environment variable or a configuration key.
-    public var origin: String
+    package var origin: String
     /// The value as given.
-    public var value: String
+    package var value: String
     /// The values that would have been accepted.
-    public var expected: [String]
+    package var expected: [String]
 
     /// Creates an error.
     /// - Parameters:
     ///   - origin: Where the value came from (`LOG_LEVEL`, `log_level`).
     ///   - value: The value as given.
     ///   - expected: The values that would have been accepted.
-    public init(origin: String, value: String, expected: [String]) {
+    package init(origin: String, value: String, expected: [String]) {
         self.origin = origin
         self.value = value
         self.expected = expected
     }
 
     /// What was wrong and what to do.
-    public var description: String {
+    package var description: String {
         "\(origin) is \"\(value)\", which is not understood; use one of: \(expected.joined(separator: ", "))."
     }
 }
 
 /// Installs Latchkey's log handler for the whole process. Call once, from `main`; never from tests.
-public enum LoggingBootstrap {
+package enum LoggingBootstrap {
     /// A handler factory for `LoggingSystem.bootstrap` writing to `sink` with `configuration`.
     /// - Parameters:
     ///   - configuration: Level and format.
     ///   - sink: Where lines go; default standard error.
     /// - Returns: The factory.
-    public static func makeFactory(
+    package static func makeFactory(
         configuration: LogConfiguration, sink: any LogSink = FileDescriptorLogSink()
     ) -> @Sendable (String) -> any LogHandler {
-        { label in LineLogHandler(label: label, format: configuration.format, sink: sink, logLevel: configuration.level) }
+        { label in LineLogHandler(label: label, format: configuration.format, sink: sink, logLevel: configuration.level)
+        }
     }
 
     /// Bootstraps swift-log with ``makeFactory(configuration:sink:)``. swift-log traps if this runs twice.
     /// - Parameters:
     ///   - configuration: Level and format (apply ``LogConfiguration/overridden(by:)`` first for the environment).
     ///   - sink: Where lines go; default standard error.
-    public static func bootstrap(_ configuration: LogConfiguration, sink: any LogSink = FileDescriptorLogSink()) {
+    package static func bootstrap(_ configuration: LogConfiguration, sink: any LogSink = FileDescriptorLogSink()) {
         LoggingSystem.bootstrap(makeFactory(configuration: configuration, sink: sink))
     }
 }

@@ -3,22 +3,22 @@ import Glibc
 import Logging
 
 /// One log event, ready to be formatted: metadata merged, flattened to dotted keys, redacted and sorted.
-public struct LogRecord: Sendable {
+package struct LogRecord: Sendable {
     /// When the event happened.
-    public var time: Date
+    package var time: Date
     /// The event's level.
-    public var level: Logger.Level
+    package var level: Logger.Level
     /// The message text.
-    public var message: String
+    package var message: String
     /// The logger's label (`latchkey.intake`, …).
-    public var label: String
+    package var label: String
     /// The module that logged (swift-log's `source`), written as `module` so that the metadata key `source`
     /// stays free for the PMS source.
-    public var module: String
+    package var module: String
     /// The error attached to the event, described, if any.
-    public var error: String?
+    package var error: String?
     /// The metadata, flattened with dotted keys, redacted, sorted by key.
-    public var fields: [LogField]
+    package var fields: [LogField]
 
     /// Creates a record from its parts; `metadata` is flattened, redacted and sorted here.
     /// - Parameters:
@@ -29,7 +29,7 @@ public struct LogRecord: Sendable {
     ///   - module: The module that logged.
     ///   - error: The attached error's description, if any.
     ///   - metadata: The merged metadata (handler, provider, then the call's own, later winning).
-    public init(
+    package init(
         time: Date, level: Logger.Level, message: String, label: String, module: String, error: String? = nil,
         metadata: Logger.Metadata
     ) {
@@ -48,15 +48,15 @@ public struct LogRecord: Sendable {
 }
 
 /// One flattened metadata entry.
-public struct LogField: Sendable, Equatable {
+package struct LogField: Sendable, Equatable {
     /// The dotted key, e.g. `request.id`.
-    public var key: String
+    package var key: String
     /// The value, already redacted where the key is sensitive.
-    public var value: Value
+    package var value: Value
 
     /// A flattened metadata value. Not `indirect`: the nested cases hold arrays, which already give the
     /// indirection, and an `indirect` enum boxed every value on the heap (several allocations per log line).
-    public enum Value: Sendable, Equatable {
+    package enum Value: Sendable, Equatable {
         /// A scalar, as text.
         case string(String)
         /// A value replaced by ``LogRedaction/placeholder``.
@@ -93,11 +93,11 @@ public struct LogField: Sendable, Equatable {
 }
 
 /// RFC 3339 timestamps in UTC with milliseconds: `2026-11-29T10:00:00.123Z`.
-public enum RFC3339 {
+package enum RFC3339 {
     /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ` (milliseconds truncated, never rounded up into the next second).
     /// - Parameter date: The instant.
     /// - Returns: The timestamp text.
-    public static func format(_ date: Date) -> String {
+    package static func format(_ date: Date) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(24)
         append(date, to: &out)
@@ -108,7 +108,7 @@ public enum RFC3339 {
     /// - Parameters:
     ///   - date: The instant.
     ///   - out: Where the 24 bytes go.
-    public static func append(_ date: Date, to out: inout [UInt8]) {
+    package static func append(_ date: Date, to out: inout [UInt8]) {
         let totalMilliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = time_t(totalMilliseconds.floorDivided(by: 1000))
         let milliseconds = Int(totalMilliseconds - Int64(seconds) * 1000)

@@ -14,9 +14,9 @@ import Synchronization
 /// `authorization`, `cookie`, `credential`, and `key` after `api` or `private` (or `apikey`).
 /// `code` followed by `id`, `ids`, `key`, `count` or `name` (`access_code_ids`, `common_code_key`), or preceded by
 /// `status`, `error`, `exit`, `reason` or `response` (`http.status_code`), names an identifier, not a secret.
-public enum LogRedaction {
+package enum LogRedaction {
     /// What a sensitive value is replaced with.
-    public static let placeholder = "[redacted]"
+    package static let placeholder = "[redacted]"
 
     private static let secretWords: Set<String> = [
         "secret", "secrets", "signature", "signatures", "pin", "pins", "code", "codes", "password", "passwd",
@@ -33,7 +33,7 @@ public enum LogRedaction {
     /// Whether metadata under `key` (dotted, as flattened) must be written as ``placeholder``.
     /// - Parameter key: The flattened key, e.g. `seam.api_key`.
     /// - Returns: `true` when the key is named like a secret.
-    public static func isSensitive(key: String) -> Bool {
+    package static func isSensitive(key: String) -> Bool {
         if let known = verdicts.withLock({ $0[key] }) { return known }
         let verdict = decide(key: key)
         verdicts.withLock { cache in

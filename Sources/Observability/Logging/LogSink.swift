@@ -3,7 +3,7 @@ import Synchronization
 
 /// Where formatted log lines go. Each call carries one complete line, newline included, and an
 /// implementation must never interleave two lines, whichever threads call it.
-public protocol LogSink: Sendable {
+package protocol LogSink: Sendable {
     /// Writes one complete line (its trailing newline included) in one piece.
     /// - Parameter line: The UTF-8 bytes of the line.
     func write(line: [UInt8])
@@ -14,24 +14,24 @@ public protocol LogSink: Sendable {
 ///
 /// Logging must never stop the server: a descriptor that fails (`EPIPE`, `EAGAIN` on a non-blocking
 /// pipe, `ENOSPC`) loses the rest of that line and nothing else happens. `EINTR` is retried.
-public final class FileDescriptorLogSink: LogSink {
+package final class FileDescriptorLogSink: LogSink {
     /// The descriptor, owned by the lock so that a line's `write` calls are never interleaved with another's.
     private let descriptor: Mutex<Int32>
 
     /// Creates a sink writing to `fileDescriptor`; the sink does not close it.
     /// - Parameter fileDescriptor: Where to write; default standard error (2).
-    public init(fileDescriptor: Int32 = STDERR_FILENO) {
+    package init(fileDescriptor: Int32 = STDERR_FILENO) {
         descriptor = Mutex(fileDescriptor)
     }
 
     /// Whether the descriptor is a terminal (the C function `isatty`).
-    public var isTerminal: Bool {
+    package var isTerminal: Bool {
         descriptor.withLock { isatty($0) == 1 }
     }
 
     /// Writes `line` completely, or as much of it as the descriptor takes before an error; inside
     /// ``LogLines/gathered(_:)`` on this thread, when that returns.
-    public func write(line: [UInt8]) {
+    package func write(line: [UInt8]) {
         if let gathering = LineGathering.current {
             gathering.add(line, for: self)
             return
@@ -61,27 +61,27 @@ public final class FileDescriptorLogSink: LogSink {
 }
 
 /// Keeps lines in memory, for tests that assert what was logged (never `LoggingSystem.bootstrap` in tests).
-public final class MemoryLogSink: LogSink {
+package final class MemoryLogSink: LogSink {
     private let storage = Mutex<[String]>([])
 
     /// Creates an empty sink.
-    public init() {}
+    package init() {}
 
     /// Appends `line`, decoded as UTF-8, without its trailing newline.
-    public func write(line: [UInt8]) {
+    package func write(line: [UInt8]) {
         var text = String(decoding: line, as: UTF8.self)
         if text.hasSuffix("\n") { text.removeLast() }
         storage.withLock { $0.append(text) }
     }
 
     /// Every line written so far, in order, without trailing newlines.
-    public var lines: [String] {
+    package var lines: [String] {
         storage.withLock { $0 }
     }
 }
 
 /// Lets one thread write the log lines of a short stretch of work together.
-public enum LogLines {
+package enum LogLines {
     /// Runs `body`; the lines this thread gives a ``FileDescriptorLogSink`` meanwhile are written when `body`
     /// returns, in order, one `write` per sink instead of one per line. Lines of other threads are not held.
     /// Nested calls join the outermost one.
@@ -91,7 +91,7 @@ public enum LogLines {
     /// those of the batch in hand are lost if the process is killed right then.
     /// - Parameter body: The work.
     /// - Returns: What `body` returns.
-    public static func gathered<Result>(_ body: () throws -> Result) rethrows -> Result {
+    package static func gathered<Result>(_ body: () throws -> Result) rethrows -> Result {
         if LineGathering.current != nil { return try body() }
         let gathering = LineGathering()
         LineGathering.current = gathering

@@ -1,14 +1,14 @@
 import CZlib
 
 /// gzip (RFC 1952) compression through the system zlib.
-public enum Gzip {
+package enum Gzip {
     /// Compresses `input` into one gzip member.
     /// - Parameters:
     ///   - input: The bytes to compress.
     ///   - level: zlib's compression level, 0…9; default 6 (zlib's own default).
     /// - Returns: The gzip bytes: header, deflate stream, CRC-32 and length trailer.
     /// - Throws: ``GzipError`` with zlib's return code when zlib fails (out of memory, bad level).
-    public static func compress(_ input: [UInt8], level: Int32 = 6) throws(GzipError) -> [UInt8] {
+    package static func compress(_ input: [UInt8], level: Int32 = 6) throws(GzipError) -> [UInt8] {
         var stream = z_stream()
         // windowBits 15 + 16 asks zlib for the gzip wrapper instead of the zlib one.
         let initStatus = CZlib_deflateInit2(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)
@@ -35,14 +35,14 @@ public enum Gzip {
 }
 
 /// zlib refused to compress.
-public struct GzipError: Error, Equatable, CustomStringConvertible {
+package struct GzipError: Error, Equatable, CustomStringConvertible {
     /// The zlib function that failed.
-    public var operation: String
+    package var operation: String
     /// zlib's return code (`Z_MEM_ERROR` = -4, `Z_STREAM_ERROR` = -2, `Z_BUF_ERROR` = -5, …).
-    public var code: Int32
+    package var code: Int32
 
     /// What failed.
-    public var description: String {
+    package var description: String {
         "zlib \(operation) failed with code \(code); the response is sent uncompressed instead"
     }
 }

@@ -1,7 +1,7 @@
 import Synchronization
 
 /// What kind of metric a family is, as written on its `# TYPE` line.
-public enum MetricType: String, Sendable {
+package enum MetricType: String, Sendable {
     /// A value that only goes up (reset at restart).
     case counter
     /// A value that goes up and down.
@@ -11,15 +11,15 @@ public enum MetricType: String, Sendable {
 }
 
 /// The fixed description of a metric family: name, help text, type and label names.
-public struct MetricDescriptor: Sendable, Equatable {
+package struct MetricDescriptor: Sendable, Equatable {
     /// The metric name (`latchkey_http_requests_total`); `[a-zA-Z_:][a-zA-Z0-9_:]*`.
-    public let name: String
+    package let name: String
     /// One line saying what is measured and in which unit.
-    public let help: String
+    package let help: String
     /// The family's type.
-    public let type: MetricType
+    package let type: MetricType
     /// The label names, in the order label values are passed.
-    public let labelNames: [String]
+    package let labelNames: [String]
 
     init(name: String, help: String, type: MetricType, labelNames: [String]) {
         precondition(PrometheusText.isValidMetricName(name), "invalid metric name \(name)")
@@ -76,7 +76,7 @@ private final class ScalarSeries: Sendable {
 /// A counter family: one monotonically increasing value per label set.
 ///
 /// A family without labels starts with its one series at 0; a labelled series appears at its first increment.
-public final class Counter: MetricFamily {
+package final class Counter: MetricFamily {
     private let series: ScalarSeries
 
     init(descriptor: MetricDescriptor) {
@@ -84,19 +84,19 @@ public final class Counter: MetricFamily {
     }
 
     /// The family's description.
-    public var descriptor: MetricDescriptor { series.descriptor }
+    package var descriptor: MetricDescriptor { series.descriptor }
 
     /// Adds `amount` to the series named by `labels`.
     /// - Parameters:
     ///   - amount: How much to add; default 1; must not be negative (a counter never goes down).
     ///   - labels: One value per label name, in the family's order.
-    public func increment(by amount: Double = 1, labels: [String] = []) {
+    package func increment(by amount: Double = 1, labels: [String] = []) {
         precondition(amount >= 0, "\(descriptor.name): a counter cannot decrease")
         series.update(labels: labels) { $0 += amount }
     }
 
     /// The current value of the series named by `labels` (0 if never incremented).
-    public func value(labels: [String] = []) -> Double { series.value(labels: labels) }
+    package func value(labels: [String] = []) -> Double { series.value(labels: labels) }
 
     func appendSamples(to text: inout String) { series.appendSamples(to: &text) }
 }
@@ -104,7 +104,7 @@ public final class Counter: MetricFamily {
 /// A gauge family: one value per label set that can be set, raised and lowered.
 ///
 /// A family without labels starts with its one series at 0; a labelled series appears when first set.
-public final class Gauge: MetricFamily {
+package final class Gauge: MetricFamily {
     private let series: ScalarSeries
 
     init(descriptor: MetricDescriptor) {
@@ -112,39 +112,42 @@ public final class Gauge: MetricFamily {
     }
 
     /// The family's description.
-    public var descriptor: MetricDescriptor { series.descriptor }
+    package var descriptor: MetricDescriptor { series.descriptor }
 
     /// Sets the series named by `labels` to `value`.
     /// - Parameters:
     ///   - value: The new value.
     ///   - labels: One value per label name, in the family's order.
-    public func set(_ value: Double, labels: [String] = []) {
+    package func set(_ value: Double, labels: [String] = []) {
         series.update(labels: labels) { $0 = value }
     }
 
     /// Adds `delta` (negative to lower) to the series named by `labels`.
-    public func add(_ delta: Double, labels: [String] = []) {
+    package func add(_ delta: Double, labels: [String] = []) {
         series.update(labels: labels) { $0 += delta }
     }
 
     /// The current value of the series named by `labels` (0 if never set).
-    public func value(labels: [String] = []) -> Double { series.value(labels: labels) }
+    package func value(labels: [String] = []) -> Double { series.value(labels: labels) }
 
     func appendSamples(to text: inout String) { series.appendSamples(to: &text) }
 }
 
 /// A histogram family: observations counted into buckets with inclusive upper bounds (`le`), per label set.
-public final class Histogram: MetricFamily {
+package final class Histogram: MetricFamily {
     /// The family's description.
-    public let descriptor: MetricDescriptor
+    package let descriptor: MetricDescriptor
     /// The finite upper bounds, strictly increasing; `+Inf` is implied after the last.
-    public let upperBounds: [Double]
+    package let upperBounds: [Double]
     private let series: Mutex<[[String]: HistogramSnapshot]>
 
     init(descriptor: MetricDescriptor, upperBounds: [Double]) {
         precondition(!upperBounds.isEmpty, "\(descriptor.name): a histogram needs at least one bucket")
-        precondition(upperBounds.allSatisfy(\.isFinite), "\(descriptor.name): bucket bounds must be finite (+Inf is implied)")
-        precondition(zip(upperBounds, upperBounds.dropFirst()).allSatisfy { $0 < $1 }, "\(descriptor.name): bucket bounds must increase")
+        precondition(
+            upperBounds.allSatisfy(\.isFinite), "\(descriptor.name): bucket bounds must be finite (+Inf is implied)")
+        precondition(
+            zip(upperBounds, upperBounds.dropFirst()).allSatisfy { $0 < $1 },
+            "\(descriptor.name): bucket bounds must increase")
         self.descriptor = descriptor
         self.upperBounds = upperBounds
         let empty = HistogramSnapshot(upperBounds: upperBounds)
@@ -155,7 +158,7 @@ public final class Histogram: MetricFamily {
     /// - Parameters:
     ///   - value: The observation (seconds, items, …); NaN is ignored.
     ///   - labels: One value per label name, in the family's order.
-    public func observe(_ value: Double, labels: [String] = []) {
+    package func observe(_ value: Double, labels: [String] = []) {
         descriptor.check(labels)
         guard !value.isNaN else { return }
         let index = upperBounds.firstIndex { value <= $0 } ?? upperBounds.count
@@ -165,7 +168,7 @@ public final class Histogram: MetricFamily {
     }
 
     /// The current state of the series named by `labels` (empty if never observed).
-    public func snapshot(labels: [String] = []) -> HistogramSnapshot {
+    package func snapshot(labels: [String] = []) -> HistogramSnapshot {
         series.withLock { $0[labels] } ?? HistogramSnapshot(upperBounds: upperBounds)
     }
 
@@ -175,24 +178,26 @@ public final class Histogram: MetricFamily {
         for labels in snapshot.keys.sorted(by: PrometheusText.labelOrder) {
             guard let state = snapshot[labels] else { continue }
             for (bound, cumulative) in zip(upperBounds.map(PrometheusText.format) + ["+Inf"], state.cumulativeCounts) {
-                PrometheusText.appendSample(descriptor.name + "_bucket", bucketLabelNames, labels + [bound], Double(cumulative), to: &text)
+                PrometheusText.appendSample(
+                    descriptor.name + "_bucket", bucketLabelNames, labels + [bound], Double(cumulative), to: &text)
             }
             PrometheusText.appendSample(descriptor.name + "_sum", descriptor.labelNames, labels, state.sum, to: &text)
-            PrometheusText.appendSample(descriptor.name + "_count", descriptor.labelNames, labels, Double(state.count), to: &text)
+            PrometheusText.appendSample(
+                descriptor.name + "_count", descriptor.labelNames, labels, Double(state.count), to: &text)
         }
     }
 }
 
 /// One histogram series at one moment.
-public struct HistogramSnapshot: Sendable, Equatable {
+package struct HistogramSnapshot: Sendable, Equatable {
     /// The finite upper bounds, as the family declares them.
-    public let upperBounds: [Double]
+    package let upperBounds: [Double]
     /// Observations per bucket, not cumulative; the last entry is the `+Inf` bucket.
-    public private(set) var bucketCounts: [UInt64]
+    package private(set) var bucketCounts: [UInt64]
     /// The sum of all observations.
-    public private(set) var sum: Double = 0
+    package private(set) var sum: Double = 0
     /// How many observations there were.
-    public private(set) var count: UInt64 = 0
+    package private(set) var count: UInt64 = 0
 
     init(upperBounds: [Double]) {
         self.upperBounds = upperBounds
@@ -200,9 +205,12 @@ public struct HistogramSnapshot: Sendable, Equatable {
     }
 
     /// Cumulative counts as exposed in `_bucket{le=…}`: one per finite bound, then `+Inf` (equal to ``count``).
-    public var cumulativeCounts: [UInt64] {
+    package var cumulativeCounts: [UInt64] {
         var running: UInt64 = 0
-        return bucketCounts.map { running += $0; return running }
+        return bucketCounts.map {
+            running += $0
+            return running
+        }
     }
 
     mutating func record(_ value: Double, bucket: Int) {

@@ -2,53 +2,57 @@
 ///
 /// Label values must come from small closed sets, never from request data: `route` is the route pattern
 /// (`/webhooks/{source}`), never the path; `source` is a configured source name (or `unknown`).
-public struct Metrics: Sendable {
+package struct Metrics: Sendable {
     /// The registry every metric below lives in; render it for `GET /metrics`.
-    public let registry: MetricsRegistry
+    package let registry: MetricsRegistry
 
     /// `latchkey_http_requests_total{route,status}`: HTTP requests answered.
-    public let httpRequests: Counter
+    package let httpRequests: Counter
     /// `latchkey_webhook_signature_failures_total{source,reason}`: deliveries refused by authentication.
-    public let signatureFailures: Counter
+    package let signatureFailures: Counter
     /// `latchkey_webhook_deliveries_total{source,result}`: deliveries by result (`accepted`, `duplicate`, `rejected`).
-    public let deliveries: Counter
+    package let deliveries: Counter
     /// `latchkey_journal_fsync_duration_seconds`: time of one `fdatasync` of the journal.
-    public let journalFsyncDuration: Histogram
+    package let journalFsyncDuration: Histogram
     /// `latchkey_journal_group_commit_batch_size`: records made durable by one group commit.
-    public let groupCommitBatchSize: Histogram
+    package let groupCommitBatchSize: Histogram
     /// `latchkey_outbox_depth`: intents waiting in the outbox.
-    public let outboxDepth: Gauge
+    package let outboxDepth: Gauge
     /// `latchkey_outbox_oldest_intent_age_seconds`: age of the oldest waiting intent (0 when empty).
-    public let outboxOldestIntentAge: Gauge
+    package let outboxOldestIntentAge: Gauge
     /// `latchkey_dead_letters`: intents given up on, waiting for an operator.
-    public let deadLetters: Gauge
+    package let deadLetters: Gauge
     /// `latchkey_seam_requests_total{route,outcome}`: calls to Seam by outcome.
-    public let seamRequests: Counter
+    package let seamRequests: Counter
     /// `latchkey_seam_request_duration_seconds{route,outcome}`: latency of calls to Seam.
-    public let seamRequestDuration: Histogram
+    package let seamRequestDuration: Histogram
     /// `latchkey_access_code_groups{state}`: linked access-code groups by state.
-    public let accessCodeGroups: Gauge
+    package let accessCodeGroups: Gauge
 
     /// Upper bounds for `fdatasync` latency, seconds: 0.5 ms … 2.5 s.
-    public static let fsyncBuckets: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+    package static let fsyncBuckets: [Double] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+    ]
     /// Upper bounds for group-commit batch sizes, records: 1 … 512.
-    public static let batchSizeBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+    package static let batchSizeBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
     /// Upper bounds for Seam call latency, seconds: 25 ms … 30 s.
-    public static let seamLatencyBuckets: [Double] = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+    package static let seamLatencyBuckets: [Double] = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
 
     /// Declares every metric in `registry`.
     /// - Parameter registry: Where to declare them; default a new registry. A registry takes one `Metrics`.
-    public init(registry: MetricsRegistry = MetricsRegistry()) {
+    package init(registry: MetricsRegistry = MetricsRegistry()) {
         self.registry = registry
         httpRequests = registry.makeCounter(
             name: "latchkey_http_requests_total", help: "HTTP requests answered, by route pattern and status code.",
             labelNames: ["route", "status"])
         signatureFailures = registry.makeCounter(
             name: "latchkey_webhook_signature_failures_total",
-            help: "Webhook deliveries refused by authentication, by source and reason.", labelNames: ["source", "reason"])
+            help: "Webhook deliveries refused by authentication, by source and reason.",
+            labelNames: ["source", "reason"])
         deliveries = registry.makeCounter(
             name: "latchkey_webhook_deliveries_total",
-            help: "Webhook deliveries by source and result (accepted, duplicate, rejected).", labelNames: ["source", "result"])
+            help: "Webhook deliveries by source and result (accepted, duplicate, rejected).",
+            labelNames: ["source", "result"])
         journalFsyncDuration = registry.makeHistogram(
             name: "latchkey_journal_fsync_duration_seconds", help: "Duration of one journal fdatasync, in seconds.",
             buckets: Self.fsyncBuckets)
@@ -59,7 +63,8 @@ public struct Metrics: Sendable {
         outboxOldestIntentAge = registry.makeGauge(
             name: "latchkey_outbox_oldest_intent_age_seconds",
             help: "Age of the oldest intent waiting in the outbox, in seconds (0 when empty).")
-        deadLetters = registry.makeGauge(name: "latchkey_dead_letters", help: "Intents given up on, waiting for an operator.")
+        deadLetters = registry.makeGauge(
+            name: "latchkey_dead_letters", help: "Intents given up on, waiting for an operator.")
         seamRequests = registry.makeCounter(
             name: "latchkey_seam_requests_total", help: "Calls to the Seam API, by route and outcome.",
             labelNames: ["route", "outcome"])
@@ -73,7 +78,7 @@ public struct Metrics: Sendable {
     /// The answer to a scrape of `GET /metrics`: every metric, gzip-compressed when `acceptEncoding` allows it.
     /// - Parameter acceptEncoding: The scraper's `Accept-Encoding` header value, if any.
     /// - Returns: Body and header fields for the response.
-    public func exposition(acceptEncoding: String?) -> MetricsExposition {
+    package func exposition(acceptEncoding: String?) -> MetricsExposition {
         registry.exposition(acceptEncoding: acceptEncoding)
     }
 
@@ -83,7 +88,7 @@ public struct Metrics: Sendable {
     /// - Parameters:
     ///   - route: The route pattern (`/webhooks/{source}`), or `unmatched`; never the raw path.
     ///   - status: The status code sent.
-    public func recordHTTPRequest(route: String, status: Int) {
+    package func recordHTTPRequest(route: String, status: Int) {
         httpRequests.increment(labels: [route, String(status)])
     }
 
@@ -91,24 +96,24 @@ public struct Metrics: Sendable {
     /// - Parameters:
     ///   - source: The configured source name.
     ///   - reason: A short stable reason: `missing_header`, `bad_signature`, `stale_timestamp`, …
-    public func recordSignatureFailure(source: String, reason: String) {
+    package func recordSignatureFailure(source: String, reason: String) {
         signatureFailures.increment(labels: [source, reason])
     }
 
     /// Counts one delivery by its result.
-    public func recordDelivery(source: String, result: DeliveryResult) {
+    package func recordDelivery(source: String, result: DeliveryResult) {
         deliveries.increment(labels: [source, result.rawValue])
     }
 
     /// Records one journal `fdatasync`.
     /// - Parameter seconds: How long it took.
-    public func observeJournalFsync(seconds: Double) {
+    package func observeJournalFsync(seconds: Double) {
         journalFsyncDuration.observe(seconds)
     }
 
     /// Records one group commit.
     /// - Parameter records: How many records it made durable.
-    public func observeGroupCommit(records: Int) {
+    package func observeGroupCommit(records: Int) {
         groupCommitBatchSize.observe(Double(records))
     }
 
@@ -116,13 +121,13 @@ public struct Metrics: Sendable {
     /// - Parameters:
     ///   - depth: Intents waiting.
     ///   - oldestIntentAge: Seconds since the oldest waiting intent was written; 0 when `depth` is 0.
-    public func setOutbox(depth: Int, oldestIntentAge: Double) {
+    package func setOutbox(depth: Int, oldestIntentAge: Double) {
         outboxDepth.set(Double(depth))
         outboxOldestIntentAge.set(depth == 0 ? 0 : oldestIntentAge)
     }
 
     /// Sets the dead-letter gauge.
-    public func setDeadLetters(_ count: Int) {
+    package func setDeadLetters(_ count: Int) {
         deadLetters.set(Double(count))
     }
 
@@ -131,7 +136,7 @@ public struct Metrics: Sendable {
     ///   - route: The Seam route (`/access_codes/create_multiple`).
     ///   - outcome: What came of it.
     ///   - seconds: How long it took, until the answer or the failure.
-    public func recordSeamCall(route: String, outcome: SeamCallOutcome, seconds: Double) {
+    package func recordSeamCall(route: String, outcome: SeamCallOutcome, seconds: Double) {
         let labels = [route, outcome.rawValue]
         seamRequests.increment(labels: labels)
         seamRequestDuration.observe(seconds, labels: labels)
@@ -139,7 +144,7 @@ public struct Metrics: Sendable {
 
     /// Sets the group gauge for every state at once; states missing from `counts` are set to 0.
     /// - Parameter counts: Groups per state.
-    public func setAccessCodeGroups(_ counts: [AccessCodeGroupState: Int]) {
+    package func setAccessCodeGroups(_ counts: [AccessCodeGroupState: Int]) {
         for state in AccessCodeGroupState.allCases {
             accessCodeGroups.set(Double(counts[state] ?? 0), labels: [state.rawValue])
         }
@@ -147,7 +152,7 @@ public struct Metrics: Sendable {
 }
 
 /// What became of one webhook delivery.
-public enum DeliveryResult: String, Sendable, CaseIterable {
+package enum DeliveryResult: String, Sendable, CaseIterable {
     /// Recorded durably and answered 202.
     case accepted
     /// Seen before (same idempotency key); answered 200 with the first answer.
@@ -159,7 +164,7 @@ public enum DeliveryResult: String, Sendable, CaseIterable {
 }
 
 /// What came of one call to Seam.
-public enum SeamCallOutcome: String, Sendable, CaseIterable {
+package enum SeamCallOutcome: String, Sendable, CaseIterable {
     /// A 2xx answer.
     case success
     /// 429: rate limited.
@@ -177,7 +182,7 @@ public enum SeamCallOutcome: String, Sendable, CaseIterable {
 }
 
 /// The state of a reservation's linked access-code group, as counted by `latchkey_access_code_groups`.
-public enum AccessCodeGroupState: String, Sendable, CaseIterable {
+package enum AccessCodeGroupState: String, Sendable, CaseIterable {
     /// Desired but not yet created (an intent is queued or retrying).
     case pending
     /// Created on every lock, window as desired.

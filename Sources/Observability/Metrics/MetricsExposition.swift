@@ -1,19 +1,19 @@
 /// A rendered scrape: the body and the header fields to send with it.
-public struct MetricsExposition: Sendable, Equatable {
+package struct MetricsExposition: Sendable, Equatable {
     /// The media type of the text format 0.0.4.
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     /// The body: the text, or its gzip encoding when ``contentEncoding`` is `gzip`.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// `gzip` when the body is compressed, `nil` when it is the plain text.
-    public var contentEncoding: String?
+    package var contentEncoding: String?
 
     /// Prepares the answer to a scrape.
     /// - Parameters:
     ///   - text: The rendered exposition text.
     ///   - acceptEncoding: The scraper's `Accept-Encoding` value; gzip is used when it accepts `gzip` (or `*`)
     ///     with a non-zero quality. If compression fails the plain text is sent.
-    public init(text: String, acceptEncoding: String?) {
+    package init(text: String, acceptEncoding: String?) {
         let plain = Array(text.utf8)
         if Self.acceptsGzip(acceptEncoding), let compressed = try? Gzip.compress(plain) {
             body = compressed
@@ -25,21 +25,24 @@ public struct MetricsExposition: Sendable, Equatable {
     }
 
     /// The header fields for the response: `Content-Type`, `Vary: Accept-Encoding`, and `Content-Encoding` when compressed.
-    public var headerFields: [HeaderField] {
-        var fields = [HeaderField(name: "Content-Type", value: Self.contentType), HeaderField(name: "Vary", value: "Accept-Encoding")]
+    package var headerFields: [HeaderField] {
+        var fields = [
+            HeaderField(name: "Content-Type", value: Self.contentType),
+            HeaderField(name: "Vary", value: "Accept-Encoding"),
+        ]
         if let contentEncoding { fields.append(HeaderField(name: "Content-Encoding", value: contentEncoding)) }
         return fields
     }
 
     /// One response header field.
-    public struct HeaderField: Sendable, Equatable {
+    package struct HeaderField: Sendable, Equatable {
         /// The field name.
-        public var name: String
+        package var name: String
         /// The field value.
-        public var value: String
+        package var value: String
 
         /// Creates a field.
-        public init(name: String, value: String) {
+        package init(name: String, value: String) {
             self.name = name
             self.value = value
         }
@@ -48,7 +51,7 @@ public struct MetricsExposition: Sendable, Equatable {
     /// Whether an `Accept-Encoding` value (RFC 9110 §12.5.3) allows gzip: `gzip`, `x-gzip` or `*` with q > 0,
     /// and no explicit `gzip;q=0`.
     /// - Parameter acceptEncoding: The header value, if any.
-    public static func acceptsGzip(_ acceptEncoding: String?) -> Bool {
+    package static func acceptsGzip(_ acceptEncoding: String?) -> Bool {
         guard let acceptEncoding else { return false }
         var gzipQuality: Double?
         var wildcardQuality: Double?

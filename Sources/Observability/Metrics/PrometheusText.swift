@@ -11,7 +11,9 @@ enum PrometheusText {
     }
 
     private static func isValidName(_ name: String, extra: UInt8?) -> Bool {
-        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else {
+            return false
+        }
         return name.utf8.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
@@ -70,7 +72,9 @@ enum PrometheusText {
     }
 
     /// Appends one sample line: `name{a="x",b="y"} value`.
-    static func appendSample(_ name: String, _ labelNames: [String], _ labelValues: [String], _ value: Double, to text: inout String) {
+    static func appendSample(
+        _ name: String, _ labelNames: [String], _ labelValues: [String], _ value: Double, to text: inout String
+    ) {
         text += name
         if !labelNames.isEmpty {
             text += "{"
@@ -84,7 +88,8 @@ enum PrometheusText {
     }
 
     /// Appends one line per series of a counter or gauge, ordered by label values.
-    static func appendScalarSeries(_ descriptor: MetricDescriptor, _ series: [[String]: Double], to text: inout String) {
+    static func appendScalarSeries(_ descriptor: MetricDescriptor, _ series: [[String]: Double], to text: inout String)
+    {
         for labels in series.keys.sorted(by: labelOrder) {
             appendSample(descriptor.name, descriptor.labelNames, labels, series[labels] ?? 0, to: &text)
         }
