@@ -21,10 +21,13 @@ package protocol AccessCodeService: Sendable {
         behavior: Property.CodeSharingBehavior
     ) async throws -> [CreatedCode]
 
-    /// `/access_codes/create` with a custom `code`: puts one code with a known PIN on one lock (group repair).
+    /// `/access_codes/create` with the group's PIN on one lock (a repair). With `commonCodeKey` the code joins
+    /// that linked group, so `update_multiple` keeps covering it; without one (a group Seam gave no key) it
+    /// stands alone.
     /// - Returns: The created code.
-    func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws
-        -> CreatedCode
+    func createSingle(
+        deviceID: String, name: String, code: AccessPIN, commonCodeKey: String?, startsAt: Date, endsAt: Date
+    ) async throws -> CreatedCode
 
     /// `/access_codes/update_multiple`: moves every code carrying `commonCodeKey` to the window and name.
     func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws

@@ -16,6 +16,9 @@ package struct OutboxIntent: Sendable, Codable, Hashable {
         case repairCode(deviceID: String, window: CodeWindow, name: String, marker: String)
         /// `list` the locks and adopt codes carrying the marker (read-only; never written to the outbox).
         case lookUp(CodeLookup)
+        /// `list` the group's locks and correct the record from what Seam holds (read-only; never written to
+        /// the outbox).
+        case readBack
 
         /// The kind of call, for the pacer.
         var kind: SeamOperationKind {
@@ -23,7 +26,7 @@ package struct OutboxIntent: Sendable, Codable, Hashable {
             case .createGroup, .repairCode: .create
             case .moveGroup, .moveCode: .update
             case .deleteCode: .delete
-            case .lookUp: .list
+            case .lookUp, .readBack: .list
             }
         }
 
@@ -39,6 +42,7 @@ package struct OutboxIntent: Sendable, Codable, Hashable {
             case .deleteCode: "delete"
             case .repairCode: "create (repair)"
             case .lookUp: "list (adopt)"
+            case .readBack: "list (read back)"
             }
         }
     }
@@ -95,12 +99,16 @@ package struct ReconcilerConfiguration: Sendable, Hashable {
     /// them all to `apply` at each start sets false (the gateway's booking ledger does): its bookings then cost one
     /// durable write and one stored copy each, not two. A record is stored from its first Seam call on either way.
     package var storesRecordsBeforeActing: Bool
+    /// How often every reservation is checked for work left undone with none queued, in flight or parked (see
+    /// `Reconciler.checkInvariant()`), in seconds; 0 turns the periodic sweep off (the check after every worker
+    /// pass stays). Default 300. A sweep plans every reservation once (a few microseconds each).
+    package var invariantSweepInterval: TimeInterval
 
     /// Creates a configuration with the documented defaults.
     package init(
         maxConcurrentReservations: Int = 4, maxAttempts: Int = 8, backoffBase: TimeInterval = 1,
         backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming(), storeRetryDelay: TimeInterval = 5,
-        storesRecordsBeforeActing: Bool = true
+        storesRecordsBeforeActing: Bool = true, invariantSweepInterval: TimeInterval = 300
     ) {
         self.maxConcurrentReservations = max(1, maxConcurrentReservations)
         self.maxAttempts = max(1, maxAttempts)
@@ -109,6 +117,7 @@ package struct ReconcilerConfiguration: Sendable, Hashable {
         self.naming = naming
         self.storeRetryDelay = max(0, storeRetryDelay)
         self.storesRecordsBeforeActing = storesRecordsBeforeActing
+        self.invariantSweepInterval = max(0, invariantSweepInterval)
     }
 
     /// Full-jitter exponential backoff: a random delay in `[0, min(cap, base·2^(failures−1))]`, at least

@@ -116,8 +116,10 @@ package enum PlannedStep: Sendable, Hashable {
     case remove([AppliedCode])
     /// Delete the old group (other property or other lock set), then create `create`.
     case recreate(remove: [AppliedCode], create: GroupSpec)
-    /// Re-create one lock's code with the group's PIN.
+    /// Re-create one lock's code with the group's PIN, inside the group (`common_code_key`).
     case repair(RepairSpec)
+    /// List the locks and correct the record from what Seam holds: the record may disagree with Seam.
+    case readBack
 }
 
 /// The pure planning function of the reconciler.
@@ -125,34 +127,51 @@ package enum Planner {
     /// The next step for a reservation.
     /// - Parameters:
     ///   - desired: What the booking asks for.
-    ///   - applied: What exists in Seam.
+    ///   - applied: What exists in Seam, as the record knows it.
+    ///   - readBackPending: Whether the record may disagree with Seam (see
+    ///     ``ReservationRecord/readBackReason``); then nothing is reused, moved or called converged before the
+    ///     codes are read back. Default `false`.
     ///   - now: The current instant.
     /// - Returns: One step, or ``PlannedStep/none(_:)`` with the phase when nothing is to be done.
-    package static func nextStep(desired: DesiredAccess, applied: AppliedGroup?, now: Date) -> PlannedStep {
+    package static func nextStep(
+        desired: DesiredAccess, applied: AppliedGroup?, readBackPending: Bool = false, now: Date
+    ) -> PlannedStep {
         switch desired {
         case .unmapped:
             return .none(.unmapped)
         case .noGroup(let phase):
-            let live = applied?.codes.filter { $0.accessCodeID != nil } ?? []
+            if readBackPending { return .readBack }
+            let live = applied?.liveCodes ?? []
             return live.isEmpty ? .none(phase) : .remove(live)
         case .group(let spec):
             guard spec.window.endsAt > now else { return .none(.past) }
-            guard let applied else { return .create(spec) }
-            if applied.propertyID != spec.propertyID || Set(applied.deviceIDs) != Set(spec.deviceIDs) {
-                return .recreate(remove: applied.codes.filter { $0.accessCodeID != nil }, create: spec)
+            if readBackPending { return .readBack }
+            // A group without a code in Seam is no group: nothing to reuse, so a new one.
+            guard let applied, applied.hasLiveCode || applied.pin != nil && applied.propertyID == spec.propertyID
+            else { return .create(spec) }
+            if applied.propertyID != spec.propertyID {
+                return .recreate(remove: applied.liveCodes, create: spec)
             }
+            // Codes on locks the property no longer has go first; then every lock it has gets its code.
+            let gone = applied.liveCodes.filter { !spec.deviceIDs.contains($0.deviceID) }
+            if !gone.isEmpty { return .remove(gone) }
             return nextStep(toward: spec, from: applied)
         }
     }
 
     /// Repairs first (a guest must get in), then window and name moves, the common key before single codes.
+    /// A lock of the property the record has no code for counts as missing: it gets the group's PIN again.
     private static func nextStep(toward spec: GroupSpec, from applied: AppliedGroup) -> PlannedStep {
-        if let broken = applied.codes.first(where: \.needsRepair), broken.pin ?? applied.pin != nil {
-            let stale = broken.status == .failedToSet ? broken.accessCodeID : nil
+        for device in spec.deviceIDs {
+            let code = applied.codes.first { $0.deviceID == device }
+            guard code?.needsRepair ?? true, code?.pin ?? applied.pin != nil else { continue }
+            let stale = code?.status == .failedToSet ? code?.accessCodeID : nil
             return .repair(
-                RepairSpec(deviceID: broken.deviceID, staleAccessCodeID: stale, window: spec.window, name: spec.name))
+                RepairSpec(deviceID: device, staleAccessCodeID: stale, window: spec.window, name: spec.name))
         }
-        let outdated = applied.codes.filter { $0.window != spec.window || $0.name != spec.name }
+        let outdated = applied.codes.filter {
+            spec.deviceIDs.contains($0.deviceID) && $0.isLive && ($0.window != spec.window || $0.name != spec.name)
+        }
         if let key = outdated.lazy.compactMap(\.commonCodeKey).first {
             return .moveWindow(commonCodeKey: key, window: spec.window, name: spec.name)
         }

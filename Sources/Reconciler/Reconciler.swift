@@ -15,8 +15,35 @@ package actor Reconciler {
         case set
         /// `access_code.failed_to_set_on_device`.
         case failedToSet = "failed_to_set"
-        /// `access_code.removed_from_device` (or deleted) without Latchkey asking.
+        /// `access_code.removed_from_device` without Latchkey asking.
         case removedExternally = "removed_externally"
+        /// `access_code.deleted`: the code is gone from Seam (Latchkey's own delete, or someone else's).
+        case deleted
+        /// `access_code.deleted_external_to_seam`: someone removed it at the lock or in the maker's app.
+        case deletedExternally = "deleted_external_to_seam"
+        /// `access_code.modified_external_to_seam`: someone changed its PIN or schedule outside Seam.
+        case modifiedExternally = "modified_external_to_seam"
+
+        /// The kind of a Seam `event_type`, or `nil` for events that say nothing about a code's presence.
+        /// - Parameter eventType: E.g. `access_code.removed_from_device`.
+        package init?(eventType: String) {
+            guard eventType.hasPrefix("access_code."),
+                let kind = Self.allCases.first(where: { "access_code.\($0.eventName)" == eventType })
+            else { return nil }
+            self = kind
+        }
+
+        /// Seam's event name after `access_code.`.
+        package var eventName: String {
+            switch self {
+            case .set: "set_on_device"
+            case .failedToSet: "failed_to_set_on_device"
+            case .removedExternally: "removed_from_device"
+            case .deleted: "deleted"
+            case .deletedExternally: "deleted_external_to_seam"
+            case .modifiedExternally: "modified_external_to_seam"
+            }
+        }
     }
 
     /// What ``apply(_:receivedSequence:)`` did with an event.
@@ -39,6 +66,8 @@ package actor Reconciler {
         package var applied: AppliedGroup?
         /// The dead letter parking it, if any.
         package var deadLetterID: String?
+        /// Why the record may disagree with Seam until the codes are read back, or `nil`.
+        package var readBackReason: String?
     }
 
     private let service: any AccessCodeService
@@ -65,6 +94,12 @@ package actor Reconciler {
     private var writeTails: [String: Task<Void, any Error>] = [:]
     /// Reservations whose work stopped on a store failure, each waiting ``ReconcilerConfiguration/storeRetryDelay``.
     private var storeRetries: [ReservationKey: Task<Void, Never>] = [:]
+    /// Bumped whenever something makes a reservation's record uncertain, so a read-back that was already under
+    /// way does not clear a reason that arrived while it listed.
+    private var readBackGenerations: [ReservationKey: UInt64] = [:]
+    /// Reservations found with work to do and none queued, in flight or parked (see ``checkInvariant()``).
+    private var stuckFound = 0
+    private var sweeper: Task<Void, Never>?
     private var stopped = false
 
     /// Creates a reconciler; call ``start()`` before anything else.
@@ -125,12 +160,16 @@ package actor Reconciler {
         for key in records.keys.sorted() {
             schedule(key)
         }
+        startSweeper()
     }
 
     /// Stops the worker: cancels calls in flight (their intents stay stored and are recovered by the next
     /// ``start()``) and waits for the tasks to end.
     package func stop() async {
         stopped = true
+        sweeper?.cancel()
+        if let sweeper { await sweeper.value }
+        sweeper = nil
         queue.removeAll()
         queued.removeAll()
         let tasks = Array(running.values)
@@ -219,31 +258,64 @@ package actor Reconciler {
         return dispositions
     }
 
-    /// Records what Seam said about one code; a failed or externally removed code is re-created on its lock
-    /// with the same PIN, leaving the rest of the group alone.
+    /// Records what Seam said about one code, and schedules its reservation. `set` marks it set. Every other
+    /// kind makes the record uncertain, so the worker reads the group back from Seam before it reuses or moves
+    /// it: a code that is gone leaves its lock to be given the group's PIN again (inside the group), or, when
+    /// the reservation should have no code there, leaves the record altogether.
     /// - Returns: Whether the code belongs to a known reservation.
     /// - Throws: The store's errors.
     @discardableResult
     package func recordLockEvent(accessCodeID: String, kind: LockEventKind) async throws -> Bool {
-        for (key, record) in records {
-            guard let index = record.applied?.codes.firstIndex(where: { $0.accessCodeID == accessCodeID }) else {
-                continue
+        guard
+            let (key, index) = records.lazy.compactMap({ key, record in
+                record.applied?.codes.firstIndex { $0.accessCodeID == accessCodeID }.map { (key, $0) }
+            }).first,
+            var record = records[key], var applied = record.applied
+        else { return false }
+        switch kind {
+        case .set:
+            applied.codes[index].status = .set
+        case .failedToSet:
+            applied.codes[index].status = .failedToSet
+        case .modifiedExternally:
+            break
+        case .removedExternally, .deleted, .deletedExternally:
+            if wantsCode(on: applied.codes[index].deviceID, record: record) {
+                applied.codes[index].accessCodeID = nil
+                applied.codes[index].status = .removedExternally
+            } else {
+                // Gone where it should be gone (often Latchkey's own delete whose answer a crash lost).
+                applied.codes.remove(at: index)
             }
-            let status: LockCodeStatus =
-                switch kind {
-                case .set: .set
-                case .failedToSet: .failedToSet
-                case .removedExternally: .removedExternally
-                }
-            records[key]?.applied?.codes[index].status = status
-            if kind == .removedExternally {
-                records[key]?.applied?.codes[index].accessCodeID = nil
-            }
-            try await persistRecord(key)
-            schedule(key)
-            return true
         }
+        record.applied = applied
+        if kind != .set {
+            record.readBackReason = "Seam event access_code.\(kind.eventName) for \(accessCodeID)"
+            readBackGenerations[key, default: 0] &+= 1
+        }
+        if !(record.applied?.hasLiveCode ?? false), !wantsGroup(record) {
+            record.applied = nil
+        }
+        records[key] = record
+        try await persistRecord(key)
+        schedule(key)
+        return true
+    }
+
+    /// Whether the reservation's booking asks for a code on `deviceID` now.
+    private func wantsCode(on deviceID: String, record: ReservationRecord) -> Bool {
+        guard case .group(let spec) = desiredAccess(record) else { return false }
+        return spec.deviceIDs.contains(deviceID)
+    }
+
+    /// Whether the reservation's booking asks for a group now.
+    private func wantsGroup(_ record: ReservationRecord) -> Bool {
+        if case .group = desiredAccess(record) { return true }
         return false
+    }
+
+    private func desiredAccess(_ record: ReservationRecord) -> DesiredAccess {
+        DesiredAccess.resolve(record.desired, key: record.key, catalogue: catalogue, naming: configuration.naming)
     }
 
     /// Re-queues the work parked in a dead letter.
@@ -299,7 +371,7 @@ package actor Reconciler {
         for key in Array(records.keys) {
             // Checked afresh each time round: the awaits below let events and workers run in between.
             guard let record = records[key], running[key] == nil, intents[key] == nil, record.blockedBy == nil,
-                record.pendingLookup == nil, let end = stayEnd(of: record), end < limit,
+                record.pendingLookup == nil, record.readBackReason == nil, let end = stayEnd(of: record), end < limit,
                 let sequence = record.desired?.version.receivedSequence
             else { continue }
             records[key] = nil
@@ -313,12 +385,8 @@ package actor Reconciler {
 
     /// When the reservation's access window ends (check-out plus buffer), whatever its status; `nil` when unknown.
     private func stayEnd(of record: ReservationRecord) -> Date? {
-        guard var booking = record.desired else { return nil }
-        booking.status = .confirmed
-        guard
-            case .group(let spec) = DesiredAccess.resolve(
-                booking, key: record.key, catalogue: catalogue, naming: configuration.naming)
-        else { return record.applied?.codes.map(\.window.endsAt).max() }
+        guard record.desired != nil else { return nil }
+        guard let spec = confirmedSpec(of: record) else { return record.applied?.codes.map(\.window.endsAt).max() }
         return max(spec.window.endsAt, record.applied?.codes.map(\.window.endsAt).max() ?? spec.window.endsAt)
     }
 
@@ -359,13 +427,13 @@ package actor Reconciler {
         }
         return ReservationSnapshot(
             key: record.key, phase: phase, desired: record.desired, applied: record.applied,
-            deadLetterID: record.blockedBy)
+            deadLetterID: record.blockedBy, readBackReason: record.readBackReason)
     }
 
     private func plan(_ record: ReservationRecord) -> PlannedStep {
-        let desired = DesiredAccess.resolve(
-            record.desired, key: record.key, catalogue: catalogue, naming: configuration.naming)
-        return Planner.nextStep(desired: desired, applied: record.applied, now: clock.now())
+        Planner.nextStep(
+            desired: desiredAccess(record), applied: record.applied, readBackPending: record.readBackReason != nil,
+            now: clock.now())
     }
 
     // MARK: - Scheduling
@@ -395,6 +463,10 @@ package actor Reconciler {
         if rerun.remove(key) != nil, !stopped, queued.insert(key).inserted {
             queue.append(key)
         }
+        // The invariant, after every pass: work left to do is queued, retried later or parked.
+        if !stopped, !Task.isCancelled, isIdle(key), records[key]?.blockedBy == nil, nextOperation(for: key) != nil {
+            putBackToWork(key)
+        }
         pump()
     }
 
@@ -414,11 +486,13 @@ package actor Reconciler {
             var previous: OutboxIntent.Operation?
             while !Task.isCancelled, records[key]?.blockedBy == nil, let operation = nextOperation(for: key) {
                 // A step that succeeded must change the state; the same step again means it cannot converge.
-                guard operation != previous else {
+                // (A read-back repeats when a Seam event made the record uncertain again while it listed.)
+                guard operation != previous || operation == .readBack else {
                     logger.warning(
-                        "the same step was planned twice in a row; stopping this pass",
+                        "the same step was planned twice in a row; parked as a dead letter",
                         metadata: ["reservation": "\(key)", "operation": "\(operation.label)"])
-                    break
+                    try await parkUnconverging(operation, for: key)
+                    return finish(key)
                 }
                 switch try await execute(operation, for: key) {
                 case .succeeded: previous = operation
@@ -468,8 +542,10 @@ package actor Reconciler {
     /// The call to make next for a reservation: a pending look-up first, else the planned step's call.
     private func nextOperation(for key: ReservationKey) -> OutboxIntent.Operation? {
         guard let record = records[key] else { return nil }
+        // A read-back lists every lock the reservation may have a code on and adopts codes carrying its marker:
+        // it answers a pending look-up too.
         if let lookup = record.pendingLookup {
-            return .lookUp(lookup)
+            return record.readBackReason != nil ? .readBack : .lookUp(lookup)
         }
         return Self.operation(for: plan(record), key: key)
     }
@@ -491,6 +567,8 @@ package actor Reconciler {
                     OutboxIntent.Operation.deleteCode(deviceID: code.deviceID, accessCodeID: $0, forRepair: false)
                 }
             }.first
+        case .readBack:
+            return .readBack
         case .repair(let repair):
             if let stale = repair.staleAccessCodeID {
                 return .deleteCode(deviceID: repair.deviceID, accessCodeID: stale, forRepair: true)
@@ -527,13 +605,12 @@ package actor Reconciler {
                 try await abandon(intent)
                 return .abandoned
             }
+            let answered: Bool
             do {
                 try await call(intent)
-                if durable {
-                    try await removeIntent(key)
-                }
-                return .succeeded
+                answered = true
             } catch {
+                answered = false
                 if error is CancellationError || Task.isCancelled { throw CancellationError() }
                 if error is ReconcilerError { throw error }
                 let failure = (error as? AccessCodeServiceError) ?? .retryable(message: "\(error)", retryAfter: nil)
@@ -571,10 +648,18 @@ package actor Reconciler {
                     afterFailures: intent.failedAttempts, retryAfter: retryAfter, jitter: jitter)
                 try await clock.sleep(until: clock.now().addingTimeInterval(delay))
             }
+            guard answered else { continue }
+            // The result, then the intent's end. A store failure here is not Seam's: it stops this pass (the
+            // reservation is worked on again after `storeRetryDelay`), with the result kept in memory.
+            try await persistRecord(key)
+            if durable {
+                try await removeIntent(key)
+            }
+            return .succeeded
         }
     }
 
-    /// One attempt of `intent`'s call, and its result recorded.
+    /// One attempt of `intent`'s call, and its result recorded in memory (``execute(_:for:)`` stores it).
     private func call(_ intent: OutboxIntent) async throws {
         let key = intent.reservation
         switch intent.operation {
@@ -583,8 +668,9 @@ package actor Reconciler {
                 propertyID: spec.propertyID, deviceIDs: spec.deviceIDs, marker: spec.marker, window: spec.window,
                 name: spec.name)
             // A planned create means no group; one here came from an earlier attempt whose result was not stored.
-            if intent.outcomeUnknown, try await isSettled(records[key]?.applied != nil, orAdoptedBy: lookup, for: key) {
-                return try await persistRecord(key)
+            let recorded = records[key]?.applied?.hasLiveCode == true
+            if intent.outcomeUnknown, try await isSettled(recorded, orAdoptedBy: lookup, for: key) {
+                return
             }
             try await pace(.create, spec.deviceIDs)
             let created = try await service.createMultiple(
@@ -613,11 +699,16 @@ package actor Reconciler {
             let lookup = CodeLookup(
                 propertyID: applied.propertyID, deviceIDs: [deviceID], marker: marker, window: window, name: name)
             if intent.outcomeUnknown, try await isSettled(code?.needsRepair == false, orAdoptedBy: lookup, for: key) {
-                return try await persistRecord(key)
+                return
             }
             try await pace(.create, [deviceID])
+            // Inside the group: Seam gives the code the group's `common_code_key` (and so its PIN), and
+            // `update_multiple` keeps moving it with the others. A lock that had a PIN of its own (it could not
+            // share the group's) gets that one back, alone.
+            let joinsGroup = pin == applied.pin
             let created = try await service.createSingle(
-                deviceID: deviceID, name: name, code: pin, startsAt: window.startsAt, endsAt: window.endsAt)
+                deviceID: deviceID, name: name, code: pin, commonCodeKey: joinsGroup ? applied.commonCodeKey : nil,
+                startsAt: window.startsAt, endsAt: window.endsAt)
             replaceCode(
                 of: key,
                 with: AppliedCode(
@@ -626,8 +717,9 @@ package actor Reconciler {
         case .lookUp(let lookup):
             _ = try await lookUpAndAdopt(lookup, for: key)
             records[key]?.pendingLookup = nil
+        case .readBack:
+            try await readBack(key)
         }
-        try await persistRecord(key)
     }
 
     /// Whether a create of unknown outcome needs no new call: its result is already recorded, or the look-up
@@ -739,6 +831,173 @@ package actor Reconciler {
         }
     }
 
+    // MARK: - Reading back
+
+    /// Notes that the record may disagree with Seam: the worker reads the group back before relying on it.
+    private func markUncertain(_ key: ReservationKey, because reason: String) {
+        guard records[key] != nil else { return }
+        records[key]?.readBackReason = reason
+        readBackGenerations[key, default: 0] &+= 1
+    }
+
+    /// Lists every lock the reservation has or may have a code on and makes the record say what Seam holds:
+    /// each lock's code (the recorded one, else one carrying the reservation's marker, preferring the group's
+    /// key), its PIN, key, window and name; a lock whose code is gone becomes ``LockCodeStatus/missing``.
+    /// Codes carrying the marker that the record did not know are adopted, so a cancelled reservation's
+    /// forgotten code is found and deleted. Clears ``ReservationRecord/readBackReason`` unless a Seam event
+    /// made the record uncertain again meanwhile.
+    private func readBack(_ key: ReservationKey) async throws {
+        guard let record = records[key] else { return }
+        let generation = readBackGenerations[key, default: 0]
+        let marker = CodeNaming.marker(for: key)
+        let spec = confirmedSpec(of: record)
+        var devices = record.applied?.deviceIDs ?? []
+        for device in (spec?.deviceIDs ?? []) + (record.pendingLookup?.deviceIDs ?? []) where !devices.contains(device)
+        {
+            devices.append(device)
+        }
+        let known = Set(record.applied?.codes.compactMap(\.accessCodeID) ?? [])
+        var found: [String: [ExistingCode]] = [:]
+        for device in devices {
+            try await pace(.list, [device])
+            found[device] = try await service.listCodes(deviceID: device).filter {
+                $0.deviceID == device && $0.status != .removing
+                    && (known.contains($0.accessCodeID) || ($0.name?.contains(marker) ?? false))
+            }
+        }
+        guard var current = records[key] else { return }
+        let previous = current.applied
+        let groupKey = previous?.commonCodeKey
+        var codes: [AppliedCode] = []
+        var duplicates = 0
+        for device in devices {
+            let recorded = previous?.codes.first { $0.deviceID == device }
+            let candidates = found[device] ?? []
+            let chosen =
+                candidates.first { $0.accessCodeID == recorded?.accessCodeID && recorded?.accessCodeID != nil }
+                ?? candidates.first { $0.commonCodeKey != nil && $0.commonCodeKey == groupKey }
+                ?? candidates.first
+            duplicates += max(0, candidates.count - 1)
+            if let chosen {
+                let stillFailing =
+                    recorded?.accessCodeID == chosen.accessCodeID && recorded?.status == .failedToSet
+                    && chosen.status != .set
+                codes.append(
+                    AppliedCode(
+                        deviceID: device, accessCodeID: chosen.accessCodeID,
+                        pin: chosen.code ?? recorded?.pin ?? previous?.pin, commonCodeKey: chosen.commonCodeKey,
+                        window: CodeWindow(
+                            startsAt: chosen.startsAt ?? recorded?.window.startsAt ?? spec?.window.startsAt
+                                ?? Date.distantPast,
+                            endsAt: chosen.endsAt ?? recorded?.window.endsAt ?? spec?.window.endsAt ?? Date.distantPast),
+                        name: chosen.name ?? recorded?.name ?? spec?.name ?? "",
+                        status: stillFailing ? .failedToSet : chosen.status == .set ? .set : .unconfirmed))
+            } else if var recorded {
+                recorded.accessCodeID = nil
+                recorded.status = .missing
+                codes.append(recorded)
+            }
+        }
+        if duplicates > 0 {
+            logger.warning(
+                "more than one code carrying the reservation's marker on a lock; keeping one per lock",
+                metadata: ["reservation": "\(key)", "extra": "\(duplicates)"])
+        }
+        let live = codes.filter(\.isLive)
+        if live.isEmpty && !wantsGroup(current) {
+            current.applied = nil
+        } else if !codes.isEmpty {
+            current.applied = AppliedGroup(
+                propertyID: previous?.propertyID ?? spec?.propertyID ?? record.pendingLookup?.propertyID ?? "",
+                commonCodeKey: groupKey ?? live.lazy.compactMap(\.commonCodeKey).first, codes: codes)
+        }
+        current.pendingLookup = nil
+        if readBackGenerations[key, default: 0] == generation {
+            current.readBackReason = nil
+        }
+        records[key] = current
+        logger.debug(
+            "read back from Seam",
+            metadata: [
+                "reservation": "\(key)", "locks": "\(devices.count)", "live": "\(live.count)",
+                "missing": "\(codes.count - live.count)",
+            ])
+    }
+
+    /// The group the reservation's booking would have if it were confirmed (its property's locks, window and
+    /// name), whatever its status now; `nil` when the listing is unmapped or the dates unusable.
+    private func confirmedSpec(of record: ReservationRecord) -> GroupSpec? {
+        guard var booking = record.desired else { return nil }
+        booking.status = .confirmed
+        guard
+            case .group(let spec) = DesiredAccess.resolve(
+                booking, key: record.key, catalogue: catalogue, naming: configuration.naming)
+        else { return nil }
+        return spec
+    }
+
+    // MARK: - The invariant
+
+    /// Checks that every reservation whose desired state differs from its applied state has work queued, in
+    /// flight, waiting on a store retry, or parked in a dead letter. One that breaks it is logged, counted
+    /// (``stuckReservationsFound``) and put back to work: no reservation can be stuck silently.
+    /// Runs after every worker pass and every ``ReconcilerConfiguration/invariantSweepInterval``.
+    /// - Returns: The reservations that broke it.
+    @discardableResult
+    package func checkInvariant() -> [ReservationKey] {
+        guard !stopped else { return [] }
+        var stuck: [ReservationKey] = []
+        for (key, record) in records where isIdle(key) && record.blockedBy == nil && nextOperation(for: key) != nil {
+            stuck.append(key)
+        }
+        for key in stuck.sorted() { putBackToWork(key) }
+        return stuck
+    }
+
+    /// How many reservations ``checkInvariant()`` found stuck since start.
+    package var stuckReservationsFound: Int { stuckFound }
+
+    /// For tests of ``checkInvariant()`` only: forgets that `key` is queued, as a lost wake-up would.
+    func loseQueuedWorkForTesting(_ key: ReservationKey) {
+        guard queued.remove(key) != nil else { return }
+        var kept = FIFO<ReservationKey>()
+        while let next = queue.popFirst() {
+            if next != key { kept.append(next) }
+        }
+        queue = kept
+    }
+
+    private func isIdle(_ key: ReservationKey) -> Bool {
+        running[key] == nil && !queued.contains(key) && storeRetries[key] == nil && !rerun.contains(key)
+    }
+
+    private func putBackToWork(_ key: ReservationKey) {
+        stuckFound += 1
+        logger.error(
+            "reservation has work to do but none queued, in flight or dead-lettered; put back to work",
+            metadata: [
+                "reservation": "\(key)", "operation": "\(nextOperation(for: key)?.label ?? "-")",
+            ])
+        schedule(key)
+    }
+
+    /// Starts the periodic invariant sweep. It sleeps on the system's clock, not the reconciler's: it is upkeep,
+    /// not part of any reservation's timeline (a test clock that jumps ahead on every sleep stays the tests').
+    private func startSweeper() {
+        let interval = configuration.invariantSweepInterval
+        guard interval > 0, sweeper == nil else { return }
+        sweeper = Task {
+            while !Task.isCancelled {
+                do {
+                    try await Task.sleep(for: .seconds(interval))
+                } catch {
+                    return
+                }
+                self.checkInvariant()
+            }
+        }
+    }
+
     // MARK: - Dead letters and recovery
 
     /// Parks `intent` as a dead letter and blocks its reservation.
@@ -754,6 +1013,18 @@ package actor Reconciler {
         logger.debug(
             "intent dead-lettered",
             metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)", "deadLetter": "\(letter.id)"])
+    }
+
+    /// Parks a step that succeeded but changed nothing (planned again at once): it cannot converge, and an
+    /// operator must look. The reservation waits in a dead letter rather than silently unconverged.
+    private func parkUnconverging(_ operation: OutboxIntent.Operation, for key: ReservationKey) async throws {
+        let intent = OutboxIntent(
+            id: UUID().uuidString.lowercased(), reservation: key, operation: operation, failedAttempts: 0,
+            outcomeUnknown: false, createdAt: clock.now())
+        try await park(
+            intent,
+            message: "\(operation.label) succeeded but left the reservation unconverged; the same step was planned "
+                + "again (retry once the cause is fixed)")
     }
 
     /// Drops an intent whose step is no longer planned; a create that may have happened becomes a look-up.
@@ -772,6 +1043,10 @@ package actor Reconciler {
         if intent.outcomeUnknown, let lookup = lookup(for: intent) {
             records[key]?.pendingLookup = lookup
         }
+        if intent.failedAttempts > 0, intent.operation.kind != .list {
+            // One of the failed calls may have taken effect in Seam without its answer reaching us.
+            markUncertain(key, because: "\(intent.operation.label) of unknown outcome")
+        }
         try await persistRecord(key)
         if intent.operation.kind != .list {
             try await removeIntent(key)
@@ -787,8 +1062,10 @@ package actor Reconciler {
         }
         if let lookup = lookup(for: intent) {
             records[key]?.pendingLookup = lookup
-            try await persistRecord(key)
         }
+        // Seam may or may not have carried the call out: read the group back before relying on the record.
+        markUncertain(key, because: "restart with \(intent.operation.label) in flight")
+        try await persistRecord(key)
         try await write(StoreKeys.intent(key), nil)
         logger.debug(
             "recovered intent", metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)"])
@@ -799,7 +1076,7 @@ package actor Reconciler {
     private func lookup(for intent: OutboxIntent) -> CodeLookup? {
         let applied = records[intent.reservation]?.applied
         switch intent.operation {
-        case .createGroup(let spec) where applied == nil:
+        case .createGroup(let spec) where applied?.hasLiveCode != true:
             return CodeLookup(
                 propertyID: spec.propertyID, deviceIDs: spec.deviceIDs, marker: spec.marker, window: spec.window,
                 name: spec.name)
@@ -809,7 +1086,7 @@ package actor Reconciler {
             }
             return CodeLookup(
                 propertyID: applied.propertyID, deviceIDs: [deviceID], marker: marker, window: window, name: name)
-        case .createGroup, .moveGroup, .moveCode, .deleteCode, .lookUp:
+        case .createGroup, .moveGroup, .moveCode, .deleteCode, .lookUp, .readBack:
             return nil
         }
     }

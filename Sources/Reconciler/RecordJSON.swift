@@ -29,6 +29,7 @@ extension ReservationRecord {
             writer.key("pendingLookup")
             pendingLookup.writeJSON(into: &writer)
         }
+        writer.member("readBackReason", ifPresent: readBackReason)
         writer.endObject()
         return writer.bytes
     }

@@ -106,6 +106,9 @@ package struct AppliedCode: Sendable, Codable, Hashable {
     var needsRepair: Bool {
         status == .failedToSet || status == .removedExternally || status == .missing
     }
+
+    /// Whether Seam holds this code (as far as the record knows): it has an id.
+    package var isLive: Bool { accessCodeID != nil }
 }
 
 /// The group of codes Latchkey has put on a property's locks for one reservation.
@@ -127,11 +130,25 @@ package struct AppliedGroup: Sendable, Codable, Hashable {
     /// The locks of the group.
     package var deviceIDs: [String] { codes.map(\.deviceID) }
 
-    /// The group's shared PIN (redacted in descriptions): the first code's.
-    package var pin: AccessPIN? { codes.lazy.compactMap(\.pin).first }
+    /// The group's shared PIN (redacted in descriptions): a linked member's, else the first code's.
+    package var pin: AccessPIN? {
+        codes.lazy.filter { self.isLinked($0) }.compactMap(\.pin).first ?? codes.lazy.compactMap(\.pin).first
+    }
 
     /// "2 of 3 locks set" style readiness: how many codes Seam reported set.
     package var setCount: Int { codes.count { $0.status == .set } }
+
+    /// The codes Seam holds (as far as the record knows).
+    package var liveCodes: [AppliedCode] { codes.filter(\.isLive) }
+
+    /// Whether any code of the group is in Seam; a group without one is no group at all.
+    package var hasLiveCode: Bool { codes.contains(where: \.isLive) }
+
+    /// Whether `code` is a member of the linked group: it carries the group's `common_code_key`.
+    /// - Parameter code: One of ``codes``.
+    package func isLinked(_ code: AppliedCode) -> Bool {
+        code.commonCodeKey != nil && code.commonCodeKey == commonCodeKey
+    }
 }
 
 /// Everything stored for one reservation: desired, applied, and whether work is parked in a dead letter.
@@ -147,17 +164,22 @@ package struct ReservationRecord: Sendable, Codable, Hashable {
     /// Codes a create may have made without Latchkey seeing the answer (crash, or retries given up):
     /// looked up by marker and adopted before anything else is done for the reservation.
     package var pendingLookup: CodeLookup?
+    /// Why the record may disagree with Seam (a call whose answer never came, a restart with a call in flight,
+    /// a Seam event about one of its codes), or `nil` when it is known to agree. While set, the worker reads
+    /// the codes back from Seam before it reuses the group, moves it, or calls the reservation converged.
+    package var readBackReason: String?
 
     /// Creates a record.
     package init(
         key: ReservationKey, desired: DesiredBooking? = nil, applied: AppliedGroup? = nil, blockedBy: String? = nil,
-        pendingLookup: CodeLookup? = nil
+        pendingLookup: CodeLookup? = nil, readBackReason: String? = nil
     ) {
         self.key = key
         self.desired = desired
         self.applied = applied
         self.blockedBy = blockedBy
         self.pendingLookup = pendingLookup
+        self.readBackReason = readBackReason
     }
 
     /// Folds `event` in. Stale events (see ``EventVersion/supersedes(_:)``) change nothing; a newer event that

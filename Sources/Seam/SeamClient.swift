@@ -102,23 +102,28 @@ package struct SeamClient: Sendable {
     }
 
     /// Creates one time-bound code with a known PIN on one lock (`/access_codes/create`), e.g. to put a group's
-    /// PIN back on a lock that lost it. The code gets no `common_code_key`. Not idempotent: a second call with
-    /// the same PIN on the same lock is refused as a duplicate.
+    /// PIN back on a lock that lost it. With `commonCodeKey` the code joins that linked group (Seam guarantees
+    /// every code of a `common_code_key` the same PIN), so ``updateMultiple(commonCodeKey:name:startsAt:endsAt:)``
+    /// keeps moving it with the others; without one it stands alone. Not idempotent: a second call with the same
+    /// PIN on the same lock is refused as a duplicate.
     /// - Parameters:
     ///   - deviceID: The lock.
     ///   - name: The label (the reservation's identity).
     ///   - code: The PIN, 4–12 digits.
     ///   - startsAt: Start of validity.
     ///   - endsAt: End of validity; after `startsAt`.
+    ///   - commonCodeKey: The linked group to join; default `nil` (none).
     /// - Returns: The created code (Seam also starts an action attempt, which is not awaited).
     /// - Throws: ``SeamError``.
     package func create(
-        deviceID: String, name: String, code: String, startsAt: Date, endsAt: Date
+        deviceID: String, name: String, code: String, startsAt: Date, endsAt: Date, commonCodeKey: String? = nil
     ) async throws(SeamError) -> AccessCode {
         let route = "/access_codes/create"
         try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
         try checkPIN(route, code)
-        let request = CreateRequest(deviceID: deviceID, name: name, code: code, startsAt: startsAt, endsAt: endsAt)
+        let request = CreateRequest(
+            deviceID: deviceID, name: name, code: code, startsAt: startsAt, endsAt: endsAt,
+            commonCodeKey: commonCodeKey)
         return try await call(route, request, as: AccessCodeBody.self, pin: code).accessCode
     }
 

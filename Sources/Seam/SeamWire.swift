@@ -46,12 +46,15 @@ package struct CreateRequest: Codable, Equatable, Sendable {
     var code: String
     var startsAt: Date
     var endsAt: Date
+    /// The group to join; `nil` leaves the member out (it is then not sent).
+    var commonCodeKey: String?
 
     enum CodingKeys: String, CodingKey {
         case deviceID = "device_id"
         case name, code
         case startsAt = "starts_at"
         case endsAt = "ends_at"
+        case commonCodeKey = "common_code_key"
     }
 }
 

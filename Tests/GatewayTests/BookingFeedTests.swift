@@ -36,9 +36,9 @@ import Testing
             deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
             behavior: Property.CodeSharingBehavior
         ) async throws -> [CreatedCode] { throw Unexpected() }
-        func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws
-            -> CreatedCode
-        { throw Unexpected() }
+        func createSingle(
+            deviceID: String, name: String, code: AccessPIN, commonCodeKey: String?, startsAt: Date, endsAt: Date
+        ) async throws -> CreatedCode { throw Unexpected() }
         func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws {
             throw Unexpected()
         }

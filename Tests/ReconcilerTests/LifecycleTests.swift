@@ -87,18 +87,33 @@ struct LifecycleTests {
         #expect(routes == [.createMultiple, .delete, .delete, .createMultiple])
     }
 
-    @Test func changedLockSetRecreatesTheGroupOnTheNewLocks() async throws {
+    @Test func aLockAddedToThePropertyJoinsTheGroupWithItsPIN_AndALockTakenAwayLosesItsCode() async throws {
         var harness = try await Harness()
         try await harness.send(Fixture.event())
+        let before = try #require(await harness.state()?.applied)
         var loft = Fixture.loft
         loft.deviceIDs = ["front", "back", "garage"]
         await harness.reconciler.updateCatalogue(PropertyCatalogue([loft, Fixture.cabin]))
         await harness.reconciler.waitUntilIdle()
-        let group = try #require(await harness.state()?.applied)
+        var group = try #require(await harness.state()?.applied)
         #expect(group.deviceIDs == ["front", "back", "garage"])
-        #expect(await harness.seam.count(.delete) == 2)
-        #expect(await harness.seam.count(.createMultiple) == 2)
-        #expect(await harness.seam.codes.count == 3)
+        #expect(await harness.seam.count(.delete) == 0)
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        #expect(await harness.seam.count(.createSingle) == 1)
+        let codes = await harness.seam.codes.values
+        #expect(codes.count == 3)
+        #expect(Set(codes.map(\.code)) == [before.pin])
+        #expect(Set(codes.map(\.commonCodeKey)) == [before.commonCodeKey])
+        #expect(await harness.state()?.phase == .converged)
+
+        loft.deviceIDs = ["front", "garage"]
+        await harness.reconciler.updateCatalogue(PropertyCatalogue([loft, Fixture.cabin]))
+        await harness.reconciler.waitUntilIdle()
+        group = try #require(await harness.state()?.applied)
+        #expect(group.deviceIDs == ["front", "garage"])
+        #expect(await harness.seam.codes(on: "back").isEmpty)
+        #expect(await harness.seam.codes.count == 2)
+        #expect(await harness.state()?.phase == .converged)
     }
 
     @Test func updateArrivingBeforeCreateWinsAndTheLateCreateIsIgnored() async throws {

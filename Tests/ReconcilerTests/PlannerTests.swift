@@ -129,13 +129,14 @@ struct PlannerTests {
                 == .none(.past))
     }
 
-    @Test func otherPropertyOrLockSetRecreates() throws {
+    @Test func otherPropertyRecreates_AndALockWithoutACodeGetsTheGroupsPINAgain() throws {
         let spec = try spec()
         var group = applied(spec)
         group.codes.removeLast()
+        // The same property: the lock the record has no code for is repaired inside the group, never a new group.
         #expect(
             Planner.nextStep(desired: .group(spec), applied: group, now: Fixture.now)
-                == .recreate(remove: group.codes, create: spec))
+                == .repair(RepairSpec(deviceID: "back", staleAccessCodeID: nil, window: spec.window, name: spec.name)))
         let moved = try self.spec(Fixture.event(listing: "L2"))
         let old = applied(spec)
         #expect(

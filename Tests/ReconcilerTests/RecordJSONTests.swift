@@ -51,7 +51,8 @@ import Testing
                 applied: AppliedGroup(propertyID: "loft", commonCodeKey: "ck_1", codes: codes), blockedBy: "dl_9",
                 pendingLookup: CodeLookup(
                     propertyID: "loft", deviceIDs: ["front", "back"], marker: "[lk:native:res/1]",
-                    window: window, name: "Ana")),
+                    window: window, name: "Ana"),
+                readBackReason: "restart with \"delete\" in flight"),
             ReservationRecord(key: key, applied: AppliedGroup(propertyID: "loft", commonCodeKey: nil, codes: [])),
         ]
     }()

@@ -86,6 +86,8 @@ actor FakeAccessCodes: AccessCodeService {
         case hangBefore
         /// Do the work, then suspend until cancelled (a crash before the answer was stored).
         case hangAfter
+        /// No fault: the call goes through (to fault a later call of the same route).
+        case pass
     }
 
     private(set) var codes: [String: ExistingCode] = [:]
@@ -167,15 +169,22 @@ actor FakeAccessCodes: AccessCodeService {
         }
     }
 
-    func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws
-        -> CreatedCode
-    {
+    func createSingle(
+        deviceID: String, name: String, code: AccessPIN, commonCodeKey: String?, startsAt: Date, endsAt: Date
+    ) async throws -> CreatedCode {
         try await perform(.createSingle, [deviceID]) {
             if codes.values.contains(where: { $0.deviceID == deviceID && $0.code == code }) {
                 throw AccessCodeServiceError.permanent(message: "duplicate_access_code: PIN already on \(deviceID)")
             }
-            let created = insert(deviceID, name, code, nil, startsAt, endsAt)
-            return CreatedCode(accessCodeID: created.accessCodeID, deviceID: deviceID, code: code, commonCodeKey: nil)
+            // As Seam: codes of one common_code_key share one PIN.
+            if let commonCodeKey, let groupPIN = codes.values.first(where: { $0.commonCodeKey == commonCodeKey })?.code,
+                groupPIN != code
+            {
+                throw AccessCodeServiceError.permanent(message: "invalid_input: code differs from the group's PIN")
+            }
+            let created = insert(deviceID, name, code, commonCodeKey, startsAt, endsAt)
+            return CreatedCode(
+                accessCodeID: created.accessCodeID, deviceID: deviceID, code: code, commonCodeKey: commonCodeKey)
         }
     }
 
@@ -260,7 +269,7 @@ actor FakeAccessCodes: AccessCodeService {
             _ = try work()
             try await Task.sleep(for: .seconds(3600))
             throw CancellationError()
-        case nil:
+        case nil, .pass:
             return try work()
         }
     }

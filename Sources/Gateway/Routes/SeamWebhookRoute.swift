@@ -7,8 +7,9 @@ import WebhookAuth
 
 /// `POST /seam/webhooks`: Seam's own events (Svix-signed) saying whether each code reached its lock.
 ///
-/// `set_on_device` marks the lock's code set; `failed_to_set_on_device` and `removed_from_device` (for a code
-/// Latchkey still wants) mark it for repair, which re-creates that one code with the group's PIN.
+/// `set_on_device` marks the lock's code set. `failed_to_set_on_device`, `removed_from_device`, `deleted`,
+/// `deleted_external_to_seam` and `modified_external_to_seam` make the reservation's record uncertain: its
+/// codes are read back from Seam, and a lock that lost its code gets the group's PIN again, inside the group.
 struct SeamWebhookRoute: Sendable {
     let verifier: WebhookVerifier?
     let reconciler: Reconciler
@@ -55,13 +56,7 @@ struct SeamWebhookRoute: Sendable {
                 status: 400, type: "invalid_payload",
                 message: "event_type: expected a Seam event object with event_type")
         }
-        let kind: Reconciler.LockEventKind? =
-            switch event.eventType {
-            case "access_code.set_on_device": .set
-            case "access_code.failed_to_set_on_device": .failedToSet
-            case "access_code.removed_from_device": .removedExternally
-            default: nil
-            }
+        let kind = Reconciler.LockEventKind(eventType: event.eventType)
         guard let kind, let accessCodeID = event.accessCodeID else {
             return .json(status: 200, ["status": "ignored", "reason": "event type \(event.eventType) needs no action"])
         }

@@ -30,15 +30,13 @@ struct SeamAccessCodeService: AccessCodeService {
         }
     }
 
-    func createSingle(deviceID: String, name: String, code: AccessPIN, startsAt: Date, endsAt: Date) async throws
-        -> CreatedCode
-    {
-        let codes = try await call("/access_codes/create_multiple") { () async throws(SeamError) in
-            try await client.createMultiple(
-                deviceIDs: [deviceID], name: name, startsAt: startsAt, endsAt: endsAt, code: code.digits)
-        }
-        guard let created = codes.first else {
-            throw AccessCodeServiceError.permanent(message: "Seam created no code on \(deviceID)")
+    func createSingle(
+        deviceID: String, name: String, code: AccessPIN, commonCodeKey: String?, startsAt: Date, endsAt: Date
+    ) async throws -> CreatedCode {
+        let created = try await call("/access_codes/create") { () async throws(SeamError) in
+            try await client.create(
+                deviceID: deviceID, name: name, code: code.digits, startsAt: startsAt, endsAt: endsAt,
+                commonCodeKey: commonCodeKey)
         }
         return CreatedCode(
             accessCodeID: created.accessCodeID, deviceID: created.deviceID, code: created.code.map(AccessPIN.init),
