@@ -238,6 +238,7 @@ package final class FakeSeamService: Sendable {
             case .rateLimit: return .rateLimit
             case .timeout: return .timeout
             case .crashAfterCommit: return .crashAfterCommit
+            case .pass: return nil
             }
         }
         guard core.faults.routes.isEmpty || core.faults.routes.contains(route) else { return nil }

@@ -62,6 +62,9 @@ package struct FaultConfiguration: Codable, Sendable, Equatable {
         case timeout
         /// The change is made, the answer never sent.
         case crashAfterCommit = "crash_after_commit"
+        /// No fault: the call goes through untouched. Scripted before another fault of the same route, it makes
+        /// that fault hit a later call (e.g. the second delete of a cancellation).
+        case pass
     }
 
     /// A fault for the next call that matches.

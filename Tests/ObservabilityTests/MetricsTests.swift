@@ -132,7 +132,7 @@ import Testing
         ("latchkey_journal_group_commit_batch_size", "histogram"), ("latchkey_outbox_depth", "gauge"),
         ("latchkey_outbox_oldest_intent_age_seconds", "gauge"), ("latchkey_dead_letters", "gauge"),
         ("latchkey_seam_requests_total", "counter"), ("latchkey_seam_request_duration_seconds", "histogram"),
-        ("latchkey_access_code_groups", "gauge"),
+        ("latchkey_access_code_groups", "gauge"), ("latchkey_reconciler_stuck_reservations_total", "counter"),
     ]
 }
 

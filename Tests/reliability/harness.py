@@ -31,6 +31,8 @@ import requests
 LATCHKEY_BIN = os.environ.get("LATCHKEY_BIN") or os.path.join(
     os.path.dirname(__file__), "..", "..", ".build", "debug", "latchkey")
 NATIVE_SECRET = "whsec_" + base64.b64encode(b"reliability-suite-native-secret!").decode()
+# The secret of Latchkey's `POST /seam/webhooks` (Seam's events; Svix-signed), when a driver turns them on.
+SEAM_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"reliability-suite-seam-events!!!").decode()
 ADMIN_TOKEN = "reliability-admin-token"
 SEAM_KEY = "seam_test_key"
 
@@ -179,6 +181,7 @@ class Reservation:
     rid: str
     prop: int
     events: list[dict] = field(default_factory=list)
+    rebooked: bool = False
 
     @property
     def final(self) -> dict:
@@ -190,8 +193,10 @@ def iso(t: datetime) -> str:
 
 
 def make_bookings(world: World, count: int, rng: random.Random, *, updates: tuple[int, int] = (0, 3),
-                  cancel_rate: float = 0.35, prefix: str = "r") -> tuple[list[Reservation], list[Delivery]]:
+                  cancel_rate: float = 0.35, rebook_rate: float = 0.0,
+                  prefix: str = "r") -> tuple[list[Reservation], list[Delivery]]:
     """Reservations with a create, some date moves and maybe a cancel, each a delivery with a unique id.
+    A `rebook_rate` share of the cancelled ones is confirmed again afterwards (sometimes with other dates).
 
     `updated_at` grows along each reservation's events, so the last one wins whatever order they arrive in.
     """
@@ -208,8 +213,17 @@ def make_bookings(world: World, count: int, rng: random.Random, *, updates: tupl
         kinds = ["booking.created"] + ["booking.updated"] * rng.randint(*updates)
         if rng.random() < cancel_rate:
             kinds.append("booking.cancelled")
+            # Drawn only when asked for, so drivers without re-bookings keep their random sequence.
+            if rebook_rate > 0 and rng.random() < rebook_rate:
+                kinds.append("booking.rebooked")
+                res.rebooked = True
         for n, kind in enumerate(kinds):
-            if kind == "booking.updated":
+            if kind == "booking.rebooked":
+                # Confirmed again after the cancellation: half the time the same stay, else other dates.
+                if rng.random() < 0.5:
+                    check_in += timedelta(days=rng.choice([1, 2]))
+                kind = "booking.updated"
+            elif kind == "booking.updated":
                 check_in += timedelta(hours=rng.choice([-5, -2, 1, 3, 24]))
                 nights = max(1, nights + rng.choice([-1, 0, 1]))
             status = "cancelled" if kind == "booking.cancelled" else "confirmed"
@@ -265,7 +279,9 @@ def post_delivery(session: requests.Session, port: int, d: Delivery, timeout: fl
 class FakeSeam:
     """`latchkey fake-seam` in its own process, with a seed of many locks."""
 
-    def __init__(self, workdir: str, world: World, faults: dict | None = None) -> None:
+    def __init__(self, workdir: str, world: World, faults: dict | None = None,
+                 webhook_url: str | None = None) -> None:
+        """`webhook_url`: where the fake sends Seam's access-code events (signed with SEAM_WEBHOOK_SECRET)."""
         self.port = free_port()
         seed = os.path.join(workdir, "seed.json")
         with open(seed, "w") as f:
@@ -276,6 +292,8 @@ class FakeSeam:
             with open(path, "w") as f:
                 json.dump(faults, f)
             args += ["--faults", path]
+        if webhook_url:
+            args += ["--webhook-url", webhook_url, "--webhook-secret", SEAM_WEBHOOK_SECRET]
         self.log = open(os.path.join(workdir, "fake-seam.log"), "ab")
         self.proc = _spawn(args, stdout=self.log, stderr=self.log)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -443,6 +461,69 @@ def compare_groups(state: dict, world: World, reservations: list[Reservation]) -
         else:
             report.found += 1
     return report
+
+
+@dataclass
+class RecordReport:
+    """Latchkey's record of each reservation (admin API) against the codes the fake Seam holds."""
+
+    checked: int = 0
+    disagreements: list[str] = field(default_factory=list)
+    unconverged: list[str] = field(default_factory=list)
+
+
+def compare_records(lk: Latchkey, state: dict, reservations: list[Reservation]) -> RecordReport:
+    """For every reservation: the ids of the codes Latchkey's record says are present must be exactly the live codes
+    carrying its marker in Seam, each linked to the group when the booking is confirmed; and the reservation must be at
+    rest (converged, or no access), with nothing left to read back and no dead letter."""
+    live: dict[str, set[str]] = {}
+    for code in state["access_codes"]:
+        if code.get("status") == "removing":
+            continue
+        name = code.get("name") or ""
+        start = name.find("[lk:native:")
+        if start >= 0:
+            rid = name[start + len("[lk:native:"):name.find("]", start)]
+            live.setdefault(rid, set()).add(code["access_code_id"])
+    report = RecordReport()
+    for r in reservations:
+        report.checked += 1
+        resp = requests.get(f"{lk.url}/v1/reservations/native/{r.rid}",
+                            headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10)
+        if resp.status_code == 404:
+            record = {"phase": "no_access", "locks": []}
+        else:
+            resp.raise_for_status()
+            record = resp.json()
+        present = {lock["access_code_id"] for lock in record["locks"] if lock.get("present")}
+        if present != live.get(r.rid, set()):
+            report.disagreements.append(
+                f"{r.rid}: record {sorted(present)} vs Seam {sorted(live.get(r.rid, set()))}")
+        confirmed = r.final["booking"]["status"] == "confirmed"
+        if confirmed and not all(lock.get("linked") for lock in record["locks"]):
+            report.disagreements.append(f"{r.rid}: a lock's code is not linked to the group")
+        at_rest = record["phase"] == ("converged" if confirmed else "no_access")
+        if not at_rest or record.get("read_back_reason") or record.get("dead_letter_id"):
+            report.unconverged.append(
+                f"{r.rid}: phase {record['phase']}, read back {record.get('read_back_reason')}, "
+                f"dead letter {record.get('dead_letter_id')}")
+    return report
+
+
+def post_seam_event(port: int, event_type: str, access_code_id: str, device_id: str) -> requests.Response:
+    """Posts one Seam access-code event to Latchkey's `/seam/webhooks`, signed as Seam (Svix) signs, with the official
+    `standardwebhooks` library."""
+    from standardwebhooks.webhooks import Webhook
+
+    body = json.dumps({"event_id": str(uuid.uuid4()), "event_type": event_type, "access_code_id": access_code_id,
+                       "device_id": device_id, "workspace_id": str(uuid.uuid4()),
+                       "occurred_at": iso(datetime.now(timezone.utc)), "created_at": iso(datetime.now(timezone.utc))})
+    msg_id = f"msg_{uuid.uuid4().hex}"
+    now = datetime.now(timezone.utc)
+    signature = Webhook(SEAM_WEBHOOK_SECRET).sign(msg_id, now, body)
+    headers = {"webhook-id": msg_id, "webhook-timestamp": str(int(now.timestamp())),
+               "webhook-signature": signature, "Content-Type": "application/json"}
+    return requests.post(f"http://127.0.0.1:{port}/seam/webhooks", data=body, headers=headers, timeout=10)
 
 
 def _same_instant(a: str | None, b: str) -> bool:

@@ -18,6 +18,9 @@ enum GaugeRefresher {
         let oldest = intents.map(\.createdAt).min().map { Date().timeIntervalSince($0) } ?? 0
         metrics.setOutbox(depth: intents.count, oldestIntentAge: max(0, oldest))
         metrics.setDeadLetters(await reconciler.deadLetterList().count)
+        let stuck = Double(await reconciler.stuckReservationsFound)
+        let counted = metrics.stuckReservations.value()
+        if stuck > counted { metrics.stuckReservations.increment(by: stuck - counted) }
         var counts: [AccessCodeGroupState: Int] = [:]
         for state in AccessCodeGroupState.allCases { counts[state] = 0 }
         for reservation in await reconciler.reservations(ordered: false) {

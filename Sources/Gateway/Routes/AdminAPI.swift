@@ -148,13 +148,17 @@ struct ReservationView: Encodable {
         var deviceID: String
         var accessCodeID: String?
         var status: String
+        /// Whether Seam holds the code (as Latchkey last knew): it has an id.
+        var present: Bool
+        /// Whether the code carries the group's `common_code_key` (moves with `update_multiple`).
+        var linked: Bool
         var startsAt: String
         var endsAt: String
         var name: String
         enum CodingKeys: String, CodingKey {
             case deviceID = "device_id"
             case accessCodeID = "access_code_id"
-            case status
+            case status, present, linked
             case startsAt = "starts_at"
             case endsAt = "ends_at"
             case name
@@ -170,9 +174,11 @@ struct ReservationView: Encodable {
     var locks: [Lock]
     var pin: String?
     var deadLetterID: String?
+    var readBackReason: String?
 
     enum CodingKeys: String, CodingKey {
         case source, phase, locks, pin
+        case readBackReason = "read_back_reason"
         case reservationID = "reservation_id"
         case desiredStatus = "desired_status"
         case listingID = "listing_id"
@@ -189,13 +195,16 @@ struct ReservationView: Encodable {
         listingID = snapshot.desired?.listingID
         propertyID = snapshot.applied?.propertyID
         commonCodeKey = snapshot.applied?.commonCodeKey
+        let applied = snapshot.applied
         locks =
-            snapshot.applied?.codes.map {
+            applied?.codes.map {
                 Lock(
                     deviceID: $0.deviceID, accessCodeID: $0.accessCodeID, status: $0.status.rawValue,
+                    present: $0.isLive, linked: applied?.isLinked($0) ?? false,
                     startsAt: $0.window.startsAt.ISO8601Format(), endsAt: $0.window.endsAt.ISO8601Format(),
                     name: $0.name)
             } ?? []
+        readBackReason = snapshot.readBackReason
         pin = includePIN ? snapshot.applied?.pin?.digits : nil
         deadLetterID = snapshot.deadLetterID
     }

@@ -28,6 +28,9 @@ package struct Metrics: Sendable {
     package let seamRequestDuration: Histogram
     /// `latchkey_access_code_groups{state}`: linked access-code groups by state.
     package let accessCodeGroups: Gauge
+    /// `latchkey_reconciler_stuck_reservations_total`: reservations found with work to do but none queued, in
+    /// flight or dead-lettered, each put back to work (0 unless something is wrong).
+    package let stuckReservations: Counter
 
     /// Upper bounds for `fdatasync` latency, seconds: 0.5 ms … 2.5 s.
     package static let fsyncBuckets: [Double] = [
@@ -73,6 +76,10 @@ package struct Metrics: Sendable {
             labelNames: ["route", "outcome"], buckets: Self.seamLatencyBuckets)
         accessCodeGroups = registry.makeGauge(
             name: "latchkey_access_code_groups", help: "Linked access-code groups by state.", labelNames: ["state"])
+        stuckReservations = registry.makeCounter(
+            name: "latchkey_reconciler_stuck_reservations_total",
+            help: "Reservations found with work to do but none queued, in flight or dead-lettered; each was put back "
+                + "to work.")
     }
 
     /// The answer to a scrape of `GET /metrics`: every metric, gzip-compressed when `acceptEncoding` allows it.
