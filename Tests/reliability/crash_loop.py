@@ -4,11 +4,16 @@ Knobs (environment): CRASH_KILLS (default 200), CRASH_RESERVATIONS (150), CRASH_
 Latchkey runs between kills), CRASH_SEED (1), CRASH_AFTER_COMMIT (0.15: fraction of Seam writes the fake makes but
 never answers), CRASH_CONVERGE_SECONDS (240), CRASH_DURING_START (0.1: the fraction of kills
 made while Latchkey is still starting), CRASH_SYNC_DELAY_US (20000: a pause after each journal sync,
-through the faultfs shim, so that kills land between a delivery becoming durable and its answer; 0 turns it off).
+through the faultfs shim, so that kills land between a delivery becoming durable and its answer; 0 turns it off),
+CRASH_CANCEL (0.35: the share of reservations cancelled), CRASH_REBOOK (0.5: the share of cancelled ones confirmed
+again afterwards), CRASH_SEAM_ERRORS (0.03: Seam calls answered 503) and CRASH_RATE_LIMITS (0.02: answered 429),
+CRASH_SEAM_WEBHOOKS (1: the fake sends Seam's access-code events to Latchkey; 0 turns them off).
 
 Invariants: every acknowledged delivery is in the journal exactly once (re-sent, it answers 200 with the first
 body, never 202), `latchkey store verify` is clean, and once converged the fake Seam holds one linked group per
-confirmed reservation (same PIN on every lock, the final window), none for cancelled ones, and never two.
+confirmed reservation (same PIN on every lock, the final window), none for cancelled ones, and never two; and
+Latchkey's record of every reservation names exactly the codes Seam holds for it, at rest (no disagreement, none
+unconverged, none stuck).
 """
 
 from __future__ import annotations
@@ -34,28 +39,41 @@ def main() -> int:
     cac_rate = h.env_float("CRASH_AFTER_COMMIT", 0.15)
     converge_timeout = h.env_float("CRASH_CONVERGE_SECONDS", 240)
     during_start = h.env_float("CRASH_DURING_START", 0.1)
+    cancel_rate = h.env_float("CRASH_CANCEL", 0.35)
+    rebook_rate = h.env_float("CRASH_REBOOK", 0.5)
+    seam_errors = h.env_float("CRASH_SEAM_ERRORS", 0.03)
+    rate_limits = h.env_float("CRASH_RATE_LIMITS", 0.02)
+    webhooks = h.env_int("CRASH_SEAM_WEBHOOKS", 1) == 1
     rng = random.Random(seed)
     tally = h.Tally()
     started = time.monotonic()
 
     work = h.workdir("crash")
     world = h.World()
-    reservations, deliveries = h.make_bookings(world, reservations_n, rng)
+    reservations, deliveries = h.make_bookings(
+        world, reservations_n, rng, cancel_rate=cancel_rate, rebook_rate=rebook_rate)
     order = h.interleave(deliveries, rng)
-    fake = h.FakeSeam(work, world, faults={
-        "seed": seed, "crash_after_commit_rate": cac_rate,
-        "routes": ["/access_codes/create_multiple", "/access_codes/update_multiple", "/access_codes/delete"]})
     port = h.free_port()
+    fake = h.FakeSeam(work, world, faults={
+        "seed": seed, "crash_after_commit_rate": cac_rate, "server_error_rate": seam_errors,
+        "rate_limit_rate": rate_limits,
+        "routes": ["/access_codes/create_multiple", "/access_codes/update_multiple", "/access_codes/delete",
+                   "/access_codes/create", "/access_codes/update"]},
+        webhook_url=f"http://127.0.0.1:{port}/seam/webhooks" if webhooks else None)
     config = os.path.join(work, "latchkey.yaml")
     data_dir = os.path.join(work, "data")
-    h.write_config(config, port=port, data_dir=data_dir, seam_port=fake.port, world=world)
+    h.write_config(config, port=port, data_dir=data_dir, seam_port=fake.port, world=world,
+                   extra_seam={"webhook_secret": {"value": h.SEAM_WEBHOOK_SECRET}} if webhooks else None)
+    rebooked = sum(r.rebooked for r in reservations)
+    cancelled = sum(r.final["booking"]["status"] == "cancelled" for r in reservations)
     # The faultfs shim (no faults) sleeps after each journal sync, so kills land between "durable" and "answered".
     sync_delay_us = h.env_int("CRASH_SYNC_DELAY_US", 20000)
     lk = h.Latchkey(config, port, work, env={
         "LD_PRELOAD": h.compile_shim(work), "FAULTFS_DIR": data_dir, "FAULTFS_SYNC_DELAY_US": str(sync_delay_us),
     } if sync_delay_us > 0 else None)
     h.log(f"crash loop: {len(reservations)} reservations, {len(order)} deliveries, {kills_wanted} kills wanted, "
-          f"uptime {lo}-{hi} ms, crash-after-commit {cac_rate:.0%}; work dir {work}")
+          f"uptime {lo}-{hi} ms, crash-after-commit {cac_rate:.0%}, 503 {seam_errors:.0%}, 429 {rate_limits:.0%}, "
+          f"{rebooked} cancelled then confirmed again, Seam webhooks {'on' if webhooks else 'off'}; work dir {work}")
 
     queue = collections.deque(order)
     lock = threading.Lock()
@@ -191,8 +209,12 @@ def main() -> int:
     resent = h.resend_all(port, acked)
     report, converge_seconds = h.converge(fake, lk, world, reservations, converge_timeout)
     dead = lk.admin("/v1/dead-letters")["dead_letters"]
-    final_outcomes = h.seam_outcomes(lk.metrics())
+    metrics_text = lk.metrics()
+    final_outcomes = h.seam_outcomes(metrics_text)
     state = fake.state()
+    records = h.compare_records(lk, state, reservations)
+    stuck = [line for line in metrics_text.splitlines()
+             if line.startswith("latchkey_reconciler_stuck_reservations_total ")]
     lk.stop()
     verified, verify_text = h.store_verify(data_dir)
 
@@ -211,6 +233,9 @@ def main() -> int:
     print(f"Seam calls of the last run (convergence) by outcome: {final_outcomes}")
     print(f"fake Seam: {len(state['access_codes'])} codes, create_multiple per-device calls {creates}")
     print(f"store verify: {verify_text.splitlines()[0] if verify_text else ''}")
+    print(f"reservations: {len(reservations)}, cancelled {cancelled + rebooked} of which confirmed again {rebooked}; "
+          f"records checked against Seam {records.checked}: disagreements {len(records.disagreements)}, "
+          f"unconverged {len(records.unconverged)}; {stuck[0] if stuck else 'no stuck counter'}")
     print(f"duration: {time.monotonic() - started:.0f} s")
 
     tally.check(kills[0] >= kills_wanted, f"{kills[0]} SIGKILLs survived (wanted {kills_wanted})")
@@ -224,6 +249,10 @@ def main() -> int:
     tally.check(report.converged, f"Seam converged to the bookings {report.problems[:5]}")
     tally.check(report.duplicates == 0, f"no reservation has two groups ({report.duplicates} extra codes)")
     tally.check(not dead, f"no dead letters {[d.get('message') for d in dead[:3]]}")
+    tally.check(not records.disagreements,
+                f"Latchkey's record of every reservation names exactly Seam's codes {records.disagreements[:3]}")
+    tally.check(not records.unconverged, f"every reservation at rest {records.unconverged[:3]}")
+    tally.check(stuck == ["latchkey_reconciler_stuck_reservations_total 0"], f"no stuck reservation counted {stuck}")
     fake.stop()
     return tally.finish()
 
