@@ -175,33 +175,28 @@ struct FakeSeamEndToEndTests {
         }
     }
 
-    @Test func theGate_KeepsUnderTheFakesPerDeviceLimit() async throws {
+    @Test func theDeviceLimiter_KeepsUnderTheFakesPerDeviceLimit() async throws {
         try await withFake { fake, client in
-            let clock = SystemSeamClock()
-            let gate = SeamCallGate(
-                breaker: CircuitBreaker(clock: clock, logger: Self.quiet), limiter: DeviceRateLimiter(clock: clock),
-                clock: clock, random: SeededRandom(seed: 5))
+            // The limiter the reconciler's pacer asks before every call (Gateway's DeviceLimiterPacer).
+            let limiter = DeviceRateLimiter(clock: SystemSeamClock())
             var outcomes: [String] = []
             for index in 0..<11 {
                 let start = window.start.addingTimeInterval(Double(index) * 86_400)
-                let outcome = await gate.perform(.create, deviceIDs: [front], attempt: 1, firstAttemptAt: clock.now()) {
-                    () async throws(SeamError) in
-                    try await client.createMultiple(
-                        deviceIDs: [front], name: "latchkey:e2e:rate\(index)", startsAt: start,
-                        endsAt: start.addingTimeInterval(3600))
+                guard case .granted = limiter.acquire(.create, deviceIDs: [front]) else {
+                    outcomes.append("wait")
+                    continue
                 }
-                switch outcome {
-                case .succeeded: outcomes.append("ok")
-                case .notYet(_, .rateLimited): outcomes.append("wait")
-                default: outcomes.append("\(outcome)")
-                }
+                _ = try await client.createMultiple(
+                    deviceIDs: [front], name: "latchkey:e2e:rate\(index)", startsAt: start,
+                    endsAt: start.addingTimeInterval(3600))
+                outcomes.append("ok")
             }
             #expect(outcomes == Array(repeating: "ok", count: 10) + ["wait"])
             #expect(fake.service.callCount(route: "/access_codes/create_multiple") == 10)
         }
     }
 
-    @Test func withoutTheGate_TheFakeAnswers429OnTheEleventhCreate() async throws {
+    @Test func withoutTheLimiter_TheFakeAnswers429OnTheEleventhCreate() async throws {
         try await withFake { _, client in
             var statuses: [Int] = []
             for index in 0..<11 {
