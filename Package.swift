@@ -45,9 +45,9 @@ let package = Package(
         .target(name: "Observability", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Reconciler",
-            dependencies: [
-                "Bookings", "Seam", "Store", "Observability", .product(name: "Logging", package: "swift-log"),
-            ]
+            // Bookings only: Seam calls and durable state come through its own protocols (AccessCodeService,
+            // StateStore), which the Gateway implements (Sources/Gateway/SeamBridge).
+            dependencies: ["Bookings", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "Gateway",
@@ -62,9 +62,7 @@ let package = Package(
             // Gateway for the configuration loader (sources, schemes, secrets, properties); Reconciler for the
             // reservation marker in code names; FakeSeam for its seeded generator.
             dependencies: [
-                "WebhookAuth", "Bookings", "Seam", "Gateway", "Reconciler", "FakeSeam",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
+                "WebhookAuth", "Bookings", "Gateway", "Reconciler", "FakeSeam", .product(name: "Yams", package: "Yams"),
             ]
         ),
 
@@ -72,8 +70,9 @@ let package = Package(
         .executableTarget(
             name: "latchkey",
             dependencies: [
-                "Gateway", "FakeSeam", "Replay", "Store", "Observability",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Gateway", "FakeSeam", "Replay", "Store", "Observability", "Bookings", "HTTPServer", "Reconciler",
+                "Seam",
+                "WebhookAuth", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -88,14 +87,26 @@ let package = Package(
             name: "StoreTests",
             dependencies: ["Store", "latchkey-store-bench", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "SeamTests", dependencies: ["Seam", "FakeSeam", "HTTPServer"]),
-        .testTarget(name: "FakeSeamTests", dependencies: ["FakeSeam", "Seam", "HTTPServer", "WebhookAuth"]),
+        .testTarget(
+            name: "SeamTests",
+            dependencies: ["Seam", "FakeSeam", "HTTPServer", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "FakeSeamTests",
+            dependencies: ["FakeSeam", "HTTPServer", "WebhookAuth", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "ObservabilityTests",
             dependencies: ["Observability", "CZlib", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "FakeSeam", "Seam", "Store", "Bookings"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "FakeSeam", "WebhookAuth"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Bookings"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "HTTPServer", "FakeSeam", "WebhookAuth", "Bookings", "Observability", "Reconciler", "Seam",
+                "Store", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ReplayTests",
             dependencies: [
