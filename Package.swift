@@ -49,20 +49,36 @@ let package = Package(
             // StateStore), which the Gateway implements (Sources/Gateway/SeamBridge).
             dependencies: ["Bookings", .product(name: "Logging", package: "swift-log")]
         ),
+        // MARK: The application, stage by stage: configuration → intake → (reconciler) → assembly
+        .target(
+            name: "Configuration",
+            // The YAML file as a person edits it: loading, validation, `check-config`.
+            dependencies: ["Bookings", "WebhookAuth", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Intake",
+            // `POST /webhooks/{source}`: verify, adapt, journal, then hand the bookings to the reconciler.
+            dependencies: [
+                "Bookings", "Configuration", "HTTPServer", "Observability", "Reconciler", "Store", "WebhookAuth",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Gateway",
+            // The assembly: starts and stops the parts, routes, and the Store and Seam adapters of the
+            // Reconciler's protocols (SeamBridge).
             dependencies: [
-                "HTTPServer", "WebhookAuth", "Bookings", "Store", "Seam", "Reconciler", "Observability", "FakeSeam",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
+                "Bookings", "Configuration", "FakeSeam", "HTTPServer", "Intake", "Observability", "Reconciler", "Seam",
+                "Store", "WebhookAuth", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Replay",
-            // Gateway for the configuration loader (sources, schemes, secrets, properties); Reconciler for the
-            // reservation marker in code names; FakeSeam for its seeded generator.
+            // Configuration for the sources, schemes, secrets and properties; Reconciler for the reservation
+            // marker in code names; FakeSeam for its seeded generator.
             dependencies: [
-                "WebhookAuth", "Bookings", "Gateway", "Reconciler", "FakeSeam", .product(name: "Yams", package: "Yams"),
+                "WebhookAuth", "Bookings", "Configuration", "Reconciler", "FakeSeam",
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
 
@@ -70,9 +86,10 @@ let package = Package(
         .executableTarget(
             name: "latchkey",
             dependencies: [
-                "Gateway", "FakeSeam", "Replay", "Store", "Observability", "Bookings", "HTTPServer", "Reconciler",
-                "Seam",
-                "WebhookAuth", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Bookings", "Configuration", "FakeSeam", "Gateway", "HTTPServer", "Intake", "Observability",
+                "Reconciler",
+                "Replay", "Seam", "Store", "WebhookAuth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -103,14 +120,23 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "HTTPServer", "FakeSeam", "WebhookAuth", "Bookings", "Observability", "Reconciler", "Seam",
+                "Gateway", "HTTPServer", "FakeSeam", "WebhookAuth", "Configuration", "Observability", "Reconciler",
+                "Seam",
                 "Store", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Bookings"]),
+        .testTarget(
+            name: "IntakeTests",
+            dependencies: [
+                "Intake", "Bookings", "HTTPServer", "Reconciler", "Store",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "Replay", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
+                "Replay", "Configuration", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

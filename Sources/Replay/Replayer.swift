@@ -1,5 +1,5 @@
+import Configuration
 import Foundation
-import Gateway
 import WebhookAuth
 
 /// Replays scenarios against a running Latchkey and checks what Seam ends up holding.

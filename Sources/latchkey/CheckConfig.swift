@@ -1,7 +1,7 @@
 import ArgumentParser
 import Bookings
+import Configuration
 import Foundation
-import Gateway
 import Logging
 import Seam
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Bookings
 import Foundation
 import Gateway
+import Intake
 import Logging
 import Reconciler
 import Store

@@ -1,6 +1,6 @@
 import ArgumentParser
+import Configuration
 import Foundation
-import Gateway
 import Replay
 
 /// `latchkey replay`: sends recorded (or generated) PMS deliveries to a running Latchkey, signed as each PMS

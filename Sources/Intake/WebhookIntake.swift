@@ -11,9 +11,9 @@ import WebhookAuth
 /// Answers: 202 accepted (durable), 200 duplicate (the first answer's body again), 200 ignored (an event type
 /// Latchkey does not act on), 400 malformed (names the field), 401 (names the failed check), 404 unknown source,
 /// 415 not JSON, 422 a delivery id reused for another body, 503 store unavailable (with `Retry-After`).
-final class WebhookIntake: Sendable {
+package final class WebhookIntake: Sendable {
     /// Called after a delivery's events are durable, with the events numbered in receipt order.
-    typealias AcceptedHandler = @Sendable ([StoredBooking]) -> Void
+    package typealias AcceptedHandler = @Sendable ([StoredBooking]) -> Void
 
     private let sources: [String: SourceRuntime]
     private let store: Store
@@ -23,7 +23,16 @@ final class WebhookIntake: Sendable {
     private let onAccepted: AcceptedHandler
     private let now: @Sendable () -> Date
 
-    init(
+    /// Creates the intake.
+    /// - Parameters:
+    ///   - sources: The configured sources, by name.
+    ///   - store: The journal deliveries are made durable in.
+    ///   - ledger: Numbers deliveries and decides each reservation's latest booking.
+    ///   - metrics: Delivery and signature-failure counters.
+    ///   - logger: One line per delivery.
+    ///   - now: The clock for signature timestamps (injectable for tests).
+    ///   - onAccepted: Receives the numbered bookings of each durable delivery (on the journal's writer thread).
+    package init(
         sources: [SourceRuntime], store: Store, ledger: BookingLedger, metrics: Metrics, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, onAccepted: @escaping AcceptedHandler
     ) {
@@ -37,7 +46,7 @@ final class WebhookIntake: Sendable {
     }
 
     /// Registers the intake's routes.
-    func register(on router: inout Router) {
+    package func register(on router: inout Router) {
         router.add("POST", "/webhooks/{source}") { [self] request, responder in handle(request, responder: responder) }
         router.add("POST", "/webhooks/{source}/{token}") { [self] request, responder in
             handle(request, responder: responder)
@@ -45,7 +54,7 @@ final class WebhookIntake: Sendable {
     }
 
     /// Handles one delivery.
-    func handle(_ request: HTTPRequest, responder: Responder) {
+    package func handle(_ request: HTTPRequest, responder: Responder) {
         let sourceName = request.pathParameters["source"] ?? ""
         // The sender's address (X-Forwarded-For/X-Real-IP from a trusted proxy), to find who sends refused deliveries.
         var log = DeliveryLog(

@@ -2,7 +2,7 @@ import Bookings
 import Foundation
 import Testing
 
-@testable import Gateway
+@testable import Configuration
 
 @Suite struct ConfigurationLoaderTests {
     static let minimal = """

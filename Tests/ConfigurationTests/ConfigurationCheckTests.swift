@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Gateway
+@testable import Configuration
 
 /// `check-config` must refuse what `serve` refuses, without echoing secrets.
 @Suite struct ConfigurationCheckTests {
@@ -15,7 +15,8 @@ import Testing
 
     @Test func wellFormedSecret_IsServable() throws {
         let config = try ConfigurationLoader.parse(yaml: ConfigurationLoaderTests.minimal)
-        let check = ConfigurationCheck(config, environment: ["NATIVE_SECRET": SandboxConfiguration.nativeSecret])
+        let check = ConfigurationCheck(
+            config, environment: ["NATIVE_SECRET": "whsec_bGF0Y2hrZXktc2FuZGJveC1zZWNyZXQtMzJieXRlcyE="])
         #expect(check.isServable)
     }
 }

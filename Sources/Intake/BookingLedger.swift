@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// The only owner of that decision: numbering and the journal submission happen under one lock, so the order of
 /// decisions is the order of journal submissions, and the journal's group commit keeps that order.
-final class BookingLedger: Sendable {
+package final class BookingLedger: Sendable {
     /// What decides whether an event supersedes a reservation's stored one (not the whole booking: the ledger
     /// holds one of these per reservation ever received, so it stays small).
     struct Version: Sendable {
@@ -50,7 +50,7 @@ final class BookingLedger: Sendable {
     private let found: Mutex<[StoredBooking]>
 
     /// Loads every stored booking from `store`.
-    init(store: Store) {
+    package init(store: Store) {
         var latest: [String: Version] = [:]
         var stored: [StoredBooking] = []
         var highest: UInt64 = 0
@@ -66,7 +66,7 @@ final class BookingLedger: Sendable {
 
     /// Every booking stored when the ledger was loaded, oldest first, for the reconciler at start. Handed over
     /// once (later calls get none), so the decoded bookings are not kept for the life of the process.
-    func takeStoredBookings() -> [StoredBooking] {
+    package func takeStoredBookings() -> [StoredBooking] {
         found.withLock { bookings in
             defer { bookings = [] }
             return bookings
@@ -81,7 +81,7 @@ final class BookingLedger: Sendable {
     ///   - submit: Receives the numbered events (all of them: the reconciler does its own ordering too) and the
     ///     transaction; it must only queue the transaction (`Store.commit`). A completion it triggers at once may
     ///     call ``revert(_:store:)``.
-    func record(
+    package func record(
         _ events: [BookingEvent], into transaction: Transaction, submit: ([StoredBooking], Transaction) -> Void
     ) {
         // What does not depend on the sequence number is made before taking the locks, which the listener
@@ -116,7 +116,7 @@ final class BookingLedger: Sendable {
     ///   - store: The journal.
     ///   - completion: The commit's result and how many bookings it deleted (called on the journal's writer
     ///     thread; at once, with 0, when there was nothing to delete).
-    func forget(
+    package func forget(
         _ forgotten: [Reconciler.ForgottenReservation], store: Store,
         completion: @escaping @Sendable (Result<Int, StoreError>) -> Void
     ) {
@@ -139,7 +139,7 @@ final class BookingLedger: Sendable {
     }
 
     /// After a failed or duplicate commit, forgets the optimistic updates of `events` by re-reading the store.
-    func revert(_ events: [BookingEvent], store: Store) {
+    package func revert(_ events: [BookingEvent], store: Store) {
         state.withLock { state in
             for event in events {
                 let key = StoredBooking.key(source: event.source, reservationID: event.reservationID)

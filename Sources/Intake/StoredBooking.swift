@@ -5,11 +5,11 @@ import Foundation
 ///
 /// Written in the same transaction that claims the delivery's idempotency key, so an acknowledged delivery
 /// is never lost between the 202 and the reconciler (see ARCHITECTURE.md).
-struct StoredBooking: Codable, Sendable {
+package struct StoredBooking: Codable, Sendable {
     /// The event.
-    var event: BookingEvent
+    package var event: BookingEvent
     /// Receipt order across all deliveries; orders events that carry no `updatedAt`.
-    var sequence: UInt64
+    package var sequence: UInt64
 
     /// The store key of a reservation's latest booking: `booking/<source>/<reservation id>`.
     static func key(source: String, reservationID: String) -> String {

@@ -5,7 +5,7 @@ import Reconciler
 import Store
 import Testing
 
-@testable import Gateway
+@testable import Intake
 
 /// The ledger decides which event becomes a reservation's stored booking: a later `updated_at` wins, equal or
 /// missing ones go by receipt order; every event is numbered; only winners are put in the transaction.
