@@ -6,39 +6,13 @@ import Synchronization
 
 /// Decides, in receipt order, which booking event becomes its reservation's latest, and numbers deliveries.
 ///
-/// The only owner of that decision: numbering and the journal submission happen under one lock, so the order of
+/// The rule is ``BookingVersion/supersedes(_:)`` (the reconciler's too); the ledger keeps one version per
+/// reservation ever received (not the whole booking, so it stays small). The only owner of that decision: numbering and the journal submission happen under one lock, so the order of
 /// decisions is the order of journal submissions, and the journal's group commit keeps that order.
 package final class BookingLedger: Sendable {
-    /// What decides whether an event supersedes a reservation's stored one (not the whole booking: the ledger
-    /// holds one of these per reservation ever received, so it stays small).
-    struct Version: Sendable {
-        /// The PMS's last-modified time, if it sends one.
-        var updatedAt: Date?
-        /// Receipt order.
-        var sequence: UInt64
-
-        /// Whether `candidate` should replace the booking with this version: a later `updatedAt` wins; equal or
-        /// missing ones fall back to receipt order.
-        func isSuperseded(by candidate: Version) -> Bool {
-            if let mine = updatedAt, let theirs = candidate.updatedAt, mine != theirs {
-                return theirs > mine
-            }
-            return candidate.sequence > sequence
-        }
-
-        /// Becomes `candidate` if it supersedes this version; says whether it did. (The placeholder a new
-        /// reservation starts from, sequence 0 with no `updatedAt`, is superseded by every real version: real
-        /// sequences start at 1.)
-        mutating func replace(ifSupersededBy candidate: Version) -> Bool {
-            guard isSuperseded(by: candidate) else { return false }
-            self = candidate
-            return true
-        }
-    }
-
     private struct State {
         var nextSequence: UInt64
-        var latest: [String: Version]
+        var latest: [String: BookingVersion]
     }
 
     private let state: Mutex<State>
@@ -51,10 +25,10 @@ package final class BookingLedger: Sendable {
 
     /// Loads every stored booking from `store`.
     package init(store: Store) {
-        var latest: [String: Version] = [:]
+        var latest: [String: BookingVersion] = [:]
         var stored: [StoredBooking] = []
         var highest: UInt64 = 0
-        for (key, value) in store.entries(withPrefix: StoredBooking.keyPrefix) {
+        for (key, value) in store.entries(withPrefix: StoreKeys.bookings) {
             guard let booking = StoredBooking.decode(value) else { continue }
             latest[key] = booking.version
             stored.append(booking)
@@ -86,7 +60,7 @@ package final class BookingLedger: Sendable {
     ) {
         // What does not depend on the sequence number is made before taking the locks, which the listener
         // threads share: the keys and the events' JSON.
-        let keys = events.map { StoredBooking.key(source: $0.source, reservationID: $0.reservationID) }
+        let keys = events.map { StoreKeys.booking(source: $0.source, reservationID: $0.reservationID) }
         let eventJSON = events.map(StoredBooking.eventJSON)
         submission.withLock { _ in
             var transaction = transaction
@@ -94,7 +68,7 @@ package final class BookingLedger: Sendable {
                 events.indices.map { index in
                     let booking = StoredBooking(event: events[index], sequence: state.nextSequence)
                     state.nextSequence += 1
-                    let isLatest = state.latest[keys[index], default: Version(updatedAt: nil, sequence: 0)].replace(
+                    let isLatest = state.latest[keys[index], default: .placeholder].replace(
                         ifSupersededBy: booking.version)
                     if isLatest {
                         transaction.put(
@@ -125,9 +99,9 @@ package final class BookingLedger: Sendable {
             var count = 0
             state.withLock { state in
                 for reservation in forgotten {
-                    let key = StoredBooking.key(
+                    let key = StoreKeys.booking(
                         source: reservation.key.source, reservationID: reservation.key.reservationID)
-                    guard state.latest[key]?.sequence == reservation.receivedSequence else { continue }
+                    guard state.latest[key]?.receivedSequence == reservation.receivedSequence else { continue }
                     state.latest[key] = nil
                     transaction.delete(key: key)
                     count += 1
@@ -142,9 +116,23 @@ package final class BookingLedger: Sendable {
     package func revert(_ events: [BookingEvent], store: Store) {
         state.withLock { state in
             for event in events {
-                let key = StoredBooking.key(source: event.source, reservationID: event.reservationID)
+                let key = StoreKeys.booking(source: event.source, reservationID: event.reservationID)
                 state.latest[key] = store.value(forKey: key).flatMap(StoredBooking.decode)?.version
             }
         }
+    }
+}
+
+extension BookingVersion {
+    /// What a reservation the ledger has not seen starts from: sequence 0 with no `updatedAt`, superseded by every
+    /// real version (real sequences start at 1).
+    fileprivate static let placeholder = BookingVersion(updatedAt: nil, receivedSequence: 0)
+
+    /// Becomes `candidate` if it supersedes this version (``supersedes(_:)``); says whether it did. In place, so the
+    /// ledger's map is looked up once per event.
+    fileprivate mutating func replace(ifSupersededBy candidate: BookingVersion) -> Bool {
+        guard candidate.supersedes(self) else { return false }
+        self = candidate
+        return true
     }
 }

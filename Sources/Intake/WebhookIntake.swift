@@ -116,9 +116,10 @@ package final class WebhookIntake: Sendable {
         let fingerprint = Hex.encode(Array(Crypto.sha256(request.body).prefix(16)))
         let idempotencyKey: String
         if let deliveryID {
-            idempotencyKey = "delivery/\(source.name)/\(deliveryID)"
+            idempotencyKey = StoreKeys.delivery(source: source.name, deliveryID: deliveryID)
         } else {
-            idempotencyKey = "delivery/\(source.name)/\(events[0].reservationID)/\(fingerprint)"
+            idempotencyKey = StoreKeys.delivery(
+                source: source.name, reservationID: events[0].reservationID, fingerprint: fingerprint)
         }
         log.reservations = events.map(\.reservationID)
         // A repeat of a delivery already durable is answered from the journal at once: no ledger update to undo,

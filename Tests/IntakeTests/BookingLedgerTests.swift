@@ -38,7 +38,7 @@ import Testing
             at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
         defer { store.close() }
         let ledger = BookingLedger(store: store)
-        let key = StoredBooking.key(source: "native", reservationID: "r1")
+        let key = StoreKeys.booking(source: "native", reservationID: "r1")
 
         let first = Self.record([Self.event("r1", updatedAt: 200)], in: ledger)
         #expect(first.numbered.map(\.sequence) == [1])
@@ -52,7 +52,7 @@ import Testing
             [Self.event("r1", updatedAt: 300, guest: "New"), Self.event("r2", updatedAt: nil)], in: ledger)
         #expect(newer.numbered.map(\.sequence) == [3, 4])
         #expect(newer.puts[key] == newer.numbered[0].encoded())
-        #expect(newer.puts[StoredBooking.key(source: "native", reservationID: "r2")] == newer.numbered[1].encoded())
+        #expect(newer.puts[StoreKeys.booking(source: "native", reservationID: "r2")] == newer.numbered[1].encoded())
 
         let sameTime = Self.record([Self.event("r1", updatedAt: 300, guest: "Same time, later")], in: ledger)
         #expect(sameTime.puts[key] == sameTime.numbered[0].encoded(), "equal updated_at: the later receipt wins")
@@ -92,11 +92,11 @@ import Testing
         let newer = try await commit([Self.event("r2", updatedAt: 200, guest: "Newer")])[0]
 
         #expect(try await forget("r1", r1.sequence) == 1)
-        #expect(store.value(forKey: StoredBooking.key(source: "native", reservationID: "r1")) == nil)
+        #expect(store.value(forKey: StoreKeys.booking(source: "native", reservationID: "r1")) == nil)
         #expect(
             try await forget("r2", r2.sequence) == 0, "r2 was forgotten as of an older booking: the newer one stays")
         let kept = try #require(
-            store.value(forKey: StoredBooking.key(source: "native", reservationID: "r2")).flatMap(StoredBooking.decode))
+            store.value(forKey: StoreKeys.booking(source: "native", reservationID: "r2")).flatMap(StoredBooking.decode))
         #expect(kept.sequence == newer.sequence)
         #expect(BookingLedger(store: store).takeStoredBookings().map(\.event.reservationID) == ["r2"])
     }
