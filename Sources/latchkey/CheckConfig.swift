@@ -28,7 +28,9 @@ struct CheckConfig: AsyncParsableCommand {
         do {
             configuration = try ConfigurationLoader.load(path: config)
         } catch {
-            print("\(config): error: \(error.description)")
+            // Every problem the file has, each with its key and line, so that one run finds them all.
+            for problem in error.problems { print("\(config): error: \(problem)") }
+            print("\(config): \(error.problems.count) error(s); serve would refuse this configuration")
             throw ExitCode(1)
         }
         let check = ConfigurationCheck(configuration)

@@ -87,7 +87,7 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             configuration = try ConfigurationLoader.load(path: config)
         } catch {
-            throw ValidationError("configuration \(config): \(error)")
+            throw ValidationError(error.problems.map { "configuration \(config): \($0)" }.joined(separator: "\n"))
         }
         var loaded: [Scenario] = []
         for path in scenarios {
