@@ -433,7 +433,17 @@ package enum ConfigurationLoader {
             }
             return behavior
         }
-        let codeName = problems.value(of: "code_name", in: node) { n throws(ConfigurationError) in try n.string() }
+        let codeName = problems.value(of: "code_name", in: node) { n throws(ConfigurationError) in
+            let template = try n.string()
+            let unknown = Property.unknownPlaceholders(in: template)
+            guard unknown.isEmpty else {
+                let named = unknown.map { "{\($0)}" }.joined(separator: ", ")
+                let known = Property.codeNamePlaceholders.map { "{\($0)}" }.joined(separator: ", ")
+                throw n.error(
+                    "unknown placeholder\(unknown.count == 1 ? "" : "s") \(named); the known ones are \(known)")
+            }
+            return template
+        }
 
         guard let name, let zone, let listings, let devices else { return nil }
         var property = Property(

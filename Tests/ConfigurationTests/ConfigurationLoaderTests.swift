@@ -118,7 +118,7 @@ import Testing
             """
         do {
             _ = try ConfigurationLoader.parse(yaml: yaml)
-            Issue.record("a file with seven mistakes was accepted")
+            Issue.record("a file with eight mistakes was accepted")
         } catch {
             let found = error.problems.map { "\($0.line.map(String.init) ?? "-") \($0.key)" }
             #expect(
@@ -130,6 +130,26 @@ import Testing
             #expect(error.problems[2].message.contains("`adapter:`"))
             #expect(error.description.split(separator: "\n").count == error.problems.count)
         }
+    }
+
+    @Test("a misspelt code_name placeholder is an error naming it, the known ones and the line")
+    func unknownCodeNamePlaceholder() throws {
+        let yaml = Self.minimal + "\n    code_name: \"{guest_frist} {reservation} {nights}\""
+        do {
+            _ = try ConfigurationLoader.parse(yaml: yaml)
+            Issue.record("{guest_frist} was accepted")
+        } catch {
+            let problem = try #require(error.problems.first)
+            #expect(error.problems.count == 1)
+            #expect(problem.key == "properties[0].code_name")
+            #expect(problem.line == 10)
+            #expect(problem.message.contains("{guest_frist}, {nights}"))
+            #expect(problem.message.contains("{guest_first}") && problem.message.contains("{property}"))
+        }
+        let good = Self.minimal + "\n    code_name: \"{property}: {guest} {guest_first} {reservation} {source}\""
+        #expect(
+            try ConfigurationLoader.parse(yaml: good).properties[0].codeNameTemplate
+                == "{property}: {guest} {guest_first} {reservation} {source}")
     }
 
     @Test func secretFromFile_DropsTrailingNewline() throws {
