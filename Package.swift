@@ -125,7 +125,10 @@ let package = Package(
                 "Store", .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ConfigurationTests", dependencies: ["Configuration", "Bookings"]),
+        .testTarget(
+            name: "ConfigurationTests",
+            dependencies: ["Configuration", "Bookings", .product(name: "Yams", package: "Yams")]
+        ),
         .testTarget(
             name: "IntakeTests",
             dependencies: [
