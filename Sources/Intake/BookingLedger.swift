@@ -52,11 +52,14 @@ package final class BookingLedger: Sendable {
     /// - Parameters:
     ///   - events: The delivery's events.
     ///   - transaction: The delivery's transaction so far (its idempotency claim).
-    ///   - submit: Receives the numbered events (all of them: the reconciler does its own ordering too) and the
-    ///     transaction; it must only queue the transaction (`Store.commit`). A completion it triggers at once may
-    ///     call ``revert(_:store:)``.
+    ///   - submit: Receives the numbered events (all of them: the reconciler does its own ordering too), the
+    ///     transaction, and whether any event became its reservation's latest (false: every one is older than the
+    ///     booking already received, so the delivery changes nothing); it may change the transaction's claim and
+    ///     must only queue the transaction (`Store.commit`). A completion it triggers at once may call
+    ///     ``revert(_:store:)``.
     package func record(
-        _ events: [BookingEvent], into transaction: Transaction, submit: ([StoredBooking], Transaction) -> Void
+        _ events: [BookingEvent], into transaction: Transaction,
+        submit: (_ numbered: [StoredBooking], _ transaction: Transaction, _ changesABooking: Bool) -> Void
     ) {
         // What does not depend on the sequence number is made before taking the locks, which the listener
         // threads share: the keys and the events' JSON.
@@ -64,6 +67,7 @@ package final class BookingLedger: Sendable {
         let eventJSON = events.map(StoredBooking.eventJSON)
         submission.withLock { _ in
             var transaction = transaction
+            var changesABooking = false
             let numbered = state.withLock { state in
                 events.indices.map { index in
                     let booking = StoredBooking(event: events[index], sequence: state.nextSequence)
@@ -71,6 +75,7 @@ package final class BookingLedger: Sendable {
                     let isLatest = state.latest[keys[index], default: .placeholder].replace(
                         ifSupersededBy: booking.version)
                     if isLatest {
+                        changesABooking = true
                         transaction.put(
                             StoredBooking.encoded(event: eventJSON[index], sequence: booking.sequence),
                             forKey: keys[index])
@@ -78,7 +83,7 @@ package final class BookingLedger: Sendable {
                     return booking
                 }
             }
-            submit(numbered, transaction)
+            submit(numbered, transaction, changesABooking)
         }
     }
 

@@ -9,7 +9,8 @@ import WebhookAuth
 /// `POST /webhooks/{source}`: authenticate, decode, make durable, then acknowledge — in that order, always.
 ///
 /// Answers: 202 accepted (durable), 200 duplicate (the first answer's body again), 200 ignored (an event type
-/// Latchkey does not act on), 400 malformed (names the field), 401 (names the failed check), 404 unknown source,
+/// Latchkey does not act on, or bookings all older than the ones already received: recorded durably all the same,
+/// so a repeat answers the same 200 ignored), 400 malformed (names the field), 401 (names the failed check), 404 unknown source,
 /// 415 not JSON, 422 a delivery id reused for another body, 503 store unavailable (with `Retry-After`).
 package final class WebhookIntake: Sendable {
     /// Called after a delivery's events are durable, with the events numbered in receipt order.
@@ -141,10 +142,25 @@ package final class WebhookIntake: Sendable {
         transaction.claim(idempotencyKey, response: remembered.encoded())
         let commitLog = log
 
-        ledger.record(events, into: transaction) { numbered, transaction in
+        ledger.record(events, into: transaction) { numbered, transaction, changesABooking in
+            var transaction = transaction
+            // Every booking older than the one already received: nothing changes, as the contract says (200
+            // ignored). The delivery id is claimed all the same, with this answer, so a repeat gets it again.
+            let stale = changesABooking ? nil : Self.staleAnswer(events, deliveryID: deliveryID)
+            if let stale {
+                let body = String(decoding: HTTPResponse.json(status: 200, stale).body, as: UTF8.self)
+                transaction.claim(
+                    idempotencyKey, response: RememberedAnswer(fingerprint: fingerprint, body: body).encoded())
+            }
             store.commit(transaction) { [ledger, store, metrics, onAccepted] result in
                 switch result {
                 case .success(.committed):
+                    if let stale {
+                        responder(.json(status: 200, stale))
+                        metrics.recordDelivery(source: source.name, result: .ignored)
+                        commitLog.write(.info, "delivery ignored", ["reason": "\(stale.reason)"])
+                        return
+                    }
                     // This runs on the journal's writer thread, between one group commit and the next: keep it short.
                     // The hand-off to the booking feed comes before the 202 (it only counts and enqueues), so whoever
                     // gets the 202 and then waits for the gateway to be idle finds the booking already queued.
@@ -199,6 +215,17 @@ extension WebhookIntake {
                 status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
                 body: Array(first.body.utf8)))
         log.write(.info, "duplicate delivery answered from the journal")
+    }
+
+    /// The 200 answer to a delivery whose bookings are all older than the ones already received for their
+    /// reservations (by the PMS's `updated_at`: ``BookingVersion``).
+    static func staleAnswer(_ events: [BookingEvent], deliveryID: String?) -> IgnoredBody {
+        let ids = events.map(\.reservationID).joined(separator: ", ")
+        let reason =
+            events.count == 1
+            ? "booking \(ids) is older than the one already received (by updated_at); nothing changes"
+            : "bookings \(ids) are all older than the ones already received (by updated_at); nothing changes"
+        return IgnoredBody(status: "ignored", reason: reason, deliveryID: deliveryID)
     }
 
     /// Whether a Content-Type names JSON (`application/json`, `application/vnd.x+json; charset=utf-8`, …): it

@@ -19,13 +19,13 @@ import Testing
 
     /// Records `events` as one delivery; returns the numbered bookings and the puts of its transaction.
     static func record(_ events: [BookingEvent], in ledger: BookingLedger) -> (
-        numbered: [StoredBooking], puts: [String: [UInt8]]
+        numbered: [StoredBooking], puts: [String: [UInt8]], changesABooking: Bool
     ) {
-        var result: ([StoredBooking], [String: [UInt8]]) = ([], [:])
-        ledger.record(events, into: Transaction()) { numbered, transaction in
+        var result: ([StoredBooking], [String: [UInt8]], Bool) = ([], [:], false)
+        ledger.record(events, into: Transaction()) { numbered, transaction, changesABooking in
             var puts: [String: [UInt8]] = [:]
             for case .put(let key, let value) in transaction.operations { puts[key] = value }
-            result = (numbered, puts)
+            result = (numbered, puts, changesABooking)
         }
         return result
     }
@@ -43,14 +43,17 @@ import Testing
         let first = Self.record([Self.event("r1", updatedAt: 200)], in: ledger)
         #expect(first.numbered.map(\.sequence) == [1])
         #expect(first.puts[key] == first.numbered[0].encoded())
+        #expect(first.changesABooking)
 
         let older = Self.record([Self.event("r1", updatedAt: 100, guest: "Old")], in: ledger)
         #expect(older.numbered.map(\.sequence) == [2])
         #expect(older.puts.isEmpty, "an older updated_at must not replace the stored booking")
+        #expect(!older.changesABooking, "a delivery of only older bookings changes nothing (answered 200 ignored)")
 
         let newer = Self.record(
             [Self.event("r1", updatedAt: 300, guest: "New"), Self.event("r2", updatedAt: nil)], in: ledger)
         #expect(newer.numbered.map(\.sequence) == [3, 4])
+        #expect(newer.changesABooking)
         #expect(newer.puts[key] == newer.numbered[0].encoded())
         #expect(newer.puts[StoreKeys.booking(source: "native", reservationID: "r2")] == newer.numbered[1].encoded())
 
@@ -70,7 +73,7 @@ import Testing
         defer { store.close() }
         let ledger = BookingLedger(store: store)
         func commit(_ events: [BookingEvent]) async throws -> [StoredBooking] {
-            let (numbered, puts) = Self.record(events, in: ledger)
+            let (numbered, puts, _) = Self.record(events, in: ledger)
             var transaction = Transaction()
             for (key, value) in puts { transaction.put(value, forKey: key) }
             _ = try await store.commit(transaction)
