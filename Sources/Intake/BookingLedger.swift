@@ -7,8 +7,9 @@ import Synchronization
 /// Decides, in receipt order, which booking event becomes its reservation's latest, and numbers deliveries.
 ///
 /// The rule is ``BookingVersion/supersedes(_:)`` (the reconciler's too); the ledger keeps one version per
-/// reservation ever received (not the whole booking, so it stays small). The only owner of that decision: numbering and the journal submission happen under one lock, so the order of
-/// decisions is the order of journal submissions, and the journal's group commit keeps that order.
+/// reservation ever received (not the whole booking, so it stays small). The only owner of that decision:
+/// numbering and the journal submission happen under one lock, so the order of decisions is the order of journal
+/// submissions, and the journal's group commit keeps that order.
 package final class BookingLedger: Sendable {
     private struct State {
         var nextSequence: UInt64

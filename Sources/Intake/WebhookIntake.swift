@@ -10,8 +10,9 @@ import WebhookAuth
 ///
 /// Answers: 202 accepted (durable), 200 duplicate (the first answer's body again), 200 ignored (an event type
 /// Latchkey does not act on, or bookings all older than the ones already received: recorded durably all the same,
-/// so a repeat answers the same 200 ignored), 400 malformed (names the field), 401 (names the failed check), 404 unknown source,
-/// 415 not JSON, 422 a delivery id reused for another body, 503 store unavailable (with `Retry-After`).
+/// so a repeat answers the same 200 ignored), 400 malformed (names the field), 401 (names the failed check), 404
+/// unknown source, 415 not JSON, 422 a delivery id reused for another body, 503 store unavailable (with
+/// `Retry-After`).
 package final class WebhookIntake: Sendable {
     /// Called after a delivery's events are durable, with the events numbered in receipt order.
     package typealias AcceptedHandler = @Sendable ([StoredBooking]) -> Void
