@@ -25,16 +25,22 @@ package struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equ
 
 /// Every problem found in a configuration file, by line: `check-config` prints them all, and `serve` refuses to
 /// start naming them all.
-package struct ConfigurationErrors: Error, Sendable, CustomStringConvertible, Equatable {
+package struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
     /// The problems, in the order of their lines (those without a line, such as a missing section, last); never
     /// empty.
     package var problems: [ConfigurationError]
+    /// What could be read despite them, with the documented defaults for the rest: the sources, the Seam and admin
+    /// settings and the properties that had no problem of their own; nil when the file is not YAML at all. For
+    /// `check-config`, which also checks the secrets of these sources, so one run reports every problem. Never for
+    /// serving.
+    package var partial: LatchkeyConfiguration?
 
     /// Collects `problems`, ordered by line (the order found among equal lines).
-    package init(_ problems: [ConfigurationError]) {
+    package init(_ problems: [ConfigurationError], partial: LatchkeyConfiguration? = nil) {
         self.problems = problems.enumerated().sorted {
             ($0.element.line ?? Int.max, $0.offset) < ($1.element.line ?? Int.max, $1.offset)
         }.map(\.element)
+        self.partial = partial
     }
 
     /// One problem a line, each as ``ConfigurationError/description``.

@@ -144,8 +144,7 @@ package enum ConfigurationLoader {
             try node.int(in: 1...3650)
         }
 
-        guard problems.all.isEmpty else { throw ConfigurationErrors(problems.all) }
-        return LatchkeyConfiguration(
+        let configuration = LatchkeyConfiguration(
             server: server,
             dataDirectory: dataDirectory ?? "./latchkey-data",
             logLevel: logLevel,
@@ -157,6 +156,8 @@ package enum ConfigurationLoader {
             sources: sources,
             properties: properties.map(\.property)
         )
+        guard problems.all.isEmpty else { throw ConfigurationErrors(problems.all, partial: configuration) }
+        return configuration
     }
 
     private static func yamlErrorLine(_ error: YamlError) -> Int? {

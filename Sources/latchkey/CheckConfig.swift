@@ -28,9 +28,13 @@ struct CheckConfig: AsyncParsableCommand {
         do {
             configuration = try ConfigurationLoader.load(path: config)
         } catch {
-            // Every problem the file has, each with its key and line, so that one run finds them all.
+            // Every problem the file has, each with its key and line, and those of the secrets of the sources that
+            // could be read, so that one run finds them all.
             for problem in error.problems { print("\(config): error: \(problem)") }
-            print("\(config): \(error.problems.count) error(s); serve would refuse this configuration")
+            let findings = error.partial.map { ConfigurationCheck($0).findings } ?? []
+            for finding in findings { print("\(config): \(finding)") }
+            let errors = error.problems.count + findings.filter { $0.severity == .error }.count
+            print("\(config): \(errors) error(s); serve would refuse this configuration")
             throw ExitCode(1)
         }
         let check = ConfigurationCheck(configuration)
