@@ -49,6 +49,7 @@ let package = Package(
             // StateStore), which the Gateway implements (Sources/Gateway/SeamBridge).
             dependencies: ["Bookings", .product(name: "Logging", package: "swift-log")]
         ),
+
         // MARK: The application, stage by stage: configuration → intake → (reconciler) → assembly
         .target(
             name: "Configuration",
@@ -87,8 +88,7 @@ let package = Package(
             name: "latchkey",
             dependencies: [
                 "Bookings", "Configuration", "FakeSeam", "Gateway", "HTTPServer", "Intake", "Observability",
-                "Reconciler",
-                "Replay", "Seam", "Store", "WebhookAuth",
+                "Reconciler", "Replay", "Seam", "Store", "WebhookAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
