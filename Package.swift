@@ -45,25 +45,40 @@ let package = Package(
         .target(name: "Observability", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Reconciler",
+            // Bookings only: Seam calls and durable state come through its own protocols (AccessCodeService,
+            // StateStore), which the Gateway implements (Sources/Gateway/SeamBridge).
+            dependencies: ["Bookings", .product(name: "Logging", package: "swift-log")]
+        ),
+
+        // MARK: The application, stage by stage: configuration → intake → (reconciler) → assembly
+        .target(
+            name: "Configuration",
+            // The YAML file as a person edits it: loading, validation, `check-config`.
+            dependencies: ["Bookings", "WebhookAuth", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Intake",
+            // `POST /webhooks/{source}`: verify, adapt, journal, then hand the bookings to the reconciler.
             dependencies: [
-                "Bookings", "Seam", "Store", "Observability", .product(name: "Logging", package: "swift-log"),
+                "Bookings", "Configuration", "HTTPServer", "Observability", "Reconciler", "Store", "WebhookAuth",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Gateway",
+            // The assembly: starts and stops the parts, routes, and the Store and Seam adapters of the
+            // Reconciler's protocols (SeamBridge).
             dependencies: [
-                "HTTPServer", "WebhookAuth", "Bookings", "Store", "Seam", "Reconciler", "Observability", "FakeSeam",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Yams", package: "Yams"),
+                "Bookings", "Configuration", "FakeSeam", "HTTPServer", "Intake", "Observability", "Reconciler", "Seam",
+                "Store", "WebhookAuth", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Replay",
-            // Gateway for the configuration loader (sources, schemes, secrets, properties); Reconciler for the
-            // reservation marker in code names; FakeSeam for its seeded generator.
+            // Configuration for the sources, schemes, secrets and properties; Reconciler for the reservation
+            // marker in code names; FakeSeam for its seeded generator.
             dependencies: [
-                "WebhookAuth", "Bookings", "Seam", "Gateway", "Reconciler", "FakeSeam",
-                .product(name: "Logging", package: "swift-log"),
+                "WebhookAuth", "Bookings", "Configuration", "Reconciler", "FakeSeam",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -72,7 +87,8 @@ let package = Package(
         .executableTarget(
             name: "latchkey",
             dependencies: [
-                "Gateway", "FakeSeam", "Replay", "Store", "Observability",
+                "Bookings", "Configuration", "FakeSeam", "Gateway", "HTTPServer", "Intake", "Observability",
+                "Reconciler", "Replay", "Seam", "Store", "WebhookAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -88,18 +104,42 @@ let package = Package(
             name: "StoreTests",
             dependencies: ["Store", "latchkey-store-bench", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "SeamTests", dependencies: ["Seam", "FakeSeam", "HTTPServer"]),
-        .testTarget(name: "FakeSeamTests", dependencies: ["FakeSeam", "Seam", "HTTPServer", "WebhookAuth"]),
+        .testTarget(
+            name: "SeamTests",
+            dependencies: ["Seam", "FakeSeam", "HTTPServer", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
+            name: "FakeSeamTests",
+            dependencies: ["FakeSeam", "HTTPServer", "WebhookAuth", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(
             name: "ObservabilityTests",
             dependencies: ["Observability", "CZlib", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "FakeSeam", "Seam", "Store", "Bookings"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "FakeSeam", "WebhookAuth"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Bookings"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "HTTPServer", "FakeSeam", "WebhookAuth", "Configuration", "Observability", "Reconciler",
+                "Seam",
+                "Store", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ConfigurationTests",
+            dependencies: ["Configuration", "Bookings", .product(name: "Yams", package: "Yams")]
+        ),
+        .testTarget(
+            name: "IntakeTests",
+            dependencies: [
+                "Intake", "Bookings", "HTTPServer", "Reconciler", "Store",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "ReplayTests",
             dependencies: [
-                "Replay", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
+                "Replay", "Configuration", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -37,6 +37,26 @@ package struct Property: Sendable, Codable, Hashable {
     /// Default `"{guest_first} {reservation}"`.
     package var codeNameTemplate: String
 
+    /// The placeholders a code name template may use, each filled in by the reconciler's code naming: the property's
+    /// name, the guest's full and first name, the reservation id and the source name.
+    package static let codeNamePlaceholders = ["property", "guest", "guest_first", "reservation", "source"]
+
+    /// The `{…}` placeholders of `template` that are not ``codeNamePlaceholders``, in order, without braces. A
+    /// placeholder is the text from a `{` to the next `}`, as code naming reads it (which would leave an unknown one in
+    /// the code's name as written).
+    package static func unknownPlaceholders(in template: String) -> [String] {
+        var unknown: [String] = []
+        var rest = template[...]
+        while let open = rest.utf8.firstIndex(of: UInt8(ascii: "{")),
+            let close = rest[open...].utf8.firstIndex(of: UInt8(ascii: "}"))
+        {
+            let name = String(rest[rest.index(after: open)..<close])
+            if !codeNamePlaceholders.contains(name) { unknown.append(name) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return unknown
+    }
+
     /// Creates a property with the documented defaults.
     package init(
         id: String,

@@ -1,3 +1,4 @@
+import Bookings
 import Foundation
 
 /// Identifies one reservation across PMSs: the PMS source name and the PMS's reservation id.
@@ -23,18 +24,7 @@ package struct ReservationKey: Sendable, Codable, Hashable, Comparable, CustomSt
 
     /// Whether `part` (a source or a reservation id) is written as it is in code-name markers and store keys:
     /// only `A–Z a–z 0–9 . _ -`. Anything else is hashed (markers) or percent-encoded (store keys).
-    static func isPlain(_ part: String) -> Bool {
-        part.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                true
-            default:
-                false
-            }
-        }
-    }
+    static func isPlain(_ part: String) -> Bool { StoreKeys.isPlain(part) }
 }
 
 /// The time span in which an access code works: `[startsAt, endsAt)`.

@@ -1,35 +1,9 @@
 import Bookings
 import Foundation
 
-/// The order of a booking event: the PMS's own `updatedAt` when it sent one, else the order of receipt.
-package struct EventVersion: Sendable, Codable, Hashable, CustomStringConvertible {
-    /// The PMS's last-modified time of the booking, when given.
-    package var updatedAt: Date?
-    /// The intake's receipt sequence number (monotonic across restarts: the journal position).
-    package var receivedSequence: UInt64
-
-    /// Creates a version.
-    package init(updatedAt: Date?, receivedSequence: UInt64) {
-        self.updatedAt = updatedAt
-        self.receivedSequence = receivedSequence
-    }
-
-    /// Whether an event of this version should replace state of version `other`.
-    ///
-    /// When both carry `updatedAt`, the later one wins and equal times fall back to receipt order;
-    /// otherwise receipt order decides. A version never supersedes itself, so duplicates change nothing.
-    package func supersedes(_ other: EventVersion) -> Bool {
-        if let mine = updatedAt, let theirs = other.updatedAt, mine != theirs {
-            return mine > theirs
-        }
-        return receivedSequence > other.receivedSequence
-    }
-
-    /// `updatedAt#sequence`.
-    package var description: String {
-        "\(updatedAt.map { $0.formatted(Date.ISO8601FormatStyle()) } ?? "-")#\(receivedSequence)"
-    }
-}
+/// The order of a booking event: the PMS's own `updatedAt` when it sent one, else the order of receipt. The rule
+/// is ``BookingVersion``'s, shared with the intake's ledger so that both choose the same latest event.
+package typealias EventVersion = BookingVersion
 
 /// What the latest booking event says the reservation should be.
 package struct DesiredBooking: Sendable, Codable, Hashable {

@@ -1,3 +1,4 @@
+import Bookings
 import Foundation
 
 /// Durable key/value storage for the reconciler's reservation records, outbox intents and dead letters.
@@ -23,36 +24,16 @@ extension StateStore {
     }
 }
 
-/// The key layout inside a ``StateStore``: `reconciler/reservation/…`, `reconciler/outbox/…`, `reconciler/dead/…`.
-/// Public for on-call tools that read a data directory offline (`latchkey outbox`, `latchkey reservations`).
-package enum StoreKeys {
-    /// Prefix of reservation records.
-    package static let reservations = "reconciler/reservation/"
-    /// Prefix of in-flight outbox intents (at most one per reservation).
-    package static let outbox = "reconciler/outbox/"
-    /// Prefix of dead letters.
-    package static let deadLetters = "reconciler/dead/"
-
-    /// The record key of a reservation.
-    package static func reservation(_ key: ReservationKey) -> String { reservations + encode(key) }
-    /// The intent key of a reservation.
-    package static func intent(_ key: ReservationKey) -> String { outbox + encode(key) }
-    /// The key of a dead letter.
-    package static func deadLetter(_ id: String) -> String { deadLetters + id }
-
-    /// `source/reservationID`, each percent-encoded so `/` and other bytes cannot collide.
-    private static func encode(_ key: ReservationKey) -> String {
-        "\(escape(key.source))/\(escape(key.reservationID))"
+extension StoreKeys {
+    /// The record key of a reservation (the map of every key space is ``StoreKeys``, in Bookings).
+    package static func reservation(_ key: ReservationKey) -> String {
+        reservation(source: key.source, reservationID: key.reservationID)
     }
 
-    private static func escape(_ part: String) -> String {
-        // Most ids need no escape; checking their bytes is far cheaper than Foundation's percent-encoding (which
-        // leaves these bytes alone too). This runs for every booking the reconciler stores.
-        ReservationKey.isPlain(part) ? part : part.addingPercentEncoding(withAllowedCharacters: unescaped) ?? part
+    /// The outbox intent key of a reservation.
+    package static func intent(_ key: ReservationKey) -> String {
+        intent(source: key.source, reservationID: key.reservationID)
     }
-
-    /// What ``escape(_:)`` leaves as is: letters and digits, `-`, `_`, `.` (built once, not per key).
-    private static let unescaped = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_."))
 }
 
 /// JSON encoding of stored values.

@@ -1,5 +1,5 @@
+import Configuration
 import Foundation
-import Gateway
 import WebhookAuth
 
 /// One HTTP request ready to send: where, which headers, which body.

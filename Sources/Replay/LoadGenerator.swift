@@ -1,7 +1,7 @@
 import Bookings
+import Configuration
 import FakeSeam
 import Foundation
-import Gateway
 
 /// Makes a large synthetic scenario in Latchkey's native body format with a known end state: for load replays
 /// of a few thousand deliveries (`latchkey replay --generate N --reservations M`).

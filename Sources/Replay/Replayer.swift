@@ -1,5 +1,5 @@
+import Configuration
 import Foundation
-import Gateway
 import WebhookAuth
 
 /// Replays scenarios against a running Latchkey and checks what Seam ends up holding.
@@ -211,10 +211,10 @@ package func runScenarioDirectory(
     options: ReplayOptions = ReplayOptions(), progress: (any ReplayProgress)? = nil
 ) async throws(ReplayError) -> ReplayReport {
     let configuration: LatchkeyConfiguration
-    do throws(ConfigurationError) {
+    do throws(ConfigurationErrors) {
         configuration = try ConfigurationLoader.load(path: configurationPath)
     } catch {
-        throw ReplayError("configuration \(configurationPath): \(error.description)")
+        throw ReplayError(error.problems.map { "configuration \(configurationPath): \($0)" }.joined(separator: "\n"))
     }
     return try await runScenarioDirectory(
         directory, configuration: configuration, latchkeyURL: latchkeyURL, fakeSeamURL: fakeSeamURL,

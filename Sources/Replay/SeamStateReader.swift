@@ -1,6 +1,6 @@
 import Bookings
+import Configuration
 import Foundation
-import Gateway
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Bookings
+import Configuration
 import Foundation
-import Gateway
 import Logging
 import Seam
 
@@ -28,7 +28,13 @@ struct CheckConfig: AsyncParsableCommand {
         do {
             configuration = try ConfigurationLoader.load(path: config)
         } catch {
-            print("\(config): error: \(error.description)")
+            // Every problem the file has, each with its key and line, and those of the secrets of the sources that
+            // could be read, so that one run finds them all.
+            for problem in error.problems { print("\(config): error: \(problem)") }
+            let findings = error.partial.map { ConfigurationCheck($0).findings } ?? []
+            for finding in findings { print("\(config): \(finding)") }
+            let errors = error.problems.count + findings.filter { $0.severity == .error }.count
+            print("\(config): \(errors) error(s); serve would refuse this configuration")
             throw ExitCode(1)
         }
         let check = ConfigurationCheck(configuration)

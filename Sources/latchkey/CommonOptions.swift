@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import Gateway
 import Logging
@@ -17,7 +18,8 @@ struct ConfigOptions: ParsableArguments {
         do {
             return (try ConfigurationLoader.load(path: config), false)
         } catch {
-            throw ValidationError("\(config): \(error.description)")
+            // Every problem, one a line with the file's name, as `check-config` prints them.
+            throw ValidationError(error.problems.map { "\(config): \($0)" }.joined(separator: "\n"))
         }
     }
 }

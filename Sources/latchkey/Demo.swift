@@ -1,5 +1,6 @@
 import ArgumentParser
 import Bookings
+import Configuration
 import FakeSeam
 import Foundation
 import Gateway

@@ -2,6 +2,7 @@ import ArgumentParser
 import Bookings
 import Foundation
 import Gateway
+import Intake
 import Logging
 import Reconciler
 import Store
@@ -80,23 +81,6 @@ struct AdminClient {
     }
 }
 
-/// Decodes the reconciler's records from a data directory's entries.
-enum ReconcilerRecords {
-    /// Every record under `prefix` that decodes; each one that does not is named on standard error.
-    static func decode<Value: Decodable>(_ type: Value.Type, _ entries: [String: [UInt8]], prefix: String) -> [Value] {
-        entries.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }.compactMap { entry in
-            do {
-                return try JSONDecoder().decode(type, from: Data(entry.value))
-            } catch {
-                printError(
-                    "warning: \(entry.key) cannot be decoded (\(error)); it is left out. Is this binary older than the data?"
-                )
-                return nil
-            }
-        }
-    }
-}
-
 /// `latchkey outbox list|retry`.
 struct OutboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -135,18 +119,19 @@ struct OutboxCommand: AsyncParsableCommand {
                         })
                     return
                 }
-                let entries = try location.readEntries()
-                let intents = ReconcilerRecords.decode(OutboxIntent.self, entries, prefix: StoreKeys.outbox)
+                let records = StoredRecords(entries: try location.readEntries())
+                for problem in records.problems {
+                    printError("warning: \(problem); it is left out. Is this binary older than the data?")
+                }
                 printIntents(
-                    intents.sorted { $0.createdAt < $1.createdAt }.map {
+                    records.intents.map {
                         [
                             $0.id, $0.reservation.description, $0.operation.label, "\($0.failedAttempts)",
                             $0.createdAt.ISO8601Format(),
                         ]
                     })
-                let letters = ReconcilerRecords.decode(DeadLetter.self, entries, prefix: StoreKeys.deadLetters)
                 printDeadLetters(
-                    letters.sorted { $0.failedAt > $1.failedAt }.map {
+                    records.deadLetters.map {
                         [
                             $0.id, $0.reservation.description, $0.operation, "\($0.attempts)",
                             $0.failedAt.ISO8601Format(), $0.message,
@@ -210,16 +195,12 @@ struct OutboxCommand: AsyncParsableCommand {
                 throw OnCallError("cannot open \(directory): \(error.description)")
             }
             defer { store.close() }
-            let key = StoreKeys.deadLetter(id)
-            guard store.value(forKey: key) != nil else {
-                throw OnCallError("no dead letter \(id) in \(directory); list them with `latchkey outbox list`")
-            }
-            var transaction = Transaction()
-            transaction.delete(key: key)
             do {
-                _ = try await store.commit(transaction)
+                try await Reconciler.requeueDeadLetter(id, in: StoreStateStore(store: store))
+            } catch ReconcilerError.unknownDeadLetter {
+                throw OnCallError("no dead letter \(id) in \(directory); list them with `latchkey outbox list`")
             } catch {
-                throw OnCallError("could not remove the dead letter: \(error.description)")
+                throw OnCallError("could not remove the dead letter: \(error)")
             }
             print("re-queued \(id): its reservation is planned again when `latchkey serve` starts")
         }
@@ -259,27 +240,31 @@ struct ReservationsCommand: AsyncParsableCommand {
                     return
                 }
                 let entries = try location.readEntries()
+                let records = StoredRecords(entries: entries)
                 let key = ReservationKey(source: source, reservationID: id)
                 let record: ReservationRecord
-                if let bytes = entries[StoreKeys.reservation(key)] {
-                    guard let decoded = try? JSONDecoder().decode(ReservationRecord.self, from: Data(bytes)) else {
-                        throw OnCallError("the record of \(key) cannot be decoded; run `latchkey store verify`")
-                    }
-                    record = decoded
+                let stored: ReservationRecord?
+                do {
+                    stored = try records.reservation(key)
+                } catch {
+                    throw OnCallError("the record of \(key) cannot be decoded; run `latchkey store verify`")
+                }
+                if let stored {
+                    record = stored
                 } else if let booking = StoredBookings.latest(source: source, reservationID: id, in: entries) {
                     // Nothing done in Seam yet: the gateway stores no reconciler record until then, only the booking.
                     record = ReservationRecord(
                         key: key,
                         desired: DesiredBooking(
                             booking.event,
-                            version: EventVersion(
+                            version: BookingVersion(
                                 updatedAt: booking.event.updatedAt, receivedSequence: booking.receivedSequence)))
                 } else {
                     throw OnCallError(
                         "no reservation \(key) in the data directory; check the source name and the PMS's reservation id"
                     )
                 }
-                print(describe(record, entries: entries))
+                print(describe(record, intent: records.intent(for: key)))
             } catch let error as OnCallError {
                 printError("latchkey reservations show: \(error)")
                 throw ExitCode(1)
@@ -290,7 +275,7 @@ struct ReservationsCommand: AsyncParsableCommand {
             part.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? part
         }
 
-        private func describe(_ record: ReservationRecord, entries: [String: [UInt8]]) -> String {
+        private func describe(_ record: ReservationRecord, intent: OutboxIntent?) -> String {
             var lines = ["reservation: \(record.key)"]
             if let desired = record.desired {
                 lines.append("booking: \(desired.status.rawValue), listing \(desired.listingID)")
@@ -298,9 +283,7 @@ struct ReservationsCommand: AsyncParsableCommand {
                 lines.append("booking: none received")
             }
             if let letter = record.blockedBy { lines.append("dead letter: \(letter)") }
-            if let intentBytes = entries[StoreKeys.intent(record.key)],
-                let intent = try? JSONDecoder().decode(OutboxIntent.self, from: Data(intentBytes))
-            {
+            if let intent {
                 lines.append(
                     "in the outbox: \(intent.id) \(intent.operation.label), \(intent.failedAttempts) failed attempt(s)")
             }

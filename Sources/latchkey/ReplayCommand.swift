@@ -1,6 +1,6 @@
 import ArgumentParser
+import Configuration
 import Foundation
-import Gateway
 import Replay
 
 /// `latchkey replay`: sends recorded (or generated) PMS deliveries to a running Latchkey, signed as each PMS
@@ -87,7 +87,7 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             configuration = try ConfigurationLoader.load(path: config)
         } catch {
-            throw ValidationError("configuration \(config): \(error)")
+            throw ValidationError(error.problems.map { "configuration \(config): \($0)" }.joined(separator: "\n"))
         }
         var loaded: [Scenario] = []
         for path in scenarios {

@@ -1,3 +1,4 @@
+import Configuration
 import FakeSeam
 import Foundation
 import Gateway
@@ -79,6 +80,38 @@ import WebhookAuth
         #expect(again == 200)
         await harness.gateway.waitUntilIdle()
         for number in 0..<8 { #expect(harness.codes(marker: "loops-\(number)").count == 2) }
+        await harness.gateway.stop()
+    }
+
+    @Test("a booking older than the one received is answered 200 ignored, recorded for its repeat, and changes nothing")
+    func olderBooking_IsIgnored_AndItsRepeatToo() async throws {
+        let harness = try await Harness.start()
+        defer { try? FileManager.default.removeItem(atPath: harness.directory) }
+        let (created, _) = try await harness.post(
+            Self.booking("old-1", updatedAt: "2030-01-02T10:00:00Z"), id: "msg_new")
+        #expect(created == 202)
+        await harness.gateway.waitUntilIdle()
+        let codes = harness.codes(marker: "old-1")
+        #expect(codes.count == 2)
+
+        let stale = Self.booking(
+            "old-1", event: "booking.cancelled", status: "cancelled", updatedAt: "2030-01-01T10:00:00Z")
+        let (status, body) = try await harness.post(stale, id: "msg_old")
+        #expect(status == 200)
+        #expect(body.contains(#""status":"ignored""#))
+        #expect(body.contains(#""delivery_id":"msg_old""#))
+        #expect(body.contains("older than the one already received"))
+        let (repeatStatus, repeatBody) = try await harness.post(stale, id: "msg_old")
+        #expect(repeatStatus == 200)
+        #expect(repeatBody == body, "the repeat gets the first answer again")
+        let (reused, _) = try await harness.post(
+            Self.booking("old-1", updatedAt: "2029-01-01T10:00:00Z"), id: "msg_old")
+        #expect(reused == 422, "the ignored delivery's id is claimed like any other")
+
+        await harness.gateway.waitUntilIdle()
+        let after = harness.codes(marker: "old-1")
+        #expect(Set(after.map(\.id)) == Set(codes.map(\.id)))
+        #expect(after.allSatisfy { $0.status != .removing }, "the older cancellation must not remove the group")
         await harness.gateway.stop()
     }
 

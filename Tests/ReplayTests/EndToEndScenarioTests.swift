@@ -1,3 +1,4 @@
+import Configuration
 import FakeSeam
 import Foundation
 import Gateway

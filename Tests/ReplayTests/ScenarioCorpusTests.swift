@@ -1,4 +1,5 @@
 import Bookings
+import Configuration
 import Foundation
 import Gateway
 import Testing

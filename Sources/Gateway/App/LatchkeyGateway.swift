@@ -1,7 +1,9 @@
 import Bookings
+import Configuration
 import FakeSeam
 import Foundation
 import HTTPServer
+import Intake
 import Logging
 import Observability
 import Reconciler

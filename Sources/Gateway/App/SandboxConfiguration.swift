@@ -1,4 +1,5 @@
 import Bookings
+import Configuration
 import FakeSeam
 
 /// The configuration `latchkey serve` and `latchkey demo` use when no `--config` is given: one sample property

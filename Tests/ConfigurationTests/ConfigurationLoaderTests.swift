@@ -2,7 +2,7 @@ import Bookings
 import Foundation
 import Testing
 
-@testable import Gateway
+@testable import Configuration
 
 @Suite struct ConfigurationLoaderTests {
     static let minimal = """
@@ -48,7 +48,7 @@ import Testing
         #expect {
             _ = try ConfigurationLoader.parse(yaml: "server:\n  event_loops: 0\n" + Self.minimal)
         } throws: { error in
-            (error as? ConfigurationError)?.key == "server.event_loops"
+            (error as? ConfigurationErrors)?.problems.map(\.key) == ["server.event_loops"]
         }
     }
 
@@ -59,7 +59,7 @@ import Testing
         #expect {
             _ = try ConfigurationLoader.parse(yaml: "history_retention_days: 0\n" + Self.minimal)
         } throws: { error in
-            (error as? ConfigurationError)?.key == "history_retention_days"
+            (error as? ConfigurationErrors)?.problems.map(\.key) == ["history_retention_days"]
         }
     }
 
@@ -75,8 +75,9 @@ import Testing
         #expect {
             _ = try ConfigurationLoader.parse(yaml: yaml)
         } throws: { error in
-            guard let error = error as? ConfigurationError else { return false }
-            return error.key == key && error.line == line
+            // (A misspelt required key is also reported as missing: the typo, and what is then missing.)
+            guard let errors = error as? ConfigurationErrors else { return false }
+            return errors.problems.contains { $0.key == key && $0.line == line }
         }
     }
 
@@ -89,13 +90,66 @@ import Testing
                     listings: {native: [lst_1]}
                     device_ids: [dev_3]
                 """
-        #expect(throws: ConfigurationError.self) { _ = try ConfigurationLoader.parse(yaml: yaml) }
+        #expect(throws: ConfigurationErrors.self) { _ = try ConfigurationLoader.parse(yaml: yaml) }
         do {
             _ = try ConfigurationLoader.parse(yaml: yaml)
         } catch {
+            #expect(error.problems.count == 1)
             #expect(error.description.contains("lst_1"))
-            #expect(error.key == "properties[1].listings.native")
+            #expect(error.problems.first?.key == "properties[1].listings.native")
         }
+    }
+
+    @Test("every problem of a file is reported in one run, in line order, each with its key and line")
+    func everyProblemIsReported() {
+        let yaml = """
+            server:
+              max_body_bytes: 12
+              event_loopz: 2
+            sources:
+              airbnb-main:
+                scheme: standard_webhooks
+                secrets: [{env: NATIVE_SECRET}]
+            properties:
+              - time_zone: Europe/Berln
+                listings: {native: [lst_1]}
+                device_ids: []
+            log_level: loud
+            """
+        do {
+            _ = try ConfigurationLoader.parse(yaml: yaml)
+            Issue.record("a file with eight mistakes was accepted")
+        } catch {
+            let found = error.problems.map { "\($0.line.map(String.init) ?? "-") \($0.key)" }
+            #expect(
+                found == [
+                    "2 server.max_body_bytes", "3 server.event_loopz", "6 sources.airbnb-main",
+                    "9 properties[0]", "9 properties[0].time_zone", "10 properties[0].listings.native",
+                    "11 properties[0].device_ids", "12 log_level",
+                ])
+            #expect(error.problems[2].message.contains("`adapter:`"))
+            #expect(error.description.split(separator: "\n").count == error.problems.count)
+        }
+    }
+
+    @Test("a misspelt code_name placeholder is an error naming it, the known ones and the line")
+    func unknownCodeNamePlaceholder() throws {
+        let yaml = Self.minimal + "\n    code_name: \"{guest_frist} {reservation} {nights}\""
+        do {
+            _ = try ConfigurationLoader.parse(yaml: yaml)
+            Issue.record("{guest_frist} was accepted")
+        } catch {
+            let problem = try #require(error.problems.first)
+            #expect(error.problems.count == 1)
+            #expect(problem.key == "properties[0].code_name")
+            #expect(problem.line == 10)
+            #expect(problem.message.contains("{guest_frist}, {nights}"))
+            #expect(problem.message.contains("{guest_first}") && problem.message.contains("{property}"))
+        }
+        let good = Self.minimal + "\n    code_name: \"{property}: {guest} {guest_first} {reservation} {source}\""
+        #expect(
+            try ConfigurationLoader.parse(yaml: good).properties[0].codeNameTemplate
+                == "{property}: {guest} {guest_first} {reservation} {source}")
     }
 
     @Test func secretFromFile_DropsTrailingNewline() throws {

@@ -3,7 +3,7 @@ import Foundation
 import HTTPServer
 import Testing
 
-@testable import Gateway
+@testable import Intake
 
 /// The intake writes its journal records and its 202 body by hand (``JSONWriter``) for speed; they must stay
 /// what `JSONEncoder` wrote before, so journals written by either read back the same.

@@ -5,7 +5,7 @@ import Reconciler
 import Synchronization
 import Testing
 
-@testable import Gateway
+@testable import Intake
 
 /// The hand-off from the intake to the reconciler.
 @Suite struct BookingFeedTests {

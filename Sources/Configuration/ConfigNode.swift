@@ -23,6 +23,57 @@ package struct ConfigurationError: Error, Sendable, CustomStringConvertible, Equ
     }
 }
 
+/// Every problem found in a configuration file, by line: `check-config` prints them all, and `serve` refuses to
+/// start naming them all.
+package struct ConfigurationErrors: Error, Sendable, CustomStringConvertible {
+    /// The problems, in the order of their lines (those without a line, such as a missing section, last); never
+    /// empty.
+    package var problems: [ConfigurationError]
+    /// What could be read despite them, with the documented defaults for the rest: the sources, the Seam and admin
+    /// settings and the properties that had no problem of their own; nil when the file is not YAML at all. For
+    /// `check-config`, which also checks the secrets of these sources, so one run reports every problem. Never for
+    /// serving.
+    package var partial: LatchkeyConfiguration?
+
+    /// Collects `problems`, ordered by line (the order found among equal lines).
+    package init(_ problems: [ConfigurationError], partial: LatchkeyConfiguration? = nil) {
+        self.problems = problems.enumerated().sorted {
+            ($0.element.line ?? Int.max, $0.offset) < ($1.element.line ?? Int.max, $1.offset)
+        }.map(\.element)
+        self.partial = partial
+    }
+
+    /// One problem a line, each as ``ConfigurationError/description``.
+    package var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+/// The problems found so far while reading a configuration, so that reading goes on past the first one.
+struct ConfigurationProblems {
+    /// Every problem recorded, in the order found.
+    private(set) var all: [ConfigurationError] = []
+
+    /// Records a problem.
+    mutating func add(_ problem: ConfigurationError) { all.append(problem) }
+
+    /// The result of `read`, or nil when it throws (the error is recorded).
+    mutating func check<Value>(_ read: () throws(ConfigurationError) -> Value) -> Value? {
+        do {
+            return try read()
+        } catch {
+            all.append(error)
+            return nil
+        }
+    }
+
+    /// `read` applied to `node`'s value at `key`; nil when the key is absent or its value is wrong (recorded).
+    mutating func value<Value>(
+        of key: String, in node: ConfigNode, _ read: (ConfigNode) throws(ConfigurationError) -> Value
+    ) -> Value? {
+        guard let child = node.child(key) else { return nil }
+        return check { () throws(ConfigurationError) in try read(child) }
+    }
+}
+
 /// A YAML node with the key path that led to it, with typed accessors that throw ``ConfigurationError``.
 ///
 /// Mappings are strict: a key the reader never asked for is reported as unknown, so a typo
@@ -45,22 +96,27 @@ struct ConfigNode {
         return nil
     }
 
-    /// The keys of this mapping, for the unknown-key check.
-    func keys() throws(ConfigurationError) -> [(String, Int?)] {
-        guard let mapping = node.mapping else { throw error("expected a mapping of keys to values") }
-        return mapping.map { ($0.key.scalar?.string ?? "?", $0.key.mark?.line) }
+    /// An error for each key of this mapping not in `allowed` (none when this is not a mapping: reading its
+    /// values reports that).
+    func unknownKeys(_ allowed: Set<String>) -> [ConfigurationError] {
+        guard let mapping = node.mapping else { return [] }
+        let known = allowed.sorted().joined(separator: ", ")
+        return mapping.compactMap { pair in
+            let key = pair.key.scalar?.string ?? "?"
+            guard !allowed.contains(key) else { return nil }
+            return ConfigurationError(
+                key: path.isEmpty ? key : "\(path).\(key)", line: pair.key.mark?.line,
+                message: "unknown key; known keys here are: \(known)")
+        }
     }
 
-    /// Throws for the first key not in `allowed`.
-    func rejectUnknownKeys(_ allowed: Set<String>) throws(ConfigurationError) {
-        for (key, keyLine) in try keys() where !allowed.contains(key) {
-            let known = allowed.sorted().joined(separator: ", ")
-            throw ConfigurationError(
-                key: path.isEmpty ? key : "\(path).\(key)",
-                line: keyLine,
-                message: "unknown key; known keys here are: \(known)"
-            )
+    /// Records every key not in `allowed`, and that this is not a mapping when it is not one.
+    func reportUnknownKeys(_ allowed: Set<String>, into problems: inout ConfigurationProblems) {
+        guard node.mapping != nil else {
+            problems.add(error("expected a mapping of keys to values"))
+            return
         }
+        for problem in unknownKeys(allowed) { problems.add(problem) }
     }
 
     var isNull: Bool {

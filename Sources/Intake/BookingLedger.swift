@@ -6,39 +6,14 @@ import Synchronization
 
 /// Decides, in receipt order, which booking event becomes its reservation's latest, and numbers deliveries.
 ///
-/// The only owner of that decision: numbering and the journal submission happen under one lock, so the order of
-/// decisions is the order of journal submissions, and the journal's group commit keeps that order.
-final class BookingLedger: Sendable {
-    /// What decides whether an event supersedes a reservation's stored one (not the whole booking: the ledger
-    /// holds one of these per reservation ever received, so it stays small).
-    struct Version: Sendable {
-        /// The PMS's last-modified time, if it sends one.
-        var updatedAt: Date?
-        /// Receipt order.
-        var sequence: UInt64
-
-        /// Whether `candidate` should replace the booking with this version: a later `updatedAt` wins; equal or
-        /// missing ones fall back to receipt order.
-        func isSuperseded(by candidate: Version) -> Bool {
-            if let mine = updatedAt, let theirs = candidate.updatedAt, mine != theirs {
-                return theirs > mine
-            }
-            return candidate.sequence > sequence
-        }
-
-        /// Becomes `candidate` if it supersedes this version; says whether it did. (The placeholder a new
-        /// reservation starts from, sequence 0 with no `updatedAt`, is superseded by every real version: real
-        /// sequences start at 1.)
-        mutating func replace(ifSupersededBy candidate: Version) -> Bool {
-            guard isSuperseded(by: candidate) else { return false }
-            self = candidate
-            return true
-        }
-    }
-
+/// The rule is ``BookingVersion/supersedes(_:)`` (the reconciler's too); the ledger keeps one version per
+/// reservation ever received (not the whole booking, so it stays small). The only owner of that decision:
+/// numbering and the journal submission happen under one lock, so the order of decisions is the order of journal
+/// submissions, and the journal's group commit keeps that order.
+package final class BookingLedger: Sendable {
     private struct State {
         var nextSequence: UInt64
-        var latest: [String: Version]
+        var latest: [String: BookingVersion]
     }
 
     private let state: Mutex<State>
@@ -50,11 +25,11 @@ final class BookingLedger: Sendable {
     private let found: Mutex<[StoredBooking]>
 
     /// Loads every stored booking from `store`.
-    init(store: Store) {
-        var latest: [String: Version] = [:]
+    package init(store: Store) {
+        var latest: [String: BookingVersion] = [:]
         var stored: [StoredBooking] = []
         var highest: UInt64 = 0
-        for (key, value) in store.entries(withPrefix: StoredBooking.keyPrefix) {
+        for (key, value) in store.entries(withPrefix: StoreKeys.bookings) {
             guard let booking = StoredBooking.decode(value) else { continue }
             latest[key] = booking.version
             stored.append(booking)
@@ -66,7 +41,7 @@ final class BookingLedger: Sendable {
 
     /// Every booking stored when the ledger was loaded, oldest first, for the reconciler at start. Handed over
     /// once (later calls get none), so the decoded bookings are not kept for the life of the process.
-    func takeStoredBookings() -> [StoredBooking] {
+    package func takeStoredBookings() -> [StoredBooking] {
         found.withLock { bookings in
             defer { bookings = [] }
             return bookings
@@ -78,25 +53,30 @@ final class BookingLedger: Sendable {
     /// - Parameters:
     ///   - events: The delivery's events.
     ///   - transaction: The delivery's transaction so far (its idempotency claim).
-    ///   - submit: Receives the numbered events (all of them: the reconciler does its own ordering too) and the
-    ///     transaction; it must only queue the transaction (`Store.commit`). A completion it triggers at once may
-    ///     call ``revert(_:store:)``.
-    func record(
-        _ events: [BookingEvent], into transaction: Transaction, submit: ([StoredBooking], Transaction) -> Void
+    ///   - submit: Receives the numbered events (all of them: the reconciler does its own ordering too), the
+    ///     transaction, and whether any event became its reservation's latest (false: every one is older than the
+    ///     booking already received, so the delivery changes nothing); it may change the transaction's claim and
+    ///     must only queue the transaction (`Store.commit`). A completion it triggers at once may call
+    ///     ``revert(_:store:)``.
+    package func record(
+        _ events: [BookingEvent], into transaction: Transaction,
+        submit: (_ numbered: [StoredBooking], _ transaction: Transaction, _ changesABooking: Bool) -> Void
     ) {
         // What does not depend on the sequence number is made before taking the locks, which the listener
         // threads share: the keys and the events' JSON.
-        let keys = events.map { StoredBooking.key(source: $0.source, reservationID: $0.reservationID) }
+        let keys = events.map { StoreKeys.booking(source: $0.source, reservationID: $0.reservationID) }
         let eventJSON = events.map(StoredBooking.eventJSON)
         submission.withLock { _ in
             var transaction = transaction
+            var changesABooking = false
             let numbered = state.withLock { state in
                 events.indices.map { index in
                     let booking = StoredBooking(event: events[index], sequence: state.nextSequence)
                     state.nextSequence += 1
-                    let isLatest = state.latest[keys[index], default: Version(updatedAt: nil, sequence: 0)].replace(
+                    let isLatest = state.latest[keys[index], default: .placeholder].replace(
                         ifSupersededBy: booking.version)
                     if isLatest {
+                        changesABooking = true
                         transaction.put(
                             StoredBooking.encoded(event: eventJSON[index], sequence: booking.sequence),
                             forKey: keys[index])
@@ -104,7 +84,7 @@ final class BookingLedger: Sendable {
                     return booking
                 }
             }
-            submit(numbered, transaction)
+            submit(numbered, transaction, changesABooking)
         }
     }
 
@@ -116,7 +96,7 @@ final class BookingLedger: Sendable {
     ///   - store: The journal.
     ///   - completion: The commit's result and how many bookings it deleted (called on the journal's writer
     ///     thread; at once, with 0, when there was nothing to delete).
-    func forget(
+    package func forget(
         _ forgotten: [Reconciler.ForgottenReservation], store: Store,
         completion: @escaping @Sendable (Result<Int, StoreError>) -> Void
     ) {
@@ -125,9 +105,9 @@ final class BookingLedger: Sendable {
             var count = 0
             state.withLock { state in
                 for reservation in forgotten {
-                    let key = StoredBooking.key(
+                    let key = StoreKeys.booking(
                         source: reservation.key.source, reservationID: reservation.key.reservationID)
-                    guard state.latest[key]?.sequence == reservation.receivedSequence else { continue }
+                    guard state.latest[key]?.receivedSequence == reservation.receivedSequence else { continue }
                     state.latest[key] = nil
                     transaction.delete(key: key)
                     count += 1
@@ -139,12 +119,26 @@ final class BookingLedger: Sendable {
     }
 
     /// After a failed or duplicate commit, forgets the optimistic updates of `events` by re-reading the store.
-    func revert(_ events: [BookingEvent], store: Store) {
+    package func revert(_ events: [BookingEvent], store: Store) {
         state.withLock { state in
             for event in events {
-                let key = StoredBooking.key(source: event.source, reservationID: event.reservationID)
+                let key = StoreKeys.booking(source: event.source, reservationID: event.reservationID)
                 state.latest[key] = store.value(forKey: key).flatMap(StoredBooking.decode)?.version
             }
         }
+    }
+}
+
+extension BookingVersion {
+    /// What a reservation the ledger has not seen starts from: sequence 0 with no `updatedAt`, superseded by every
+    /// real version (real sequences start at 1).
+    fileprivate static let placeholder = BookingVersion(updatedAt: nil, receivedSequence: 0)
+
+    /// Becomes `candidate` if it supersedes this version (``supersedes(_:)``); says whether it did. In place, so the
+    /// ledger's map is looked up once per event.
+    fileprivate mutating func replace(ifSupersededBy candidate: BookingVersion) -> Bool {
+        guard candidate.supersedes(self) else { return false }
+        self = candidate
+        return true
     }
 }

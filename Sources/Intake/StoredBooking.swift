@@ -5,22 +5,14 @@ import Foundation
 ///
 /// Written in the same transaction that claims the delivery's idempotency key, so an acknowledged delivery
 /// is never lost between the 202 and the reconciler (see ARCHITECTURE.md).
-struct StoredBooking: Codable, Sendable {
+package struct StoredBooking: Codable, Sendable {
     /// The event.
-    var event: BookingEvent
+    package var event: BookingEvent
     /// Receipt order across all deliveries; orders events that carry no `updatedAt`.
-    var sequence: UInt64
-
-    /// The store key of a reservation's latest booking: `booking/<source>/<reservation id>`.
-    static func key(source: String, reservationID: String) -> String {
-        "booking/\(source)/\(reservationID)"
-    }
-
-    /// The prefix of every stored booking.
-    static let keyPrefix = "booking/"
+    package var sequence: UInt64
 
     /// What orders this booking against others of its reservation.
-    var version: BookingLedger.Version { BookingLedger.Version(updatedAt: event.updatedAt, sequence: sequence) }
+    var version: BookingVersion { BookingVersion(updatedAt: event.updatedAt, receivedSequence: sequence) }
 
     /// The journal's bytes: what `JSONEncoder` with `.sortedKeys` makes of this value, written directly
     /// (``JSONWriter``; a test compares the two byte for byte).
@@ -48,6 +40,7 @@ struct StoredBooking: Codable, Sendable {
         return bytes
     }
 
+    /// The booking ``encoded()`` wrote, or nil when `bytes` are not one.
     static func decode(_ bytes: [UInt8]) -> StoredBooking? {
         let decoder = JSONDecoder()
         return try? decoder.decode(StoredBooking.self, from: Data(bytes))
@@ -65,7 +58,7 @@ package enum StoredBookings {
     package static func latest(
         source: String, reservationID: String, in entries: [String: [UInt8]]
     ) -> (event: BookingEvent, receivedSequence: UInt64)? {
-        guard let bytes = entries[StoredBooking.key(source: source, reservationID: reservationID)],
+        guard let bytes = entries[StoreKeys.booking(source: source, reservationID: reservationID)],
             let booking = StoredBooking.decode(bytes)
         else { return nil }
         return (booking.event, booking.sequence)

@@ -60,7 +60,7 @@ package struct ConfigurationCheck: Sendable {
             // build the verifier exactly as `serve` does. Its messages never include a secret's value.
             if !resolvable.isEmpty {
                 do {
-                    _ = try SourceRuntime(source, environment: environment)
+                    _ = try source.makeVerifier(environment: environment)
                 } catch {
                     found.append(Finding(severity: .error, key: error.key, message: error.message))
                 }

@@ -10,9 +10,9 @@ import Synchronization
 /// bookings: one reconciler call and one durable write per chunk, so a burst of deliveries does not become a
 /// backlog of one write each. ``waitUntilDrained()`` lets tests and the demo know that everything acknowledged
 /// so far has reached the reconciler.
-final class BookingFeed: Sendable {
+package final class BookingFeed: Sendable {
     /// The most bookings applied (and stored by the reconciler) together; also the most a shutdown waits for.
-    static let maximumChunk = 64
+    package static let maximumChunk = 64
 
     private let queue = FeedQueue()
     private let consumer: Task<Void, Never>
@@ -24,7 +24,7 @@ final class BookingFeed: Sendable {
     ///   - retryDelays: The waits between attempts to apply bookings the reconciler could not store (a full or
     ///     failing disk), the last one repeated until it succeeds or the feed finishes. Default 0.5, 1, 2, 5 s.
     ///   - logger: Where failures are reported.
-    init(
+    package init(
         reconciler: Reconciler, retryDelays: [Duration] = [.milliseconds(500), .seconds(1), .seconds(2), .seconds(5)],
         logger: Logger
     ) {
@@ -77,7 +77,7 @@ final class BookingFeed: Sendable {
     }
 
     /// `bookings` in order, as the reconciler takes them: chunks of at most ``maximumChunk``.
-    static func chunks(_ bookings: [StoredBooking]) -> [[(event: BookingEvent, receivedSequence: UInt64)]] {
+    package static func chunks(_ bookings: [StoredBooking]) -> [[(event: BookingEvent, receivedSequence: UInt64)]] {
         stride(from: 0, to: bookings.count, by: maximumChunk).map { start in
             bookings[start..<min(start + maximumChunk, bookings.count)].map {
                 (event: $0.event, receivedSequence: $0.sequence)
@@ -92,13 +92,13 @@ final class BookingFeed: Sendable {
     }
 
     /// Queues bookings for the reconciler; returns at once.
-    func submit(_ bookings: [StoredBooking]) {
+    package func submit(_ bookings: [StoredBooking]) {
         pending.state.withLock { $0.count += 1 }
         queue.push(bookings)
     }
 
     /// Returns once every submitted booking has been applied.
-    func waitUntilDrained() async {
+    package func waitUntilDrained() async {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             let resumeNow = pending.state.withLock { state -> Bool in
                 if state.count == 0 { return true }
@@ -111,7 +111,7 @@ final class BookingFeed: Sendable {
 
     /// Stops taking bookings and waits for the consumer to finish the chunk it is applying; bookings still
     /// queued are left for the next start, which applies every stored booking again.
-    func finish() async {
+    package func finish() async {
         pending.finishing.store(true, ordering: .releasing)
         queue.finish()
         await consumer.value

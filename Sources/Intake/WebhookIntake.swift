@@ -9,11 +9,13 @@ import WebhookAuth
 /// `POST /webhooks/{source}`: authenticate, decode, make durable, then acknowledge — in that order, always.
 ///
 /// Answers: 202 accepted (durable), 200 duplicate (the first answer's body again), 200 ignored (an event type
-/// Latchkey does not act on), 400 malformed (names the field), 401 (names the failed check), 404 unknown source,
-/// 415 not JSON, 422 a delivery id reused for another body, 503 store unavailable (with `Retry-After`).
-final class WebhookIntake: Sendable {
+/// Latchkey does not act on, or bookings all older than the ones already received: recorded durably all the same,
+/// so a repeat answers the same 200 ignored), 400 malformed (names the field), 401 (names the failed check), 404
+/// unknown source, 415 not JSON, 422 a delivery id reused for another body, 503 store unavailable (with
+/// `Retry-After`).
+package final class WebhookIntake: Sendable {
     /// Called after a delivery's events are durable, with the events numbered in receipt order.
-    typealias AcceptedHandler = @Sendable ([StoredBooking]) -> Void
+    package typealias AcceptedHandler = @Sendable ([StoredBooking]) -> Void
 
     private let sources: [String: SourceRuntime]
     private let store: Store
@@ -23,7 +25,16 @@ final class WebhookIntake: Sendable {
     private let onAccepted: AcceptedHandler
     private let now: @Sendable () -> Date
 
-    init(
+    /// Creates the intake.
+    /// - Parameters:
+    ///   - sources: The configured sources, by name.
+    ///   - store: The journal deliveries are made durable in.
+    ///   - ledger: Numbers deliveries and decides each reservation's latest booking.
+    ///   - metrics: Delivery and signature-failure counters.
+    ///   - logger: One line per delivery.
+    ///   - now: The clock for signature timestamps (injectable for tests).
+    ///   - onAccepted: Receives the numbered bookings of each durable delivery (on the journal's writer thread).
+    package init(
         sources: [SourceRuntime], store: Store, ledger: BookingLedger, metrics: Metrics, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, onAccepted: @escaping AcceptedHandler
     ) {
@@ -37,7 +48,7 @@ final class WebhookIntake: Sendable {
     }
 
     /// Registers the intake's routes.
-    func register(on router: inout Router) {
+    package func register(on router: inout Router) {
         router.add("POST", "/webhooks/{source}") { [self] request, responder in handle(request, responder: responder) }
         router.add("POST", "/webhooks/{source}/{token}") { [self] request, responder in
             handle(request, responder: responder)
@@ -45,7 +56,7 @@ final class WebhookIntake: Sendable {
     }
 
     /// Handles one delivery.
-    func handle(_ request: HTTPRequest, responder: Responder) {
+    package func handle(_ request: HTTPRequest, responder: Responder) {
         let sourceName = request.pathParameters["source"] ?? ""
         // The sender's address (X-Forwarded-For/X-Real-IP from a trusted proxy), to find who sends refused deliveries.
         var log = DeliveryLog(
@@ -107,9 +118,10 @@ final class WebhookIntake: Sendable {
         let fingerprint = Hex.encode(Array(Crypto.sha256(request.body).prefix(16)))
         let idempotencyKey: String
         if let deliveryID {
-            idempotencyKey = "delivery/\(source.name)/\(deliveryID)"
+            idempotencyKey = StoreKeys.delivery(source: source.name, deliveryID: deliveryID)
         } else {
-            idempotencyKey = "delivery/\(source.name)/\(events[0].reservationID)/\(fingerprint)"
+            idempotencyKey = StoreKeys.delivery(
+                source: source.name, reservationID: events[0].reservationID, fingerprint: fingerprint)
         }
         log.reservations = events.map(\.reservationID)
         // A repeat of a delivery already durable is answered from the journal at once: no ledger update to undo,
@@ -131,10 +143,25 @@ final class WebhookIntake: Sendable {
         transaction.claim(idempotencyKey, response: remembered.encoded())
         let commitLog = log
 
-        ledger.record(events, into: transaction) { numbered, transaction in
+        ledger.record(events, into: transaction) { numbered, transaction, changesABooking in
+            var transaction = transaction
+            // Every booking older than the one already received: nothing changes, as the contract says (200
+            // ignored). The delivery id is claimed all the same, with this answer, so a repeat gets it again.
+            let stale = changesABooking ? nil : Self.staleAnswer(events, deliveryID: deliveryID)
+            if let stale {
+                let body = String(decoding: HTTPResponse.json(status: 200, stale).body, as: UTF8.self)
+                transaction.claim(
+                    idempotencyKey, response: RememberedAnswer(fingerprint: fingerprint, body: body).encoded())
+            }
             store.commit(transaction) { [ledger, store, metrics, onAccepted] result in
                 switch result {
                 case .success(.committed):
+                    if let stale {
+                        responder(.json(status: 200, stale))
+                        metrics.recordDelivery(source: source.name, result: .ignored)
+                        commitLog.write(.info, "delivery ignored", ["reason": "\(stale.reason)"])
+                        return
+                    }
                     // This runs on the journal's writer thread, between one group commit and the next: keep it short.
                     // The hand-off to the booking feed comes before the 202 (it only counts and enqueues), so whoever
                     // gets the 202 and then waits for the gateway to be idle finds the booking already queued.
@@ -189,6 +216,17 @@ extension WebhookIntake {
                 status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
                 body: Array(first.body.utf8)))
         log.write(.info, "duplicate delivery answered from the journal")
+    }
+
+    /// The 200 answer to a delivery whose bookings are all older than the ones already received for their
+    /// reservations (by the PMS's `updated_at`: ``BookingVersion``).
+    static func staleAnswer(_ events: [BookingEvent], deliveryID: String?) -> IgnoredBody {
+        let ids = events.map(\.reservationID).joined(separator: ", ")
+        let reason =
+            events.count == 1
+            ? "booking \(ids) is older than the one already received (by updated_at); nothing changes"
+            : "bookings \(ids) are all older than the ones already received (by updated_at); nothing changes"
+        return IgnoredBody(status: "ignored", reason: reason, deliveryID: deliveryID)
     }
 
     /// Whether a Content-Type names JSON (`application/json`, `application/vnd.x+json; charset=utf-8`, …): it
