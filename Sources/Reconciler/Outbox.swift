@@ -1,4 +1,102 @@
+import Bookings
 import Foundation
+
+/// The durable outbox: the intents of Seam calls in flight (at most one per reservation) and the dead letters,
+/// and the write sequence around every Seam call, in one place. Each step returns the writes it needs; the
+/// reconciler commits them (``StateStore/commit(_:)``: one transaction, one `fdatasync`, each) and only then
+/// applies the step in memory (``apply(_:)``), so memory never runs ahead of the store.
+///
+/// | step | writes, in one transaction | fsyncs |
+/// | --- | --- | --- |
+/// | ``begin(_:)``: before a call that changes Seam | the intent | 1 |
+/// | ``attemptFailed(_:)``: after a failed attempt, before the backoff | the intent with its attempt count | 1 |
+/// | ``end(_:record:)``: the call's result is in the record (success), or the plan changed between attempts | the record; the intent removed | 1 |
+/// | ``park(_:letter:record:)``: attempts used up, or a permanent failure | the dead letter; the record (blocked); the intent removed | 1 |
+/// | ``release(_:record:)``: an operator's retry | the dead letter removed; the record (unblocked) | 1 |
+///
+/// So a Seam call that succeeds at once costs two fsyncs: one before it (the intent, so a crash after Seam acted
+/// is known and looked up, never blindly repeated) and one after (its result and the intent's end together, so
+/// no crash can leave one without the other). Read-only calls (look-ups, read-backs) write no intent; their
+/// result is stored with the record in ``end(_:record:)``'s single write.
+struct Outbox {
+    /// The intents in flight, by reservation.
+    private(set) var intents: [ReservationKey: OutboxIntent] = [:]
+    /// The dead letters, by id.
+    private(set) var deadLetters: [String: DeadLetter] = [:]
+
+    /// One step of the sequence: the writes to commit, then (only once they are durable) ``apply(_:)``.
+    struct Step {
+        /// What to write, in one transaction.
+        var writes: [StateWrite]
+        fileprivate var intent: OutboxIntent?
+        fileprivate var endedIntent: ReservationKey?
+        fileprivate var newLetter: DeadLetter?
+        fileprivate var releasedLetter: String?
+    }
+
+    /// Takes a dead letter found in the store at start.
+    mutating func load(_ letter: DeadLetter) {
+        deadLetters[letter.id] = letter
+    }
+
+    /// Makes a committed step's change in memory. Called only after ``Step/writes`` are durable, so a failed
+    /// write leaves memory as the store is.
+    mutating func apply(_ step: Step) {
+        if let key = step.endedIntent { intents[key] = nil }
+        if let intent = step.intent { intents[intent.reservation] = intent }
+        if let letter = step.newLetter { deadLetters[letter.id] = letter }
+        if let id = step.releasedLetter { deadLetters[id] = nil }
+    }
+
+    /// Before a call that changes Seam: the intent is written first.
+    func begin(_ intent: OutboxIntent) throws -> Step {
+        Step(
+            writes: [.put(key: StoreKeys.intent(intent.reservation), value: try RecordCodec.encode(intent))],
+            intent: intent)
+    }
+
+    /// After a failed attempt that will be retried: the intent with its attempts and unknown outcome.
+    func attemptFailed(_ intent: OutboxIntent) throws -> Step {
+        try begin(intent)
+    }
+
+    /// The reservation's step is over (its result is in `record`, or it was given up for a new plan): the record
+    /// and the intent's removal in one write. `record` is `nil` when there is none to store.
+    func end(_ key: ReservationKey, record: [UInt8]?) -> Step {
+        var writes: [StateWrite] = []
+        if let record { writes.append(.put(key: StoreKeys.reservation(key), value: record)) }
+        if intents[key] != nil { writes.append(.delete(key: StoreKeys.intent(key))) }
+        return Step(writes: writes, endedIntent: key)
+    }
+
+    /// Drops an intent found in the store at start (its reservation's record, with what recovery made of it,
+    /// is written in the same transaction).
+    func endRecovered(_ key: ReservationKey, record: [UInt8]?) -> Step {
+        var writes: [StateWrite] = []
+        if let record { writes.append(.put(key: StoreKeys.reservation(key), value: record)) }
+        writes.append(.delete(key: StoreKeys.intent(key)))
+        return Step(writes: writes, endedIntent: key)
+    }
+
+    /// The intent could not succeed: a dead letter parks the reservation's work.
+    func park(_ intent: OutboxIntent, letter: DeadLetter, record: [UInt8]?) throws -> Step {
+        var step = end(intent.reservation, record: record)
+        step.writes.insert(
+            .put(key: StoreKeys.deadLetter(letter.id), value: try RecordCodec.encode(letter)), at: 0)
+        step.newLetter = letter
+        return step
+    }
+
+    /// An operator's retry: the dead letter goes, and the record (unblocked) with it.
+    /// - Parameters:
+    ///   - letter: One of ``deadLetters``.
+    ///   - record: The reservation's record to store, or `nil` when it did not change.
+    func release(_ letter: DeadLetter, record: [UInt8]?) -> Step {
+        var writes: [StateWrite] = [.delete(key: StoreKeys.deadLetter(letter.id))]
+        if let record { writes.append(.put(key: StoreKeys.reservation(letter.reservation), value: record)) }
+        return Step(writes: writes, releasedLetter: letter.id)
+    }
+}
 
 /// One Seam mutation, written durably before the call and removed after its result is recorded.
 package struct OutboxIntent: Sendable, Codable, Hashable {
@@ -76,62 +174,4 @@ package struct DeadLetter: Sendable, Codable, Hashable {
     package var attempts: Int
     /// When it was parked.
     package var failedAt: Date
-}
-
-/// How the outbox worker paces and retries.
-package struct ReconcilerConfiguration: Sendable, Hashable {
-    /// Reservations worked on at once. Default 4.
-    package var maxConcurrentReservations: Int
-    /// Calls made for one intent before it becomes a dead letter. Default 8.
-    package var maxAttempts: Int
-    /// The first backoff ceiling, in seconds; doubled per failure. Default 1.
-    package var backoffBase: TimeInterval
-    /// The largest backoff ceiling, in seconds. Default 300.
-    package var backoffCap: TimeInterval
-    /// Code-name rules. Default ``CodeNaming/init(maxLength:)`` with 60 characters.
-    package var naming: CodeNaming
-    /// How long a reservation whose work stopped because its state could not be stored (a full or failing
-    /// disk) waits before it is worked on again, in seconds. Default 5.
-    package var storeRetryDelay: TimeInterval
-    /// Whether ``Reconciler/apply(_:)`` stores the record of a reservation that has none stored yet (nothing was
-    /// done for it in Seam, no look-up, no dead letter). Default true: the reconciler alone then knows every
-    /// booking after a restart. A caller that keeps every reservation's latest booking durably itself and hands
-    /// them all to `apply` at each start sets false (the gateway's booking ledger does): its bookings then cost one
-    /// durable write and one stored copy each, not two. A record is stored from its first Seam call on either way.
-    package var storesRecordsBeforeActing: Bool
-    /// How often every reservation is checked for work left undone with none queued, in flight or parked (see
-    /// `Reconciler.checkInvariant()`), in seconds; 0 turns the periodic sweep off (the check after every worker
-    /// pass stays). Default 300. A sweep plans every reservation once (a few microseconds each).
-    package var invariantSweepInterval: TimeInterval
-
-    /// Creates a configuration with the documented defaults.
-    package init(
-        maxConcurrentReservations: Int = 4, maxAttempts: Int = 8, backoffBase: TimeInterval = 1,
-        backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming(), storeRetryDelay: TimeInterval = 5,
-        storesRecordsBeforeActing: Bool = true, invariantSweepInterval: TimeInterval = 300
-    ) {
-        self.maxConcurrentReservations = max(1, maxConcurrentReservations)
-        self.maxAttempts = max(1, maxAttempts)
-        self.backoffBase = backoffBase
-        self.backoffCap = backoffCap
-        self.naming = naming
-        self.storeRetryDelay = max(0, storeRetryDelay)
-        self.storesRecordsBeforeActing = storesRecordsBeforeActing
-        self.invariantSweepInterval = max(0, invariantSweepInterval)
-    }
-
-    /// Full-jitter exponential backoff: a random delay in `[0, min(cap, base·2^(failures−1))]`, at least
-    /// `retryAfter` when the server sent one.
-    /// - Parameters:
-    ///   - failures: Failed calls so far (≥ 1).
-    ///   - retryAfter: The server's `Retry-After`, in seconds.
-    ///   - jitter: Picks a value in `0…ceiling`.
-    /// - Returns: The delay in seconds.
-    package func backoff(afterFailures failures: Int, retryAfter: TimeInterval?, jitter: (Double) -> Double)
-        -> TimeInterval
-    {
-        let ceiling = min(backoffCap, backoffBase * pow(2, Double(max(0, failures - 1))))
-        let delay = min(ceiling, max(0, jitter(ceiling)))
-        return max(delay, retryAfter ?? 0)
-    }
 }

@@ -83,8 +83,8 @@ package actor Reconciler {
     /// The reservations whose record is in the store (see ``ReconcilerConfiguration/storesRecordsBeforeActing``):
     /// once stored, a record is stored again on every change, so the stored copy is never behind.
     private var storedRecords: Set<ReservationKey> = []
-    private var intents: [ReservationKey: OutboxIntent] = [:]
-    private var deadLetters: [String: DeadLetter] = [:]
+    /// The intents in flight and the dead letters, and the writes around every Seam call (see ``Outbox``).
+    private var durableOutbox = Outbox()
 
     private var queue = FIFO<ReservationKey>()
     private var queued: Set<ReservationKey> = []
@@ -144,7 +144,7 @@ package actor Reconciler {
         }
         for (key, bytes) in try await store.entries(prefix: StoreKeys.deadLetters) {
             let letter = try RecordCodec.decode(DeadLetter.self, from: bytes, key: key)
-            deadLetters[letter.id] = letter
+            durableOutbox.load(letter)
         }
         for (key, bytes) in try await store.entries(prefix: StoreKeys.outbox) {
             let intent = try RecordCodec.decode(OutboxIntent.self, from: bytes, key: key)
@@ -152,7 +152,7 @@ package actor Reconciler {
         }
         // A crash inside retry(deadLetterID:) can leave a record blocked by a letter already removed.
         for (key, record) in records {
-            if let letter = record.blockedBy, deadLetters[letter] == nil {
+            if let letter = record.blockedBy, durableOutbox.deadLetters[letter] == nil {
                 records[key]?.blockedBy = nil
                 try await persistRecord(key)
             }
@@ -321,14 +321,15 @@ package actor Reconciler {
     /// Re-queues the work parked in a dead letter.
     /// - Throws: ``ReconcilerError/unknownDeadLetter(id:)``, or the store's errors.
     package func retry(deadLetterID: String) async throws {
-        guard let letter = deadLetters.removeValue(forKey: deadLetterID) else {
+        guard let letter = durableOutbox.deadLetters[deadLetterID] else {
             throw ReconcilerError.unknownDeadLetter(id: deadLetterID)
         }
-        try await write(StoreKeys.deadLetter(deadLetterID), nil)
+        var record: [UInt8]?
         if records[letter.reservation]?.blockedBy == deadLetterID {
             records[letter.reservation]?.blockedBy = nil
-            try await persistRecord(letter.reservation)
+            record = encodedRecord(letter.reservation)
         }
+        try await commit(durableOutbox.release(letter, record: record))
         schedule(letter.reservation)
     }
 
@@ -370,13 +371,14 @@ package actor Reconciler {
         var forgotten: [ForgottenReservation] = []
         for key in Array(records.keys) {
             // Checked afresh each time round: the awaits below let events and workers run in between.
-            guard let record = records[key], running[key] == nil, intents[key] == nil, record.blockedBy == nil,
+            guard let record = records[key], running[key] == nil, durableOutbox.intents[key] == nil,
+                record.blockedBy == nil,
                 record.pendingLookup == nil, record.readBackReason == nil, let end = stayEnd(of: record), end < limit,
                 let sequence = record.desired?.version.receivedSequence
             else { continue }
             records[key] = nil
             if storedRecords.remove(key) != nil {
-                try await write(StoreKeys.reservation(key), nil)
+                try await commit([.delete(key: StoreKeys.reservation(key))])
             }
             forgotten.append(ForgottenReservation(key: key, receivedSequence: sequence))
         }
@@ -406,19 +408,20 @@ package actor Reconciler {
 
     /// The dead letters, oldest first.
     package func deadLetterList() -> [DeadLetter] {
-        deadLetters.values.sorted { ($0.failedAt, $0.id) < ($1.failedAt, $1.id) }
+        durableOutbox.deadLetters.values.sorted { ($0.failedAt, $0.id) < ($1.failedAt, $1.id) }
     }
 
     /// The intents in flight (at most one per reservation).
     package func outbox() -> [OutboxIntent] {
-        intents.keys.sorted().compactMap { intents[$0] }
+        durableOutbox.intents.keys.sorted().compactMap { durableOutbox.intents[$0] }
     }
 
     private func snapshot(_ record: ReservationRecord) -> ReservationSnapshot {
         let phase: ReservationPhase
         if record.blockedBy != nil {
             phase = .deadLettered
-        } else if record.pendingLookup != nil || running[record.key] != nil && intents[record.key] != nil {
+        } else if record.pendingLookup != nil || running[record.key] != nil && durableOutbox.intents[record.key] != nil
+        {
             phase = .applying
         } else if case .none(let resting) = plan(record) {
             phase = resting
@@ -500,11 +503,12 @@ package actor Reconciler {
                 case .parked: return finish(key)
                 }
             }
-            if !Task.isCancelled, intents[key] != nil, records[key]?.blockedBy == nil, nextOperation(for: key) == nil {
+            if !Task.isCancelled, durableOutbox.intents[key] != nil, records[key]?.blockedBy == nil,
+                nextOperation(for: key) == nil
+            {
                 // A store failure after a successful call left its intent (and the result only in memory): nothing
                 // is left to do, so store the record and drop the intent.
-                try await persistRecord(key)
-                try await removeIntent(key)
+                try await commit(durableOutbox.end(key, record: encodedRecord(key)))
             }
         } catch is CancellationError {
             logger.debug("worker stopped", metadata: ["reservation": "\(key)"])
@@ -589,14 +593,15 @@ package actor Reconciler {
         case parked
     }
 
-    /// Makes one call with retries; stores the intent first (except read-only look-ups) and the result after.
+    /// Makes one call with retries, through the outbox's write sequence (``Outbox``): the intent before a call that
+    /// changes Seam, the attempts after each failure, the result and the intent's end in one write after it.
     private func execute(_ operation: OutboxIntent.Operation, for key: ReservationKey) async throws -> Outcome {
         var intent = OutboxIntent(
             id: UUID().uuidString.lowercased(), reservation: key, operation: operation, failedAttempts: 0,
             outcomeUnknown: false, createdAt: clock.now())
         let durable = operation.kind != .list
         if durable {
-            try await persistIntent(intent)
+            try await commit(durableOutbox.begin(intent))
         }
         var waited = false
         while true {
@@ -642,19 +647,16 @@ package actor Reconciler {
                     return .parked
                 }
                 if durable {
-                    try await persistIntent(intent)
+                    try await commit(durableOutbox.attemptFailed(intent))
                 }
                 let delay = configuration.backoff(
                     afterFailures: intent.failedAttempts, retryAfter: retryAfter, jitter: jitter)
                 try await clock.sleep(until: clock.now().addingTimeInterval(delay))
             }
             guard answered else { continue }
-            // The result, then the intent's end. A store failure here is not Seam's: it stops this pass (the
-            // reservation is worked on again after `storeRetryDelay`), with the result kept in memory.
-            try await persistRecord(key)
-            if durable {
-                try await removeIntent(key)
-            }
+            // The result and the intent's end, one write. A store failure here is not Seam's: it stops this pass
+            // (the reservation is worked on again after `storeRetryDelay`), with the result kept in memory.
+            try await commit(durableOutbox.end(key, record: encodedRecord(key)))
             return .succeeded
         }
     }
@@ -1000,16 +1002,16 @@ package actor Reconciler {
 
     // MARK: - Dead letters and recovery
 
-    /// Parks `intent` as a dead letter and blocks its reservation.
+    /// Parks `intent` as a dead letter and blocks its reservation: the letter, the record and the intent's end in
+    /// one write.
     private func park(_ intent: OutboxIntent, message: String) async throws {
         let key = intent.reservation
         let letter = DeadLetter(
             id: UUID().uuidString.lowercased(), reservation: key, operation: intent.operation.label,
             message: message, attempts: intent.failedAttempts, failedAt: clock.now())
-        deadLetters[letter.id] = letter
-        try await write(StoreKeys.deadLetter(letter.id), RecordCodec.encode(letter))
+        settleUnknownOutcome(of: intent)
         records[key]?.blockedBy = letter.id
-        try await close(intent)
+        try await commit(durableOutbox.park(intent, letter: letter, record: encodedRecord(key)))
         logger.debug(
             "intent dead-lettered",
             metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)", "deadLetter": "\(letter.id)"])
@@ -1027,18 +1029,20 @@ package actor Reconciler {
                 + "again (retry once the cause is fixed)")
     }
 
-    /// Drops an intent whose step is no longer planned; a create that may have happened becomes a look-up.
+    /// Drops an intent whose step is no longer planned; a create that may have happened becomes a look-up. The
+    /// record (with any result an earlier attempt kept in memory but could not store) and the intent's end go in
+    /// one write.
     private func abandon(_ intent: OutboxIntent) async throws {
-        try await close(intent)
+        settleUnknownOutcome(of: intent)
+        try await commit(durableOutbox.end(intent.reservation, record: encodedRecord(intent.reservation)))
         logger.debug(
             "intent abandoned: the plan changed",
             metadata: ["reservation": "\(intent.reservation)", "operation": "\(intent.operation.label)"])
     }
 
-    /// Ends an intent that did not succeed: a create that may have happened becomes the record's pending look-up,
-    /// the record is stored (with any result an earlier attempt kept in memory but could not store), and the
-    /// intent is removed.
-    private func close(_ intent: OutboxIntent) async throws {
+    /// For an intent that ends without success: a create that may have happened becomes the record's pending
+    /// look-up, and any failed call that may have taken effect makes the record uncertain (read back).
+    private func settleUnknownOutcome(of intent: OutboxIntent) {
         let key = intent.reservation
         if intent.outcomeUnknown, let lookup = lookup(for: intent) {
             records[key]?.pendingLookup = lookup
@@ -1047,14 +1051,11 @@ package actor Reconciler {
             // One of the failed calls may have taken effect in Seam without its answer reaching us.
             markUncertain(key, because: "\(intent.operation.label) of unknown outcome")
         }
-        try await persistRecord(key)
-        if intent.operation.kind != .list {
-            try await removeIntent(key)
-        }
     }
 
     /// Handles an intent found at start: a create may have happened, so its codes are looked up before any
-    /// new create; other calls are idempotent and simply re-planned.
+    /// new create; every call may have happened, so the group is read back before it is relied on. The record
+    /// and the intent's end go in one write.
     private func recover(_ intent: OutboxIntent) async throws {
         let key = intent.reservation
         if records[key] == nil {
@@ -1063,10 +1064,8 @@ package actor Reconciler {
         if let lookup = lookup(for: intent) {
             records[key]?.pendingLookup = lookup
         }
-        // Seam may or may not have carried the call out: read the group back before relying on the record.
         markUncertain(key, because: "restart with \(intent.operation.label) in flight")
-        try await persistRecord(key)
-        try await write(StoreKeys.intent(key), nil)
+        try await commit(durableOutbox.endRecovered(key, record: encodedRecord(key)))
         logger.debug(
             "recovered intent", metadata: ["reservation": "\(key)", "operation": "\(intent.operation.label)"])
     }
@@ -1093,52 +1092,46 @@ package actor Reconciler {
 
     // MARK: - Persistence
 
-    // Both mark a record stored before its write: a write that fails then only makes later changes of it stored
-    // too (one write more), never one stored change fewer.
-    private func persistRecord(_ key: ReservationKey) async throws {
-        guard let record = records[key] else { return }
+    /// The record's bytes for a write, noting it stored (see ``ReconcilerConfiguration/storesRecordsBeforeActing``);
+    /// `nil` when there is no record. Marking before the write: a write that fails then only makes later changes
+    /// of it stored too (one write more), never one stored change fewer.
+    private func encodedRecord(_ key: ReservationKey) -> [UInt8]? {
+        guard let record = records[key] else { return nil }
         storedRecords.insert(key)
-        try await write(StoreKeys.reservation(key), record.encodedJSON())
+        return record.encodedJSON()
+    }
+
+    private func persistRecord(_ key: ReservationKey) async throws {
+        guard let bytes = encodedRecord(key) else { return }
+        try await commit([.put(key: StoreKeys.reservation(key), value: bytes)])
     }
 
     /// Stores the records of `keys` in one write.
     private func persistRecords(_ keys: [ReservationKey]) async throws {
-        var entries: [(key: String, value: [UInt8])] = []
-        for key in keys {
-            guard let record = records[key] else { continue }
-            storedRecords.insert(key)
-            entries.append((StoreKeys.reservation(key), record.encodedJSON()))
+        let writes: [StateWrite] = keys.compactMap { key in
+            encodedRecord(key).map { .put(key: StoreKeys.reservation(key), value: $0) }
         }
-        guard !entries.isEmpty else { return }
-        try await writeAll(entries)
-    }
-
-    private func persistIntent(_ intent: OutboxIntent) async throws {
-        intents[intent.reservation] = intent
-        try await write(StoreKeys.intent(intent.reservation), RecordCodec.encode(intent))
-    }
-
-    private func removeIntent(_ key: ReservationKey) async throws {
-        intents[key] = nil
-        try await write(StoreKeys.intent(key), nil)
-    }
-
-    /// Puts several keys in one durable write, in order with every other write to any of them.
-    private func writeAll(_ entries: [(key: String, value: [UInt8])]) async throws {
+        guard !writes.isEmpty else { return }
+        let entries = writes.compactMap { write -> (key: String, value: [UInt8])? in
+            if case .put(let key, let value) = write { return (key, value) }
+            return nil
+        }
         let store = self.store
         try await inKeyOrder(entries.map(\.key)) { try await store.putAll(entries) }
     }
 
-    /// Writes (or, with `nil`, deletes) one store key; writes to the same key reach the store in call order.
-    private func write(_ storeKey: String, _ bytes: [UInt8]?) async throws {
+    /// Commits an outbox step's writes, then applies it in memory (see ``Outbox``).
+    private func commit(_ step: Outbox.Step) async throws {
+        try await commit(step.writes)
+        durableOutbox.apply(step)
+    }
+
+    /// Applies `writes` as one durable write (``StateStore/commit(_:)``), in order with every other write to any
+    /// of their keys. Nothing to write returns at once.
+    private func commit(_ writes: [StateWrite]) async throws {
+        guard !writes.isEmpty else { return }
         let store = self.store
-        try await inKeyOrder([storeKey]) {
-            if let bytes {
-                try await store.put(storeKey, bytes)
-            } else {
-                try await store.delete(storeKey)
-            }
-        }
+        try await inKeyOrder(writes.map(\.key)) { try await store.commit(writes) }
     }
 
     /// Runs `operation` (a store write touching `keys`) after every earlier write to any of those keys, and makes

@@ -15,12 +15,40 @@ package protocol StateStore: Sendable {
     /// Sets every key to its value, all durable when it returns; a store that can should make it one atomic
     /// write. Default: ``put(_:_:)`` for each, in order.
     func putAll(_ entries: [(key: String, value: [UInt8])]) async throws
+    /// Applies every write in order, all durable when it returns; a store that can should make it one atomic
+    /// write (one `fdatasync`). Default: ``put(_:_:)`` or ``delete(_:)`` for each, in order.
+    func commit(_ writes: [StateWrite]) async throws
+}
+
+/// One change to the reconciler's durable state.
+package enum StateWrite: Sendable, Hashable {
+    /// Sets `key` to `value`.
+    case put(key: String, value: [UInt8])
+    /// Removes `key`.
+    case delete(key: String)
+
+    /// The key written.
+    package var key: String {
+        switch self {
+        case .put(let key, _), .delete(let key): key
+        }
+    }
 }
 
 extension StateStore {
     /// ``put(_:_:)`` for each entry, in order.
     package func putAll(_ entries: [(key: String, value: [UInt8])]) async throws {
         for entry in entries { try await put(entry.key, entry.value) }
+    }
+
+    /// ``put(_:_:)`` or ``delete(_:)`` for each write, in order.
+    package func commit(_ writes: [StateWrite]) async throws {
+        for write in writes {
+            switch write {
+            case .put(let key, let value): try await put(key, value)
+            case .delete(let key): try await delete(key)
+            }
+        }
     }
 }
 

@@ -25,6 +25,20 @@ private func crashedRightAfterCreate() async throws -> Harness {
 
 @Suite("Outbox: crash safety, retries, dead letters")
 struct OutboxTests {
+    @Test func aCallThatSucceedsCostsTwoWrites_TheIntentBefore_TheResultAndTheIntentsEndTogetherAfter() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        #expect(await harness.seam.count(.createMultiple) == 1)
+        #expect(await harness.store.commits == 2)
+        #expect(await harness.store.keys(prefix: "reconciler/outbox/").isEmpty)
+        let stored = await harness.store.text(prefix: "reconciler/reservation/")
+        #expect(stored.contains("\"applied\""))
+        // A date move: one more intent, one more result.
+        try await harness.send(Fixture.event(checkOut: Fixture.day(6, 15)))
+        #expect(await harness.seam.count(.updateMultiple) == 1)
+        #expect(await harness.store.commits == 4)
+    }
+
     @Test func crashAfterCreateBeforeResultAdoptsTheGroupInsteadOfCreatingAgain() async throws {
         let harness = try await crashedRightAfterCreate()
         #expect(await harness.store.keys(prefix: "reconciler/outbox/").count == 1)

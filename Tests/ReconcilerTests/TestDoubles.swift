@@ -48,6 +48,26 @@ actor InMemoryStateStore: StateStore {
         values[key] = nil
     }
 
+    /// How many ``commit(_:)`` calls there were.
+    private(set) var commits = 0
+
+    /// All or nothing, as the journal's one transaction is.
+    func commit(_ writes: [StateWrite]) async throws {
+        commits += 1
+        let saved = values
+        do {
+            for write in writes {
+                switch write {
+                case .put(let key, let value): try await put(key, value)
+                case .delete(let key): try await delete(key)
+                }
+            }
+        } catch {
+            values = saved
+            throw error
+        }
+    }
+
     func entries(prefix: String) async throws -> [(key: String, value: [UInt8])] {
         values.filter { $0.key.hasPrefix(prefix) }.map { (key: $0.key, value: $0.value) }
     }

@@ -21,6 +21,19 @@ package struct StoreStateStore: StateStore {
         _ = try await store.commit(transaction)
     }
 
+    /// Every write in one transaction: one record and one `fdatasync` (an outbox step's result and the end of
+    /// its intent, say).
+    package func commit(_ writes: [StateWrite]) async throws {
+        var transaction = Transaction()
+        for write in writes {
+            switch write {
+            case .put(let key, let value): transaction.put(value, forKey: key)
+            case .delete(let key): transaction.delete(key: key)
+            }
+        }
+        _ = try await store.commit(transaction)
+    }
+
     /// One transaction of one delete.
     package func delete(_ key: String) async throws {
         var transaction = Transaction()
