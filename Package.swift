@@ -26,13 +26,16 @@ let package = Package(
         // MARK: C system libraries
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // epoll/eventfd/signalfd/accept4 declarations Glibc does not export (header only, nothing linked).
-        .systemLibrary(name: "CHTTPServerLinux"),
+        // epoll/eventfd/signalfd/accept4 declarations Glibc does not export (header only, nothing linked);
+        // only SystemCalls imports it.
+        .systemLibrary(name: "CLinux"),
 
         // MARK: Libraries, one job each
+        // The one OS layer: typed descriptors and errno, one wrapper per system call (EINTR, EAGAIN, EBADF policy).
+        .target(name: "SystemCalls", dependencies: ["CLinux"]),
         .target(
             name: "HTTPServer",
-            dependencies: ["CHTTPServerLinux", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "WebhookAuth", dependencies: ["CLibCrypto"]),
         .target(name: "Bookings", dependencies: []),
@@ -79,6 +82,7 @@ let package = Package(
         ),
 
         // MARK: Tests, one target per library
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
         .testTarget(
             name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]
         ),

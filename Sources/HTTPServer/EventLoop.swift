@@ -1,4 +1,4 @@
-import CHTTPServerLinux
+import CLinux
 import Glibc
 import Logging
 import Synchronization

@@ -1,4 +1,4 @@
-import CHTTPServerLinux
+import CLinux
 import Foundation
 import Glibc
 import Logging

@@ -1,4 +1,4 @@
-import CHTTPServerLinux
+import CLinux
 import Glibc
 
 /// A system call failed with an errno that is not a bug in this module and not "try again".
@@ -114,7 +114,7 @@ enum Posix {
         let flags = Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
         return try withUnsafeMutablePointer(to: &peer) { (pointer) throws(SyscallError) in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SyscallError) in
-                try nonBlocking("accept4") { CHTTPServerLinux_accept4(fd, address, &length, flags) }
+                try nonBlocking("accept4") { CLinux_accept4(fd, address, &length, flags) }
             }
         }
     }
@@ -188,7 +188,7 @@ enum Posix {
 
     /// A new non-blocking eventfd. The corresponding C function is `eventfd`.
     static func eventfd() throws(SyscallError) -> Int32 {
-        try retrying("eventfd") { CHTTPServerLinux.eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
+        try retrying("eventfd") { CLinux.eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
     }
 
     /// A new non-blocking signalfd reading `signals` (which the caller must have blocked).
@@ -197,7 +197,7 @@ enum Posix {
         var set = sigset_t()
         sigemptyset(&set)
         for signal in signals { sigaddset(&set, signal) }
-        return try retrying("signalfd") { CHTTPServerLinux.signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
+        return try retrying("signalfd") { CLinux.signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
     }
 
     /// Blocks `signals` for the calling thread (and threads it creates later).
