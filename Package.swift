@@ -39,7 +39,9 @@ let package = Package(
         ),
         .target(name: "WebhookAuth", dependencies: ["CLibCrypto"]),
         .target(name: "Bookings", dependencies: []),
-        .target(name: "Store", dependencies: ["CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Store",
+            dependencies: ["SystemCalls", "CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Seam", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "FakeSeam",
@@ -90,7 +92,9 @@ let package = Package(
         .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "latchkey-store-bench", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Store", "SystemCalls", "latchkey-store-bench", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "SeamTests", dependencies: ["Seam", "FakeSeam", "HTTPServer"]),
         .testTarget(name: "FakeSeamTests", dependencies: ["FakeSeam", "Seam", "HTTPServer", "WebhookAuth"]),

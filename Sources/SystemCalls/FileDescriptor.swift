@@ -182,6 +182,23 @@ package struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         return done
     }
 
+    /// Reads up to `count` bytes at `offset`, fewer only at the end of the file. The corresponding C function is
+    /// `pread`.
+    /// - Parameters:
+    ///   - count: How many bytes to read at most.
+    ///   - offset: Where in the file.
+    ///   - path: The file's path, for errors.
+    /// - Returns: The bytes read.
+    /// - Throws: ``SystemCallError`` carrying `path`.
+    package func read(upTo count: Int, atOffset offset: Int, path: String? = nil) throws(SystemCallError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let result = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(SystemCallError) in try read(into: raw, atOffset: offset, path: path) }
+        }
+        bytes.removeLast(count - (try result.get()))
+        return bytes
+    }
+
     // MARK: - Durability and size
 
     /// Flushes the file's data (and the size, when it changed) to stable storage. The corresponding C function is
