@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "SystemCalls", dependencies: ["CLinux"]),
         .target(
             name: "HTTPServer",
-            dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SystemCalls", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "WebhookAuth", dependencies: ["CLibCrypto"]),
         .target(name: "Bookings", dependencies: []),
@@ -47,7 +47,10 @@ let package = Package(
             name: "FakeSeam",
             dependencies: ["HTTPServer", "WebhookAuth", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "Observability", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Observability",
+            dependencies: ["SystemCalls", "CZlib", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "Reconciler",
             dependencies: [
@@ -86,7 +89,8 @@ let package = Package(
         // MARK: Tests, one target per library
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
         .testTarget(
-            name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]
+            name: "HTTPServerTests",
+            dependencies: ["HTTPServer", "SystemCalls", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
@@ -100,7 +104,7 @@ let package = Package(
         .testTarget(name: "FakeSeamTests", dependencies: ["FakeSeam", "Seam", "HTTPServer", "WebhookAuth"]),
         .testTarget(
             name: "ObservabilityTests",
-            dependencies: ["Observability", "CZlib", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Observability", "SystemCalls", "CZlib", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "FakeSeam", "Seam", "Store", "Bookings"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "HTTPServer", "FakeSeam", "WebhookAuth"]),

@@ -1,3 +1,5 @@
+import SystemCalls
+
 /// The state of one client connection. Owned by the event-loop thread; nothing else touches it.
 final class Connection {
     /// Where the connection is in its request/response cycle.
@@ -25,7 +27,7 @@ final class Connection {
     }
 
     /// The socket.
-    let fd: Int32
+    let fd: FileDescriptor
     /// Distinguishes this connection from earlier ones that had the same descriptor number.
     let generation: UInt32
     /// The peer's address, when it is IPv4 or IPv6.
@@ -55,7 +57,7 @@ final class Connection {
     /// The peer sent EOF: nothing more will be read.
     var readClosed = false
     /// The interest set registered with epoll.
-    var registeredEvents: UInt32
+    var registeredEvents: Epoll.Events
 
     /// Monotonic times (ns) that drive the deadlines.
     /// When the connection last became idle (accepted, or a response queued with keep-alive).
@@ -73,8 +75,8 @@ final class Connection {
 
     /// Creates the state of a just-accepted connection registered with `events`.
     init(
-        fd: Int32, generation: UInt32, peer: IPAddress?, peerText: String, limits: HTTPRequestParser.Limits,
-        now: UInt64, events: UInt32
+        fd: FileDescriptor, generation: UInt32, peer: IPAddress?, peerText: String, limits: HTTPRequestParser.Limits,
+        now: UInt64, events: Epoll.Events
     ) {
         self.fd = fd
         self.generation = generation

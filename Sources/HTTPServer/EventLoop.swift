@@ -1,7 +1,7 @@
-import CLinux
 import Glibc
 import Logging
 import Synchronization
+import SystemCalls
 
 /// One I/O thread of the server: accepts on its listening socket, reads, parses, calls the handler, writes, and
 /// keeps every deadline of its connections.
@@ -22,7 +22,7 @@ import Synchronization
 /// or behind `Mutex`/`Atomic`.
 final class EventLoop: @unchecked Sendable {
     private struct Delivery {
-        var fd: Int32
+        var fd: FileDescriptor
         var generation: UInt32
         var serial: UInt64
         var response: HTTPResponse
@@ -41,10 +41,10 @@ final class EventLoop: @unchecked Sendable {
     private let addresses: ClientAddressResolver
     private let requestIDs = RequestIDGenerator()
 
-    private let epollFD: Int32
-    private let wakeupFD: Int32
-    private let signalFD: Int32?
-    private var listenFD: Int32?
+    private let epoll: Epoll
+    private let wakeupFD: FileDescriptor
+    private let signalFD: FileDescriptor?
+    private var listenFD: FileDescriptor?
 
     /// Answers from other threads, and whether the wakeup eventfd is still open (writes to it happen under the
     /// lock, so none can race its close).
@@ -66,10 +66,10 @@ final class EventLoop: @unchecked Sendable {
     private var now: UInt64 = 0
     private var dateCache = HTTPDateCache()
     private var readBuffer: UnsafeMutableRawBufferPointer
-    private var events: UnsafeMutableBufferPointer<epoll_event>
+    private let events = Epoll.EventBuffer(capacity: 256)
     private var acceptPausedUntil: UInt64?
     private var drainDeadline: UInt64?
-    private var handling: (fd: Int32, serial: UInt64)?
+    private var handling: (fd: FileDescriptor, serial: UInt64)?
     private var isTornDown = false
     /// Written once by `run` before any responder exists; responders reach other threads only through the
     /// handler's own synchronisation, which orders this write before their reads.
@@ -81,7 +81,7 @@ final class EventLoop: @unchecked Sendable {
     private let onShutdownSignal: (@Sendable () -> Void)?
 
     init(
-        listenFD: Int32, configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger,
+        listenFD: FileDescriptor, configuration: HTTPServerConfiguration, handler: any HTTPHandler, logger: Logger,
         onShutdownSignal: (@Sendable () -> Void)? = nil
     ) throws(HTTPServerError) {
         self.onShutdownSignal = onShutdownSignal
@@ -91,36 +91,33 @@ final class EventLoop: @unchecked Sendable {
         self.logger = logger
         self.addresses = try ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         self.listenFD = listenFD
-        var created: [Int32] = []
+        var created: [FileDescriptor] = []
         do {
-            epollFD = try Posix.epollCreate()
-            created.append(epollFD)
-            wakeupFD = try Posix.eventfd()
+            epoll = try Epoll()
+            created.append(epoll.descriptor)
+            wakeupFD = try FileDescriptor.makeEventDescriptor()
             created.append(wakeupFD)
             if configuration.handlesSignals {
-                try Posix.blockSignals([SIGTERM, SIGINT])
-                signalFD = try Posix.signalfd([SIGTERM, SIGINT])
-                created.append(signalFD!)
+                try Signals.block([SIGTERM, SIGINT])
+                let signals = try FileDescriptor.makeSignalDescriptor([SIGTERM, SIGINT])
+                created.append(signals)
+                signalFD = signals
             } else {
                 signalFD = nil
             }
-            try Posix.epollControl(epollFD, EPOLL_CTL_ADD, listenFD, events: EPOLLIN.rawValue, data: Token.listener)
-            try Posix.epollControl(epollFD, EPOLL_CTL_ADD, wakeupFD, events: EPOLLIN.rawValue, data: Token.wakeup)
-            if let signalFD {
-                try Posix.epollControl(epollFD, EPOLL_CTL_ADD, signalFD, events: EPOLLIN.rawValue, data: Token.signal)
-            }
+            try epoll.add(listenFD, events: .readable, data: Token.listener)
+            try epoll.add(wakeupFD, events: .readable, data: Token.wakeup)
+            if let signalFD { try epoll.add(signalFD, events: .readable, data: Token.signal) }
         } catch {
-            created.forEach(Posix.close)
+            for fd in created { fd.close() }
             throw HTTPServerError("could not set up the event loop", underlying: error)
         }
         readBuffer = .allocate(byteCount: 65536, alignment: 16)
-        events = .allocate(capacity: 256)
     }
 
     deinit {
         if !isTornDown { tearDown() }  // created but never run
         readBuffer.deallocate()
-        events.deallocate()
     }
 
     /// Whether a graceful shutdown has started.
@@ -137,12 +134,12 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - The loop
 
     /// Runs until a graceful shutdown completes. Call on one thread, once.
-    func run() throws(SyscallError) {
+    func run() throws(SystemCallError) {
         loopThread = pthread_self()
-        if configuration.handlesSignals { try Posix.blockSignals([SIGTERM, SIGINT]) }
+        if configuration.handlesSignals { try Signals.block([SIGTERM, SIGINT]) }
         defer { tearDown() }
         while true {
-            now = Posix.monotonicNanoseconds()
+            now = MonotonicClock.nanoseconds()
             if shutdownRequested.load(ordering: .acquiring) && drainDeadline == nil { startDraining() }
             if let drainDeadline {
                 if openConnections == 0 { break }
@@ -154,15 +151,15 @@ final class EventLoop: @unchecked Sendable {
                     break
                 }
             }
-            let count = try Posix.epollWait(epollFD, events: events, timeoutMilliseconds: waitTimeout())
-            now = Posix.monotonicNanoseconds()
+            let count = try epoll.wait(into: events, timeoutMilliseconds: waitTimeout())
+            now = MonotonicClock.nanoseconds()
             for index in 0..<count {
-                let event = events[index]
-                switch event.data.u64 {
+                let data = events.data(at: index)
+                switch data {
                 case Token.listener: acceptConnections()
                 case Token.wakeup: drainWakeups()
                 case Token.signal: readSignals()
-                default: handle(event)
+                default: handle(events.events(at: index), data: data)
                 }
             }
             expireTimers()
@@ -188,10 +185,10 @@ final class EventLoop: @unchecked Sendable {
         inbox.withLock { inbox in
             inbox.open = false
             inbox.deliveries = []
-            Posix.close(wakeupFD)
+            wakeupFD.close()
         }
-        if let signalFD { Posix.close(signalFD) }
-        Posix.close(epollFD)
+        signalFD?.close()
+        epoll.close()
     }
 
     // MARK: - Accepting
@@ -200,13 +197,13 @@ final class EventLoop: @unchecked Sendable {
         guard let listenFD else { return }
         for _ in 0..<64 {
             var peerStorage = sockaddr_storage()
-            let fd: Int32
+            let fd: FileDescriptor
             do {
-                guard case .processed(let accepted) = try Posix.accept(listenFD, peer: &peerStorage) else { return }
+                guard case .processed(let accepted) = try listenFD.accept(peer: &peerStorage) else { return }
                 fd = accepted
             } catch {
                 switch error.errno {
-                case ECONNABORTED, EPROTO, EPERM:
+                case .connectionAborted, .protocolError, .notPermitted:
                     continue
                 default:
                     // EMFILE, ENFILE, ENOBUFS, ENOMEM: stop polling the listener briefly rather than spin on it.
@@ -221,31 +218,31 @@ final class EventLoop: @unchecked Sendable {
                 continue
             }
             do {
-                try Posix.setsockopt(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
+                try fd.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
                 nextGeneration &+= 1
                 if nextGeneration == 0 { nextGeneration = 1 }
-                let interest = EPOLLIN.rawValue | EPOLLRDHUP.rawValue
-                try Posix.epollControl(
-                    epollFD, EPOLL_CTL_ADD, fd, events: interest,
-                    data: UInt64(nextGeneration) << 32 | UInt64(UInt32(bitPattern: fd)))
+                let interest: Epoll.Events = [.readable, .readHangup]
+                try epoll.add(
+                    fd, events: interest, data: UInt64(nextGeneration) << 32 | UInt64(UInt32(bitPattern: fd.rawValue)))
                 let connection = Connection(
                     fd: fd, generation: nextGeneration, peer: peer, peerText: peer?.description ?? "unknown",
                     limits: limits, now: now, events: interest)
-                if Int(fd) >= connections.count {
-                    connections.append(contentsOf: repeatElement(nil, count: Int(fd) + 1 - connections.count))
+                let slot = Int(fd.rawValue)
+                if slot >= connections.count {
+                    connections.append(contentsOf: repeatElement(nil, count: slot + 1 - connections.count))
                 }
-                connections[Int(fd)] = connection
+                connections[slot] = connection
                 openConnections += 1
                 updateDeadline(connection)
             } catch {
                 logger.debug("could not set up an accepted connection", metadata: ["error": "\(error)"])
-                Posix.close(fd)
+                fd.close()
             }
         }
     }
 
     /// Answers a connection past the cap (or during drain) with 503 and closes it, without registering it.
-    private func refuse(_ fd: Int32) {
+    private func refuse(_ fd: FileDescriptor) {
         let status = drainDeadline != nil ? "the server is shutting down" : "too many open connections"
         logger.debug("connection refused", metadata: ["reason": "\(status)"])
         var bytes: [UInt8] = []
@@ -254,27 +251,27 @@ final class EventLoop: @unchecked Sendable {
                 status: 503, type: "unavailable", message: "Refused: \(status); retry shortly.",
                 headers: ["Retry-After": "1"]),
             context: .init(omitBody: false, keepAlive: false, minorVersion: 1), date: dateCache.current(), to: &bytes)
-        _ = bytes.withUnsafeBytes { try? Posix.send(fd, $0) }
-        Posix.close(fd)
+        _ = bytes.withUnsafeBytes { try? fd.send($0) }
+        fd.close()
     }
 
     private func pauseAccepting() {
         guard let listenFD else { return }
-        try? Posix.epollControl(epollFD, EPOLL_CTL_MOD, listenFD, events: 0, data: Token.listener)
+        try? epoll.modify(listenFD, events: [], data: Token.listener)
         acceptPausedUntil = now + 100_000_000
     }
 
     private func resumeAccepting() {
         acceptPausedUntil = nil
         guard let listenFD else { return }
-        try? Posix.epollControl(epollFD, EPOLL_CTL_MOD, listenFD, events: EPOLLIN.rawValue, data: Token.listener)
+        try? epoll.modify(listenFD, events: .readable, data: Token.listener)
     }
 
     private func closeListener() {
         guard let fd = listenFD else { return }
         listenFD = nil
         acceptPausedUntil = nil
-        Posix.close(fd)  // also removes it from the epoll set
+        fd.close()  // also removes it from the epoll set
     }
 
     // MARK: - Shutdown
@@ -291,10 +288,8 @@ final class EventLoop: @unchecked Sendable {
 
     private func readSignals() {
         guard let signalFD else { return }
-        var info = signalfd_siginfo()
-        let result = withUnsafeMutableBytes(of: &info) { try? Posix.read(signalFD, into: $0) }
-        if case .processed = result {
-            logger.info("signal received; shutting down gracefully", metadata: ["signal": "\(info.ssi_signo)"])
+        if let signal = signalFD.readSignal() {
+            logger.info("signal received; shutting down gracefully", metadata: ["signal": "\(signal)"])
             shutdownRequested.store(true, ordering: .releasing)
             onShutdownSignal?()
         }
@@ -304,9 +299,8 @@ final class EventLoop: @unchecked Sendable {
 
     /// Bumps the eventfd. Call with the inbox lock held and the inbox open.
     private func wake() {
-        var one: UInt64 = 1
         do {
-            _ = try withUnsafeBytes(of: &one) { (bytes) throws(SyscallError) in try Posix.write(wakeupFD, bytes) }
+            try wakeupFD.signalEvent()
         } catch {
             // Only EBADF/EFAULT could fail here and they trap; a full counter (EAGAIN) still wakes the loop.
             logger.debug("eventfd write failed", metadata: ["error": "\(error)"])
@@ -314,8 +308,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func drainWakeups() {
-        var counter: UInt64 = 0
-        _ = withUnsafeMutableBytes(of: &counter) { try? Posix.read(wakeupFD, into: $0) }
+        wakeupFD.drainEvents()
         let pending = inbox.withLock { inbox in
             let taken = inbox.deliveries
             inbox.deliveries.removeAll(keepingCapacity: true)
@@ -333,7 +326,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Delivers the answer to request `serial` on connection (`fd`, `generation`); called by responders.
-    private func deliver(fd: Int32, generation: UInt32, serial: UInt64, response: HTTPResponse) {
+    private func deliver(fd: FileDescriptor, generation: UInt32, serial: UInt64, response: HTTPResponse) {
         if isOnLoopThread() {
             guard let connection = lookup(fd: fd, generation: generation) else { return }
             if let handling, handling.fd == fd, handling.serial == serial {
@@ -350,8 +343,9 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    private func lookup(fd: Int32, generation: UInt32) -> Connection? {
-        guard fd >= 0, Int(fd) < connections.count, let connection = connections[Int(fd)],
+    private func lookup(fd: FileDescriptor, generation: UInt32) -> Connection? {
+        let slot = Int(fd.rawValue)
+        guard slot >= 0, slot < connections.count, let connection = connections[slot],
             connection.generation == generation
         else {
             return nil
@@ -361,20 +355,19 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Connection events
 
-    private func handle(_ event: epoll_event) {
-        let fd = Int32(bitPattern: UInt32(truncatingIfNeeded: event.data.u64))
-        let generation = UInt32(truncatingIfNeeded: event.data.u64 >> 32)
+    private func handle(_ flags: Epoll.Events, data: UInt64) {
+        let fd = FileDescriptor(rawValue: Int32(bitPattern: UInt32(truncatingIfNeeded: data)))
+        let generation = UInt32(truncatingIfNeeded: data >> 32)
         guard let connection = lookup(fd: fd, generation: generation) else { return }
-        let flags = event.events
-        if flags & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+        if !flags.isDisjoint(with: [.error, .hangup]) {
             close(connection)
             return
         }
-        if flags & EPOLLOUT.rawValue != 0 {
+        if flags.contains(.writable) {
             flush(connection)
-            guard connections[Int(fd)] === connection else { return }
+            guard connections[Int(fd.rawValue)] === connection else { return }
         }
-        if flags & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue) != 0 {
+        if !flags.isDisjoint(with: [.readable, .readHangup]) {
             readAvailable(connection)
         }
     }
@@ -383,7 +376,7 @@ final class EventLoop: @unchecked Sendable {
         for attempt in 0..<2 {
             let result: IOResult<Int>
             do {
-                result = try Posix.read(connection.fd, into: readBuffer)
+                result = try connection.fd.read(into: readBuffer)
             } catch {
                 logger.debug(
                     "read failed; closing", metadata: ["error": "\(error)", "http.peer": "\(connection.peerText)"])
@@ -453,7 +446,7 @@ final class EventLoop: @unchecked Sendable {
                 }
             case .request(let request, let keepAlive):
                 dispatch(request, keepAlive: keepAlive, on: connection)
-                guard connections[Int(connection.fd)] === connection else { return }
+                guard connections[Int(connection.fd.rawValue)] === connection else { return }
             case .failure(let error):
                 reject(connection, error)
             }
@@ -544,8 +537,8 @@ final class EventLoop: @unchecked Sendable {
         while connection.hasPendingOutput {
             let result: IOResult<Int>
             do {
-                result = try connection.outbound.withUnsafeBytes { (bytes) throws(SyscallError) in
-                    try Posix.send(connection.fd, UnsafeRawBufferPointer(rebasing: bytes[connection.outboundSent...]))
+                result = try connection.outbound.withUnsafeBytes { (bytes) throws(SystemCallError) in
+                    try connection.fd.send(UnsafeRawBufferPointer(rebasing: bytes[connection.outboundSent...]))
                 }
             } catch {
                 logger.debug(
@@ -571,7 +564,7 @@ final class EventLoop: @unchecked Sendable {
                 close(connection)
                 return
             }
-            try? Posix.shutdown(connection.fd, how: Int32(SHUT_WR))
+            try? connection.fd.shutdownWriting()
             connection.phase = .lingering
             connection.lingerUntil = now + configuration.lingerTimeout.nanoseconds
             connection.inbound = []
@@ -581,20 +574,20 @@ final class EventLoop: @unchecked Sendable {
             close(connection)
             return
         }
-        var wanted: UInt32 = 0
+        var wanted: Epoll.Events = []
         let wantsBytes: Bool
         switch connection.phase {
         case .reading, .lingering: wantsBytes = true
         case .awaitingResponse: wantsBytes = connection.bufferedCount < limits.maxHeadBytes  // bounded pipelining
         case .closing: wantsBytes = false
         }
-        if wantsBytes && !connection.readClosed { wanted |= EPOLLIN.rawValue | EPOLLRDHUP.rawValue }
-        if connection.hasPendingOutput { wanted |= EPOLLOUT.rawValue }
+        if wantsBytes && !connection.readClosed { wanted.formUnion([.readable, .readHangup]) }
+        if connection.hasPendingOutput { wanted.insert(.writable) }
         if wanted != connection.registeredEvents {
             do {
-                try Posix.epollControl(
-                    epollFD, EPOLL_CTL_MOD, connection.fd, events: wanted,
-                    data: UInt64(connection.generation) << 32 | UInt64(UInt32(bitPattern: connection.fd)))
+                try epoll.modify(
+                    connection.fd, events: wanted,
+                    data: UInt64(connection.generation) << 32 | UInt64(UInt32(bitPattern: connection.fd.rawValue)))
                 connection.registeredEvents = wanted
             } catch {
                 close(connection)
@@ -632,9 +625,9 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         if let deadline {
-            timers.set(connection.fd, deadline: deadline)
+            timers.set(connection.fd.rawValue, deadline: deadline)
         } else {
-            timers.remove(connection.fd)
+            timers.remove(connection.fd.rawValue)
         }
     }
 
@@ -663,11 +656,12 @@ final class EventLoop: @unchecked Sendable {
 
     private func close(_ connection: Connection) {
         let fd = connection.fd
-        guard Int(fd) < connections.count, connections[Int(fd)] === connection else { return }
-        connections[Int(fd)] = nil
+        let slot = Int(fd.rawValue)
+        guard slot < connections.count, connections[slot] === connection else { return }
+        connections[slot] = nil
         openConnections -= 1
-        timers.remove(fd)
-        Posix.close(fd)
+        timers.remove(fd.rawValue)
+        fd.close()
     }
 }
 
