@@ -87,7 +87,7 @@ let package = Package(
         ),
 
         // MARK: Tests, one target per library
-        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "CLinux"]),
         .testTarget(
             name: "HTTPServerTests",
             dependencies: ["HTTPServer", "SystemCalls", .product(name: "Logging", package: "swift-log")]

@@ -100,15 +100,15 @@ struct ConnectionStateMachine {
     /// The interest set the state calls for: bytes while reading (bounded while a request is in flight), room
     /// to write while output waits.
     var wantedInterest: Epoll.Events {
-        var wanted: Epoll.Events = []
+        var wanted = Epoll.Events.none
         let wantsBytes: Bool
         switch state {
         case .reading, .lingering: wantsBytes = true
         case .awaitingResponse: wantsBytes = bufferedCount < settings.limits.maxHeadBytes  // bounded pipelining
         case .closing: wantsBytes = false
         }
-        if wantsBytes && !readClosed { wanted.formUnion([.readable, .readHangup]) }
-        if hasPendingOutput { wanted.insert(.writable) }
+        if wantsBytes && !readClosed { wanted = wanted.adding(.input) }
+        if hasPendingOutput { wanted = wanted.adding(.writable) }
         return wanted
     }
 
@@ -285,7 +285,7 @@ extension ConnectionStateMachine {
                 }
             }
             inboundStart += consumed
-            switch step {
+            switch consume step {
             case .needMore:
                 compactInbound()
                 return hasPendingOutput ? .send : settle()
@@ -318,7 +318,7 @@ extension ConnectionStateMachine {
         if state == .closing && !hasPendingOutput { return readClosed ? .close(.finished) : .shutdownWrite }
         if state == .reading && isDraining && isIdle { return .close(.idle) }
         let wanted = wantedInterest
-        let changed = wanted != registeredInterest
+        let changed = wanted.rawValue != registeredInterest.rawValue
         registeredInterest = wanted
         return .wait(interestChanged: changed)
     }

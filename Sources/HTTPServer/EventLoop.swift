@@ -179,7 +179,7 @@ final class EventLoop: @unchecked Sendable {
                 try fd.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
                 nextGeneration &+= 1
                 if nextGeneration == 0 { nextGeneration = 1 }
-                let interest: Epoll.Events = [.readable, .readHangup]
+                let interest = Epoll.Events.input
                 let connection = Connection(
                     fd: fd, generation: nextGeneration, peer: peer, peerText: peer?.description ?? "unknown",
                     machine: ConnectionStateMachine(settings: settings, now: now, interest: interest))
@@ -312,15 +312,15 @@ final class EventLoop: @unchecked Sendable {
     private func handle(_ events: Epoll.Events, data: UInt64) {
         let fd = FileDescriptor(rawValue: Int32(bitPattern: UInt32(truncatingIfNeeded: data)))
         guard let connection = lookup(fd: fd, generation: UInt32(truncatingIfNeeded: data >> 32)) else { return }
-        if !events.isDisjoint(with: [.error, .hangup]) {
+        if events.containsAny(of: .failure) {
             close(connection)
             return
         }
-        if events.contains(.writable) {
+        if events.containsAny(of: .writable) {
             carryOut(send(connection), on: connection)
             guard isOpen(connection) else { return }
         }
-        if !events.isDisjoint(with: [.readable, .readHangup]) {
+        if events.containsAny(of: .input) {
             readAvailable(connection)
         }
     }
@@ -360,7 +360,7 @@ final class EventLoop: @unchecked Sendable {
     private func carryOut(_ first: ConnectionStateMachine.Action, on connection: Connection) {
         var action = first
         while true {
-            switch action {
+            switch consume action {
             case .callHandler(let request):
                 let immediate = call(handlerWith: request, on: connection)
                 guard isOpen(connection) else { return }
@@ -400,8 +400,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// Calls the handler; returns the answer it gave before returning, if it did.
-    private func call(handlerWith parsed: HTTPRequest, on connection: Connection) -> HTTPResponse? {
-        var request = parsed
+    private func call(handlerWith request: consuming HTTPRequest, on connection: Connection) -> HTTPResponse? {
         request.clientAddress = addresses.resolve(
             peer: connection.peer, peerText: connection.peerText, headers: request.headers)
         request.requestID = requestIDs.id(incoming: request.headers["X-Request-Id"])

@@ -93,7 +93,7 @@ final class Selector {
 
     /// Stops (`accepting == false`) or resumes reporting the listening socket.
     func setListener(_ listener: FileDescriptor, accepting: Bool) {
-        try? epoll.modify(listener, events: accepting ? .readable : [], data: Token.listener)
+        try? epoll.modify(listener, events: accepting ? .readable : .none, data: Token.listener)
     }
 
     // MARK: - Waiting

@@ -9,23 +9,42 @@ package struct Epoll: Sendable {
     package let descriptor: FileDescriptor
 
     /// Readiness and interest bits (`EPOLL*`).
+    ///
+    /// The constants and helpers are `@inlinable` with the Linux ABI values written out (``SystemCallsTests``
+    /// checks them against the headers): callers in other modules test and combine bits with plain integer
+    /// operations. Avoid array literals such as `[.readable, .writable]` on hot paths: across the module boundary
+    /// they build an array and go through the unspecialized `SetAlgebra` initializer.
     package struct Events: OptionSet, Hashable, Sendable {
         /// The bits.
         package let rawValue: UInt32
         /// Wraps `EPOLL*` bits.
         /// - Parameter rawValue: The bits.
-        package init(rawValue: UInt32) { self.rawValue = rawValue }
+        @inlinable package init(rawValue: UInt32) { self.rawValue = rawValue }
 
         /// `EPOLLIN`: bytes (or a connection, or EOF) to read.
-        package static let readable = Events(rawValue: EPOLLIN.rawValue)
+        @inlinable package static var readable: Events { Events(rawValue: 0x001) }
         /// `EPOLLOUT`: room to write.
-        package static let writable = Events(rawValue: EPOLLOUT.rawValue)
-        /// `EPOLLRDHUP`: the peer shut its write side.
-        package static let readHangup = Events(rawValue: EPOLLRDHUP.rawValue)
+        @inlinable package static var writable: Events { Events(rawValue: 0x004) }
         /// `EPOLLERR`: an error on the descriptor (always reported).
-        package static let error = Events(rawValue: EPOLLERR.rawValue)
+        @inlinable package static var error: Events { Events(rawValue: 0x008) }
         /// `EPOLLHUP`: both sides hung up (always reported).
-        package static let hangup = Events(rawValue: EPOLLHUP.rawValue)
+        @inlinable package static var hangup: Events { Events(rawValue: 0x010) }
+        /// `EPOLLRDHUP`: the peer shut its write side.
+        @inlinable package static var readHangup: Events { Events(rawValue: 0x2000) }
+        /// ``readable`` and ``readHangup``: what a connection that wants bytes listens for.
+        @inlinable package static var input: Events { Events(rawValue: 0x2001) }
+        /// ``error`` and ``hangup``: the connection is over.
+        @inlinable package static var failure: Events { Events(rawValue: 0x018) }
+        /// No bits.
+        @inlinable package static var none: Events { Events(rawValue: 0) }
+
+        /// Whether any bit of `other` is set here.
+        /// - Parameter other: The bits to look for.
+        @inlinable package func containsAny(of other: Events) -> Bool { rawValue & other.rawValue != 0 }
+
+        /// These bits and `other`'s.
+        /// - Parameter other: The bits to add.
+        @inlinable package func adding(_ other: Events) -> Events { Events(rawValue: rawValue | other.rawValue) }
     }
 
     /// A new close-on-exec epoll instance. The corresponding C function is `epoll_create1`.

@@ -14,7 +14,7 @@ struct ConnectionStateMachineTests {
         var configuration = HTTPServerConfiguration(port: 0)
         configure(&configuration)
         return ConnectionStateMachine(
-            settings: .init(configuration), now: now, interest: [.readable, .readHangup])
+            settings: .init(configuration), now: now, interest: .input)
     }
 
     private static func read(

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import Testing
 
@@ -110,6 +111,19 @@ struct SocketWrapperTests {
         #expect(buffer.events(at: 0).contains(.readable))
         try epoll.modify(left, events: [], data: 42)
         #expect(try epoll.wait(into: buffer, timeoutMilliseconds: 0) == 0)
+    }
+
+    @Test("the epoll bits written out for inlining are the headers' values")
+    func epollBitsMatchTheHeaders() {
+        #expect(Epoll.Events.readable.rawValue == EPOLLIN.rawValue)
+        #expect(Epoll.Events.writable.rawValue == EPOLLOUT.rawValue)
+        #expect(Epoll.Events.error.rawValue == EPOLLERR.rawValue)
+        #expect(Epoll.Events.hangup.rawValue == EPOLLHUP.rawValue)
+        #expect(Epoll.Events.readHangup.rawValue == EPOLLRDHUP.rawValue)
+        #expect(Epoll.Events.input == [.readable, .readHangup])
+        #expect(Epoll.Events.failure == [.error, .hangup])
+        #expect(Epoll.Events.none.adding(.input).containsAny(of: .readHangup))
+        #expect(!Epoll.Events.writable.containsAny(of: .input))
     }
 
     @Test("a borrowed descriptor that is closed is an error, not a trap, when the caller says so")
