@@ -28,7 +28,7 @@ final class EventLoop: @unchecked Sendable {
     private let addresses: ClientAddressResolver
     private let requestIDs = RequestIDGenerator()
     private let selector: Selector
-    private var listenFD: FileDescriptor?
+    private var listener: Listener
 
     /// Answers from other threads, and whether the wakeup eventfd is still open (writes to it happen under the
     /// lock, so none can race its close).
@@ -49,7 +49,6 @@ final class EventLoop: @unchecked Sendable {
     private var now: UInt64 = 0
     private var dateCache = HTTPDateCache()
     private var readBuffer: UnsafeMutableRawBufferPointer
-    private var acceptPausedUntil: UInt64?
     private var drainDeadline: UInt64?
     /// The request whose handler is running on this thread right now, and the answer it gave before returning.
     private var handling: (fd: FileDescriptor, serial: UInt64)?
@@ -75,7 +74,7 @@ final class EventLoop: @unchecked Sendable {
         self.handler = handler
         self.logger = logger
         self.addresses = try ClientAddressResolver(trustedProxies: configuration.trustedProxies)
-        self.listenFD = listenFD
+        self.listener = Listener(listenFD)
         do {
             selector = try Selector(listener: listenFD, handlesSignals: configuration.handlesSignals)
         } catch {
@@ -120,7 +119,7 @@ final class EventLoop: @unchecked Sendable {
                     break
                 }
             }
-            var loopDeadline = acceptPausedUntil
+            var loopDeadline = listener.pausedUntil
             if let drainDeadline { loopDeadline = min(loopDeadline ?? drainDeadline, drainDeadline) }
             let count = try selector.wait(until: loopDeadline, now: now)
             now = MonotonicClock.nanoseconds()
@@ -133,14 +132,14 @@ final class EventLoop: @unchecked Sendable {
                 }
             }
             expireTimers()
-            if let until = acceptPausedUntil, now >= until { resumeAccepting() }
+            listener.resumeIfDue(now: now, selector: selector)
         }
     }
 
     private func tearDown() {
         isTornDown = true
         for connection in connections.compactMap({ $0 }) { close(connection) }
-        closeListener()
+        listener.close()
         inbox.withLock { inbox in
             inbox.open = false
             inbox.deliveries = []
@@ -152,27 +151,21 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Accepting
 
     private func acceptConnections() {
-        guard let listenFD else { return }
         for _ in 0..<64 {
-            var peerStorage = sockaddr_storage()
             let fd: FileDescriptor
-            do {
-                guard case .processed(let accepted) = try listenFD.accept(peer: &peerStorage) else { return }
-                fd = accepted
-            } catch {
-                switch error.errno {
-                case .connectionAborted, .protocolError, .notPermitted:
-                    continue
-                default:
-                    // EMFILE, ENFILE, ENOBUFS, ENOMEM: stop polling the listener briefly rather than spin on it.
-                    logger.info("accept failed; pausing accepts for 100 ms", metadata: ["error": "\(error)"])
-                    pauseAccepting()
-                    return
-                }
+            let peer: IPAddress?
+            switch listener.accept(now: now, selector: selector) {
+            case .connection(let accepted, let address): (fd, peer) = (accepted, address)
+            case .skipped: continue
+            case .none: return
+            case .paused(let error):
+                logger.info("accept failed; pausing accepts for 100 ms", metadata: ["error": "\(error)"])
+                return
             }
-            let peer = IPAddress(peerStorage)
             if openConnections >= configuration.maxConnections || drainDeadline != nil {
-                refuse(fd)
+                let reason = drainDeadline != nil ? "the server is shutting down" : "too many open connections"
+                logger.debug("connection refused", metadata: ["reason": "\(reason)"])
+                Listener.refuse(fd, reason: reason, date: &dateCache)
                 continue
             }
             do {
@@ -198,45 +191,12 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Answers a connection past the cap (or during drain) with 503 and closes it, without registering it.
-    private func refuse(_ fd: FileDescriptor) {
-        let status = drainDeadline != nil ? "the server is shutting down" : "too many open connections"
-        logger.debug("connection refused", metadata: ["reason": "\(status)"])
-        var bytes: [UInt8] = []
-        ResponseSerializer.append(
-            .error(
-                status: 503, type: "unavailable", message: "Refused: \(status); retry shortly.",
-                headers: ["Retry-After": "1"]),
-            context: .init(omitBody: false, keepAlive: false, minorVersion: 1), date: dateCache.current(), to: &bytes)
-        _ = bytes.withUnsafeBytes { try? fd.send($0) }
-        fd.close()
-    }
-
-    private func pauseAccepting() {
-        guard let listenFD else { return }
-        selector.setListener(listenFD, accepting: false)
-        acceptPausedUntil = now + 100_000_000
-    }
-
-    private func resumeAccepting() {
-        acceptPausedUntil = nil
-        guard let listenFD else { return }
-        selector.setListener(listenFD, accepting: true)
-    }
-
-    private func closeListener() {
-        guard let fd = listenFD else { return }
-        listenFD = nil
-        acceptPausedUntil = nil
-        fd.close()  // also removes it from the epoll set
-    }
-
     // MARK: - Shutdown
 
     private func startDraining() {
         drainDeadline = now + configuration.drainTimeout.nanoseconds
         draining.store(true, ordering: .releasing)
-        closeListener()
+        listener.close()  // also removes it from the epoll set
         logger.info("draining: listener closed", metadata: ["http.connections": "\(openConnections)"])
         for connection in connections.compactMap({ $0 }) {
             carryOut(connection.machine.shutdownBegan(), on: connection)
