@@ -4,7 +4,7 @@ extension ConnectionStateMachine {
     enum Action {
         /// Hand `request` to the handler, then report with ``handlerReturned(immediateResponse:now:date:)``.
         case callHandler(HTTPRequest)
-        /// Send ``pendingOutput``, then report with ``wrote(_:now:)``.
+        /// Send `outbound[outboundSent...]` until done or the socket is full, then report with ``wrote(_:now:)``.
         case send
         /// Shut the socket's write side, then report with ``writeSideShut(now:)``.
         case shutdownWrite

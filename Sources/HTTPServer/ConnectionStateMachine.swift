@@ -2,9 +2,9 @@ import SystemCalls
 
 /// One HTTP/1.1 connection's protocol state, and the only code that changes it.
 ///
-/// Pure: no sockets, no clock, no logging. The event loop reports what happened (bytes read, the peer's EOF, a
-/// handler's answer, write progress, a deadline passing, a shutdown starting) by calling a transition; each
-/// transition returns the ``Action`` the loop must carry out next. Actions that need an outcome reported back
+/// Pure: no sockets, no logging, no clock of its own (the loop passes the time in, and the `Date` header cache it
+/// serializes with). The event loop reports what happened (bytes read, the peer's EOF, a handler's answer, write
+/// progress, a deadline passing, a shutdown starting) by calling a transition; each transition returns the ``Action`` the loop must carry out next. Actions that need an outcome reported back
 /// (``Action/callHandler(_:)``, ``Action/send``, ``Action/shutdownWrite``, ``Action/report(_:)``) are followed
 /// by the matching transition, until the machine answers ``Action/wait(interestChanged:)`` or
 /// ``Action/close(_:)``. After the pattern of swift-nio's `HTTPServerPipelineHandler`.
@@ -206,7 +206,7 @@ extension ConnectionStateMachine {
         return resume(now: now, date: &date)
     }
 
-    /// On write progress: `count` more bytes of ``pendingOutput`` left (possibly 0, when the socket was full).
+    /// On write progress: `count` more bytes of `outbound[outboundSent...]` were sent (0 when the socket was full).
     /// - Parameters:
     ///   - count: How many bytes `send` took in all.
     ///   - now: The monotonic time, in ns.
