@@ -26,23 +26,31 @@ let package = Package(
         // MARK: C system libraries
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // epoll/eventfd/signalfd/accept4 declarations Glibc does not export (header only, nothing linked).
-        .systemLibrary(name: "CHTTPServerLinux"),
+        // epoll/eventfd/signalfd/accept4 declarations Glibc does not export (header only, nothing linked);
+        // only SystemCalls imports it.
+        .systemLibrary(name: "CLinux"),
 
         // MARK: Libraries, one job each
+        // The one OS layer: typed descriptors and errno, one wrapper per system call (EINTR, EAGAIN, EBADF policy).
+        .target(name: "SystemCalls", dependencies: ["CLinux"]),
         .target(
             name: "HTTPServer",
-            dependencies: ["CHTTPServerLinux", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SystemCalls", .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "WebhookAuth", dependencies: ["CLibCrypto"]),
         .target(name: "Bookings", dependencies: []),
-        .target(name: "Store", dependencies: ["CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Store",
+            dependencies: ["SystemCalls", "CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Seam", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "FakeSeam",
             dependencies: ["HTTPServer", "WebhookAuth", .product(name: "Logging", package: "swift-log")]
         ),
-        .target(name: "Observability", dependencies: ["CZlib", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Observability",
+            dependencies: ["SystemCalls", "CZlib", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "Reconciler",
             // Bookings only: Seam calls and durable state come through its own protocols (AccessCodeService,
@@ -95,14 +103,18 @@ let package = Package(
         ),
 
         // MARK: Tests, one target per library
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "CLinux"]),
         .testTarget(
-            name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]
+            name: "HTTPServerTests",
+            dependencies: ["HTTPServer", "SystemCalls", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"], resources: [.copy("Fixtures")]),
         .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "latchkey-store-bench", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Store", "SystemCalls", "latchkey-store-bench", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "SeamTests",
@@ -114,7 +126,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ObservabilityTests",
-            dependencies: ["Observability", "CZlib", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Observability", "SystemCalls", "CZlib", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Bookings"]),
         .testTarget(

@@ -18,11 +18,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CHTTPServerLinux"),
-        .target(name: "HTTPServer", dependencies: ["CHTTPServerLinux", .product(name: "Logging", package: "swift-log")]),
+        .systemLibrary(name: "CLinux"),
+        .target(name: "SystemCalls", dependencies: ["CLinux"]),
+        .target(name: "HTTPServer", dependencies: ["SystemCalls", .product(name: "Logging", package: "swift-log")]),
         .target(name: "WebhookAuth", dependencies: ["CLibCrypto"]),
         .target(name: "Bookings"),
-        .target(name: "Store", dependencies: ["CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Store", dependencies: ["SystemCalls", "CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "LatchkeyFuzz",
             dependencies: ["HTTPServer", "WebhookAuth", "Bookings", "Store"]

@@ -1,8 +1,8 @@
-import CHTTPServerLinux
 import Foundation
 import Glibc
 import Logging
 import Synchronization
+import SystemCalls
 
 /// Latchkey's HTTP/1.1 listener: epoll event-loop threads (one by default), a strict parser, limits and
 /// deadlines, graceful shutdown.
@@ -41,7 +41,7 @@ package final class HTTPServer: Sendable {
     {
         try configuration.validate()
         let count = configuration.eventLoops
-        var listeners: [Int32] = []
+        var listeners: [FileDescriptor] = []
         let port: Int
         do {
             let (first, bound) = try Self.listen(configuration, reusePort: count > 1)
@@ -51,7 +51,7 @@ package final class HTTPServer: Sendable {
             same.port = bound
             for _ in 1..<count { listeners.append(try Self.listen(same, reusePort: true).fd) }
         } catch {
-            listeners.forEach(Posix.close)
+            for listener in listeners { listener.close() }
             throw error
         }
         // SIGTERM reaches the first loop's signalfd; it shuts every loop down.
@@ -69,7 +69,7 @@ package final class HTTPServer: Sendable {
                 loops.append(loop)
             }
         } catch {
-            listeners.dropFirst(loops.count).forEach(Posix.close)
+            for listener in listeners.dropFirst(loops.count) { listener.close() }
             throw error
         }
         everyLoop.set(loops)
@@ -93,7 +93,7 @@ package final class HTTPServer: Sendable {
 
     /// Runs the event loops until a graceful shutdown completes, then returns: the first on the calling thread,
     /// any others on threads of their own.
-    /// - Throws: ``SyscallError`` if `epoll_wait` itself fails (never expected); `HTTPServerError` when the
+    /// - Throws: ``SystemCallError`` if `epoll_wait` itself fails (never expected); `HTTPServerError` when the
     ///   server was already run.
     package func run() throws {
         let first = state.withLock { state in
@@ -151,9 +151,9 @@ package final class HTTPServer: Sendable {
     /// Call it first thing in `main`, before any other thread exists, in a process whose server has
     /// ``HTTPServerConfiguration/handlesSignals`` set; a process that blocks them without such a server no
     /// longer stops on Ctrl-C. The corresponding C function is `pthread_sigmask`.
-    /// - Throws: ``SyscallError`` if the mask cannot be changed.
-    package static func blockTerminationSignals() throws(SyscallError) {
-        try Posix.blockSignals([SIGTERM, SIGINT])
+    /// - Throws: ``SystemCallError`` if the mask cannot be changed.
+    package static func blockTerminationSignals() throws(SystemCallError) {
+        try Signals.block([SIGTERM, SIGINT])
     }
 
     /// Begins a graceful shutdown, from any thread: stop accepting, answer in-flight requests with
@@ -174,7 +174,7 @@ package final class HTTPServer: Sendable {
     /// Creates, binds and listens on a socket for `configuration`'s host and port; with `reusePort`, other
     /// sockets of this process may listen on the same port (`SO_REUSEPORT`).
     private static func listen(_ configuration: HTTPServerConfiguration, reusePort: Bool) throws(HTTPServerError) -> (
-        fd: Int32, port: Int
+        fd: FileDescriptor, port: Int
     ) {
         guard (0...65535).contains(configuration.port) else {
             throw HTTPServerError("port \(configuration.port) is outside 0…65535")
@@ -182,7 +182,6 @@ package final class HTTPServer: Sendable {
         let host = configuration.host == "localhost" ? "127.0.0.1" : configuration.host
         let isIPv6 = host.contains(":")
         var storage = sockaddr_storage()
-        var length: socklen_t
         if isIPv6 {
             var address = sockaddr_in6()
             address.sin6_family = sa_family_t(AF_INET6)
@@ -192,7 +191,6 @@ package final class HTTPServer: Sendable {
                     "host \"\(configuration.host)\" is not an IPv4 or IPv6 address; use e.g. 127.0.0.1 or ::1")
             }
             withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: sockaddr_in6.self) }
-            length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         } else {
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -202,35 +200,30 @@ package final class HTTPServer: Sendable {
                     "host \"\(configuration.host)\" is not an IPv4 or IPv6 address; use e.g. 127.0.0.1 or ::1")
             }
             withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: address, as: sockaddr_in.self) }
-            length = socklen_t(MemoryLayout<sockaddr_in>.size)
         }
         let endpoint = "\(configuration.host):\(configuration.port)"
-        let fd: Int32
+        let fd: FileDescriptor
         do {
-            fd = try Posix.socket(
+            fd = try FileDescriptor.socket(
                 domain: isIPv6 ? AF_INET6 : AF_INET, type: Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue))
         } catch {
             throw HTTPServerError("could not create a socket for \(endpoint)", underlying: error)
         }
         do {
-            try Posix.setsockopt(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
-            if reusePort { try Posix.setsockopt(fd, level: SOL_SOCKET, name: SO_REUSEPORT, value: 1) }
-            try withUnsafePointer(to: &storage) { (pointer) throws(SyscallError) in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (address) throws(SyscallError) in
-                    try Posix.bind(fd, address: address, length: length)
-                }
-            }
-            try Posix.listen(fd, backlog: Int32(clamping: configuration.backlog))
-            let bound = try Posix.getsockname(fd)
+            try fd.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+            if reusePort { try fd.setOption(level: SOL_SOCKET, name: SO_REUSEPORT, value: 1) }
+            try fd.bind(to: storage)
+            try fd.listen(backlog: Int32(clamping: configuration.backlog))
+            let bound = try fd.localAddress()
             var copy = bound
             let port = withUnsafeBytes(of: &copy) { raw -> UInt16 in
                 isIPv6 ? raw.load(as: sockaddr_in6.self).sin6_port : raw.load(as: sockaddr_in.self).sin_port
             }
             return (fd, Int(UInt16(bigEndian: port)))
         } catch {
-            Posix.close(fd)
+            fd.close()
             let hint =
-                error.errno == EADDRINUSE ? "; another process holds the port: stop it or choose another port" : ""
+                error.errno == .addressInUse ? "; another process holds the port: stop it or choose another port" : ""
             throw HTTPServerError("could not listen on \(endpoint)\(hint)", underlying: error)
         }
     }

@@ -1,3 +1,5 @@
+import SystemCalls
+
 /// Everything the HTTP listener can be told: where to listen, its limits and its deadlines.
 ///
 /// Every limit answers a client that exceeds it with the status named on the field, then closes the connection.
@@ -149,10 +151,10 @@ package struct HTTPServerError: Error, Sendable, CustomStringConvertible {
     /// What was wrong and what to do.
     package let message: String
     /// The failed system call, when there was one.
-    package let underlying: SyscallError?
+    package let underlying: SystemCallError?
 
     /// Creates the error.
-    package init(_ message: String, underlying: SyscallError? = nil) {
+    package init(_ message: String, underlying: SystemCallError? = nil) {
         self.message = message
         self.underlying = underlying
     }

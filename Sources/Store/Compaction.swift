@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SystemCalls
 
 /// One compaction's immutable inputs, taken by the writer right after it started segment `covered + 1`.
 struct CompactionJob: Sendable {
@@ -25,7 +26,7 @@ struct CompactionJob: Sendable {
         _ = consume state
         let result: Result<Snapshot.Info, StoreError>
         if let errno = faults?.errnoFor(.snapshotWrite) {
-            result = .failure(StoreError.system("snapshot write", path: directory.snapshotPath, errno: errno))
+            result = .failure(StoreError.system("snapshot write", path: directory.snapshotPath, errno: Errno(errno)))
         } else {
             result = Result { () throws(StoreError) in
                 try Snapshot.write(compacted, replayFrom: covered + 1, in: directory, now: now)

@@ -1,4 +1,4 @@
-import Glibc
+import SystemCalls
 
 /// The files of a data directory:
 ///
@@ -42,10 +42,48 @@ struct DataDirectory: Sendable {
     func segmentNumbers() throws(StoreError) -> [UInt64] {
         let names: [String]
         do {
-            names = try Posix.listDirectory(journalPath)
-        } catch  where error.errno == ENOENT {
+            names = try FileSystem.contentsOfDirectory(journalPath)
+        } catch  where error.errno == .noSuchFileOrDirectory {
             return []
+        } catch {
+            throw StoreError(error)
         }
         return names.compactMap(Self.segmentNumber(fromName:)).sorted()
+    }
+
+    /// Creates a directory (and any missing parents) with mode 0700 unless it exists; tightens an existing one
+    /// to 0700.
+    /// - Parameter path: The directory.
+    /// - Throws: ``StoreError/Code/notWritable`` when the path exists but is not a directory, or it cannot be
+    ///   created; the mapped errno otherwise.
+    static func makePrivateDirectory(_ path: String) throws(StoreError) {
+        do {
+            try FileSystem.makeDirectory(path, permissions: 0o700)
+            return
+        } catch  where error.errno == .noSuchFileOrDirectory {
+            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { throw StoreError(error) }
+            try makePrivateDirectory(String(path[..<slash]))
+            do {
+                try FileSystem.makeDirectory(path, permissions: 0o700)
+                return
+            } catch  where error.errno == .fileExists {
+                // made meanwhile: checked below
+            } catch {
+                throw StoreError(error)
+            }
+        } catch  where error.errno == .fileExists {
+            // checked below
+        } catch {
+            throw StoreError(error)
+        }
+        let status = try StoreError.catching { () throws(SystemCallError) in try FileSystem.status(path) }
+        guard status.isDirectory else {
+            throw StoreError(
+                .notWritable, "the data directory path exists but is not a directory; choose another path",
+                path: path, errno: .notDirectory)
+        }
+        if status.permissions & 0o077 != 0 {
+            try StoreError.catching { () throws(SystemCallError) in try FileSystem.setPermissions(path, 0o700) }
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Synchronization
+import SystemCalls
 
 /// What the writer shares with readers: the committed state (updated only after `fdatasync`), the
 /// writability flag and the counters. Each is behind its own lock or atomic.
@@ -34,8 +35,8 @@ final class JournalWriter: @unchecked Sendable {
     private let shared: SharedState
     /// The writer's own queue, where the compactor thread posts ``WorkItem/compactionFinished``.
     private let queue: WorkQueue
-    private var lockFD: Int32
-    private var segmentFD: Int32 = -1
+    private var lockFD: FileDescriptor?
+    private var segmentFD: FileDescriptor?
     private var segmentNumber: UInt64 = 0
     /// End of the last synced batch in the current segment: the last good offset.
     private var segmentOffset = 0
@@ -67,7 +68,8 @@ final class JournalWriter: @unchecked Sendable {
     ///   - configuration: The store's configuration.
     ///   - logger: Where to report truncations and failures (never payloads).
     init(
-        directory: DataDirectory, recovered: RecoveredJournal, lockFD: Int32, shared: SharedState, queue: WorkQueue,
+        directory: DataDirectory, recovered: RecoveredJournal, lockFD: FileDescriptor, shared: SharedState,
+        queue: WorkQueue,
         configuration: StoreConfiguration, logger: Logger
     ) throws(StoreError) {
         self.directory = directory
@@ -86,10 +88,12 @@ final class JournalWriter: @unchecked Sendable {
     private func adoptRecoveredFiles(_ recovered: RecoveredJournal, forceNewSegment: Bool) throws(StoreError) {
         for scan in recovered.segments {
             guard let damage = scan.damage, damage.isTornTail else { continue }
-            let fd = try Posix.open(scan.path, O_WRONLY)
-            defer { Posix.closeQuietly(fd) }
-            try Posix.truncate(fd, to: scan.validBytes, path: scan.path)
-            try Posix.fullSync(fd, path: scan.path)
+            try StoreError.catching { () throws(SystemCallError) in
+                let fd = try FileDescriptor.open(scan.path, .writeOnly)
+                defer { fd.close() }
+                try fd.resize(to: scan.validBytes, path: scan.path)
+                try fd.synchronize(path: scan.path)
+            }
             logger.notice(
                 "store: truncated a torn tail of \(scan.tornBytes) bytes (\(damage.reason))",
                 metadata: [
@@ -98,8 +102,10 @@ final class JournalWriter: @unchecked Sendable {
                 ])
         }
         if !recovered.obsoleteSegments.isEmpty {
-            for number in recovered.obsoleteSegments { try Posix.unlink(directory.segmentPath(number)) }
-            try Posix.syncDirectory(directory.journalPath)
+            try StoreError.catching { () throws(SystemCallError) in
+                for number in recovered.obsoleteSegments { try FileSystem.remove(directory.segmentPath(number)) }
+                try FileSystem.synchronizeDirectory(directory.journalPath)
+            }
             logger.info("store: removed \(recovered.obsoleteSegments.count) segments already in the snapshot")
         }
         replayFrom = recovered.replayFrom
@@ -107,7 +113,9 @@ final class JournalWriter: @unchecked Sendable {
         olderSegmentBytes = recovered.segments.dropLast().reduce(0) { $0 + $1.validBytes }
         if let last, !forceNewSegment, last.validBytes < configuration.segmentSizeLimitBytes {
             try inject(.create, path: last.path)
-            segmentFD = try Posix.open(last.path, O_WRONLY)
+            segmentFD = try StoreError.catching { () throws(SystemCallError) in
+                try FileDescriptor.open(last.path, .writeOnly)
+            }
             segmentNumber = last.number
             segmentOffset = last.validBytes
             preallocatedEnd = last.damage == nil ? last.size : last.validBytes
@@ -247,10 +255,15 @@ final class JournalWriter: @unchecked Sendable {
         let path = directory.segmentPath(segmentNumber)
         try inject(.journalWrite, path: path)
         preallocate(through: segmentOffset + bytes.count, path: path)
-        try Posix.writeAll(segmentFD, bytes, at: segmentOffset, path: path)
+        guard let segment = segmentFD else {
+            throw StoreError.system("pwrite", path: path, errno: .badFileDescriptor)  // recovery left no segment
+        }
+        try StoreError.catching { () throws(SystemCallError) in
+            try segment.writeAll(bytes, atOffset: segmentOffset, path: path)
+        }
         try inject(.journalSync, path: path)
         let syncStarted = ContinuousClock.now
-        try Posix.dataSync(segmentFD, path: path)
+        try StoreError.catching { () throws(SystemCallError) in try segment.synchronizeData(path: path) }
         let syncTook = ContinuousClock.now - syncStarted
         shared.stats.withLock {
             $0.batchesWritten += 1
@@ -266,10 +279,10 @@ final class JournalWriter: @unchecked Sendable {
     /// ext4). The zeros reach the disk with the batch's own sync. A failure only costs that saving: the
     /// batch's write that follows reports any real problem.
     private func preallocate(through end: Int, path: String) {
-        guard configuration.preallocationBytes > 0, end > preallocatedEnd else { return }
+        guard configuration.preallocationBytes > 0, end > preallocatedEnd, let segment = segmentFD else { return }
         let zeros = [UInt8](repeating: 0, count: configuration.preallocationBytes)
         do {
-            try Posix.writeAll(segmentFD, zeros, at: end, path: path)
+            try segment.writeAll(zeros, atOffset: end, path: path)
             preallocatedEnd = end + zeros.count
         } catch {
             preallocatedEnd = end
@@ -308,12 +321,14 @@ final class JournalWriter: @unchecked Sendable {
     /// first, so no snapshot rename races the reload.
     private func recoverFromDisk() throws(StoreError) {
         finishBackgroundCompaction(wait: true)
-        if segmentFD >= 0 {
+        if let segment = segmentFD {
             let path = directory.segmentPath(segmentNumber)
-            try Posix.truncate(segmentFD, to: segmentOffset, path: path)
-            try Posix.fullSync(segmentFD, path: path)
-            Posix.closeQuietly(segmentFD)
-            segmentFD = -1
+            try StoreError.catching { () throws(SystemCallError) in
+                try segment.resize(to: segmentOffset, path: path)
+                try segment.synchronize(path: path)
+            }
+            segment.close()
+            segmentFD = nil
         }
         let recovered = try Recovery.load(
             directory, now: configuration.clock(), maxPayload: configuration.maxRecordBytes)
@@ -334,21 +349,23 @@ final class JournalWriter: @unchecked Sendable {
     private func startSegment(_ number: UInt64) throws(StoreError) {
         let path = directory.segmentPath(number)
         try inject(.create, path: path)
-        let fd = try Posix.open(path, O_WRONLY | O_CREAT | O_EXCL)
-        do {
-            try Posix.syncDirectory(directory.journalPath)
-        } catch {
-            Posix.closeQuietly(fd)
-            throw error
+        let fd = try StoreError.catching { () throws(SystemCallError) in
+            try FileDescriptor.open(path, .writeOnly, options: [.create, .exclusiveCreate])
         }
-        if segmentFD >= 0 {
+        do {
+            try FileSystem.synchronizeDirectory(directory.journalPath)
+        } catch {
+            fd.close()
+            throw StoreError(error)
+        }
+        if let segment = segmentFD {
             olderSegmentBytes += segmentOffset
             // The zeros written ahead are no longer needed; recovery reads them as the end either way, so a
             // failure here (or a crash before it reaches the disk) is harmless.
             if preallocatedEnd > segmentOffset {
-                try? Posix.truncate(segmentFD, to: segmentOffset, path: directory.segmentPath(segmentNumber))
+                try? segment.resize(to: segmentOffset, path: directory.segmentPath(segmentNumber))
             }
-            Posix.closeQuietly(segmentFD)
+            segment.close()
         }
         segmentFD = fd
         segmentNumber = number
@@ -445,8 +462,10 @@ final class JournalWriter: @unchecked Sendable {
             shared.state.withLock { $0 = pruned }
         }
         defer { publishSizes() }
-        for number in firstCovered...job.covered { try Posix.unlink(directory.segmentPath(number)) }
-        try Posix.syncDirectory(directory.journalPath)
+        try StoreError.catching { () throws(SystemCallError) in
+            for number in firstCovered...job.covered { try FileSystem.remove(directory.segmentPath(number)) }
+            try FileSystem.synchronizeDirectory(directory.journalPath)
+        }
         shared.stats.withLock { $0.compactions += 1 }
         let took = ContinuousClock.now - job.started
         let milliseconds = took.components.seconds * 1000 + took.components.attoseconds / 1_000_000_000_000_000
@@ -460,10 +479,10 @@ final class JournalWriter: @unchecked Sendable {
 
     /// Closes the segment and releases the lock.
     func close() {
-        if segmentFD >= 0 { Posix.closeQuietly(segmentFD) }
-        segmentFD = -1
-        if lockFD >= 0 { Posix.closeQuietly(lockFD) }
-        lockFD = -1
+        segmentFD?.close()
+        segmentFD = nil
+        lockFD?.close()
+        lockFD = nil
     }
 
     /// Copies sizes into the counters.
@@ -483,7 +502,7 @@ final class JournalWriter: @unchecked Sendable {
         if let errno = configuration.faults?.errnoFor(point) {
             throw StoreError.system(
                 point == .journalSync ? "fdatasync" : point == .journalWrite ? "pwrite" : "open",
-                path: path, errno: errno)
+                path: path, errno: Errno(errno))
         }
     }
 }

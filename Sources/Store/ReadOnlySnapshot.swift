@@ -1,4 +1,4 @@
-import Glibc
+import SystemCalls
 
 extension Store {
     /// Loads the committed entries of a data directory into memory without taking its lock and without
@@ -17,8 +17,9 @@ extension Store {
         at directory: String, configuration: StoreConfiguration = StoreConfiguration()
     ) throws(StoreError) -> [String: [UInt8]] {
         let dir = DataDirectory(path: directory)
-        guard Posix.exists(dir.path) else {
-            throw StoreError(.io, "the data directory does not exist; check the path", path: dir.path, errno: ENOENT)
+        guard FileSystem.exists(dir.path) else {
+            throw StoreError(
+                .io, "the data directory does not exist; check the path", path: dir.path, errno: .noSuchFileOrDirectory)
         }
         var attempt = 0
         while true {
@@ -32,7 +33,7 @@ extension Store {
                 return Dictionary(uniqueKeysWithValues: recovered.state.entries.lazy.map { ($0.key, $0.value) })
             } catch {
                 // A file vanished under us: a compaction ran. Read again from the new snapshot.
-                guard error.errno == ENOENT, attempt < 5 else { throw error }
+                guard error.errno == .noSuchFileOrDirectory, attempt < 5 else { throw error }
             }
         }
     }

@@ -1,4 +1,4 @@
-import Glibc
+import SystemCalls
 
 /// What reading one journal segment found.
 package struct SegmentScan: Sendable, Equatable {
@@ -64,7 +64,7 @@ enum Recovery {
     /// - Throws: ``StoreError/Code/corruptSnapshot`` for a damaged snapshot, or an I/O error.
     static func load(_ directory: DataDirectory, now: Int64, maxPayload: Int) throws(StoreError) -> RecoveredJournal {
         var result = RecoveredJournal()
-        if Posix.exists(directory.snapshotPath) {
+        if FileSystem.exists(directory.snapshotPath) {
             let info = try Snapshot.read(directory.snapshotPath, into: &result.state, now: now, maxPayload: maxPayload)
             result.snapshot = info
             result.replayFrom = info.replayFrom
@@ -90,7 +90,8 @@ enum Recovery {
         maxPayload: Int, laterSegmentsHoldData: Bool
     ) throws(StoreError) -> SegmentScan {
         let path = directory.segmentPath(number)
-        return try Posix.withMappedFile(path) { bytes in
+        return try FileSystem.withMappedFile(path, mapError: StoreError.init(_:)) {
+            (bytes) throws(StoreError) -> SegmentScan in
             var scan = SegmentScan(number: number, path: path, size: bytes.count, validBytes: 0, records: 0)
             var offset = 0
             while offset < bytes.count {
@@ -131,9 +132,11 @@ enum Recovery {
     /// Whether a segment holds anything at all: a non-zero byte in its first record header (a header is never all
     /// zeros). An empty segment, or one with only preallocated zeros, holds nothing.
     private static func startsWithRecord(_ path: String) throws(StoreError) -> Bool {
-        let fd = try Posix.open(path, O_RDONLY)
-        defer { Posix.closeQuietly(fd) }
-        return try Posix.read(fd, count: Frame.headerSize, at: 0, path: path).contains { $0 != 0 }
+        try StoreError.catching { () throws(SystemCallError) in
+            let file = try FileDescriptor.open(path, .readOnly)
+            defer { file.close() }
+            return try file.read(upTo: Frame.headerSize, atOffset: 0, path: path).contains { $0 != 0 }
+        }
     }
 
     /// The number of zero bytes at the end of `bytes`.

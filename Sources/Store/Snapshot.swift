@@ -1,4 +1,5 @@
 import Glibc
+import SystemCalls
 
 /// Reading and atomically writing the `snapshot` file.
 ///
@@ -26,14 +27,18 @@ enum Snapshot {
         _ state: StoreState, replayFrom: UInt64, in directory: DataDirectory, now: Int64
     ) throws(StoreError) -> Info {
         let tempPath = directory.path + "/" + DataDirectory.snapshotTempPrefix + String(getpid())
-        let fd = try Posix.open(tempPath, O_WRONLY | O_CREAT | O_TRUNC)
+        let fd = try StoreError.catching { () throws(SystemCallError) in
+            try FileDescriptor.open(tempPath, .writeOnly, options: [.create, .truncate])
+        }
         var written = 0
         do throws(StoreError) {
             var out: [UInt8] = []
             out.reserveCapacity(2 * chunkBytes)
             func flush(force: Bool) throws(StoreError) {
                 guard force || out.count >= chunkBytes * 8 else { return }
-                try Posix.writeAll(fd, out, at: written, path: tempPath)
+                try StoreError.catching { () throws(SystemCallError) in
+                    try fd.writeAll(out, atOffset: written, path: tempPath)
+                }
                 written += out.count
                 out.removeAll(keepingCapacity: true)
             }
@@ -71,20 +76,22 @@ enum Snapshot {
             footer.u64(UInt64(state.claims.count))
             Frame.append(kind: .snapshotFooter, payload: footer.bytes, to: &out)
             try flush(force: true)
-            try Posix.fullSync(fd, path: tempPath)
-            Posix.closeQuietly(fd)
+            try StoreError.catching { () throws(SystemCallError) in try fd.synchronize(path: tempPath) }
+            fd.close()
         } catch {
-            Posix.closeQuietly(fd)
-            try? Posix.unlink(tempPath)
+            fd.close()
+            try? FileSystem.remove(tempPath)
             throw error
         }
         do throws(StoreError) {
-            try Posix.rename(tempPath, directory.snapshotPath)
+            try StoreError.catching { () throws(SystemCallError) in
+                try FileSystem.rename(tempPath, to: directory.snapshotPath)
+            }
         } catch {
-            try? Posix.unlink(tempPath)
+            try? FileSystem.remove(tempPath)
             throw error
         }
-        try Posix.syncDirectory(directory.path)
+        try StoreError.catching { () throws(SystemCallError) in try FileSystem.synchronizeDirectory(directory.path) }
         return Info(
             replayFrom: replayFrom, createdAt: now, entryCount: state.entries.count,
             claimCount: state.claims.count, bytes: written)
@@ -101,7 +108,7 @@ enum Snapshot {
     static func read(_ path: String, into state: inout StoreState, now: Int64, maxPayload: Int) throws(StoreError)
         -> Info
     {
-        try Posix.withMappedFile(path) { (bytes) throws(StoreError) -> Info in
+        try FileSystem.withMappedFile(path, mapError: StoreError.init(_:)) { (bytes) throws(StoreError) -> Info in
             func corrupt(_ reason: String, at offset: Int) -> StoreError {
                 StoreError(
                     .corruptSnapshot,

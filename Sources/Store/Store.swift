@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Logging
 import Synchronization
+import SystemCalls
 
 /// Latchkey's durable, idempotent flat-file store: webhook deliveries with their idempotency keys,
 /// each reservation's desired and applied state, and outbox intents and results.
@@ -49,22 +50,27 @@ package final class Store: Sendable {
     ) throws(StoreError) -> Store {
         let dir = DataDirectory(path: directory)
         if let errno = configuration.faults?.errnoFor(.create) {
-            throw StoreError.system("mkdir", path: directory, errno: errno)
+            throw StoreError.system("mkdir", path: directory, errno: Errno(errno))
         }
-        try Posix.makeDirectory(dir.path)
-        try Posix.makeDirectory(dir.journalPath)
+        try DataDirectory.makePrivateDirectory(dir.path)
+        try DataDirectory.makePrivateDirectory(dir.journalPath)
         let lockFD = try acquireLock(dir)
         do throws(StoreError) {
-            let available = try Posix.availableBytes(dir.path)
+            let available = try StoreError.catching { () throws(SystemCallError) in
+                try FileSystem.availableBytes(dir.path)
+            }
             guard available >= configuration.minimumFreeBytesAtOpen else {
                 throw StoreError(
                     .diskFull,
                     "only \(available) bytes are free on the data directory's file system "
                         + "(at least \(configuration.minimumFreeBytesAtOpen) needed); free space, then start again",
-                    path: dir.path, errno: ENOSPC)
+                    path: dir.path, errno: .noSpace)
             }
-            for name in try Posix.listDirectory(dir.path) where name.hasPrefix(DataDirectory.snapshotTempPrefix) {
-                try Posix.unlink(dir.path + "/" + name)
+            try StoreError.catching { () throws(SystemCallError) in
+                for name in try FileSystem.contentsOfDirectory(dir.path)
+                where name.hasPrefix(DataDirectory.snapshotTempPrefix) {
+                    try FileSystem.remove(dir.path + "/" + name)
+                }
             }
             let recovered = try Recovery.load(dir, now: configuration.clock(), maxPayload: configuration.maxRecordBytes)
             if let damaged = recovered.middleDamage, let damage = damaged.damage {
@@ -92,43 +98,43 @@ package final class Store: Sendable {
                 ])
             return store
         } catch {
-            Posix.closeQuietly(lockFD)
+            lockFD.close()
             throw error
         }
     }
 
     /// Takes `DIR/LOCK` with `flock(LOCK_EX|LOCK_NB)` and writes this process's pid into it.
-    private static func acquireLock(_ dir: DataDirectory) throws(StoreError) -> Int32 {
-        let fd = try Posix.open(dir.lockPath, O_RDWR | O_CREAT)
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let e = Glibc.errno
-            if e == EINTR { continue }
+    private static func acquireLock(_ dir: DataDirectory) throws(StoreError) -> FileDescriptor {
+        let fd = try StoreError.catching { () throws(SystemCallError) in
+            try FileDescriptor.open(dir.lockPath, .readWrite, options: .create)
+        }
+        let locked: Bool
+        do {
+            locked = try fd.tryLockExclusively(path: dir.lockPath)
+        } catch {
+            fd.close()
+            throw StoreError(error, path: dir.lockPath)
+        }
+        guard locked else {
             var holder = ""
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &buffer, buffer.count, 0)
-            if n > 0 {
+            if let bytes = try? fd.read(upTo: 32, atOffset: 0), !bytes.isEmpty {
                 holder =
                     " (pid "
-                    + String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                    + ")"
+                    + String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) + ")"
             }
-            Posix.closeQuietly(fd)
-            if e == EWOULDBLOCK {
-                throw StoreError(
-                    .locked,
-                    "the data directory \(dir.path) is in use by another Latchkey process\(holder); "
-                        + "stop it, or give this one another data directory",
-                    path: dir.lockPath, errno: e)
-            }
-            throw StoreError.system("flock", path: dir.lockPath, errno: e)
+            fd.close()
+            throw StoreError(
+                .locked,
+                "the data directory \(dir.path) is in use by another Latchkey process\(holder); "
+                    + "stop it, or give this one another data directory",
+                path: dir.lockPath, errno: .wouldBlock)
         }
-        let pid = Array("\(getpid())\n".utf8)
-        do throws(StoreError) {
-            try Posix.truncate(fd, to: 0, path: dir.lockPath)
-            try Posix.writeAll(fd, pid, at: 0, path: dir.lockPath)
+        do throws(SystemCallError) {
+            try fd.resize(to: 0, path: dir.lockPath)
+            try fd.writeAll(Array("\(getpid())\n".utf8), atOffset: 0, path: dir.lockPath)
         } catch {
-            Posix.closeQuietly(fd)
-            throw error
+            fd.close()
+            throw StoreError(error)
         }
         return fd
     }

@@ -1,4 +1,4 @@
-import Glibc
+import SystemCalls
 
 /// A failure of the durable store, carrying what went wrong, where, and what to do about it.
 ///
@@ -35,7 +35,7 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The byte offset in `path` involved, if any.
     package var offset: Int?
     /// The `errno` of the failed system call, if any.
-    package var errno: Int32?
+    package var errno: Errno?
 
     /// Creates an error.
     /// - Parameters:
@@ -44,7 +44,7 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     ///   - path: The file or directory involved.
     ///   - offset: The byte offset in `path` involved.
     ///   - errno: The `errno` of the failed system call.
-    package init(_ code: Code, _ message: String, path: String? = nil, offset: Int? = nil, errno: Int32? = nil) {
+    package init(_ code: Code, _ message: String, path: String? = nil, offset: Int? = nil, errno: Errno? = nil) {
         self.code = code
         self.message = message
         self.path = path
@@ -64,7 +64,7 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     package var description: String {
         var text = "store \(code.rawValue): \(message)"
         if let path { text += " [file: \(path)" + (offset.map { ", offset: \($0)" } ?? "") + "]" }
-        if let errno { text += " [errno \(errno): \(String(cString: strerror(errno)))]" }
+        if let errno { text += " [errno \(errno.rawValue): \(errno)]" }
         return text
     }
 
@@ -75,12 +75,12 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     ///   - errno: The errno it set.
     /// - Returns: ``Code/diskFull`` for `ENOSPC`/`EDQUOT`, ``Code/notWritable`` for `EROFS`/`EACCES`/`EPERM`,
     ///   ``Code/io`` otherwise.
-    static func system(_ call: String, path: String, errno: Int32) -> StoreError {
+    static func system(_ call: String, path: String, errno: Errno) -> StoreError {
         switch errno {
-        case ENOSPC, EDQUOT:
+        case .noSpace, .diskQuotaExceeded:
             StoreError(
                 .diskFull, "\(call) failed: the file system is full; free space, then retry", path: path, errno: errno)
-        case EROFS, EACCES, EPERM:
+        case .readOnlyFileSystem, .permissionDenied, .notPermitted:
             StoreError(
                 .notWritable,
                 "\(call) failed: the data directory is not writable; check mount options and permissions "
@@ -88,6 +88,36 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
                 path: path, errno: errno)
         default:
             StoreError(.io, "\(call) failed; check the disk and the kernel log", path: path, errno: errno)
+        }
+    }
+
+    /// Maps a failed system call to a store error (see ``system(_:path:errno:)``).
+    /// - Parameter error: What the ``SystemCalls`` wrapper threw.
+    init(_ error: SystemCallError) {
+        self = .system(error.call, path: error.path ?? "", errno: error.errno)
+    }
+
+    /// Maps a failed system call to a store error (see ``system(_:path:errno:)``).
+    /// - Parameters:
+    ///   - error: What the ``SystemCalls`` wrapper threw.
+    ///   - path: The path to name when the error carries none.
+    init(_ error: SystemCallError, path: String?) {
+        self = .system(error.call, path: error.path ?? path ?? "", errno: error.errno)
+    }
+
+    /// Runs one or more system-call wrappers, turning their failure into a store error.
+    /// - Parameters:
+    ///   - path: The path to name when the failure carries none.
+    ///   - body: The calls.
+    /// - Returns: What `body` returns.
+    /// - Throws: The ``StoreError`` for the ``SystemCallError`` `body` threw.
+    static func catching<Result>(path: String? = nil, _ body: () throws(SystemCallError) -> Result) throws(StoreError)
+        -> Result
+    {
+        do {
+            return try body()
+        } catch {
+            throw StoreError(error, path: path)
         }
     }
 }

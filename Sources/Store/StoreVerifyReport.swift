@@ -1,4 +1,4 @@
-import Glibc
+import SystemCalls
 
 /// What `Store.verify(at:)` found in a data directory (printed by `latchkey store verify`).
 package struct StoreVerifyReport: Sendable, CustomStringConvertible {
@@ -73,9 +73,9 @@ extension Store {
     {
         var report = StoreVerifyReport(directory: directory)
         let dir = DataDirectory(path: directory)
-        guard Posix.exists(dir.path) else {
+        guard FileSystem.exists(dir.path) else {
             report.problem = StoreError(
-                .io, "the data directory does not exist; check the path", path: dir.path, errno: ENOENT)
+                .io, "the data directory does not exist; check the path", path: dir.path, errno: .noSuchFileOrDirectory)
             return report
         }
         do {

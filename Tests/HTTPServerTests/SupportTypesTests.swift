@@ -1,46 +1,10 @@
 import Glibc
 import Logging
 import Synchronization
+import SystemCalls
 import Testing
 
 @testable import HTTPServer
-
-@Suite("Posix wrappers")
-struct PosixTests {
-    @Test("a socket option on a pipe throws ENOTSOCK naming the call")
-    func setsockoptOnAPipeThrowsENOTSOCK() throws {
-        var fds: [Int32] = [0, 0]
-        try #require(pipe(&fds) == 0)
-        defer {
-            Posix.close(fds[0])
-            Posix.close(fds[1])
-        }
-        let error = #expect(throws: SyscallError.self) {
-            try Posix.setsockopt(fds[0], level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
-        }
-        #expect(error?.call == "setsockopt")
-        #expect(error?.errno == ENOTSOCK)
-        #expect(error?.description.contains("errno \(ENOTSOCK)") == true)
-    }
-
-    @Test("reading an empty non-blocking socket is wouldBlock, and EOF is processed(0)")
-    func emptyNonBlockingReadIsWouldBlock() throws {
-        var fds: [Int32] = [0, 0]
-        try #require(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue | SOCK_NONBLOCK.rawValue), 0, &fds) == 0)
-        defer { Posix.close(fds[0]) }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 1)
-        defer { buffer.deallocate() }
-        guard case .wouldBlock = try Posix.read(fds[0], into: buffer) else {
-            Issue.record("expected wouldBlock")
-            return
-        }
-        Posix.close(fds[1])
-        guard case .processed(0) = try Posix.read(fds[0], into: buffer) else {
-            Issue.record("expected EOF")
-            return
-        }
-    }
-}
 
 @Suite("TimerHeap")
 struct TimerHeapTests {
@@ -160,7 +124,7 @@ struct ConfigurationTests {
         let inUse = #expect(throws: HTTPServerError.self) {
             try HTTPServer(configuration: .init(port: first.port), handler: RecordingHandler(), logger: logger)
         }
-        #expect(inUse?.underlying?.errno == EADDRINUSE)
+        #expect(inUse?.underlying?.errno == Errno(EADDRINUSE))
         #expect(inUse?.description.contains("another process holds the port") == true)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Logging
 import Observability
+import SystemCalls
 import Testing
 
 /// A fixed instant: 2026-11-29T10:00:00.123Z.
@@ -216,7 +217,7 @@ private func parseObject(_ line: String) throws -> [String: Any] {
             unlink(path)
         }
 
-        let sink = FileDescriptorLogSink(fileDescriptor: fd)
+        let sink = FileDescriptorLogSink(fileDescriptor: FileDescriptor(rawValue: fd))
         #expect(!sink.isTerminal)
         let threads = 8
         let perThread = 150
@@ -253,7 +254,7 @@ private func parseObject(_ line: String) throws -> [String: Any] {
             let count = read(ends[0], &buffer, buffer.count)
             return count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
         }
-        let sink = FileDescriptorLogSink(fileDescriptor: ends[1])
+        let sink = FileDescriptorLogSink(fileDescriptor: FileDescriptor(rawValue: ends[1]))
         LogLines.gathered {
             sink.write(line: Array("one\n".utf8))
             LogLines.gathered { sink.write(line: Array("two\n".utf8)) }  // nested: joins the outer scope

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Store
 import Synchronization
+import SystemCalls
 import Testing
 
 /// Watches snapshot writes through the fault hook: counts them, and can hold the first one (on the thread that
@@ -293,7 +294,7 @@ struct StoreCompactionTests {
         held.expectToWaitForTheCompaction("recovery") {
             let failed = DispatchSemaphore(value: 0)
             held.store.commit(claimAndPut("delivery/lost", entry: "lost", value: "1")) { outcome in
-                if case .failure(let error) = outcome { failedWithEIO.withLock { $0 = error.errno == EIO } }
+                if case .failure(let error) = outcome { failedWithEIO.withLock { $0 = error.errno == Errno(EIO) } }
                 failed.signal()
             }
             failed.wait()

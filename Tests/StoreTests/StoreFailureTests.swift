@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Store
 import Synchronization
+import SystemCalls
 import Testing
 
 /// Makes the next operation at a point fail once with an errno.
@@ -61,7 +62,7 @@ struct StoreFailureTests {
         #expect(try await store.commit(claimAndPut("delivery/before", entry: "before", value: "1")) == .committed)
         faults.failNext(.journalSync, errno: EIO)
         await #expect { try await store.commit(claimAndPut("delivery/lost", entry: "lost", value: "1")) } throws: {
-            ($0 as? StoreError)?.code == .io && ($0 as? StoreError)?.errno == EIO
+            ($0 as? StoreError)?.code == .io && ($0 as? StoreError)?.errno == Errno(EIO)
         }
         #expect(!store.isWritable)
         #expect(store.stats().failedBatches == 1)

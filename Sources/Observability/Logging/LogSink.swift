@@ -1,5 +1,6 @@
 import Glibc
 import Synchronization
+import SystemCalls
 
 /// Where formatted log lines go. Each call carries one complete line, newline included, and an
 /// implementation must never interleave two lines, whichever threads call it.
@@ -13,20 +14,21 @@ package protocol LogSink: Sendable {
 /// gathered run of lines, see ``LogLines/gathered(_:)``).
 ///
 /// Logging must never stop the server: a descriptor that fails (`EPIPE`, `EAGAIN` on a non-blocking
-/// pipe, `ENOSPC`) loses the rest of that line and nothing else happens. `EINTR` is retried.
+/// pipe, `ENOSPC`, even `EBADF` when someone closed standard error) loses the rest of that line and nothing else
+/// happens. `EINTR` is retried (``SystemCalls``' one write wrapper).
 package final class FileDescriptorLogSink: LogSink {
     /// The descriptor, owned by the lock so that a line's `write` calls are never interleaved with another's.
-    private let descriptor: Mutex<Int32>
+    private let descriptor: Mutex<FileDescriptor>
 
     /// Creates a sink writing to `fileDescriptor`; the sink does not close it.
     /// - Parameter fileDescriptor: Where to write; default standard error (2).
-    package init(fileDescriptor: Int32 = STDERR_FILENO) {
+    package init(fileDescriptor: FileDescriptor = .standardError) {
         descriptor = Mutex(fileDescriptor)
     }
 
     /// Whether the descriptor is a terminal (the C function `isatty`).
     package var isTerminal: Bool {
-        descriptor.withLock { isatty($0) == 1 }
+        descriptor.withLock { $0.isTerminal }
     }
 
     /// Writes `line` completely, or as much of it as the descriptor takes before an error; inside
@@ -42,20 +44,8 @@ package final class FileDescriptorLogSink: LogSink {
     /// Writes `lines` (one or more whole lines) under the lock.
     fileprivate func writeNow(_ lines: [UInt8]) {
         descriptor.withLock { fd in
-            lines.withUnsafeBytes { raw in
-                guard let base = raw.baseAddress else { return }
-                var offset = 0
-                while offset < raw.count {
-                    let written = Glibc.write(fd, base + offset, raw.count - offset)
-                    if written > 0 {
-                        offset += written
-                    } else if written < 0 && errno == EINTR {
-                        continue
-                    } else {
-                        return
-                    }
-                }
-            }
+            // The descriptor is borrowed: EBADF is the caller's doing, not a bug here, and must not stop the server.
+            lines.withUnsafeBytes { raw in try? fd.writeAll(raw, policy: .isAnError) }
         }
     }
 }
