@@ -1,7 +1,7 @@
 import FakeSeam
 import Foundation
 import HTTPServer
-import Logging
+import LatchkeyTestSupport
 import Synchronization
 import Testing
 import WebhookAuth
@@ -30,12 +30,10 @@ private func call(
     return (http.statusCode, headers, (try? JSONValue.parse([UInt8](data))) ?? .null)
 }
 
-private let quiet = Logger(label: "fake-seam-tests") { _ in SwiftLogNoOpLogHandler() }
-
 @Suite("Over sockets: the fake on Latchkey's HTTP listener", .serialized)
 struct SocketTests {
     @Test func linkedGroupRoundTripWithTheVerbsTheSDKsUse() async throws {
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(), logger: quiet)
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(), logger: quietLogger)
         fake.start()
         defer { fake.stop() }
         let created = try await call(
@@ -72,7 +70,7 @@ struct SocketTests {
     private func codesAfterUnansweredCreate(_ kind: FaultConfiguration.Kind) async throws -> Int {
         var faults = FaultConfiguration()
         faults.scripted = [.init(kind: kind, route: "/access_codes/create_multiple")]
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quiet)
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quietLogger)
         fake.start()
         defer { fake.stop() }
         await #expect(throws: (any Error).self) {
@@ -107,7 +105,8 @@ struct SocketTests {
             received.withLock { $0.append((request.headers, request.body)) }
             return HTTPResponse(status: 204)
         }
-        let receiver = try HTTPServer(configuration: HTTPServerConfiguration(port: 0), handler: router, logger: quiet)
+        let receiver = try HTTPServer(
+            configuration: HTTPServerConfiguration(port: 0), handler: router, logger: quietLogger)
         receiver.start()
         defer {
             receiver.beginShutdown()
@@ -117,7 +116,7 @@ struct SocketTests {
         let target = WebhookTarget(
             url: URL(string: "http://127.0.0.1:\(receiver.port)/seam")!, secret: secret.revealedString,
             retryDelays: [0.05])
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(webhook: target), logger: quiet)
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(webhook: target), logger: quietLogger)
         fake.start()
         defer { fake.stop() }
         _ = try await call(fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.garage)]])
@@ -140,7 +139,7 @@ struct SocketTests {
     @Test func concurrentClientsEachGetTheirOwnCodes() async throws {
         var faults = FaultConfiguration()
         faults.enforceDeviceRateLimits = false
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quiet)
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quietLogger)
         fake.start()
         defer { fake.stop() }
         let ids = try await withThrowingTaskGroup(of: [String].self) { group in

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Gateway
+import LatchkeyTestSupport
 import Synchronization
 import Testing
 import WebhookAuth
@@ -9,8 +10,7 @@ import WebhookAuth
 
 /// Paths of the committed scenarios and their configuration.
 enum ScenarioFiles {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Scenarios").path
+    static let directory = RepositoryFiles.path("Tests/Scenarios")
     static let configurationPath = directory + "/latchkey-test.yaml"
 
     static func configuration() throws -> LatchkeyConfiguration {

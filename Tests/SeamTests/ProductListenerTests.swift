@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import LatchkeyTestSupport
 import Logging
 import Seam
 import Testing
@@ -16,8 +17,7 @@ struct ProductListenerTests {
                 status: 200, headers: ["Content-Type": "application/json", "seam-request-id": "r"],
                 body: Array(SeamFixtures.getOngoing.utf8))
         }
-        let quiet = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
-        let server = try HTTPServer(configuration: .init(port: 0), handler: router, logger: quiet)
+        let server = try HTTPServer(configuration: .init(port: 0), handler: router, logger: quietLogger)
         server.start()
         defer {
             server.beginShutdown()
@@ -25,7 +25,7 @@ struct ProductListenerTests {
         }
         let client = SeamClient(
             configuration: SeamConfiguration(endpoint: URL(string: "http://127.0.0.1:\(server.port)")!),
-            credentials: try SeamCredentials(apiKey: TestKeys.apiKey), logger: quiet)
+            credentials: try SeamCredentials(apiKey: TestKeys.apiKey), logger: quietLogger)
 
         _ = try await client.get(accessCodeID: "warm-up")
         for _ in 0..<50 {
