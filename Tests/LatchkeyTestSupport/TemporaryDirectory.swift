@@ -14,6 +14,9 @@ package struct TemporaryDirectory: Sendable {
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 
+    /// The directory's file URL.
+    package var url: URL { URL(fileURLWithPath: path, isDirectory: true) }
+
     /// The path of `name` inside the directory (not created).
     /// - Parameter name: A file or directory name, or a relative path.
     /// - Returns: `path + "/" + name`.
