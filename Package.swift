@@ -113,7 +113,9 @@ let package = Package(
             name: "WebhookAuthTests", dependencies: ["WebhookAuth", "LatchkeyTestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "BookingsTests", dependencies: ["Bookings", "LatchkeyTestSupport"], resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "StoreTests",
             dependencies: [
