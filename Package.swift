@@ -96,11 +96,11 @@ let package = Package(
 
         // MARK: Tests, one target per library, and the helpers they share
         .target(
-            // Temporary directories, polling, captured logs (swift-log's InMemoryLogging), the repository's files:
-            // linked only by the test targets that import it, never by the binary.
+            // Temporary directories, polling, captured logs (swift-log's InMemoryLogging), the repository's files,
+            // a listener on a loopback port: linked only by the test targets that import it, never by the binary.
             name: "LatchkeyTestSupport",
             dependencies: [
-                .product(name: "Logging", package: "swift-log"),
+                "HTTPServer", .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             path: "Tests/LatchkeyTestSupport"

@@ -105,34 +105,31 @@ struct SocketTests {
             received.withLock { $0.append((request.headers, request.body)) }
             return HTTPResponse(status: 204)
         }
-        let receiver = try HTTPServer(
-            configuration: HTTPServerConfiguration(port: 0), handler: router, logger: quietLogger)
-        receiver.start()
-        defer {
-            receiver.beginShutdown()
-            receiver.waitUntilStopped()
-        }
-        let secret = try StandardWebhooks.generateSecret()
-        let target = WebhookTarget(
-            url: URL(string: "http://127.0.0.1:\(receiver.port)/seam")!, secret: secret.revealedString,
-            retryDelays: [0.05])
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(webhook: target), logger: quietLogger)
-        fake.start()
-        defer { fake.stop() }
-        _ = try await call(fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.garage)]])
-        fake.service.advanceClock(by: 5)
-        for _ in 0..<300 where received.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
-        let deliveries = received.withLock { $0 }
-        try #require(deliveries.count == 2)
-        let verifier = try WebhookVerifier(scheme: .standardWebhooks(), secrets: [secret])
-        for delivery in deliveries {
-            _ = try verifier.verify(header: { delivery.headers[$0] }, body: delivery.body)
-        }
-        let types = deliveries.compactMap { (try? JSONValue.parse($0.body))?.s("event_type") }
-        #expect(types == ["access_code.created", "access_code.set_on_device"])
-        let wrong = try WebhookVerifier(scheme: .standardWebhooks(), secrets: [try StandardWebhooks.generateSecret()])
-        #expect(throws: AuthFailure.self) {
-            _ = try wrong.verify(header: { deliveries[0].headers[$0] }, body: deliveries[0].body)
+        try await withLoopbackServer(handler: router) { receiver in
+            let secret = try StandardWebhooks.generateSecret()
+            let target = WebhookTarget(
+                url: URL(string: "http://127.0.0.1:\(receiver.port)/seam")!, secret: secret.revealedString,
+                retryDelays: [0.05])
+            let fake = try FakeSeamServer(port: 0, configuration: .testing(webhook: target), logger: quietLogger)
+            fake.start()
+            defer { fake.stop() }
+            _ = try await call(
+                fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.garage)]])
+            fake.service.advanceClock(by: 5)
+            for _ in 0..<300 where received.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            let deliveries = received.withLock { $0 }
+            try #require(deliveries.count == 2)
+            let verifier = try WebhookVerifier(scheme: .standardWebhooks(), secrets: [secret])
+            for delivery in deliveries {
+                _ = try verifier.verify(header: { delivery.headers[$0] }, body: delivery.body)
+            }
+            let types = deliveries.compactMap { (try? JSONValue.parse($0.body))?.s("event_type") }
+            #expect(types == ["access_code.created", "access_code.set_on_device"])
+            let wrong = try WebhookVerifier(
+                scheme: .standardWebhooks(), secrets: [try StandardWebhooks.generateSecret()])
+            #expect(throws: AuthFailure.self) {
+                _ = try wrong.verify(header: { deliveries[0].headers[$0] }, body: deliveries[0].body)
+            }
         }
     }
 
