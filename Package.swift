@@ -102,33 +102,57 @@ let package = Package(
             ]
         ),
 
-        // MARK: Tests, one target per library
+        // MARK: Tests, one target per library, and the helpers they share
+        .target(
+            // Temporary directories, polling, captured logs (swift-log's InMemoryLogging), the repository's files,
+            // a listener on a loopback port: linked only by the test targets that import it, never by the binary.
+            name: "LatchkeyTestSupport",
+            dependencies: [
+                "HTTPServer", .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            path: "Tests/LatchkeyTestSupport"
+        ),
         .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "CLinux"]),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer", "SystemCalls", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "HTTPServer", "SystemCalls", "LatchkeyTestSupport", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
-        .testTarget(name: "WebhookAuthTests", dependencies: ["WebhookAuth"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "BookingsTests", dependencies: ["Bookings"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "WebhookAuthTests", dependencies: ["WebhookAuth", "LatchkeyTestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "BookingsTests", dependencies: ["Bookings", "LatchkeyTestSupport"], resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "StoreTests",
             dependencies: [
-                "Store", "SystemCalls", "latchkey-store-bench", .product(name: "Logging", package: "swift-log"),
+                "Store", "SystemCalls", "LatchkeyTestSupport", "latchkey-store-bench",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "SeamTests",
-            dependencies: ["Seam", "FakeSeam", "HTTPServer", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Seam", "FakeSeam", "HTTPServer", "LatchkeyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "FakeSeamTests",
-            dependencies: ["FakeSeam", "HTTPServer", "WebhookAuth", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["FakeSeam", "HTTPServer", "WebhookAuth", "LatchkeyTestSupport"]
         ),
         .testTarget(
             name: "ObservabilityTests",
-            dependencies: ["Observability", "SystemCalls", "CZlib", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Observability", "SystemCalls", "CZlib", "LatchkeyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
-        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Bookings"]),
+        .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Bookings", "LatchkeyTestSupport"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
@@ -139,12 +163,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ConfigurationTests",
-            dependencies: ["Configuration", "Bookings", .product(name: "Yams", package: "Yams")]
+            dependencies: ["Configuration", "Bookings", "LatchkeyTestSupport", .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "Bookings", "HTTPServer", "Reconciler", "Store",
+                "Intake", "Bookings", "HTTPServer", "LatchkeyTestSupport", "Reconciler", "Store",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -152,6 +176,7 @@ let package = Package(
             name: "ReplayTests",
             dependencies: [
                 "Replay", "Configuration", "Gateway", "FakeSeam", "WebhookAuth", "Bookings", "Reconciler", "HTTPServer",
+                "LatchkeyTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -35,14 +35,6 @@ func adapterError(_ pms: String, _ json: String) throws -> AdapterError? {
     }
 }
 
-/// An ISO 8601 instant, parsed independently of the code under test.
-func utc(_ text: String) -> Date {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    guard let date = formatter.date(from: text) else { fatalError("bad test date \(text)") }
-    return date
-}
-
 /// A local stay time.
 func local(_ date: String, _ time: String? = nil, zone: String? = nil) -> StayTime {
     .local(date: LocalDate(parsing: date)!, time: time.flatMap { LocalTime(parsing: $0) }, timeZone: zone)

@@ -1,5 +1,6 @@
 import Bookings
 import Foundation
+import LatchkeyTestSupport
 import Testing
 
 @testable import Configuration
@@ -32,8 +33,7 @@ import Testing
     }
 
     @Test func exampleConfiguration_Parses() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("deploy/latchkey.example.yaml").path
+        let path = RepositoryFiles.path("deploy/latchkey.example.yaml")
         let config = try ConfigurationLoader.load(path: path)
         #expect(config.sources.count == 5)
         #expect(config.properties.first?.bufferAfterCheckOutMinutes == 30)

@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyTestSupport
 import Testing
 import Yams
 
@@ -7,8 +8,7 @@ import Yams
 /// `deploy/latchkey.example.yaml` is the reference a person writes a configuration from: it must load, and show
 /// every key the loader accepts, so the two cannot drift.
 @Suite struct ExampleConfigurationTests {
-    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("deploy/latchkey.example.yaml").path
+    static let path = RepositoryFiles.path("deploy/latchkey.example.yaml")
 
     /// The keys of a mapping node (none for anything else).
     static func keys(_ node: Node?) -> Set<String> {

@@ -1,7 +1,7 @@
 import FakeSeam
 import Foundation
 import HTTPServer
-import Logging
+import LatchkeyTestSupport
 import Synchronization
 import Testing
 import WebhookAuth
@@ -30,12 +30,10 @@ private func call(
     return (http.statusCode, headers, (try? JSONValue.parse([UInt8](data))) ?? .null)
 }
 
-private let quiet = Logger(label: "fake-seam-tests") { _ in SwiftLogNoOpLogHandler() }
-
 @Suite("Over sockets: the fake on Latchkey's HTTP listener", .serialized)
 struct SocketTests {
     @Test func linkedGroupRoundTripWithTheVerbsTheSDKsUse() async throws {
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(), logger: quiet)
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(), logger: quietLogger)
         fake.start()
         defer { fake.stop() }
         let created = try await call(
@@ -72,7 +70,7 @@ struct SocketTests {
     private func codesAfterUnansweredCreate(_ kind: FaultConfiguration.Kind) async throws -> Int {
         var faults = FaultConfiguration()
         faults.scripted = [.init(kind: kind, route: "/access_codes/create_multiple")]
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quiet)
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quietLogger)
         fake.start()
         defer { fake.stop() }
         await #expect(throws: (any Error).self) {
@@ -107,40 +105,38 @@ struct SocketTests {
             received.withLock { $0.append((request.headers, request.body)) }
             return HTTPResponse(status: 204)
         }
-        let receiver = try HTTPServer(configuration: HTTPServerConfiguration(port: 0), handler: router, logger: quiet)
-        receiver.start()
-        defer {
-            receiver.beginShutdown()
-            receiver.waitUntilStopped()
-        }
-        let secret = try StandardWebhooks.generateSecret()
-        let target = WebhookTarget(
-            url: URL(string: "http://127.0.0.1:\(receiver.port)/seam")!, secret: secret.revealedString,
-            retryDelays: [0.05])
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(webhook: target), logger: quiet)
-        fake.start()
-        defer { fake.stop() }
-        _ = try await call(fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.garage)]])
-        fake.service.advanceClock(by: 5)
-        for _ in 0..<300 where received.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
-        let deliveries = received.withLock { $0 }
-        try #require(deliveries.count == 2)
-        let verifier = try WebhookVerifier(scheme: .standardWebhooks(), secrets: [secret])
-        for delivery in deliveries {
-            _ = try verifier.verify(header: { delivery.headers[$0] }, body: delivery.body)
-        }
-        let types = deliveries.compactMap { (try? JSONValue.parse($0.body))?.s("event_type") }
-        #expect(types == ["access_code.created", "access_code.set_on_device"])
-        let wrong = try WebhookVerifier(scheme: .standardWebhooks(), secrets: [try StandardWebhooks.generateSecret()])
-        #expect(throws: AuthFailure.self) {
-            _ = try wrong.verify(header: { deliveries[0].headers[$0] }, body: deliveries[0].body)
+        try await withLoopbackServer(handler: router) { receiver in
+            let secret = try StandardWebhooks.generateSecret()
+            let target = WebhookTarget(
+                url: URL(string: "http://127.0.0.1:\(receiver.port)/seam")!, secret: secret.revealedString,
+                retryDelays: [0.05])
+            let fake = try FakeSeamServer(port: 0, configuration: .testing(webhook: target), logger: quietLogger)
+            fake.start()
+            defer { fake.stop() }
+            _ = try await call(
+                fake, "PUT", "/access_codes/create_multiple", body: ["device_ids": [.string(Locks.garage)]])
+            fake.service.advanceClock(by: 5)
+            for _ in 0..<300 where received.withLock({ $0.count }) < 2 { try await Task.sleep(for: .milliseconds(10)) }
+            let deliveries = received.withLock { $0 }
+            try #require(deliveries.count == 2)
+            let verifier = try WebhookVerifier(scheme: .standardWebhooks(), secrets: [secret])
+            for delivery in deliveries {
+                _ = try verifier.verify(header: { delivery.headers[$0] }, body: delivery.body)
+            }
+            let types = deliveries.compactMap { (try? JSONValue.parse($0.body))?.s("event_type") }
+            #expect(types == ["access_code.created", "access_code.set_on_device"])
+            let wrong = try WebhookVerifier(
+                scheme: .standardWebhooks(), secrets: [try StandardWebhooks.generateSecret()])
+            #expect(throws: AuthFailure.self) {
+                _ = try wrong.verify(header: { deliveries[0].headers[$0] }, body: deliveries[0].body)
+            }
         }
     }
 
     @Test func concurrentClientsEachGetTheirOwnCodes() async throws {
         var faults = FaultConfiguration()
         faults.enforceDeviceRateLimits = false
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quiet)
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quietLogger)
         fake.start()
         defer { fake.stop() }
         let ids = try await withThrowingTaskGroup(of: [String].self) { group in

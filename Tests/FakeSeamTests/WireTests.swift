@@ -1,6 +1,7 @@
 import FakeSeam
 import Foundation
 import HTTPServer
+import LatchkeyTestSupport
 import Testing
 
 @Suite("Wire: auth, envelopes, verbs, listing and pagination")
@@ -149,9 +150,9 @@ struct WireTests {
     }
 
     @Test func seedFileIsReadWithDefaultsAndBadIdsAreRefused() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakeseam-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let temporary = TemporaryDirectory(prefix: "fakeseam")
+        defer { temporary.remove() }
+        let dir = temporary.url
         let good = dir.appendingPathComponent("seed.json")
         try Data(
             #"{"devices":[{"device_id":"9A0C1E7A-5B54-4A38-9B86-000000000001","display_name":"Loft","supported_code_lengths":[6]}]}"#
@@ -198,9 +199,9 @@ struct WireTests {
 @Suite("Command-line configuration")
 struct OptionsTests {
     @Test func optionsBuildAConfigurationAndWrongOnesNameTheOption() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fakeseam-opts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let temporary = TemporaryDirectory(prefix: "fakeseam-opts")
+        defer { temporary.remove() }
+        let dir = temporary.url
         let faults = dir.appendingPathComponent("faults.json")
         try Data(#"{"seed": 7, "server_error_rate": 0.25}"#.utf8).write(to: faults)
         let configuration = try FakeSeamConfiguration.fromOptions(

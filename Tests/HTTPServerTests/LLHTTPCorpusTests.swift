@@ -1,12 +1,11 @@
 import Foundation
+import LatchkeyTestSupport
 import Testing
 
 @testable import HTTPServer
 
 /// The llhttp request corpus, at `../shared/corpora/llhttp` relative to the package root.
-private let corpusDirectory: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("../shared/corpora/llhttp").standardizedFileURL
+private let corpusDirectory: URL = RepositoryFiles.url("../shared/corpora/llhttp").standardizedFileURL
 
 private let corpusPresent = FileManager.default.fileExists(
     atPath: corpusDirectory.appendingPathComponent("SOURCE.md").path)

@@ -1,6 +1,6 @@
 import Bookings
 import Foundation
-import Logging
+import LatchkeyTestSupport
 import Reconciler
 import Synchronization
 import Testing
@@ -76,9 +76,9 @@ import Testing
         let store = CountingStateStore()
         let reconciler = Reconciler(
             catalogue: PropertyCatalogue([]), service: UnreachableSeam(), store: store,
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            logger: quietLogger)
         try await reconciler.start()
-        let feed = BookingFeed(reconciler: reconciler, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let feed = BookingFeed(reconciler: reconciler, logger: quietLogger)
         let burst = 300
         for number in 1...burst {
             // Every third delivery changes reservation 1 again: its last state must win.
@@ -106,9 +106,9 @@ import Testing
         let store = SlowStateStore()
         let reconciler = Reconciler(
             catalogue: PropertyCatalogue([]), service: UnreachableSeam(), store: store,
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+            logger: quietLogger)
         try await reconciler.start()
-        let feed = BookingFeed(reconciler: reconciler, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let feed = BookingFeed(reconciler: reconciler, logger: quietLogger)
         let backlog = 200
         for number in 1...backlog {
             let event = BookingEvent(

@@ -1,5 +1,6 @@
 import Bookings
 import Foundation
+import LatchkeyTestSupport
 import Logging
 import Reconciler
 import Store
@@ -31,11 +32,10 @@ import Testing
     }
 
     @Test func laterUpdatesWin_OlderOnesAreNumberedButNotStored_AndWithoutUpdatedAtReceiptOrderDecides() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = TemporaryDirectory(prefix: "ledger")
+        defer { directory.remove() }
         let store = try Store.open(
-            at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
+            at: directory.path, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
         defer { store.close() }
         let ledger = BookingLedger(store: store)
         let key = StoreKeys.booking(source: "native", reservationID: "r1")
@@ -65,11 +65,10 @@ import Testing
     }
 
     @Test func forgettingDeletesTheStoredBooking_UnlessANewerOneArrivedMeanwhile() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-\(UUID().uuidString)")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = TemporaryDirectory(prefix: "ledger")
+        defer { directory.remove() }
         let store = try Store.open(
-            at: directory, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
+            at: directory.path, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
         defer { store.close() }
         let ledger = BookingLedger(store: store)
         func commit(_ events: [BookingEvent]) async throws -> [StoredBooking] {

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import LatchkeyTestSupport
 import Observability
 import Testing
 
@@ -203,8 +204,7 @@ import Testing
 
 /// Runs `Tests/metrics/check_metrics.py`, which parses the output with `prometheus_client`'s own parser.
 @Suite struct PrometheusClientParserTests {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("metrics/check_metrics.py")
+    static let script = RepositoryFiles.url("Tests/metrics/check_metrics.py")
 
     /// Whether python3 with prometheus_client can be run here; when not, the test shows as skipped with this reason.
     static let pythonAvailable: Bool = {

@@ -1,18 +1,9 @@
 import Bookings
 import Foundation
+import LatchkeyTestSupport
 import Testing
 
 @testable import Reconciler
-
-/// Waits until `condition` holds (polling every millisecond, at most two seconds).
-private func until(_ what: String, _ condition: () async -> Bool) async throws {
-    for _ in 0..<2000 {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(1))
-    }
-    Issue.record("timed out waiting for \(what)")
-    throw CancellationError()
-}
 
 /// How Seam's webhooks report a code that was deleted while Latchkey could not hear the answer.
 enum EventsSeen: String, CaseIterable, Sendable {
@@ -71,7 +62,7 @@ struct ConvergenceTests {
             Fixture.event(.cancelled, updatedAt: "2026-05-02T10:00:00Z"), receivedSequence: 2)
         harness.sequence = 2
         let gone = group.codes.first { $0.deviceID == lostDelete }!.accessCodeID!
-        try await until("the lost delete to reach Seam") { await harness.seam.codes[gone] == nil }
+        try await eventually("the lost delete to reach Seam") { await harness.seam.codes[gone] == nil }
         await harness.reconciler.stop()
         return (harness, group)
     }
@@ -182,7 +173,7 @@ struct InvariantTests {
         let harness = try await Harness(configuration: ReconcilerConfiguration(maxConcurrentReservations: 1))
         await harness.seam.hold()
         try await harness.reconciler.apply(Fixture.event(), receivedSequence: 1)
-        try await until("R1's create to be in flight") { await harness.seam.inFlight == 1 }
+        try await eventually("R1's create to be in flight") { await harness.seam.inFlight == 1 }
         try await harness.reconciler.apply(Fixture.event(id: "R2", listing: "L2"), receivedSequence: 2)
         // A lost wake-up: R2 waits in the queue, and the queue forgets it.
         await harness.reconciler.loseQueuedWorkForTesting(Fixture.key("R2"))

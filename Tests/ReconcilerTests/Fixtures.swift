@@ -1,5 +1,6 @@
 import Bookings
 import Foundation
+import LatchkeyTestSupport
 import Reconciler
 
 /// Shared properties, events and a harness that wires a reconciler to the test doubles.
@@ -18,11 +19,8 @@ enum Fixture {
 
     static let catalogue = PropertyCatalogue([loft, cabin])
 
-    /// Parses an ISO 8601 instant.
-    static func instant(_ text: String) -> Date {
-        guard let date = try? Date(text, strategy: .iso8601) else { fatalError("bad fixture date \(text)") }
-        return date
-    }
+    /// Parses an ISO 8601 instant (``utc(_:)``).
+    static func instant(_ text: String) -> Date { utc(text) }
 
     /// A date-only stay time in the property's zone.
     static func day(_ month: Int, _ day: Int) -> StayTime {

@@ -1,17 +1,8 @@
 import Bookings
 import Foundation
+import LatchkeyTestSupport
 import Reconciler
 import Testing
-
-/// Polls until `condition` holds (the worker runs in its own tasks), failing after about two seconds.
-private func eventually(_ what: String, _ condition: () async -> Bool) async throws {
-    for _ in 0..<2000 {
-        if await condition() { return }
-        try await Task.sleep(for: .milliseconds(1))
-    }
-    Issue.record("timed out waiting for \(what)")
-    throw CancellationError()
-}
 
 /// A harness whose reconciler stopped after Seam made the group but before the result was stored.
 private func crashedRightAfterCreate() async throws -> Harness {

@@ -2,6 +2,7 @@ import Configuration
 import FakeSeam
 import Foundation
 import Gateway
+import LatchkeyTestSupport
 import Logging
 import Testing
 
@@ -13,9 +14,9 @@ import Testing
 struct EndToEndScenarioTests {
 
     static func run(options: ReplayOptions) async throws -> (ReplayReport, [Scenario]) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-replay-\(UUID().uuidString)")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TemporaryDirectory(prefix: "lk-replay")
+        defer { temporary.remove() }
+        let directory = temporary.appending("data")
         var configuration = try ScenarioFiles.configuration()
         configuration.server.port = 0
         configuration.dataDirectory = directory

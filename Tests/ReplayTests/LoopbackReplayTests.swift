@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Gateway
 import HTTPServer
+import LatchkeyTestSupport
 import Logging
 import Synchronization
 import Testing
@@ -82,14 +83,9 @@ struct LoopbackReplayTests {
     static func withServer(_ body: (URL, LoopbackStandIn, LatchkeyConfiguration) async throws -> Void) async throws {
         let configuration = try ScenarioFiles.configuration()
         let standIn = LoopbackStandIn(configuration: configuration, codes: codes())
-        let server = try HTTPServer(
-            configuration: HTTPServerConfiguration(port: 0), handler: standIn, logger: Logger(label: "replay-test"))
-        server.start()
-        defer {
-            server.beginShutdown()
-            server.waitUntilStopped()
+        try await withLoopbackServer(handler: standIn, logger: Logger(label: "replay-test")) { server in
+            try await body(URL(string: "http://127.0.0.1:\(server.port)")!, standIn, configuration)
         }
-        try await body(URL(string: "http://127.0.0.1:\(server.port)")!, standIn, configuration)
     }
 
     @Test(

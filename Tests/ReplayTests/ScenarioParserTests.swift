@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyTestSupport
 import Testing
 
 @testable import Replay
@@ -135,9 +136,9 @@ struct ScenarioParserTests {
 
     @Test("a body_file is read as exact bytes relative to the scenario file")
     func bodyFile() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = TemporaryDirectory(prefix: "replay")
+        defer { temporary.remove() }
+        let directory = temporary.url
         let bytes = Array("{ \"spaced\" : true }\n".utf8)
         try Data(bytes).write(to: directory.appendingPathComponent("body.json"))
         let path = directory.appendingPathComponent("s.yaml").path

@@ -1,6 +1,7 @@
 import Configuration
 import Foundation
 import Gateway
+import LatchkeyTestSupport
 import Synchronization
 import Testing
 import WebhookAuth
@@ -9,8 +10,7 @@ import WebhookAuth
 
 /// Paths of the committed scenarios and their configuration.
 enum ScenarioFiles {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Scenarios").path
+    static let directory = RepositoryFiles.path("Tests/Scenarios")
     static let configurationPath = directory + "/latchkey-test.yaml"
 
     static func configuration() throws -> LatchkeyConfiguration {
@@ -18,24 +18,8 @@ enum ScenarioFiles {
     }
 }
 
-/// Builds the verifier Latchkey would use for a configured source, from WebhookAuth.
-func verifier(for source: SourceSettings) throws -> WebhookVerifier {
-    let values = try source.auth.secrets.map { try #require(try $0.resolve(environment: [:])) }
-    switch source.auth {
-    case .standardWebhooks(_, let tolerance):
-        return try WebhookVerifier(
-            scheme: .standardWebhooks(tolerance: TimeInterval(tolerance)), secrets: values.map { Secret($0) })
-    case .bodyHMAC(let header, let prefix, let encoding, _):
-        let scheme = BodyHMAC(header: header, prefix: prefix, encoding: encoding == "base64" ? .base64 : .hex)
-        return try WebhookVerifier(scheme: .bodyHMAC(scheme), secrets: values.map { Secret($0) })
-    case .basic(let username, _):
-        return try WebhookVerifier(scheme: .basicAuth, secrets: values.map { Secret("\(username):\($0)") })
-    case .pathToken:
-        return try WebhookVerifier(scheme: .pathToken, secrets: values.map { Secret($0) })
-    }
-}
-
-/// Checks a request as Latchkey's intake would: the source from the path, then its verifier.
+/// Checks a request as Latchkey's intake would: the source from the path, then the verifier `serve` builds for it
+/// (`SourceSettings.makeVerifier`).
 func authenticate(_ request: OutgoingRequest, configuration: LatchkeyConfiguration, now: Date = Date()) throws
     -> VerifiedDelivery
 {
@@ -43,7 +27,7 @@ func authenticate(_ request: OutgoingRequest, configuration: LatchkeyConfigurati
     guard segments.count >= 2, segments[0] == "webhooks", let source = configuration.source(named: segments[1]) else {
         throw AuthFailure(.missingHeader, header: nil, message: "no such source")
     }
-    let verifier = try verifier(for: source)
+    let verifier = try source.makeVerifier(environment: [:])
     return try verifier.verify(
         header: { request.header($0) }, body: request.body, pathToken: segments.count > 2 ? segments[2] : nil, now: now)
 }

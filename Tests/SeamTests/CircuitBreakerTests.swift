@@ -1,22 +1,17 @@
 import Foundation
-import Logging
+import LatchkeyTestSupport
 import Seam
 import Testing
 
 @Suite("Circuit breaker")
 struct CircuitBreakerTests {
     private let clock = ManualClock()
-    private let logs: CapturingLogHandler.Store
-    private let logger: Logger
-
-    init() {
-        (logger, logs) = CapturingLogHandler.makeLogger()
-    }
+    private let logs = LogCapture()
 
     private func breaker(threshold: Int = 3) -> CircuitBreaker {
         CircuitBreaker(
             configuration: .init(failureThreshold: threshold, coolDown: .seconds(30), probeTimeout: .seconds(60)),
-            clock: clock, logger: logger)
+            clock: clock, logger: logs.logger)
     }
 
     /// A breaker opened by one failure whose cool-down has passed and whose probe is out.
@@ -77,7 +72,7 @@ struct CircuitBreakerTests {
         breaker.record(.retryable)
         #expect(breaker.state == .open(until: clock.now().addingTimeInterval(30)))
         #expect(breaker.state.name == "open")
-        let transitions = logs.all.split(separator: "\n").map { $0.split(separator: "breaker.state=").last ?? "" }
+        let transitions = logs.text.split(separator: "\n").map { $0.split(separator: "breaker.state=").last ?? "" }
         #expect(transitions == ["open", "half_open", "open"])
     }
 

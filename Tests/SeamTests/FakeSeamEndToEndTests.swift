@@ -1,5 +1,6 @@
 import FakeSeam
 import Foundation
+import LatchkeyTestSupport
 import Logging
 import Seam
 import Testing
@@ -7,7 +8,6 @@ import Testing
 /// The product client (URLSession) against Latchkey's fake Seam over loopback, port 0.
 @Suite("End to end against the fake Seam")
 struct FakeSeamEndToEndTests {
-    private static let quiet = Logger(label: "e2e") { _ in SwiftLogNoOpLogHandler() }
     private let front = FakeSeamSeed.DefaultDevice.frontDoor
     private let back = FakeSeamSeed.DefaultDevice.backDoor
 
@@ -19,13 +19,13 @@ struct FakeSeamEndToEndTests {
         requestTimeout: Duration = .seconds(10),
         _ body: (FakeSeamServer, SeamClient) async throws -> Void
     ) async throws {
-        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: Self.quiet)
+        let fake = try FakeSeamServer(port: 0, configuration: .testing(faults: faults), logger: quietLogger)
         fake.start()
         defer { fake.stop() }
         let configuration = SeamConfiguration(
             endpoint: fake.url, requestTimeout: requestTimeout, resourceTimeout: .seconds(20), pageLimit: pageLimit)
         let client = SeamClient(
-            configuration: configuration, credentials: try SeamCredentials(apiKey: apiKey), logger: Self.quiet)
+            configuration: configuration, credentials: try SeamCredentials(apiKey: apiKey), logger: quietLogger)
         try await body(fake, client)
     }
 

@@ -1,13 +1,12 @@
 import Foundation
+import LatchkeyTestSupport
 import Seam
 import Testing
 
 /// `openapi/seam.yaml` must describe every route the client calls, as POST.
 @Suite("openapi/seam.yaml covers the client")
 struct OpenAPIContractTests {
-    private static let specPath = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("openapi/seam.yaml")
+    private static let specPath = RepositoryFiles.url("openapi/seam.yaml")
 
     private static let answers: [String: String] = [
         "/access_codes/create_multiple": SeamFixtures.createMultiple,

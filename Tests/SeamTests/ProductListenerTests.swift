@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import LatchkeyTestSupport
 import Logging
 import Seam
 import Testing
@@ -16,21 +17,16 @@ struct ProductListenerTests {
                 status: 200, headers: ["Content-Type": "application/json", "seam-request-id": "r"],
                 body: Array(SeamFixtures.getOngoing.utf8))
         }
-        let quiet = Logger(label: "t") { _ in SwiftLogNoOpLogHandler() }
-        let server = try HTTPServer(configuration: .init(port: 0), handler: router, logger: quiet)
-        server.start()
-        defer {
-            server.beginShutdown()
-            server.waitUntilStopped()
-        }
-        let client = SeamClient(
-            configuration: SeamConfiguration(endpoint: URL(string: "http://127.0.0.1:\(server.port)")!),
-            credentials: try SeamCredentials(apiKey: TestKeys.apiKey), logger: quiet)
+        try await withLoopbackServer(handler: router) { server in
+            let client = SeamClient(
+                configuration: SeamConfiguration(endpoint: URL(string: "http://127.0.0.1:\(server.port)")!),
+                credentials: try SeamCredentials(apiKey: TestKeys.apiKey), logger: quietLogger)
 
-        _ = try await client.get(accessCodeID: "warm-up")
-        for _ in 0..<50 {
-            let code = try await client.get(accessCodeID: "26d6138c-6524-4f3c-ac96-43cc3bea0a8d")
-            #expect(code.status == .setting)
+            _ = try await client.get(accessCodeID: "warm-up")
+            for _ in 0..<50 {
+                let code = try await client.get(accessCodeID: "26d6138c-6524-4f3c-ac96-43cc3bea0a8d")
+                #expect(code.status == .setting)
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyTestSupport
 import Logging
 import Seam
 import Testing
@@ -230,7 +231,7 @@ struct SeamClientTests {
     }
 
     @Test func calls_AreLoggedWithRouteStatusAndRequestID_NeverThePINOrKey() async throws {
-        let (logger, logs) = CapturingLogHandler.makeLogger()
+        let logs = LogCapture()
         let transport = ScriptedTransport { _, index in
             index == 0
                 ? SeamHTTPResponse(
@@ -240,7 +241,7 @@ struct SeamClientTests {
                     body: Data(#"{"error":{"type":"duplicate_access_code","message":"code 4821 already exists"}}"#.utf8)
                 )
         }
-        let client = try SeamClient.testing(transport, logger: logger)
+        let client = try SeamClient.testing(transport, logger: logs.logger)
         _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end, code: "4821")
         do {
             _ = try await client.createMultiple(deviceIDs: ["d"], name: "n", startsAt: start, endsAt: end, code: "4821")
@@ -250,7 +251,7 @@ struct SeamClientTests {
             #expect(!error.description.contains("4821"))
         }
 
-        let text = logs.all
+        let text = logs.text
         #expect(text.contains("seam.route=/access_codes/create_multiple"))
         #expect(text.contains("http.status=200"))
         #expect(text.contains("seam.request_id=req_ok"))

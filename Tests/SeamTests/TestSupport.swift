@@ -1,20 +1,8 @@
 import Foundation
+import LatchkeyTestSupport
 import Logging
 import Seam
 import Synchronization
-
-/// SplitMix64: a seeded random source, so jitter is reproducible.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// A clock moved by hand.
 final class ManualClock: SeamClock {
@@ -48,40 +36,12 @@ final class ScriptedTransport: SeamTransport {
     }
 }
 
-/// Collects log records so tests can check what was (and was not) logged.
-struct CapturingLogHandler: LogHandler {
-    final class Store: Sendable {
-        let lines = Mutex<[String]>([])
-        var all: String { lines.withLock { $0.joined(separator: "\n") } }
-    }
-
-    let store: Store
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let rendered = merged.keys.sorted().map { "\($0)=\(merged[$0]!)" }.joined(separator: " ")
-        store.lines.withLock { $0.append("\(event.level) \(event.message) \(rendered)") }
-    }
-
-    static func makeLogger() -> (Logger, Store) {
-        let store = Store()
-        return (Logger(label: "seam-tests") { _ in CapturingLogHandler(store: store) }, store)
-    }
-}
-
 extension SeamClient {
     /// A client over `transport` with a test API key.
     static func testing(
         _ transport: any SeamTransport,
         configuration: SeamConfiguration = SeamConfiguration(endpoint: URL(string: "https://seam.test")!),
-        logger: Logger = Logger(label: "seam-tests") { _ in SwiftLogNoOpLogHandler() },
+        logger: Logger = quietLogger,
         clock: any SeamClock = ManualClock()
     ) throws -> SeamClient {
         SeamClient(

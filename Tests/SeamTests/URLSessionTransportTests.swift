@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyTestSupport
 import Logging
 import Seam
 import Testing
@@ -11,7 +12,7 @@ struct URLSessionTransportTests {
             endpoint: endpoint, requestTimeout: requestTimeout, resourceTimeout: .seconds(10))
         return SeamClient(
             configuration: configuration, credentials: try SeamCredentials(apiKey: TestKeys.apiKey),
-            logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+            logger: quietLogger)
     }
 
     @Test func aCallTravelsAsPOSTWithJSONAndTheKey_AndTheAnswerDecodes() async throws {

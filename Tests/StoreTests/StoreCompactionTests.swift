@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Glibc
+import LatchkeyTestSupport
 import Store
 import Synchronization
 import SystemCalls

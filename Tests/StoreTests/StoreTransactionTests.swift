@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import LatchkeyTestSupport
 import Store
 import Synchronization
 import Testing

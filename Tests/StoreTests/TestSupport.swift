@@ -1,25 +1,14 @@
 import Foundation
 import Glibc
+import LatchkeyTestSupport
 import Logging
 import Store
 import Synchronization
 import Testing
 
-/// A fresh directory under /tmp, removed by ``remove()``.
-struct TemporaryDirectory {
-    /// The directory's path (the store's data directory is usually `path + "/data"`).
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "latchkey-store-tests-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    /// A data directory inside it.
+extension TemporaryDirectory {
+    /// A data directory inside it (not created: the store creates it).
     var data: String { path + "/data" }
-
-    /// Deletes it.
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// A settable clock in whole seconds.
@@ -30,34 +19,6 @@ final class TestClock: Sendable {
     /// Moves time forward.
     func advance(by seconds: Int64) { now.withLock { $0 += seconds } }
 }
-
-/// Collects log messages with their metadata, for asserting on them.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
-    /// Every message so far, each with its metadata appended.
-    var messages: [String] { lines.withLock { $0 } }
-    fileprivate func add(_ line: String) { lines.withLock { $0.append(line) } }
-    /// A logger writing here.
-    var logger: Logger { Logger(label: "store-test") { _ in CapturingHandler(capture: self) } }
-}
-
-private struct CapturingHandler: LogHandler {
-    let capture: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var metadataProvider: Logger.MetadataProvider?
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        let extra = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        capture.add("\(event.message) \(extra.joined(separator: " "))")
-    }
-}
-
-/// A logger that drops everything.
-let quietLogger = Logger(label: "store-test") { _ in SwiftLogNoOpLogHandler() }
 
 /// Opens a store, retrying for up to a second while its lock is held. The tests run in parallel in one
 /// process and the crash test spawns children; between a spawn's clone and its exec the child briefly
@@ -74,9 +35,6 @@ func openStore(at path: String, configuration: StoreConfiguration, logger: Logge
     }
     return try Store.open(at: path, configuration: configuration, logger: logger)
 }
-
-/// Bytes of a string.
-func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
 /// A configuration using `clock`.
 func configuration(clock: TestClock? = nil, _ tweak: (inout StoreConfiguration) -> Void = { _ in })

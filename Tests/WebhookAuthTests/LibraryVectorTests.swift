@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyTestSupport
 import Testing
 
 @testable import WebhookAuth
@@ -19,6 +20,16 @@ struct LibraryVectorTests {
         let body: String
         let signature: String
         var testDescription: String { "\(library) \(id)" }
+
+        /// The headers the library sent: `<headers>-id`, `-timestamp` and `-signature`.
+        var headerFields: [String: String] {
+            ["\(headers)-id": id, "\(headers)-timestamp": String(timestamp), "\(headers)-signature": signature]
+        }
+
+        /// A Standard Webhooks verifier holding the vector's secrets.
+        func verifier() throws -> WebhookVerifier {
+            try WebhookVerifier(scheme: .standardWebhooks(), secrets: secrets.map { Secret($0) })
+        }
     }
 
     static let vectors: [Vector] = {
@@ -38,11 +49,8 @@ struct LibraryVectorTests {
 
     @Test(arguments: vectors)
     func verifierAcceptsLibrarySignedVector(_ vector: Vector) throws {
-        let verifier = try WebhookVerifier(scheme: .standardWebhooks(), secrets: vector.secrets.map { Secret($0) })
-        let headers = [
-            "\(vector.headers)-id": vector.id, "\(vector.headers)-timestamp": String(vector.timestamp),
-            "\(vector.headers)-signature": vector.signature,
-        ]
+        let verifier = try vector.verifier()
+        let headers = vector.headerFields
         let delivery = try verifier.verify(
             header: lookup(headers), body: bytes(vector.body), now: unix(vector.timestamp))
         #expect(delivery.deliveryID == vector.id)
@@ -57,11 +65,8 @@ struct LibraryVectorTests {
 
     @Test(arguments: vectors)
     func verifierRejectsLibraryVectorWithAlteredBody(_ vector: Vector) throws {
-        let verifier = try WebhookVerifier(scheme: .standardWebhooks(), secrets: vector.secrets.map { Secret($0) })
-        let headers = [
-            "\(vector.headers)-id": vector.id, "\(vector.headers)-timestamp": String(vector.timestamp),
-            "\(vector.headers)-signature": vector.signature,
-        ]
+        let verifier = try vector.verifier()
+        let headers = vector.headerFields
         #expect(throws: AuthFailure.self) {
             try verifier.verify(header: lookup(headers), body: bytes(vector.body + " "), now: unix(vector.timestamp))
         }

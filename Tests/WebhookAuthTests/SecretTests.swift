@@ -1,4 +1,5 @@
 import Foundation
+import LatchkeyTestSupport
 import Testing
 
 @testable import WebhookAuth
@@ -59,10 +60,9 @@ struct SecretTests {
     }
 
     @Test func loadsFromFileAndReportsUnreadableOrEmptyFiles() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "latchkey-secret-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let temporary = TemporaryDirectory(prefix: "latchkey-secret")
+        defer { temporary.remove() }
+        let directory = temporary.url
         let good = directory.appendingPathComponent("good").path
         try Data("hunter2\n".utf8).write(to: URL(fileURLWithPath: good))
         #expect(try Secret(contentsOfFile: good).revealedString == "hunter2")

@@ -6,8 +6,5 @@ func lookup(_ pairs: [String: String]) -> (String) -> String? {
     return { lowered[$0.lowercased()] }
 }
 
-/// The UTF-8 bytes of `text`.
-func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
-
 /// A Unix-seconds date.
 func unix(_ seconds: Int) -> Date { Date(timeIntervalSince1970: TimeInterval(seconds)) }

@@ -50,31 +50,25 @@ struct AdminAPI: Sendable {
             })
         router.add(
             "GET", "/v1/outbox",
-            async: guarded { request in
-                let limit: Int
-                switch Self.limit(request) {
-                case .success(let value): limit = value
-                case .failure(let refusal): return refusal.response
-                }
-                let intents = await reconciler.outbox().sorted { $0.createdAt < $1.createdAt }
-                return .json(
-                    status: 200, OutboxView(intents: intents.prefix(limit).map(IntentView.init), total: intents.count),
-                    headers: ["Cache-Control": "no-store"])
-            })
+            async: guarded(
+                Self.limited { limit in
+                    let intents = await reconciler.outbox().sorted { $0.createdAt < $1.createdAt }
+                    return .json(
+                        status: 200,
+                        OutboxView(intents: intents.prefix(limit).map(IntentView.init), total: intents.count),
+                        headers: ["Cache-Control": "no-store"])
+                }))
         router.add(
             "GET", "/v1/dead-letters",
-            async: guarded { request in
-                let limit: Int
-                switch Self.limit(request) {
-                case .success(let value): limit = value
-                case .failure(let refusal): return refusal.response
-                }
-                let letters = await reconciler.deadLetterList().sorted { $0.failedAt > $1.failedAt }
-                return .json(
-                    status: 200,
-                    DeadLettersView(deadLetters: letters.prefix(limit).map(DeadLetterView.init), total: letters.count),
-                    headers: ["Cache-Control": "no-store"])
-            })
+            async: guarded(
+                Self.limited { limit in
+                    let letters = await reconciler.deadLetterList().sorted { $0.failedAt > $1.failedAt }
+                    return .json(
+                        status: 200,
+                        DeadLettersView(
+                            deadLetters: letters.prefix(limit).map(DeadLetterView.init), total: letters.count),
+                        headers: ["Cache-Control": "no-store"])
+                }))
         router.add(
             "POST", "/v1/outbox/{id}/retry",
             async: guarded { request in
@@ -101,21 +95,23 @@ struct AdminAPI: Sendable {
             })
     }
 
-    /// A refused query, as an answer.
-    private struct QueryRefusal: Error {
-        let response: HTTPResponse
-    }
-
-    /// `?limit=`: an integer from 1 to 1000, default 100.
-    private static func limit(_ request: HTTPRequest) -> Result<Int, QueryRefusal> {
-        guard let text = request.queryItems.last(where: { $0.name == "limit" })?.value else { return .success(100) }
-        guard let value = Int(text), (1...1000).contains(value) else {
-            return .failure(
-                QueryRefusal(
-                    response: .error(
-                        status: 400, type: "bad_request", message: "limit=\(text): use an integer from 1 to 1000.")))
+    /// Wraps a listing's handler with `?limit=`: an integer from 1 to 1000, default 100; anything else is answered
+    /// 400 before `work` runs.
+    /// - Parameter work: Makes the listing, given the limit.
+    /// - Returns: The handler.
+    private static func limited(_ work: @escaping @Sendable (Int) async -> HTTPResponse)
+        -> @Sendable (HTTPRequest) async -> HTTPResponse
+    {
+        { request in
+            guard let text = request.queryItems.last(where: { $0.name == "limit" })?.value else {
+                return await work(100)
+            }
+            guard let value = Int(text), (1...1000).contains(value) else {
+                return .error(
+                    status: 400, type: "bad_request", message: "limit=\(text): use an integer from 1 to 1000.")
+            }
+            return await work(value)
         }
-        return .success(value)
     }
 
     /// Wraps a handler with the bearer-token check.
