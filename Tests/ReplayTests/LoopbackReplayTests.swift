@@ -96,7 +96,7 @@ struct LoopbackReplayTests {
             let scenarios = try ScenarioDirectory.load(ScenarioFiles.directory)
             let options = ReplayOptions(duplicateRate: 0.2, concurrency: concurrency)
             let replayer = try Replayer(
-                configuration: configuration, transport: URLSessionTransport(baseURL: url, timeoutSeconds: 5),
+                configuration: configuration, transport: URLSessionTransport(baseURL: url, timeoutSeconds: 30),
                 state: nil, options: options, environment: [:])
             let report = try await replayer.run(scenarios)
             let unexpected = report.statusMismatches.filter { !($0.expected.contains("404") && $0.received == "401") }

@@ -70,7 +70,9 @@ struct URLSessionTransportTests {
             #expect(error.failureClass == .retryable)
         }
         let elapsed = ContinuousClock.now - started
-        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(10))
+        // Not before the timeout; the upper bound only catches a request that hangs. It is wide because on two
+        // loaded cores (the whole suite in parallel, CI) URLSession's own timer has been seen to fire 10-15 s late.
+        #expect(elapsed >= .milliseconds(900) && elapsed < .seconds(60))
     }
 
     @Test func aSubSecondTimeout_IsRoundedUpInsteadOfFiringAtOnce() async throws {
