@@ -55,6 +55,11 @@ package final class LatchkeyGateway: Sendable {
     private let history: HistoryRetention
     private let feed: BookingFeed
 
+    /// The listener, held weakly.
+    private struct WeakServer {
+        weak var server: HTTPServer?
+    }
+
     /// The secrets of the configuration, resolved before anything starts.
     private struct Secrets {
         var sources: [SourceRuntime]
@@ -148,14 +153,18 @@ package final class LatchkeyGateway: Sendable {
             PeriodicTask { await GaugeRefresher.refreshPeriodically(reconciler: reconciler, metrics: metrics) }
         }
 
-        let serverBox = Mutex<HTTPServer?>(nil)
+        // `/readyz` asks the listener whether it drains, and the listener holds the routes: a weak reference, so
+        // that the two (and the reconciler and Seam client behind the routes) do not keep each other alive.
+        let serverBox = Mutex(WeakServer())
         var router = Router()
         WebhookIntake(sources: secrets.sources, store: store, ledger: ledger, metrics: metrics, logger: logger) {
             bookings in
             feed.submit(bookings)
         }.register(on: &router)
-        OperationalRoutes(store: store, metrics: metrics, isDraining: { serverBox.withLock { $0?.isDraining ?? true } })
-            .register(on: &router)
+        OperationalRoutes(
+            store: store, metrics: metrics, isDraining: { serverBox.withLock { $0.server?.isDraining ?? true } }
+        )
+        .register(on: &router)
         SeamWebhookRoute(verifier: secrets.seamWebhooks, reconciler: reconciler, metrics: metrics, logger: logger)
             .register(on: &router)
         AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).register(on: &router)
@@ -163,7 +172,7 @@ package final class LatchkeyGateway: Sendable {
         let listener = try await lifecycle.start(.listener) { () throws(GatewayStartError) in
             try Listener.start(configuration.server, handler: handler, handlesSignals: handlesSignals, logger: logger)
         }
-        serverBox.withLock { $0 = listener.server }
+        serverBox.withLock { $0.server = listener.server }
         self.listener = listener
         self.port = listener.server.port
         logger.info(

@@ -166,6 +166,8 @@ package final class Lifecycle: Sendable {
 func waitOnOwnThread(_ body: @escaping @Sendable () -> Void) async {
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
         Thread.detachNewThread {
+            // Named like every Latchkey thread (at most 15 bytes), so that one still waiting can be found.
+            Thread.current.name = "lk-stop-wait"
             body()
             continuation.resume()
         }
