@@ -17,9 +17,12 @@ import Testing
 
     /// A part that notes its stop.
     struct NotingPart: LongRunning {
+        /// Its name in the notes.
         let name: String
+        /// Where it notes its stop.
         let notes: Notes
 
+        /// Notes `stop <name>`.
         func stop() async { notes.add("stop \(name)") }
     }
 

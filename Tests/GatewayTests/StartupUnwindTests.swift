@@ -54,6 +54,9 @@ private enum UnwindCheck {
     /// Steps that start nothing of their own, so nothing to stop.
     static let stepsWithoutPart: Set<StartStep> = [.secrets, .storedBookings]
 
+    /// Warms up, takes the baseline, starts a gateway as `scenario` says, and checks what is left.
+    /// - Parameter scenario: How the start ends.
+    /// - Throws: What setting up the scenario throws (a port or a store that cannot be had).
     static func run(_ scenario: StartupUnwindTests.Scenario) async throws {
         let logger = Logger(label: "unwind") { _ in SwiftLogNoOpLogHandler() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-unwind-\(UUID().uuidString)")
@@ -154,6 +157,7 @@ private struct Holdings: Equatable, CustomStringConvertible {
     /// socket and pipe inode numbers are left out, so a closed socket and a new one for the same use compare equal.
     var descriptors: [String]
 
+    /// Both lists, for messages.
     var description: String { "threads \(threads), descriptors \(descriptors)" }
 
     /// What `after` has more and less than `before`, counting repeats: `left behind [socket], gone []`.
@@ -218,6 +222,7 @@ private final class LoopbackListener {
         /// Its errno.
         var errno: Int32
 
+        /// `bind/listen/getsockname failed: errno 98 (Address already in use)`.
         var description: String { "\(call) failed: errno \(errno) (\(String(cString: strerror(errno))))" }
     }
 
@@ -263,6 +268,7 @@ private final class LoopbackListener {
         return connected != 0 && errno == ECONNREFUSED
     }
 
+    /// `127.0.0.1:port`.
     private static func loopback(port: Int) -> sockaddr_in {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
