@@ -13,6 +13,15 @@ enum GaugeRefresher {
         max(.seconds(5), refresh * 49)
     }
 
+    /// Refreshes the gauges, then waits ``pause(after:)``, until the task is cancelled.
+    static func refreshPeriodically(reconciler: Reconciler, metrics: Metrics) async {
+        while !Task.isCancelled {
+            let took = await ContinuousClock().measure { await refresh(reconciler: reconciler, metrics: metrics) }
+            try? await Task.sleep(for: pause(after: took))
+        }
+    }
+
+    /// Sets every gauge once from the reconciler's state.
     static func refresh(reconciler: Reconciler, metrics: Metrics) async {
         let intents = await reconciler.outbox()
         let oldest = intents.map(\.createdAt).min().map { Date().timeIntervalSince($0) } ?? 0

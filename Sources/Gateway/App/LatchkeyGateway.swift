@@ -10,12 +10,16 @@ import Reconciler
 import Seam
 import Store
 import Synchronization
+import WebhookAuth
 
 /// A running Latchkey: the listener, the journal, the reconciler and its Seam connection, wired together.
 ///
-/// Start order: secrets → store (refuses to start on a damaged or unwritable data directory) → Seam (the real
-/// one with an API key, else the built-in fake, said loudly) → reconciler (re-reads every stored booking) →
-/// listener. Shutdown runs the other way round after the listener has drained.
+/// Its long-running parts start in the order of ``StartStep``: secrets (starts nothing) → store (refuses to start
+/// on a damaged or unwritable data directory) → Seam (the real one with an API key, else the built-in fake, said
+/// loudly) → reconciler → stored bookings (re-read and handed to the reconciler) → booking feed → history sweep →
+/// gauge refresher → listener. They stop in the reverse order, through one ``Lifecycle``: at shutdown once the
+/// listener has drained, and on every failed start, where the parts started before the failing step are stopped
+/// and the part that failed to start is not.
 package final class LatchkeyGateway: Sendable {
     /// Where the access codes go.
     package enum SeamTarget: Sendable, CustomStringConvertible {
@@ -45,13 +49,24 @@ package final class LatchkeyGateway: Sendable {
     /// The reconciler, for tests and the demo.
     package let reconciler: Reconciler
 
-    private let server: HTTPServer
-    private let store: Store
+    private let lifecycle: Lifecycle
+    private let listener: Listener
     private let logger: Logger
-    private let gauges: Task<Void, Never>
-    private let historySweep: Task<Void, Never>
     private let history: HistoryRetention
     private let feed: BookingFeed
+
+    /// The listener, held weakly.
+    private struct WeakServer {
+        weak var server: HTTPServer?
+    }
+
+    /// The secrets of the configuration, resolved before anything starts.
+    private struct Secrets {
+        var sources: [SourceRuntime]
+        var seamAPIKey: String?
+        var seamWebhooks: WebhookVerifier?
+        var adminToken: String?
+    }
 
     /// Starts Latchkey.
     /// - Parameters:
@@ -59,202 +74,154 @@ package final class LatchkeyGateway: Sendable {
     ///   - environment: The process environment, for secrets (injectable for tests).
     ///   - handlesSignals: Whether SIGTERM/SIGINT start a graceful shutdown (true for `serve`; tests pass false).
     ///   - fakeSeamConfiguration: How to run the built-in fake when there is no API key.
+    ///   - probe: For tests: a start step to fail, and a record of the parts started and stopped; nil otherwise.
     ///   - logger: The root logger.
-    /// - Throws: ``GatewayStartError`` naming what could not start and what to do.
+    /// - Throws: ``GatewayStartError`` naming what could not start and what to do; every part started before the
+    ///   failure has been stopped by then.
     package init(
         configuration: LatchkeyConfiguration,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         handlesSignals: Bool = false,
         fakeSeamConfiguration: FakeSeamConfiguration = FakeSeamConfiguration(),
+        probe: StartupProbe? = nil,
         logger: Logger
     ) async throws(GatewayStartError) {
         self.logger = logger
         let metrics = Metrics()
         self.metrics = metrics
+        let lifecycle = Lifecycle(probe: probe, logger: logger)
+        self.lifecycle = lifecycle
 
+        let secrets = try await lifecycle.run(.secrets) { () throws(GatewayStartError) in
+            try Self.resolveSecrets(configuration, environment: environment)
+        }
+        let store = try await lifecycle.start(.store) { () throws(GatewayStartError) in
+            try Store.open(for: configuration, metrics: metrics, logger: logger)
+        }
+        let seam = try await lifecycle.start(.seam) { () throws(GatewayStartError) in
+            try SeamConnection.start(
+                settings: configuration.seam, apiKey: secrets.seamAPIKey, environment: environment,
+                fakeConfiguration: fakeSeamConfiguration, logger: logger)
+        }
+        seamTarget = seam.target
+        fakeSeam = seam.fake
+
+        let reconciler = try await lifecycle.start(.reconciler) { () throws(GatewayStartError) in
+            let reconciler = Reconciler(
+                catalogue: PropertyCatalogue(configuration.properties),
+                service: SeamAccessCodeService(
+                    client: seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics),
+                store: StoreStateStore(store: store),
+                pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
+                configuration: ReconcilerConfiguration(
+                    maxConcurrentReservations: configuration.seam.maxParallelReservations,
+                    maxAttempts: configuration.seam.maxAttempts,
+                    // The ledger keeps each reservation's latest booking and hands them all over at every start.
+                    storesRecordsBeforeActing: false),
+                logger: logger)
+            do {
+                try await reconciler.start()
+            } catch {
+                throw GatewayStartError(step: .reconciler, stage: "reconciler", message: "\(error)")
+            }
+            return reconciler
+        }
+        self.reconciler = reconciler
+        let ledger = BookingLedger(store: store)
+        try await lifecycle.run(.storedBookings) { () throws(GatewayStartError) in
+            do {
+                for chunk in BookingFeed.chunks(ledger.takeStoredBookings()) {
+                    try await reconciler.apply(chunk)
+                }
+            } catch {
+                throw GatewayStartError(step: .storedBookings, stage: "reconciler", message: "\(error)")
+            }
+        }
+        let feed = try await lifecycle.start(.bookingFeed) { () throws(GatewayStartError) in
+            BookingFeed(reconciler: reconciler, logger: logger)
+        }
+        self.feed = feed
+
+        let history = HistoryRetention(
+            days: configuration.historyRetentionDays, reconciler: reconciler, ledger: ledger, store: store,
+            logger: logger)
+        self.history = history
+        _ = try await lifecycle.start(.historySweep) { () throws(GatewayStartError) in
+            PeriodicTask { await history.sweepPeriodically() }
+        }
+        _ = try await lifecycle.start(.gaugeRefresher) { () throws(GatewayStartError) in
+            PeriodicTask { await GaugeRefresher.refreshPeriodically(reconciler: reconciler, metrics: metrics) }
+        }
+
+        // `/readyz` asks the listener whether it drains, and the listener holds the routes: a weak reference, so
+        // that the two (and the reconciler and Seam client behind the routes) do not keep each other alive.
+        let serverBox = Mutex(WeakServer())
+        var router = Router()
+        WebhookIntake(sources: secrets.sources, store: store, ledger: ledger, metrics: metrics, logger: logger) {
+            bookings in
+            feed.submit(bookings)
+        }.register(on: &router)
+        OperationalRoutes(
+            store: store, metrics: metrics, isDraining: { serverBox.withLock { $0.server?.isDraining ?? true } }
+        )
+        .register(on: &router)
+        SeamWebhookRoute(verifier: secrets.seamWebhooks, reconciler: reconciler, metrics: metrics, logger: logger)
+            .register(on: &router)
+        AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).register(on: &router)
+        let handler = MeteredHandler(router: router, metrics: metrics)
+        let listener = try await lifecycle.start(.listener) { () throws(GatewayStartError) in
+            try Listener.start(configuration.server, handler: handler, handlesSignals: handlesSignals, logger: logger)
+        }
+        serverBox.withLock { $0.server = listener.server }
+        self.listener = listener
+        self.port = listener.server.port
+        logger.info(
+            "Latchkey is listening",
+            metadata: [
+                "listen": "\(configuration.server.host):\(port)", "seam": "\(seamTarget)",
+                "data_dir": "\(configuration.dataDirectory)",
+            ])
+    }
+
+    /// Resolves every secret of `configuration`: the sources' (into their verifiers), Seam's API key, the Seam
+    /// webhook secret (into its verifier) and the admin token.
+    private static func resolveSecrets(_ configuration: LatchkeyConfiguration, environment: [String: String])
+        throws(GatewayStartError) -> Secrets
+    {
         var sources: [SourceRuntime] = []
         do {
             for settings in configuration.sources {
                 sources.append(try SourceRuntime(settings, environment: environment))
             }
         } catch {
-            throw GatewayStartError(stage: "configuration", message: error.description)
+            throw GatewayStartError(step: .secrets, stage: "configuration", message: error.description)
         }
-
-        let store: Store
-        do {
-            let retention = Duration.seconds(configuration.idempotencyRetentionDays * 86_400)
-            var storeConfiguration = StoreConfiguration(idempotencyRetention: retention)
-            storeConfiguration.onBatchSynced = { records, fsyncSeconds in
-                metrics.observeJournalFsync(seconds: fsyncSeconds)
-                metrics.observeGroupCommit(records: records)
-            }
-            // A group commit's completions share one `write` for their "delivery accepted" lines, not one each.
-            storeConfiguration.aroundCompletions = { LogLines.gathered($0) }
-            store = try Store.open(at: configuration.dataDirectory, configuration: storeConfiguration, logger: logger)
-        } catch {
-            throw GatewayStartError(stage: "data directory \(configuration.dataDirectory)", message: error.description)
-        }
-        self.store = store
-
-        // Seam: the real one with a key, else the built-in fake.
         let apiKey: String?
         do {
             apiKey = try configuration.seam.apiKey?.resolve(environment: environment)
         } catch {
-            store.close()
-            throw GatewayStartError(stage: "seam.api_key", message: error.description)
+            throw GatewayStartError(step: .secrets, stage: "seam.api_key", message: error.description)
         }
-        let client: SeamClient
-        var fake: FakeSeamServer?
         do {
-            if let apiKey {
-                let endpoint: URL
-                if let configured = configuration.seam.endpoint, let url = URL(string: configured) {
-                    endpoint = url
-                } else {
-                    endpoint = try SeamConfiguration.endpoint(environment: environment)
-                }
-                let credentials =
-                    try configuration.seam.workspaceID.map { id throws(SeamCredentialsError) in
-                        try SeamCredentials(personalAccessToken: apiKey, workspaceID: id)
-                    } ?? SeamCredentials(apiKey: apiKey)
-                client = SeamClient(
-                    configuration: SeamConfiguration(
-                        endpoint: endpoint, requestTimeout: .seconds(configuration.seam.requestTimeoutSeconds)),
-                    credentials: credentials, logger: logger)
-                seamTarget = .seam(endpoint)
-            } else {
-                let server = try FakeSeamServer(port: 0, configuration: fakeSeamConfiguration, logger: logger)
-                server.start()
-                fake = server
-                client = SeamClient(
-                    configuration: SeamConfiguration(endpoint: server.url),
-                    credentials: try SeamCredentials(
-                        apiKey: fakeSeamConfiguration.apiKeys.sorted().first ?? "seam_test_key"),
-                    logger: logger)
-                seamTarget = .builtInFake(server.url)
-            }
+            let webhookSecret = try configuration.seam.webhookSecret?.resolve(environment: environment)
+            return Secrets(
+                sources: sources, seamAPIKey: apiKey,
+                seamWebhooks: try SeamWebhookRoute.verifier(secret: webhookSecret),
+                adminToken: try configuration.adminToken?.resolve(environment: environment))
         } catch {
-            store.close()
-            throw GatewayStartError(stage: "seam", message: "\(error)")
+            throw GatewayStartError(step: .secrets, stage: "secrets", message: "\(error)")
         }
-        fakeSeam = fake
-
-        let breaker = CircuitBreaker(logger: logger)
-        let reconciler = Reconciler(
-            catalogue: PropertyCatalogue(configuration.properties),
-            service: SeamAccessCodeService(client: client, breaker: breaker, metrics: metrics),
-            store: StoreStateStore(store: store),
-            pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
-            configuration: ReconcilerConfiguration(
-                maxConcurrentReservations: configuration.seam.maxParallelReservations,
-                maxAttempts: configuration.seam.maxAttempts,
-                // The ledger keeps each reservation's latest booking and hands them all over at every start.
-                storesRecordsBeforeActing: false),
-            logger: logger)
-        self.reconciler = reconciler
-        let ledger = BookingLedger(store: store)
-        do {
-            try await reconciler.start()
-            for chunk in BookingFeed.chunks(ledger.takeStoredBookings()) {
-                try await reconciler.apply(chunk)
-            }
-        } catch {
-            fake?.stop()
-            store.close()
-            throw GatewayStartError(stage: "reconciler", message: "\(error)")
-        }
-
-        let feed = BookingFeed(reconciler: reconciler, logger: logger)
-        self.feed = feed
-        let intake = WebhookIntake(sources: sources, store: store, ledger: ledger, metrics: metrics, logger: logger) {
-            bookings in
-            feed.submit(bookings)
-        }
-
-        let serverBox = Mutex<HTTPServer?>(nil)
-        var router = Router()
-        intake.register(on: &router)
-        OperationalRoutes(store: store, metrics: metrics, isDraining: { serverBox.withLock { $0?.isDraining ?? true } })
-            .register(on: &router)
-        do {
-            let secret = try configuration.seam.webhookSecret?.resolve(environment: environment)
-            try SeamWebhookRoute(secret: secret, reconciler: reconciler, metrics: metrics, logger: logger).register(
-                on: &router)
-            let token = try configuration.adminToken?.resolve(environment: environment)
-            AdminAPI(token: token, reconciler: reconciler, logger: logger).register(on: &router)
-        } catch {
-            fake?.stop()
-            store.close()
-            throw GatewayStartError(stage: "secrets", message: "\(error)")
-        }
-
-        let settings = configuration.server
-        let server: HTTPServer
-        do {
-            server = try HTTPServer(
-                configuration: HTTPServerConfiguration(
-                    host: settings.host, port: settings.port,
-                    maxHeadBytes: settings.maxHeadBytes, maxBodyBytes: settings.maxBodyBytes,
-                    maxConnections: settings.maxConnections,
-                    headTimeout: .seconds(settings.headTimeoutSeconds),
-                    bodyIdleTimeout: .seconds(settings.bodyIdleTimeoutSeconds),
-                    keepAliveTimeout: .seconds(settings.keepAliveTimeoutSeconds),
-                    drainTimeout: .seconds(settings.drainTimeoutSeconds),
-                    trustedProxies: settings.trustedProxies,
-                    handlesSignals: handlesSignals, eventLoops: settings.eventLoops),
-                handler: MeteredHandler(router: router, metrics: metrics),
-                logger: logger)
-        } catch {
-            await reconciler.stop()
-            fake?.stop()
-            store.close()
-            throw GatewayStartError(stage: "listener \(settings.host):\(settings.port)", message: error.description)
-        }
-        serverBox.withLock { $0 = server }
-        self.server = server
-        self.port = server.port
-        let history = HistoryRetention(
-            days: configuration.historyRetentionDays, reconciler: reconciler, ledger: ledger, store: store,
-            logger: logger)
-        self.history = history
-        historySweep = Task { await history.sweepPeriodically() }
-        gauges = Task { [reconciler, metrics] in
-            while !Task.isCancelled {
-                let took = await ContinuousClock().measure {
-                    await GaugeRefresher.refresh(reconciler: reconciler, metrics: metrics)
-                }
-                try? await Task.sleep(for: GaugeRefresher.pause(after: took))
-            }
-        }
-        server.start()
-        logger.info(
-            "Latchkey is listening",
-            metadata: [
-                "listen": "\(settings.host):\(port)", "seam": "\(seamTarget)",
-                "data_dir": "\(configuration.dataDirectory)",
-            ])
     }
 
     /// Begins a graceful shutdown (what SIGTERM does).
-    package func beginShutdown() { server.beginShutdown() }
+    package func beginShutdown() { listener.server.beginShutdown() }
 
-    /// Waits until the listener has drained, then stops the reconciler, the fake Seam and the store.
+    /// Waits until the listener has drained (after ``beginShutdown()`` or SIGTERM), then stops every part in the
+    /// reverse of the start order: gauge refresher, history sweep, booking feed, reconciler, the built-in fake
+    /// Seam, the store.
     package func waitUntilStopped() async {
-        let server = self.server
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                server.waitUntilStopped()
-                continuation.resume()
-            }
-        }
-        gauges.cancel()
-        historySweep.cancel()
-        await feed.finish()
-        await reconciler.stop()
-        fakeSeam?.stop()
-        store.close()
+        await listener.waitUntilStopped()
+        await lifecycle.stop()
         logger.info("Latchkey stopped")
     }
 
@@ -280,9 +247,11 @@ package final class LatchkeyGateway: Sendable {
     }
 }
 
-/// Why Latchkey could not start, with the stage that failed.
+/// Why Latchkey could not start, with the step and stage that failed.
 package struct GatewayStartError: Error, Sendable, CustomStringConvertible {
-    /// What was being started: `configuration`, `data directory …`, `seam`, `listener …`.
+    /// The step of the start that failed.
+    package var step: StartStep
+    /// What was being started, for the message: `configuration`, `data directory …`, `seam`, `listener …`.
     package var stage: String
     /// What went wrong and what to do.
     package var message: String

@@ -11,17 +11,24 @@ import WebhookAuth
 /// `deleted_external_to_seam` and `modified_external_to_seam` make the reservation's record uncertain: its
 /// codes are read back from Seam, and a lock that lost its code gets the group's PIN again, inside the group.
 struct SeamWebhookRoute: Sendable {
+    /// Checks Seam's signatures (see ``verifier(secret:)``); `nil` turns the route into a 404 that says how to
+    /// configure it.
     let verifier: WebhookVerifier?
+    /// Told which reservations' codes to read back.
     let reconciler: Reconciler
+    /// Counts the events by type.
     let metrics: Metrics
+    /// Where refusals and events are logged.
     let logger: Logger
 
-    /// - Parameter secret: The `whsec_` secret; `nil` turns the route into a 404 that says how to configure it.
-    init(secret: String?, reconciler: Reconciler, metrics: Metrics, logger: Logger) throws {
-        verifier = try secret.map { try WebhookVerifier(scheme: .standardWebhooks(), secrets: [Secret($0)]) }
-        self.reconciler = reconciler
-        self.metrics = metrics
-        self.logger = logger
+    /// The verifier of Seam's signatures for `secret`, made before anything starts so that a bad secret stops the
+    /// start at once.
+    /// - Parameter secret: The `whsec_` secret, or `nil` when none is configured.
+    /// - Returns: The verifier, or `nil` without a secret.
+    /// - Throws: `WebhookVerifier.ConfigurationError` when the secret is not a valid `whsec_` secret.
+    static func verifier(secret: String?) throws(WebhookVerifier.ConfigurationError) -> WebhookVerifier? {
+        guard let secret else { return nil }
+        return try WebhookVerifier(scheme: .standardWebhooks(), secrets: [Secret(secret)])
     }
 
     func register(on router: inout Router) {
