@@ -176,10 +176,14 @@ package actor Reconciler {
         for task in tasks {
             task.cancel()
         }
-        for task in storeRetries.values {
+        let retries = Array(storeRetries.values)
+        for task in retries {
             task.cancel()
         }
         storeRetries.removeAll()
+        for task in retries {
+            await task.value
+        }
         for task in tasks {
             await task.value
         }
