@@ -301,10 +301,14 @@ struct FakeSeamState: Sendable {
         }
     }
 
-    /// `/access_codes/generate_code`: a PIN the device would accept now (nothing is stored).
-    mutating func generateCode(deviceID: String) throws(SeamAPIError) -> String {
+    /// `/access_codes/generate_code`: an access code (Seam's `access_code` object) with a PIN the device would
+    /// accept now, `unset` and ongoing; nothing is stored, so its id is unknown to every other route.
+    mutating func generateCode(deviceID: String, now: Date) throws(SeamAPIError) -> AccessCodeRecord {
         let device = try device(deviceID)
-        return makePIN(length: device.length(preferring: nil), avoidingOn: [deviceID])
+        let pin = makePIN(length: device.length(preferring: nil), avoidingOn: [deviceID])
+        return AccessCodeRecord(
+            id: makeUUID(), deviceID: device.deviceID, name: nil, code: pin, commonCodeKey: nil, startsAt: nil,
+            endsAt: nil, createdAt: now, status: .unset, programmedAt: now)
     }
 
     // MARK: - Update
@@ -406,6 +410,10 @@ struct FakeSeamState: Sendable {
                             "starts_at": .string(newStart.map(SeamTime.format)),
                             "ends_at": .string(newEnd.map(SeamTime.format)),
                         ],
+                        "description": .string(
+                            "The access code's time frame was changed through Seam (/access_codes/update_multiple) "
+                                + "from \(Self.window(codes[index].startsAt, codes[index].endsAt)) "
+                                + "to \(Self.window(newStart, newEnd))."),
                     ])
             }
             codes[index] = record
@@ -550,6 +558,12 @@ struct FakeSeamState: Sendable {
         events.append(event)
         if events.count > Self.maxEvents { events.removeFirst(events.count - Self.maxEvents) }
         undelivered.append(event)
+    }
+
+    /// A time frame for a person: "2026-12-06T15:00:00.000Z – 2026-12-09T11:00:00.000Z", or "ongoing".
+    private static func window(_ startsAt: Date?, _ endsAt: Date?) -> String {
+        guard startsAt != nil || endsAt != nil else { return "ongoing" }
+        return "\(startsAt.map(SeamTime.format) ?? "…") – \(endsAt.map(SeamTime.format) ?? "…")"
     }
 
     private static func describe(_ type: String) -> String {
