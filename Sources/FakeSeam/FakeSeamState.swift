@@ -441,6 +441,50 @@ struct FakeSeamState: Sendable {
             CodeIssue(code: "being_deleted", message: "Access code is being deleted.", createdAt: time, kind: .warning))
     }
 
+    // MARK: - Changes at the lock
+
+    /// `POST /_fake/access_codes/change_at_lock`: someone removes or changes a code at the keypad, outside Seam.
+    /// The code must have reached the lock (set, or scheduled on it). `deleted` drops it (`get` then 404s) and
+    /// emits `access_code.deleted_external_to_seam`; `modified` gives it `newCode` (or a random PIN the lock
+    /// accepts) and emits `access_code.modified_external_to_seam`.
+    /// - Returns: the event emitted.
+    /// - Throws: ``SeamAPIError`` `access_code_not_found`, or `invalid_input` for a code not on the lock or a PIN
+    ///   the lock refuses, `duplicate_access_code` for a PIN already on it.
+    mutating func changeAtLock(id: String, change: ChangeAtLock, now: Date) throws(SeamAPIError) -> SeamEvent {
+        let index = try codeIndex(id)
+        let record = codes[index]
+        guard record.status != .removing, record.reachedDevice || record.isScheduledOnDevice else {
+            throw SeamAPIError.invalidInput(
+                "access_code_id", "Access code \(id) is not on the lock (status \(record.status.rawValue))")
+        }
+        switch change {
+        case .deleted:
+            codes.remove(at: index)
+            emit(
+                "access_code.deleted_external_to_seam", code: record, at: now,
+                extra: ["event_description": "An access code was deleted outside of Seam, at the lock."])
+        case .modified(let newCode):
+            let device = try device(record.deviceID)
+            let pin: String
+            if let newCode {
+                try Self.checkCustomPIN(newCode, on: device)
+                guard newCode == record.code || !hasLivePIN(newCode, on: device.deviceID, except: id) else {
+                    throw SeamAPIError(
+                        status: 409, type: "duplicate_access_code",
+                        message: "Device \(device.deviceID) already has an access code with this PIN.")
+                }
+                pin = newCode
+            } else {
+                pin = makePIN(length: record.code.count, avoidingOn: [device.deviceID])
+            }
+            codes[index].code = pin
+            emit(
+                "access_code.modified_external_to_seam", code: codes[index], at: now,
+                extra: ["event_description": "An access code was modified outside of Seam, at the lock."])
+        }
+        return events[events.count - 1]
+    }
+
     // MARK: - Devices
 
     /// Puts a lock on- or offline. Coming online retries codes that failed to set.
