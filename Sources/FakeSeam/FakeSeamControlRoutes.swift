@@ -9,6 +9,8 @@ extension FakeSeamService {
     /// - `POST /_fake/clock` `{"advance_seconds": 60}` or `{"set": "2026-11-15T15:00:00Z"}` (forward only).
     /// - `GET /_fake/faults`, `POST /_fake/faults` with a ``FaultConfiguration`` (replaces the current one).
     /// - `POST /_fake/devices/set_online` `{"device_id": "…", "online": false}`.
+    /// - `POST /_fake/access_codes/change_at_lock` `{"access_code_id": "…", "change": "deleted" | "modified",
+    ///   "code": "1234"}` (`code` optional): someone removed or changed the code at the keypad; answers the event.
     func addControlRoutes(to router: inout Router) {
         router.add("GET", "/_fake/state") { request, responder in
             self.serveControl(request, respond: responder) { service, _ in service.stateJSON }
@@ -69,6 +71,26 @@ extension FakeSeamService {
                 }
                 try service.setDeviceOnline(online, deviceID: id)
                 return [:]
+            }
+        }
+        router.add("POST", "/_fake/access_codes/change_at_lock") { request, responder in
+            self.serveControl(request, respond: responder) { service, body throws(SeamAPIError) in
+                let change: ChangeAtLock
+                switch (body["change"]?.stringValue, body["code"]) {
+                case ("deleted", nil): change = .deleted
+                case ("modified", nil): change = .modified(code: nil)
+                case ("modified", .some(.string(let code))): change = .modified(code: code)
+                default:
+                    throw SeamAPIError.invalidInput([
+                        "change": ["Required: \"deleted\" or \"modified\""],
+                        "code": ["Optional (string), only with \"modified\""],
+                    ])
+                }
+                guard let id = body["access_code_id"]?.stringValue else {
+                    throw SeamAPIError.invalidInput(["access_code_id": ["Required (string)"]])
+                }
+                let event = try service.changeAtLock(change, accessCodeID: id)
+                return ["event": event.json]
             }
         }
     }

@@ -196,8 +196,8 @@ extension FakeSeamService {
     {
         let deviceID = p.uuid("device_id", required: true)
         try p.check()
-        let pin = try state.generateCode(deviceID: deviceID ?? "")
-        return ["generated_code": ["device_id": .string(deviceID), "code": .string(pin)]]
+        let generated = try state.generateCode(deviceID: deviceID ?? "", now: now)
+        return ["generated_code": generated.json(workspaceID: state.workspaceID)]
     }
 
     // MARK: - Devices, attempts, events
@@ -316,13 +316,14 @@ extension FakeSeamState {
         return [
             "device_id": .string(device.deviceID), "workspace_id": .string(workspaceID),
             "connected_account_id": .string(seed.connectedAccountID), "device_type": .string(device.deviceType),
-            "display_name": .string(device.displayName), "nickname": nil, "created_at": .string(created),
-            "is_managed": true, "custom_metadata": [:], "location": nil,
+            "display_name": .string(device.displayName), "created_at": .string(created),
+            "is_managed": true, "custom_metadata": [:], "space_ids": [],
             "capabilities_supported": ["access_code", "lock"],
             "can_program_online_access_codes": true, "can_remotely_lock": true, "can_remotely_unlock": true,
             "errors": .array(errors), "warnings": [],
             "properties": [
                 "online": .bool(device.online), "name": .string(device.displayName),
+                "appearance": ["name": .string(device.displayName)],
                 "manufacturer": .string(device.manufacturer),
                 "model": [
                     "display_name": .string(device.displayName),

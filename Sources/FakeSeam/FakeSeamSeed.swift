@@ -184,7 +184,7 @@ package struct FakeSeamSeed: Codable, Sendable, Equatable {
                 supportedCodeLengths: [4]),
             FakeDevice(deviceID: DefaultDevice.shed, displayName: "Shed", deviceType: "august_lock", online: false),
             FakeDevice(
-                deviceID: DefaultDevice.poolGate, displayName: "Pool Gate", deviceType: "salto_ks_lock",
+                deviceID: DefaultDevice.poolGate, displayName: "Pool Gate", deviceType: "salto_lock",
                 supportedCodeLengths: [6], canShareCode: false, codeConstraints: ["cannot_specify_pin_code"]),
         ]
     )

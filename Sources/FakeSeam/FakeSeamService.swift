@@ -132,6 +132,19 @@ package final class FakeSeamService: Sendable {
         }.get()
     }
 
+    /// Simulates someone removing or changing a code at the keypad: updates the code and emits
+    /// `access_code.deleted_external_to_seam` or `access_code.modified_external_to_seam` (sent to the webhook).
+    /// - Returns: the event.
+    /// - Throws: ``SeamAPIError`` `access_code_not_found`, `invalid_input`, `duplicate_access_code`.
+    @discardableResult
+    package func changeAtLock(_ change: ChangeAtLock, accessCodeID: String) throws(SeamAPIError) -> SeamEvent {
+        try withSettledCore { core in
+            Result { () throws(SeamAPIError) in
+                try core.state.changeAtLock(id: accessCodeID.lowercased(), change: change, now: core.clock.now())
+            }
+        }.get()
+    }
+
     /// Every access code now (settled to the current time), oldest first.
     package var accessCodes: [AccessCodeRecord] { withSettledCore { $0.state.codes } }
 

@@ -301,10 +301,14 @@ struct FakeSeamState: Sendable {
         }
     }
 
-    /// `/access_codes/generate_code`: a PIN the device would accept now (nothing is stored).
-    mutating func generateCode(deviceID: String) throws(SeamAPIError) -> String {
+    /// `/access_codes/generate_code`: an access code (Seam's `access_code` object) with a PIN the device would
+    /// accept now, `unset` and ongoing; nothing is stored, so its id is unknown to every other route.
+    mutating func generateCode(deviceID: String, now: Date) throws(SeamAPIError) -> AccessCodeRecord {
         let device = try device(deviceID)
-        return makePIN(length: device.length(preferring: nil), avoidingOn: [deviceID])
+        let pin = makePIN(length: device.length(preferring: nil), avoidingOn: [deviceID])
+        return AccessCodeRecord(
+            id: makeUUID(), deviceID: device.deviceID, name: nil, code: pin, commonCodeKey: nil, startsAt: nil,
+            endsAt: nil, createdAt: now, status: .unset, programmedAt: now)
     }
 
     // MARK: - Update
@@ -406,6 +410,10 @@ struct FakeSeamState: Sendable {
                             "starts_at": .string(newStart.map(SeamTime.format)),
                             "ends_at": .string(newEnd.map(SeamTime.format)),
                         ],
+                        "description": .string(
+                            "The access code's time frame was changed through Seam (/access_codes/update_multiple) "
+                                + "from \(Self.window(codes[index].startsAt, codes[index].endsAt)) "
+                                + "to \(Self.window(newStart, newEnd))."),
                     ])
             }
             codes[index] = record
@@ -431,6 +439,50 @@ struct FakeSeamState: Sendable {
         codes[index].removedAt = time.addingTimeInterval(timing.removalDelay)
         codes[index].warnings.append(
             CodeIssue(code: "being_deleted", message: "Access code is being deleted.", createdAt: time, kind: .warning))
+    }
+
+    // MARK: - Changes at the lock
+
+    /// `POST /_fake/access_codes/change_at_lock`: someone removes or changes a code at the keypad, outside Seam.
+    /// The code must have reached the lock (set, or scheduled on it). `deleted` drops it (`get` then 404s) and
+    /// emits `access_code.deleted_external_to_seam`; `modified` gives it `newCode` (or a random PIN the lock
+    /// accepts) and emits `access_code.modified_external_to_seam`.
+    /// - Returns: the event emitted.
+    /// - Throws: ``SeamAPIError`` `access_code_not_found`, or `invalid_input` for a code not on the lock or a PIN
+    ///   the lock refuses, `duplicate_access_code` for a PIN already on it.
+    mutating func changeAtLock(id: String, change: ChangeAtLock, now: Date) throws(SeamAPIError) -> SeamEvent {
+        let index = try codeIndex(id)
+        let record = codes[index]
+        guard record.status != .removing, record.reachedDevice || record.isScheduledOnDevice else {
+            throw SeamAPIError.invalidInput(
+                "access_code_id", "Access code \(id) is not on the lock (status \(record.status.rawValue))")
+        }
+        switch change {
+        case .deleted:
+            codes.remove(at: index)
+            emit(
+                "access_code.deleted_external_to_seam", code: record, at: now,
+                extra: ["event_description": "An access code was deleted outside of Seam, at the lock."])
+        case .modified(let newCode):
+            let device = try device(record.deviceID)
+            let pin: String
+            if let newCode {
+                try Self.checkCustomPIN(newCode, on: device)
+                guard newCode == record.code || !hasLivePIN(newCode, on: device.deviceID, except: id) else {
+                    throw SeamAPIError(
+                        status: 409, type: "duplicate_access_code",
+                        message: "Device \(device.deviceID) already has an access code with this PIN.")
+                }
+                pin = newCode
+            } else {
+                pin = makePIN(length: record.code.count, avoidingOn: [device.deviceID])
+            }
+            codes[index].code = pin
+            emit(
+                "access_code.modified_external_to_seam", code: codes[index], at: now,
+                extra: ["event_description": "An access code was modified outside of Seam, at the lock."])
+        }
+        return events[events.count - 1]
     }
 
     // MARK: - Devices
@@ -550,6 +602,12 @@ struct FakeSeamState: Sendable {
         events.append(event)
         if events.count > Self.maxEvents { events.removeFirst(events.count - Self.maxEvents) }
         undelivered.append(event)
+    }
+
+    /// A time frame for a person: "2026-12-06T15:00:00.000Z – 2026-12-09T11:00:00.000Z", or "ongoing".
+    private static func window(_ startsAt: Date?, _ endsAt: Date?) -> String {
+        guard startsAt != nil || endsAt != nil else { return "ongoing" }
+        return "\(startsAt.map(SeamTime.format) ?? "…") – \(endsAt.map(SeamTime.format) ?? "…")"
     }
 
     private static func describe(_ type: String) -> String {

@@ -197,6 +197,14 @@ package struct ActionAttemptRecord: Sendable, Equatable {
     }
 }
 
+/// What someone did to a code at the lock, outside Seam (`POST /_fake/access_codes/change_at_lock`).
+package enum ChangeAtLock: Sendable, Equatable {
+    /// Removed it from the keypad.
+    case deleted
+    /// Changed its PIN: to the one given, or (with `nil`) to a random one the lock accepts.
+    case modified(code: String?)
+}
+
 /// A Seam event (§9.2), kept for `/_fake/state` and sent to the webhook when one is configured.
 package struct SeamEvent: Sendable, Equatable {
     /// The id (UUID); also the `svix-id` of its delivery.

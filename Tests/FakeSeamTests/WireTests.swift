@@ -128,6 +128,10 @@ struct WireTests {
         let fake = Harness()
         let reply = try #require(await fake.send("GET", "/access_codes/generate_code?device_id=\(Locks.garage)"))
         #expect(reply.json["generated_code"]?.s("code")?.count == 4)
+        // Seam's OpenAPI document answers an access code object, not a bare {device_id, code}.
+        #expect(reply.json["generated_code"]?.s("device_id") == Locks.garage)
+        #expect(reply.json["generated_code"]?.s("status") == "unset")
+        #expect(reply.json["generated_code"]?.s("access_code_id") != nil)
         #expect(fake.service.accessCodes.isEmpty)
     }
 
