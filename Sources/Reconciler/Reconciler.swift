@@ -293,14 +293,13 @@ package actor Reconciler {
             }
         }
         record.applied = applied
-        if kind != .set {
-            record.readBackReason = "Seam event access_code.\(kind.eventName) for \(accessCodeID)"
-            readBackGenerations[key, default: 0] &+= 1
-        }
         if !(record.applied?.hasLiveCode ?? false), !wantsGroup(record) {
             record.applied = nil
         }
         records[key] = record
+        if kind != .set {
+            markUncertain(key, because: "Seam event access_code.\(kind.eventName) for \(accessCodeID)")
+        }
         try await persistRecord(key)
         schedule(key)
         return true

@@ -57,16 +57,13 @@ extension Reconciler {
                 let stillFailing =
                     recorded?.accessCodeID == chosen.accessCodeID && recorded?.status == .failedToSet
                     && chosen.status != .set
+                let window =
+                    recorded?.window ?? spec?.window ?? CodeWindow(startsAt: .distantPast, endsAt: .distantPast)
                 codes.append(
                     AppliedCode(
-                        deviceID: device, accessCodeID: chosen.accessCodeID,
-                        pin: chosen.code ?? recorded?.pin ?? previous?.pin, commonCodeKey: chosen.commonCodeKey,
-                        window: CodeWindow(
-                            startsAt: chosen.startsAt ?? recorded?.window.startsAt ?? spec?.window.startsAt
-                                ?? Date.distantPast,
-                            endsAt: chosen.endsAt ?? recorded?.window.endsAt ?? spec?.window.endsAt ?? Date.distantPast),
-                        name: chosen.name ?? recorded?.name ?? spec?.name ?? "",
-                        status: stillFailing ? .failedToSet : chosen.status == .set ? .set : .unconfirmed))
+                        adopting: chosen,
+                        fallback: (window, recorded?.name ?? spec?.name ?? "", recorded?.pin ?? previous?.pin),
+                        status: stillFailing ? .failedToSet : nil))
             } else if var recorded {
                 recorded.accessCodeID = nil
                 recorded.status = .missing
@@ -88,7 +85,9 @@ extension Reconciler {
         }
         current.pendingLookup = nil
         if readBackGenerations[key, default: 0] == generation {
+            // Settled: forget the counter too (one worker per reservation, so no other read-back holds it).
             current.readBackReason = nil
+            readBackGenerations[key] = nil
         }
         records[key] = current
         logger.debug(

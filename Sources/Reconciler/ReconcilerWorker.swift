@@ -274,13 +274,7 @@ extension Reconciler {
         logger.debug(
             "adopted codes found by marker", metadata: ["reservation": "\(key)", "codes": "\(found.count)"])
         let adopted = lookup.deviceIDs.compactMap { device in
-            found[device].map {
-                AppliedCode(
-                    deviceID: device, accessCodeID: $0.accessCodeID, pin: $0.code, commonCodeKey: $0.commonCodeKey,
-                    window: CodeWindow(
-                        startsAt: $0.startsAt ?? lookup.window.startsAt, endsAt: $0.endsAt ?? lookup.window.endsAt),
-                    name: $0.name ?? lookup.name, status: $0.status == .set ? .set : .unconfirmed)
-            }
+            found[device].map { AppliedCode(adopting: $0, fallback: (lookup.window, lookup.name, nil)) }
         }
         if records[key]?.applied == nil {
             let pin = adopted.lazy.compactMap(\.pin).first

@@ -83,6 +83,24 @@ package struct AppliedCode: Sendable, Codable, Hashable {
 
     /// Whether Seam holds this code (as far as the record knows): it has an id.
     package var isLive: Bool { accessCodeID != nil }
+
+    /// A code as `/access_codes/list` shows it, adopted into the record; what Seam leaves out (window, name, PIN
+    /// while it assigns one) is taken from `fallback`.
+    /// - Parameters:
+    ///   - listed: The listed code.
+    ///   - fallback: Window, name and PIN to assume where the listing gives none.
+    ///   - status: The status to record; default `set` when Seam says set, else `unconfirmed`.
+    init(
+        adopting listed: ExistingCode, fallback: (window: CodeWindow, name: String, pin: AccessPIN?),
+        status: LockCodeStatus? = nil
+    ) {
+        self.init(
+            deviceID: listed.deviceID, accessCodeID: listed.accessCodeID, pin: listed.code ?? fallback.pin,
+            commonCodeKey: listed.commonCodeKey,
+            window: CodeWindow(
+                startsAt: listed.startsAt ?? fallback.window.startsAt, endsAt: listed.endsAt ?? fallback.window.endsAt),
+            name: listed.name ?? fallback.name, status: status ?? (listed.status == .set ? .set : .unconfirmed))
+    }
 }
 
 /// The group of codes Latchkey has put on a property's locks for one reservation.
