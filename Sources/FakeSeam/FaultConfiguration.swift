@@ -3,7 +3,8 @@ import Foundation
 /// What can go wrong on purpose, set at start and replaced at run time with `POST /_fake/faults`.
 ///
 /// Fractions are probabilities per API call (0…1), drawn from an RNG seeded with ``seed`` so a run repeats
-/// exactly. At most one of server error, rate limit, timeout and crash-after-commit hits a call (checked in
+/// exactly (`latchkey fake-seam` draws a fresh seed per start, printed on its start line, unless the faults file
+/// or `--rng-seed` sets one; the same seed makes its access-code ids and PINs). At most one of server error, rate limit, timeout and crash-after-commit hits a call (checked in
 /// that order); ``latencyMilliseconds`` adds to every answer. ``scripted`` faults hit the next matching calls
 /// first, whatever the fractions say. Control routes (`/_fake/...`) are never faulted.
 ///
@@ -12,7 +13,7 @@ import Foundation
 /// "timeout_delay_ms": 30000, "crash_after_commit_rate": 0, "latency_ms": 0, "routes": ["/access_codes/create_multiple"],
 /// "enforce_device_rate_limits": true, "scripted": [{"kind": "crash_after_commit", "route": "/access_codes/delete"}]}`.
 package struct FaultConfiguration: Codable, Sendable, Equatable {
-    /// The RNG seed; default 1.
+    /// The RNG seed; default 1 (the command's own default: a fresh one per start, see above).
     package var seed: UInt64 = 1
     /// Fraction of calls answered with a 5xx before any change; default 0.
     package var serverErrorRate: Double = 0

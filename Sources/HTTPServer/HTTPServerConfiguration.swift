@@ -3,7 +3,7 @@ import SystemCalls
 /// Everything the HTTP listener can be told: where to listen, its limits and its deadlines.
 ///
 /// Every limit answers a client that exceeds it with the status named on the field, then closes the connection.
-/// Defaults suit a webhook sink on loopback behind nginx (which already bounds the package side).
+/// Defaults suit a webhook sink on loopback behind nginx (which already bounds the public side).
 package struct HTTPServerConfiguration: Sendable {
     /// The address to listen on, an IPv4 or IPv6 literal. Default `"127.0.0.1"`.
     package var host: String

@@ -109,7 +109,7 @@ package actor Reconciler {
     ///   - store: Durable storage for records, intents and dead letters.
     ///   - clock: The time source. Default ``SystemClock``.
     ///   - pacer: Asked before every call. Default ``UnpacedCalls``.
-    ///   - configuration: Concurrency, retries, naming. Default ``ReconcilerConfiguration/init(maxConcurrentReservations:maxAttempts:backoffBase:backoffCap:naming:)``.
+    ///   - configuration: Concurrency, retries, naming. Default ``ReconcilerConfiguration`` with its documented defaults.
     ///   - jitter: Picks a backoff delay in `0…ceiling` seconds. Default uniform random.
     ///   - logger: Debug-level progress; never PINs or guest names.
     package init(
@@ -296,11 +296,18 @@ package actor Reconciler {
         if !(record.applied?.hasLiveCode ?? false), !wantsGroup(record) {
             record.applied = nil
         }
+        let before = records[key]
         records[key] = record
         if kind != .set {
             markUncertain(key, because: "Seam event access_code.\(kind.eventName) for \(accessCodeID)")
         }
-        try await persistRecord(key)
+        do {
+            try await persistRecord(key)
+        } catch {
+            // Not stored, so not recorded: Seam sends the event again (503), and memory stays as the store is.
+            records[key] = before
+            throw error
+        }
         schedule(key)
         return true
     }
@@ -376,7 +383,7 @@ package actor Reconciler {
             // Checked afresh each time round: the awaits below let events and workers run in between.
             guard let record = records[key], running[key] == nil, durableOutbox.intents[key] == nil,
                 record.blockedBy == nil,
-                record.pendingLookup == nil, record.readBackReason == nil, let end = stayEnd(of: record), end < limit,
+                record.pendingLookup == nil, let end = stayEnd(of: record), end < limit,
                 let sequence = record.desired?.version.receivedSequence
             else { continue }
             records[key] = nil
@@ -470,7 +477,7 @@ package actor Reconciler {
             queue.append(key)
         }
         // The invariant, after every pass: work left to do is queued, retried later or parked.
-        if !stopped, !Task.isCancelled, isIdle(key), records[key]?.blockedBy == nil, nextOperation(for: key) != nil {
+        if !stopped, !Task.isCancelled, isStuck(key) {
             putBackToWork(key)
         }
         pump()

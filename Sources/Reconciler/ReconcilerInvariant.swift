@@ -16,7 +16,7 @@ extension Reconciler {
     package func checkInvariant() -> [ReservationKey] {
         guard !stopped else { return [] }
         var stuck: [ReservationKey] = []
-        for (key, record) in records where isIdle(key) && record.blockedBy == nil && nextOperation(for: key) != nil {
+        for key in records.keys where isStuck(key) {
             stuck.append(key)
         }
         for key in stuck.sorted() { putBackToWork(key) }
@@ -34,6 +34,11 @@ extension Reconciler {
             if next != key { kept.append(next) }
         }
         queue = kept
+    }
+
+    /// Whether `key` breaks the invariant: work to do, none queued, in flight, waiting or parked.
+    func isStuck(_ key: ReservationKey) -> Bool {
+        isIdle(key) && records[key]?.blockedBy == nil && nextOperation(for: key) != nil
     }
 
     func isIdle(_ key: ReservationKey) -> Bool {

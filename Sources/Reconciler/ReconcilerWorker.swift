@@ -459,14 +459,10 @@ extension Reconciler {
 
     /// Stores the records of `keys` in one write.
     func persistRecords(_ keys: [ReservationKey]) async throws {
-        let writes: [StateWrite] = keys.compactMap { key in
-            encodedRecord(key).map { .put(key: StoreKeys.reservation(key), value: $0) }
+        let entries = keys.compactMap { key in
+            encodedRecord(key).map { (key: StoreKeys.reservation(key), value: $0) }
         }
-        guard !writes.isEmpty else { return }
-        let entries = writes.compactMap { write -> (key: String, value: [UInt8])? in
-            if case .put(let key, let value) = write { return (key, value) }
-            return nil
-        }
+        guard !entries.isEmpty else { return }
         let store = self.store
         try await inKeyOrder(entries.map(\.key)) { try await store.putAll(entries) }
     }

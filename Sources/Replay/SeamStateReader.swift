@@ -118,7 +118,7 @@ package struct SeamAPIStateReader: SeamStateReader {
     }
 
     /// Creates a reader for every lock of `configuration`'s properties, with its `seam.api_key`, `seam.endpoint`
-    /// (else `SEAM_ENDPOINT`, else Seam's package URL) and `seam.workspace_id`.
+    /// (else `SEAM_ENDPOINT`, else Seam's public URL) and `seam.workspace_id`.
     /// - Throws: ``ReplayError`` when the API key does not resolve or the endpoint is not a URL.
     package init(
         configuration: LatchkeyConfiguration, environment: [String: String] = ProcessInfo.processInfo.environment

@@ -1,7 +1,7 @@
 import Foundation
 
 // The request and response bodies of the routes Latchkey calls, in Seam's wire shapes (seam-api.md §3).
-// `package` so the tests and the fake can build and read them; the client's package API takes plain arguments.
+// `package` so the tests and the fake can build and read them; the client's public API takes plain arguments.
 
 /// `POST /access_codes/create_multiple`.
 package struct CreateMultipleRequest: Codable, Equatable, Sendable {
@@ -146,7 +146,7 @@ struct DeviceBody: Decodable {
     var device: Device
 }
 
-/// `{"action_attempt": {...}}`; optional because some servers (the package fake) omit it.
+/// `{"action_attempt": {...}}`; optional because some servers (the public fake) omit it.
 struct ActionAttemptBody: Decodable {
     var actionAttempt: ActionAttempt?
     enum CodingKeys: String, CodingKey { case actionAttempt = "action_attempt" }

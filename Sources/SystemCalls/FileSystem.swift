@@ -88,13 +88,20 @@ package enum FileSystem {
         }
         defer { closedir(directory) }
         var names: [String] = []
-        while let entry = readdir(directory) {
+        while true {
+            // readdir returns nil both at the end and on failure; only errno tells them apart. A listing cut
+            // short must not pass for a whole one (recovery would miss journal segments).
+            errno = 0
+            guard let entry = readdir(directory) else {
+                let failure = Errno.current
+                if failure.rawValue != 0 { throw SystemCallError(call: "readdir", errno: failure, path: path) }
+                return names
+            }
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names
     }
 
     /// Bytes available to unprivileged users on the file system holding `path`. The corresponding C function is

@@ -227,6 +227,25 @@ struct HousekeepingTests {
         #expect(await harness.state("R1")?.phase == .past)
         #expect(await harness.seam.count(.createMultiple) == 1)
     }
+
+    @Test func aPastStayWhoseCodesSeamReportsRemovedIsStillForgotten() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        let group = try #require(await harness.state()?.applied)
+        harness.clock.advance(by: 30 * 86_400)
+        // Seam removes time-bound codes at their end and says so; the record is then uncertain, but the stay is
+        // over: nothing is planned for it, and it must not be kept forever for want of a read-back.
+        for code in group.codes {
+            await harness.seam.removeBehindOurBack(code.accessCodeID!)
+            try await harness.reconciler.recordLockEvent(accessCodeID: code.accessCodeID!, kind: .removedExternally)
+        }
+        await harness.reconciler.waitUntilIdle()
+        #expect(await harness.state()?.phase == .past)
+        let forgotten = try await harness.reconciler.forgetReservations(
+            endedBefore: Fixture.instant("2026-06-20T00:00:00Z"))
+        #expect(forgotten.map(\.key) == [Fixture.key()])
+        #expect(await harness.store.keys(prefix: "reconciler/reservation/").isEmpty)
+    }
 }
 
 @Suite("Booking events applied in batches")
