@@ -27,7 +27,7 @@ let package = Package(
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // epoll/eventfd/signalfd/accept4 declarations Glibc does not export (header only, nothing linked);
-        // only SystemCalls imports it.
+        // only SystemCalls (and its tests) imports it.
         .systemLibrary(name: "CLinux"),
 
         // MARK: Libraries, one job each
