@@ -36,6 +36,8 @@ package enum ConsoleAssets {
         *{box-sizing:border-box}
         body{margin:0}
         .sprite{position:absolute;width:0;height:0;overflow:hidden}
+        .skip{position:absolute;left:-999px;top:.5rem;background:var(--card);padding:.4rem .8rem;border-radius:8px}
+        .skip:focus{left:.5rem;z-index:2}
         a{color:var(--accent)}
         a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid var(--accent);\
         outline-offset:2px}
@@ -107,7 +109,8 @@ package enum ConsoleAssets {
         .problem:last-child{border-bottom:0}
         .problem p{margin:0 0 .2rem}
         button{font:inherit;border:1px solid var(--line);background:var(--card);color:var(--ink);border-radius:8px;\
-        padding:.45rem .9rem;cursor:pointer;display:inline-flex;align-items:center;min-height:2.5rem}
+        padding:.45rem .9rem;cursor:pointer;display:inline-flex;align-items:center;justify-content:center;\
+        min-height:2.5rem}
         button:hover{border-color:var(--muted)}
         button.primary{background:var(--accent);border-color:var(--accent);color:#fff}
         button.link{border:0;background:none;color:var(--muted);padding:.35rem .5rem;min-height:0}

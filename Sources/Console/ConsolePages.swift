@@ -39,6 +39,7 @@ package enum ConsolePages {
             <link rel="stylesheet" href="\(ConsoleAssets.stylesheetPath)">
             <script src="\(ConsoleAssets.scriptPath)" defer></script>
             </head><body>
+            <a class="skip" href="#main">Skip to content</a>
             \(ConsoleAssets.iconSprite)
             <header class="top"><div class="bar">
             <a class="brand" href="/console/arrivals"><svg class="i" aria-hidden="true"><use href="#i-key"/></svg>Latchkey</a>
@@ -77,8 +78,9 @@ package enum ConsolePages {
     /// - Parameters:
     ///   - message: What went wrong with the last attempt, or nil.
     ///   - enabled: Whether a console credential is configured; when not, the page says how to set one.
+    ///   - sessionHours: How long a session lasts, said on the page. Default 12.
     /// - Returns: The whole document.
-    package static func signIn(message: String?, enabled: Bool) -> String {
+    package static func signIn(message: String?, enabled: Bool, sessionHours: Int = 12) -> String {
         var body = HTMLBuilder()
         body.raw("<section class=\"signin card\"><h1>Sign in</h1>")
         guard enabled else {
@@ -105,7 +107,8 @@ package enum ConsolePages {
             <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
             <button type="submit" class="primary">Sign in</button>
             </form>
-            <p class="muted small">Sessions last 12 hours and end when Latchkey restarts.</p></section>
+            <p class="muted small">Sessions last \(sessionHours) hour\(sessionHours == 1 ? "" : "s") and end when \
+            Latchkey restarts.</p></section>
             """)
         return layout(title: "Sign in", section: nil, csrf: nil, body: body.output)
     }
@@ -316,7 +319,7 @@ package enum ConsolePages {
         if detail.seamActions.isEmpty {
             body.raw("<p class=\"muted\">None since Latchkey started (kept in memory only).</p>")
         } else {
-            body.raw("<table>" + tableHead(["Time", "Call", "Result"]))
+            body.raw("<table>" + tableHead(["Time (\(zone))", "Call", "Result"]))
             for action in detail.seamActions {
                 body.raw("<tr><td>\(time(action.at, zone: zone))</td><td><code>")
                 body.text(action.call)
@@ -340,7 +343,7 @@ package enum ConsolePages {
         if detail.deliveries.isEmpty {
             body.raw("<p class=\"muted\">None among the recent deliveries kept in memory.</p>")
         } else {
-            deliveriesTable(detail.deliveries, into: &body)
+            deliveriesTable(detail.deliveries, zone: zone, into: &body)
         }
         body.raw("</section>")
 
@@ -536,7 +539,7 @@ package enum ConsolePages {
         if lines.isEmpty {
             body.raw("<p class=\"muted\">No deliveries match.</p>")
         } else {
-            deliveriesTable(lines, into: &body)
+            deliveriesTable(lines, zone: "UTC", into: &body)
         }
         body.raw(
             """
@@ -546,11 +549,11 @@ package enum ConsolePages {
         return layout(title: "Deliveries", section: .deliveries, csrf: csrf, problems: problems, body: body.output)
     }
 
-    private static func deliveriesTable(_ lines: [DeliveryLine], into body: inout HTMLBuilder) {
+    private static func deliveriesTable(_ lines: [DeliveryLine], zone: String, into body: inout HTMLBuilder) {
         body.raw("<div class=\"scroll\"><table class=\"deliveries\">")
-        body.raw(tableHead(["Time (UTC)", "Source", "Verdict", "Reservations", "Reason"]))
+        body.raw(tableHead(["Time (\(zone))", "Source", "Verdict", "Reservations", "Reason"]))
         for line in lines {
-            body.raw("<tr data-verdict=\"\(HTML.escape(line.verdict))\"><td>\(time(line.at, zone: "UTC"))</td><td>")
+            body.raw("<tr data-verdict=\"\(HTML.escape(line.verdict))\"><td>\(time(line.at, zone: zone))</td><td>")
             body.text(line.source)
             body.raw("</td><td>")
             body.raw(

@@ -109,7 +109,9 @@ final class ConsoleRoutes: Sendable {
         router.add("GET", "/console/assets/{name}") { request in Self.asset(request.pathParameters["name"] ?? "") }
         router.add("GET", "/console/sign-in") { [self] request in
             if password != nil, session(request) != nil { return Self.redirect("/console/arrivals") }
-            return html(password == nil ? 404 : 200, ConsolePages.signIn(message: nil, enabled: password != nil))
+            return html(
+                password == nil ? 404 : 200,
+                ConsolePages.signIn(message: nil, enabled: password != nil, sessionHours: sessionSeconds / 3_600))
         }
         router.add("POST", "/console/sign-in") { [self] request in signIn(request) }
         router.add("POST", "/console/sign-out") { [self] request in
@@ -221,7 +223,7 @@ final class ConsoleRoutes: Sendable {
                 429,
                 ConsolePages.signIn(
                     message: "Too many wrong passwords from here. Wait \(seconds) seconds, then try again.",
-                    enabled: true))
+                    enabled: true, sessionHours: sessionSeconds / 3_600))
             response.headers.add(name: "Retry-After", value: "\(seconds)")
             return response
         }
@@ -234,7 +236,7 @@ final class ConsoleRoutes: Sendable {
                 401,
                 ConsolePages.signIn(
                     message: "That password is not right. You can try again in \(wait) second\(wait == 1 ? "" : "s").",
-                    enabled: true))
+                    enabled: true, sessionHours: sessionSeconds / 3_600))
         }
         throttle.withLock { $0.recordSuccess(client: client) }
         var random = SystemRandomNumberGenerator()
