@@ -21,6 +21,17 @@ package final class RecentDeliveries: Sendable {
         package var reason: String?
         /// The reservations it carried, once decoded.
         package var reservationIDs: [String]
+
+        /// Creates a value.
+        package init(at: Date, source: String, verdict: String, status: Int, reason: String?, reservationIDs: [String])
+        {
+            self.at = at
+            self.source = source
+            self.verdict = verdict
+            self.status = status
+            self.reason = reason
+            self.reservationIDs = reservationIDs
+        }
     }
 
     private struct State {
