@@ -72,6 +72,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The operator console's pages, sessions and CSRF tokens: pure functions of value types (no I/O).
+        .target(name: "Console", dependencies: []),
         .target(
             name: "Gateway",
             // The assembly: starts and stops the parts, routes, and the Store and Seam adapters of the
@@ -79,6 +81,7 @@ let package = Package(
             dependencies: [
                 "Bookings", "Configuration", "FakeSeam", "HTTPServer", "Intake", "Observability", "Reconciler", "Seam",
                 "Store", "WebhookAuth", .product(name: "Logging", package: "swift-log"),
+                "Console",
             ]
         ),
         .target(
@@ -159,8 +162,10 @@ let package = Package(
                 "Gateway", "HTTPServer", "FakeSeam", "WebhookAuth", "Configuration", "Observability", "Reconciler",
                 "Seam",
                 "Store", .product(name: "Logging", package: "swift-log"),
+                "Bookings", "Console", "Intake",
             ]
         ),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console"]),
         .testTarget(
             name: "ConfigurationTests",
             dependencies: ["Configuration", "Bookings", "LatchkeyTestSupport", .product(name: "Yams", package: "Yams")]

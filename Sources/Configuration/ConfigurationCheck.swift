@@ -69,6 +69,9 @@ package struct ConfigurationCheck: Sendable {
         if let key = configuration.seam.apiKey { check(key, key: "seam.api_key", required: false) }
         if let secret = configuration.seam.webhookSecret { check(secret, key: "seam.webhook_secret", required: false) }
         if let token = configuration.adminToken { check(token, key: "admin.token", required: false) }
+        if let password = configuration.console.password {
+            check(password, key: "console.password", required: false)
+        }
         findings = found.sorted { $0.severity == .error && $1.severity != .error }
     }
 }

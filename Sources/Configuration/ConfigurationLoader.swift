@@ -16,7 +16,7 @@ package enum ConfigurationLoader {
         /// The top level.
         package static let top: Set<String> = [
             "server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days",
-            "seam", "admin", "sources", "properties",
+            "seam", "admin", "sources", "properties", "console",
         ]
         /// `server:`.
         package static let server: Set<String> = [
@@ -30,6 +30,8 @@ package enum ConfigurationLoader {
         ]
         /// `admin:`.
         package static let admin: Set<String> = ["token"]
+        /// `console:`.
+        package static let console: Set<String> = ["password", "session_hours"]
         /// Each source under `sources:`.
         package static let source: Set<String> = [
             "adapter", "scheme", "secrets", "header", "prefix", "encoding", "username", "tolerance_seconds",
@@ -90,6 +92,24 @@ package enum ConfigurationLoader {
             }
         }
 
+        var console = ConsoleSettings()
+        if let node = top.child("console") {
+            node.reportUnknownKeys(Keys.console, into: &problems)
+            if let password = node.child("password") {
+                console.password =
+                    password.isNull
+                    ? nil : problems.check { () throws(ConfigurationError) in try parseSecret(password) }
+            }
+            if let hours = problems.value(
+                of: "session_hours", in: node,
+                { node throws(ConfigurationError) in
+                    try node.int(in: 1...168)
+                })
+            {
+                console.sessionHours = hours
+            }
+        }
+
         var sources: [SourceSettings] = []
         var sourceNames: Set<String> = []
         if let sourcesNode = top.child("sources") {
@@ -144,7 +164,7 @@ package enum ConfigurationLoader {
             try node.int(in: 1...3650)
         }
 
-        let configuration = LatchkeyConfiguration(
+        var configuration = LatchkeyConfiguration(
             server: server,
             dataDirectory: dataDirectory ?? "./latchkey-data",
             logLevel: logLevel,
@@ -156,6 +176,7 @@ package enum ConfigurationLoader {
             sources: sources,
             properties: properties.map(\.property)
         )
+        configuration.console = console
         guard problems.all.isEmpty else { throw ConfigurationErrors(problems.all, partial: configuration) }
         return configuration
     }

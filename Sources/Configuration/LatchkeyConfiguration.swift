@@ -29,6 +29,8 @@ package struct LatchkeyConfiguration: Sendable {
     package var sources: [SourceSettings]
     /// The properties and their locks. No default.
     package var properties: [Property]
+    /// The operator console at `/console`. Defaults: see ``ConsoleSettings``.
+    package var console = ConsoleSettings()
 
     /// Creates a configuration; every parameter but sources and properties has the documented default.
     package init(
@@ -90,6 +92,18 @@ package struct ServerSettings: Sendable, Equatable {
     package var keepAliveTimeoutSeconds: Int = 60
     /// How long shutdown waits for in-flight requests, in seconds. Default 20.
     package var drainTimeoutSeconds: Int = 20
+
+    /// Creates settings with the documented defaults.
+    package init() {}
+}
+
+/// The operator console (`/console`): who may sign in and for how long.
+package struct ConsoleSettings: Sendable, Equatable {
+    /// The console password. Default: environment variable `LATCHKEY_CONSOLE_PASSWORD`; when it resolves to
+    /// nothing, the admin token (`admin.token`) is the console password; with neither, the console is off.
+    package var password: SecretReference? = .environment("LATCHKEY_CONSOLE_PASSWORD")
+    /// How long a console session lasts from sign-in, in hours (1…168). Default 12.
+    package var sessionHours: Int = 12
 
     /// Creates settings with the documented defaults.
     package init() {}

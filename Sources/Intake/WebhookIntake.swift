@@ -24,6 +24,7 @@ package final class WebhookIntake: Sendable {
     private let logger: Logger
     private let onAccepted: AcceptedHandler
     private let now: @Sendable () -> Date
+    private let recent: RecentDeliveries?
 
     /// Creates the intake.
     /// - Parameters:
@@ -33,11 +34,14 @@ package final class WebhookIntake: Sendable {
     ///   - metrics: Delivery and signature-failure counters.
     ///   - logger: One line per delivery.
     ///   - now: The clock for signature timestamps (injectable for tests).
+    ///   - recentDeliveries: Where each delivery's outcome is noted for the operator console, or nil. Default nil.
     ///   - onAccepted: Receives the numbered bookings of each durable delivery (on the journal's writer thread).
     package init(
         sources: [SourceRuntime], store: Store, ledger: BookingLedger, metrics: Metrics, logger: Logger,
-        now: @escaping @Sendable () -> Date = { Date() }, onAccepted: @escaping AcceptedHandler
+        now: @escaping @Sendable () -> Date = { Date() }, recentDeliveries: RecentDeliveries? = nil,
+        onAccepted: @escaping AcceptedHandler
     ) {
+        self.recent = recentDeliveries
         self.sources = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0) })
         self.store = store
         self.ledger = ledger
@@ -61,11 +65,13 @@ package final class WebhookIntake: Sendable {
         // The sender's address (X-Forwarded-For/X-Real-IP from a trusted proxy), to find who sends refused deliveries.
         var log = DeliveryLog(
             logger: logger, requestID: request.requestID, source: sourceName, client: request.clientAddress)
+        log.recent = recent
         let pathToken = request.pathParameters["token"]
 
         guard let source = sources[sourceName], source.usesPathToken == (pathToken != nil) else {
             log.write(.info, "delivery refused: unknown source")
             metrics.recordDelivery(source: "unknown", result: .rejected)
+            log.note("rejected", 404, "unknown source")
             responder(
                 .error(
                     status: 404, type: "unknown_source",
@@ -77,6 +83,7 @@ package final class WebhookIntake: Sendable {
         if let contentType = request.headers["Content-Type"], !Self.namesJSON(contentType) {
             log.write(.info, "delivery refused: not JSON", ["content_type": "\(contentType)"])
             metrics.recordDelivery(source: source.name, result: .rejected)
+            log.note("rejected", 415, "Content-Type is not JSON")
             responder(
                 .error(
                     status: 415, type: "unsupported_media_type",
@@ -92,6 +99,7 @@ package final class WebhookIntake: Sendable {
             log.write(.notice, "delivery refused: authentication failed", ["auth.reason": "\(error.reason.rawValue)"])
             metrics.recordSignatureFailure(source: source.name, reason: error.reason.rawValue)
             metrics.recordDelivery(source: source.name, result: .rejected)
+            log.note("rejected", 401, "authentication failed: \(error.reason.rawValue)", signatureFailed: true)
             responder(.error(status: 401, type: "unauthorized", message: error.message))
             return
         }
@@ -102,6 +110,7 @@ package final class WebhookIntake: Sendable {
         } catch {
             log.write(.notice, "delivery refused: malformed body", ["field": "\(error.field)"])
             metrics.recordDelivery(source: source.name, result: .rejected)
+            log.note("rejected", 400, "malformed body: \(error.field)")
             responder(.error(status: 400, type: "invalid_payload", message: "\(error.field): \(error.problem)"))
             return
         }
@@ -111,6 +120,7 @@ package final class WebhookIntake: Sendable {
             if case .ignored(let why, _) = outcome { reason = why } else { reason = "no booking in the delivery" }
             log.write(.info, "delivery ignored", ["reason": "\(reason)"])
             metrics.recordDelivery(source: source.name, result: .ignored)
+            log.note("ignored", 200, reason)
             responder(.json(status: 200, IgnoredBody(status: "ignored", reason: reason, deliveryID: deliveryID)))
             return
         }
@@ -160,6 +170,7 @@ package final class WebhookIntake: Sendable {
                         responder(.json(status: 200, stale))
                         metrics.recordDelivery(source: source.name, result: .ignored)
                         commitLog.write(.info, "delivery ignored", ["reason": "\(stale.reason)"])
+                        commitLog.note("ignored", 200, stale.reason)
                         return
                     }
                     // This runs on the journal's writer thread, between one group commit and the next: keep it short.
@@ -173,6 +184,7 @@ package final class WebhookIntake: Sendable {
                         HTTPResponse(status: 202, headers: ["Content-Type": "application/json"], body: acceptedBytes))
                     metrics.recordDelivery(source: source.name, result: .accepted)
                     commitLog.write(.info, "delivery accepted", ["events": "\(events.count)"])
+                    commitLog.note("accepted", 202, nil)
                 case .success(.duplicate(let original)):
                     ledger.revert(events, store: store)
                     metrics.recordDelivery(source: source.name, result: .duplicate)
@@ -184,6 +196,7 @@ package final class WebhookIntake: Sendable {
                     commitLog.write(
                         .error, "delivery not stored; answered 503", ["store.error": "\(error.code.rawValue)"])
                     metrics.recordDelivery(source: source.name, result: .rejected)
+                    commitLog.note("rejected", 503, "the journal could not store it")
                     responder(
                         .error(
                             status: 503, type: "store_unavailable",
@@ -203,6 +216,7 @@ extension WebhookIntake {
     ) {
         guard let first = RememberedAnswer.decode(original), first.fingerprint == fingerprint else {
             log.write(.notice, "delivery refused: delivery id reused for a different body")
+            log.note("rejected", 422, "delivery id reused for a different body")
             responder(
                 .error(
                     status: 422, type: "idempotency_key_reused",
@@ -216,6 +230,7 @@ extension WebhookIntake {
                 status: 200, headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
                 body: Array(first.body.utf8)))
         log.write(.info, "duplicate delivery answered from the journal")
+        log.note("duplicate", 200, nil)
     }
 
     /// The 200 answer to a delivery whose bookings are all older than the ones already received for their
@@ -257,6 +272,17 @@ private struct DeliveryLog: Sendable {
     let client: String
     /// The reservations of the delivery, once decoded.
     var reservations: [String] = []
+    /// Where the outcome is noted for the console, or nil.
+    var recent: RecentDeliveries?
+
+    /// Notes the delivery's outcome for the console (never its body).
+    func note(_ verdict: String, _ status: Int, _ reason: String?, signatureFailed: Bool = false) {
+        recent?.record(
+            RecentDeliveries.Entry(
+                at: Date(), source: source, verdict: verdict, status: status, reason: reason,
+                reservationIDs: reservations),
+            signatureFailed: signatureFailed)
+    }
 
     /// Writes one line at `level` with the delivery's metadata and `extra`.
     func write(_ level: Logger.Level, _ message: Logger.Message, _ extra: Logger.Metadata = [:]) {

@@ -41,6 +41,25 @@ import Testing
         #expect(config.server.eventLoops == 1)
     }
 
+    @Test func console_DefaultsAreReadAndBounded() throws {
+        let defaults = try ConfigurationLoader.parse(yaml: Self.minimal).console
+        #expect(defaults.password == .environment("LATCHKEY_CONSOLE_PASSWORD"))
+        #expect(defaults.sessionHours == 12)
+        let set = try ConfigurationLoader.parse(
+            yaml: "console:\n  password: {file: /run/pw}\n  session_hours: 2\n" + Self.minimal
+        ).console
+        #expect(set.password == .file("/run/pw") && set.sessionHours == 2)
+        #expect(
+            try ConfigurationLoader.parse(yaml: "console:\n  password: null\n" + Self.minimal).console.password == nil)
+        #expect {
+            _ = try ConfigurationLoader.parse(yaml: "console:\n  session_hours: 0\n  pasword: x\n" + Self.minimal)
+        } throws: { error in
+            Set((error as? ConfigurationErrors)?.problems.map(\.key) ?? []) == [
+                "console.session_hours", "console.pasword",
+            ]
+        }
+    }
+
     @Test func eventLoops_AreReadAndBounded() throws {
         #expect(
             try ConfigurationLoader.parse(yaml: "server:\n  event_loops: 3\n" + Self.minimal).server.eventLoops == 3)

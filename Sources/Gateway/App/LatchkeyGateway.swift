@@ -66,6 +66,8 @@ package final class LatchkeyGateway: Sendable {
         var seamAPIKey: String?
         var seamWebhooks: WebhookVerifier?
         var adminToken: String?
+        /// The console password: `console.password`, else the admin token; nil turns the console off.
+        var consolePassword: String?
     }
 
     /// Starts Latchkey.
@@ -106,11 +108,14 @@ package final class LatchkeyGateway: Sendable {
         seamTarget = seam.target
         fakeSeam = seam.fake
 
+        // Recent code-changing Seam calls, for the console (in memory only).
+        let seamActivity = SeamActivity()
         let reconciler = try await lifecycle.start(.reconciler) { () throws(GatewayStartError) in
             let reconciler = Reconciler(
                 catalogue: PropertyCatalogue(configuration.properties),
                 service: SeamAccessCodeService(
-                    client: seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics),
+                    client: seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics,
+                    activity: seamActivity),
                 store: StoreStateStore(store: store),
                 pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
                 configuration: ReconcilerConfiguration(
@@ -157,8 +162,12 @@ package final class LatchkeyGateway: Sendable {
         // that the two (and the reconciler and Seam client behind the routes) do not keep each other alive.
         let serverBox = Mutex(WeakServer())
         var router = Router()
-        WebhookIntake(sources: secrets.sources, store: store, ledger: ledger, metrics: metrics, logger: logger) {
-            bookings in
+        // The last deliveries and the signature failures of the last 24 h, for the console (in memory only).
+        let recentDeliveries = RecentDeliveries()
+        WebhookIntake(
+            sources: secrets.sources, store: store, ledger: ledger, metrics: metrics, logger: logger,
+            recentDeliveries: recentDeliveries
+        ) { bookings in
             feed.submit(bookings)
         }.register(on: &router)
         OperationalRoutes(
@@ -168,6 +177,14 @@ package final class LatchkeyGateway: Sendable {
         SeamWebhookRoute(verifier: secrets.seamWebhooks, reconciler: reconciler, metrics: metrics, logger: logger)
             .register(on: &router)
         AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).register(on: &router)
+        ConsoleRoutes(
+            password: secrets.consolePassword, sessionHours: configuration.console.sessionHours,
+            source: GatewayConsoleSource(
+                reconciler: reconciler, client: seam.client,
+                deviceIDs: configuration.properties.flatMap(\.deviceIDs)),
+            catalogue: PropertyCatalogue(configuration.properties), sourceNames: configuration.sources.map(\.name),
+            deliveries: recentDeliveries, activity: seamActivity, logger: logger
+        ).register(on: &router)
         let handler = MeteredHandler(router: router, metrics: metrics)
         let listener = try await lifecycle.start(.listener) { () throws(GatewayStartError) in
             try Listener.start(configuration.server, handler: handler, handlesSignals: handlesSignals, logger: logger)
@@ -204,10 +221,12 @@ package final class LatchkeyGateway: Sendable {
         }
         do {
             let webhookSecret = try configuration.seam.webhookSecret?.resolve(environment: environment)
+            let adminToken = try configuration.adminToken?.resolve(environment: environment)
             return Secrets(
                 sources: sources, seamAPIKey: apiKey,
                 seamWebhooks: try SeamWebhookRoute.verifier(secret: webhookSecret),
-                adminToken: try configuration.adminToken?.resolve(environment: environment))
+                adminToken: adminToken,
+                consolePassword: try configuration.console.password?.resolve(environment: environment) ?? adminToken)
         } catch {
             throw GatewayStartError(step: .secrets, stage: "secrets", message: "\(error)")
         }

@@ -79,6 +79,7 @@ struct MeteredHandler: HTTPHandler {
         if path.hasPrefix("/webhooks/") { return "/webhooks/{source}" }
         if path.hasPrefix("/v1/reservations/") { return "/v1/reservations" }
         if path.hasPrefix("/v1/outbox/") { return "/v1/outbox/{id}/retry" }
+        if path == "/console" || path.hasPrefix("/console/") { return "/console" }
         switch path {
         case "/healthz", "/readyz", "/metrics", "/seam/webhooks", "/v1/outbox", "/v1/dead-letters": return path
         default: return "other"

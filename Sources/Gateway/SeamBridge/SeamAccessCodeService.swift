@@ -12,12 +12,15 @@ struct SeamAccessCodeService: AccessCodeService {
     let client: SeamClient
     let breaker: CircuitBreaker
     let metrics: Metrics
+    /// Where code-changing calls are noted for the console, or nil.
+    var activity: SeamActivity? = nil
 
     func createMultiple(
         deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
         behavior: Property.CodeSharingBehavior
     ) async throws -> [CreatedCode] {
-        let codes = try await call("/access_codes/create_multiple") { () async throws(SeamError) in
+        let codes = try await call("/access_codes/create_multiple", about: Subject(name: name)) {
+            () async throws(SeamError) in
             try await client.createMultiple(
                 deviceIDs: deviceIDs, name: name, startsAt: startsAt, endsAt: endsAt,
                 preferredCodeLength: preferredCodeLength,
@@ -33,7 +36,8 @@ struct SeamAccessCodeService: AccessCodeService {
     func createSingle(
         deviceID: String, name: String, code: AccessPIN, commonCodeKey: String?, startsAt: Date, endsAt: Date
     ) async throws -> CreatedCode {
-        let created = try await call("/access_codes/create") { () async throws(SeamError) in
+        let created = try await call("/access_codes/create", about: Subject(name: name, commonCodeKey: commonCodeKey)) {
+            () async throws(SeamError) in
             try await client.create(
                 deviceID: deviceID, name: name, code: code.digits, startsAt: startsAt, endsAt: endsAt,
                 commonCodeKey: commonCodeKey)
@@ -44,20 +48,23 @@ struct SeamAccessCodeService: AccessCodeService {
     }
 
     func updateMultiple(commonCodeKey: String, name: String, startsAt: Date, endsAt: Date) async throws {
-        try await call("/access_codes/update_multiple") { () async throws(SeamError) in
+        try await call("/access_codes/update_multiple", about: Subject(name: name, commonCodeKey: commonCodeKey)) {
+            () async throws(SeamError) in
             try await client.updateMultiple(
                 commonCodeKey: commonCodeKey, name: name, startsAt: startsAt, endsAt: endsAt)
         }
     }
 
     func updateSingle(accessCodeID: String, name: String, startsAt: Date, endsAt: Date) async throws {
-        try await call("/access_codes/update") { () async throws(SeamError) in
+        try await call("/access_codes/update", about: Subject(name: name, accessCodeIDs: [accessCodeID])) {
+            () async throws(SeamError) in
             try await client.update(accessCodeID: accessCodeID, name: name, startsAt: startsAt, endsAt: endsAt)
         }
     }
 
     func delete(accessCodeID: String) async throws {
-        _ = try await call("/access_codes/delete") { () async throws(SeamError) in
+        _ = try await call("/access_codes/delete", about: Subject(accessCodeIDs: [accessCodeID])) {
+            () async throws(SeamError) in
             try await client.delete(accessCodeID: accessCodeID)
         }
     }
@@ -75,8 +82,37 @@ struct SeamAccessCodeService: AccessCodeService {
         }
     }
 
-    /// One attempt through the breaker, timed and counted, with the failure classified for the outbox.
-    private func call<Value: Sendable>(_ route: String, _ body: () async throws(SeamError) -> Value) async throws
+    /// What a code-changing call is about, for ``SeamActivity``.
+    private struct Subject {
+        var name: String? = nil
+        var accessCodeIDs: [String] = []
+        var commonCodeKey: String? = nil
+    }
+
+    /// One attempt through the breaker, timed and counted, with the failure classified for the outbox; a call
+    /// `about` a reservation's codes is noted in ``activity``.
+    private func call<Value: Sendable>(
+        _ route: String, about subject: Subject? = nil, _ body: () async throws(SeamError) -> Value
+    ) async throws -> Value {
+        do {
+            let value = try await attempt(route, body)
+            note(route, subject, failure: nil)
+            return value
+        } catch {
+            note(route, subject, failure: "\(error)")
+            throw error
+        }
+    }
+
+    private func note(_ route: String, _ subject: Subject?, failure: String?) {
+        guard let activity, let subject else { return }
+        activity.record(
+            SeamActivity.Entry(
+                at: Date(), route: route, succeeded: failure == nil, message: failure, name: subject.name,
+                accessCodeIDs: subject.accessCodeIDs, commonCodeKey: subject.commonCodeKey))
+    }
+
+    private func attempt<Value: Sendable>(_ route: String, _ body: () async throws(SeamError) -> Value) async throws
         -> Value
     {
         let permission = breaker.permission()
