@@ -17,6 +17,7 @@ package enum ConfigurationLoader {
         package static let top: Set<String> = [
             "server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days",
             "seam", "admin", "sources", "properties",
+            "notifications",
         ]
         /// `server:`.
         package static let server: Set<String> = [
@@ -144,7 +145,7 @@ package enum ConfigurationLoader {
             try node.int(in: 1...3650)
         }
 
-        let configuration = LatchkeyConfiguration(
+        var configuration = LatchkeyConfiguration(
             server: server,
             dataDirectory: dataDirectory ?? "./latchkey-data",
             logLevel: logLevel,
@@ -156,6 +157,7 @@ package enum ConfigurationLoader {
             sources: sources,
             properties: properties.map(\.property)
         )
+        if let node = top.child("notifications") { configuration.notifications = parseNotifications(node, &problems) }
         guard problems.all.isEmpty else { throw ConfigurationErrors(problems.all, partial: configuration) }
         return configuration
     }
@@ -243,7 +245,7 @@ package enum ConfigurationLoader {
     }
 
     /// `{env: NAME}`, `{file: PATH}` or `{value: LITERAL}`.
-    private static func parseSecret(_ node: ConfigNode) throws(ConfigurationError) -> SecretReference {
+    static func parseSecret(_ node: ConfigNode) throws(ConfigurationError) -> SecretReference {
         guard node.node.mapping != nil else {
             throw node.error("a secret is a mapping: {env: NAME}, {file: PATH} or (sandbox only) {value: TEXT}")
         }

@@ -29,6 +29,9 @@ package struct LatchkeyConfiguration: Sendable {
     package var sources: [SourceSettings]
     /// The properties and their locks. No default.
     package var properties: [Property]
+    /// Where `access.*` events go (the PIN's way to the guest message), each signed per Standard Webhooks.
+    /// Default none: no events are derived or stored.
+    package var notifications: [NotificationSettings] = []
 
     /// Creates a configuration; every parameter but sources and properties has the documented default.
     package init(

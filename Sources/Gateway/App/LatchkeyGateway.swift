@@ -5,6 +5,7 @@ import Foundation
 import HTTPServer
 import Intake
 import Logging
+import Notifications
 import Observability
 import Reconciler
 import Seam
@@ -48,6 +49,8 @@ package final class LatchkeyGateway: Sendable {
     package let metrics: Metrics
     /// The reconciler, for tests and the demo.
     package let reconciler: Reconciler
+    /// The notification outbox and dispatcher, when `notifications:` lists endpoints (tests, the demo).
+    package let notifications: NotificationService?
 
     private let lifecycle: Lifecycle
     private let listener: Listener
@@ -66,6 +69,7 @@ package final class LatchkeyGateway: Sendable {
         var seamAPIKey: String?
         var seamWebhooks: WebhookVerifier?
         var adminToken: String?
+        var notificationEndpoints: [NotificationEndpoint] = []
     }
 
     /// Starts Latchkey.
@@ -75,6 +79,8 @@ package final class LatchkeyGateway: Sendable {
     ///   - handlesSignals: Whether SIGTERM/SIGINT start a graceful shutdown (true for `serve`; tests pass false).
     ///   - fakeSeamConfiguration: How to run the built-in fake when there is no API key.
     ///   - probe: For tests: a start step to fail, and a record of the parts started and stopped; nil otherwise.
+    ///   - notificationClock: For tests and checks: the notification dispatcher's clock (retries, retry period);
+    ///     nil (the default) for the system clock.
     ///   - logger: The root logger.
     /// - Throws: ``GatewayStartError`` naming what could not start and what to do; every part started before the
     ///   failure has been stopped by then.
@@ -84,6 +90,7 @@ package final class LatchkeyGateway: Sendable {
         handlesSignals: Bool = false,
         fakeSeamConfiguration: FakeSeamConfiguration = FakeSeamConfiguration(),
         probe: StartupProbe? = nil,
+        notificationClock: (any ReconcilerClock)? = nil,
         logger: Logger
     ) async throws(GatewayStartError) {
         self.logger = logger
@@ -105,13 +112,19 @@ package final class LatchkeyGateway: Sendable {
         }
         seamTarget = seam.target
         fakeSeam = seam.fake
+        let notifications = try await lifecycle.start(.notifications) { () throws(GatewayStartError) in
+            try await NotificationPart.start(
+                endpoints: secrets.notificationEndpoints, configuration: configuration, store: store,
+                clock: notificationClock ?? SystemClock(), metrics: metrics, logger: logger)
+        }
+        self.notifications = notifications.service
 
         let reconciler = try await lifecycle.start(.reconciler) { () throws(GatewayStartError) in
             let reconciler = Reconciler(
                 catalogue: PropertyCatalogue(configuration.properties),
                 service: SeamAccessCodeService(
                     client: seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics),
-                store: StoreStateStore(store: store),
+                store: notifications.service?.stateStore ?? StoreStateStore(store: store),
                 pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
                 configuration: ReconcilerConfiguration(
                     maxConcurrentReservations: configuration.seam.maxParallelReservations,
@@ -168,6 +181,8 @@ package final class LatchkeyGateway: Sendable {
         SeamWebhookRoute(verifier: secrets.seamWebhooks, reconciler: reconciler, metrics: metrics, logger: logger)
             .register(on: &router)
         AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).register(on: &router)
+        AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).registerNotifications(
+            notifications.service?.dispatcher, on: &router)
         let handler = MeteredHandler(router: router, metrics: metrics)
         let listener = try await lifecycle.start(.listener) { () throws(GatewayStartError) in
             try Listener.start(configuration.server, handler: handler, handlesSignals: handlesSignals, logger: logger)
@@ -202,15 +217,18 @@ package final class LatchkeyGateway: Sendable {
         } catch {
             throw GatewayStartError(step: .secrets, stage: "seam.api_key", message: error.description)
         }
+        var secrets: Secrets
         do {
             let webhookSecret = try configuration.seam.webhookSecret?.resolve(environment: environment)
-            return Secrets(
+            secrets = Secrets(
                 sources: sources, seamAPIKey: apiKey,
                 seamWebhooks: try SeamWebhookRoute.verifier(secret: webhookSecret),
                 adminToken: try configuration.adminToken?.resolve(environment: environment))
         } catch {
             throw GatewayStartError(step: .secrets, stage: "secrets", message: "\(error)")
         }
+        secrets.notificationEndpoints = try NotificationPart.endpoints(configuration, environment: environment)
+        return secrets
     }
 
     /// Begins a graceful shutdown (what SIGTERM does).
