@@ -175,7 +175,7 @@ package actor NotificationDispatcher {
         guard disabled[id] != nil else { return }
         try await store.commit([.delete(key: StoreKeys.notificationEndpoint(id))])
         disabled[id] = nil
-        logger.notice("notification endpoint enabled again", metadata: ["endpoint": "\(id)"])
+        logger.debug("notification endpoint enabled again", metadata: ["endpoint": "\(id)"])
         wake()
     }
 
