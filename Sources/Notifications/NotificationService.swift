@@ -38,7 +38,12 @@ package final class NotificationService: Sendable {
         let stateStore = NotifyingStateStore(
             base: store,
             properties: Dictionary(
-                properties.map { ($0.id, NotifyingStateStore.PropertyInfo(name: $0.name, timeZone: $0.timeZone)) },
+                properties.map {
+                    (
+                        $0.id,
+                        NotifyingStateStore.PropertyInfo(name: $0.name, timeZone: $0.timeZone, deviceIDs: $0.deviceIDs)
+                    )
+                },
                 uniquingKeysWith: { first, _ in first }),
             endpoints: endpoints, clock: clock, dispatcher: dispatcher)
         let last = try await dispatcher.load()

@@ -17,11 +17,14 @@ package final class NotifyingStateStore: StateStore {
         package var name: String
         /// Its IANA time zone.
         package var timeZone: String
+        /// Its locks, in configuration order (an `access.revoked` names them all).
+        package var deviceIDs: [String]
 
         /// Creates a value.
-        package init(name: String, timeZone: String) {
+        package init(name: String, timeZone: String, deviceIDs: [String]) {
             self.name = name
             self.timeZone = timeZone
+            self.deviceIDs = deviceIDs
         }
     }
 
@@ -181,7 +184,9 @@ package final class NotifyingStateStore: StateStore {
             sequence: sequence, id: "msg_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""),
             type: event.type, reservation: record.key, occurredAt: now, propertyID: propertyID,
             propertyName: property?.name, timeZone: property?.timeZone,
-            locks: (group?.codes ?? []).map { .init(deviceID: $0.deviceID, status: $0.status.rawValue) },
+            locks: event.type == .revoked && property != nil
+                ? (property?.deviceIDs ?? []).map { .init(deviceID: $0, status: "removed") }
+                : (group?.codes ?? []).map { .init(deviceID: $0.deviceID, status: $0.status.rawValue) },
             window: event.type == .revoked
                 ? AccessEvents.window(of: before) : AccessEvents.window(of: after) ?? AccessEvents.window(of: before),
             previousWindow: event.type == .changed ? AccessEvents.window(of: before) : nil,
