@@ -61,8 +61,8 @@ extension ConfigurationLoader {
             problems.add(
                 node.error("missing `secret:`; the endpoint's whsec_ signing secret as {env: NAME} or {file: PATH}"))
         }
-        guard let url, let secret else { return nil }
-        var settings = NotificationSettings(url: url, secret: secret)
+        // Read every other key even when these two are wrong, so that one pass reports every problem.
+        var settings = NotificationSettings(url: url ?? "", secret: secret ?? .inline(""))
         if let events = problems.value(
             of: "events", in: node,
             { n throws(ConfigurationError) in
@@ -88,6 +88,6 @@ extension ConfigurationLoader {
         int("timeout_seconds", 1...120) { settings.timeoutSeconds = $0 }
         int("max_backoff_seconds", 1...86_400) { settings.maxBackoffSeconds = $0 }
         int("retry_hours", 24...720) { settings.retryHours = $0 }
-        return settings
+        return url != nil && secret != nil ? settings : nil
     }
 }
