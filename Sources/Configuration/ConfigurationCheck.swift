@@ -1,4 +1,5 @@
 import Foundation
+import WebhookAuth
 
 /// What `latchkey check-config` found beyond parse errors: secrets that do not resolve, sandbox-only settings.
 package struct ConfigurationCheck: Sendable {
@@ -69,6 +70,18 @@ package struct ConfigurationCheck: Sendable {
         if let key = configuration.seam.apiKey { check(key, key: "seam.api_key", required: false) }
         if let secret = configuration.seam.webhookSecret { check(secret, key: "seam.webhook_secret", required: false) }
         if let token = configuration.adminToken { check(token, key: "admin.token", required: false) }
+        for (index, endpoint) in configuration.notifications.enumerated() {
+            let key = "notifications[\(index)].secret"
+            check(endpoint.secret, key: key, required: true)
+            if let value = try? endpoint.secret.resolve(environment: environment),
+                (try? StandardWebhooks.key(from: Secret(value))) == nil
+            {
+                found.append(
+                    Finding(
+                        severity: .error, key: key,
+                        message: "not a Standard Webhooks secret: expected whsec_ followed by base64 of the key bytes"))
+            }
+        }
         findings = found.sorted { $0.severity == .error && $1.severity != .error }
     }
 }

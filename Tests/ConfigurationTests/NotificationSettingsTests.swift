@@ -49,3 +49,28 @@ import Testing
         }
     }
 }
+
+@Suite struct NotificationCheckTests {
+    @Test func checkConfigNamesAnEndpointSecretThatIsUnsetOrNotWhsec() throws {
+        let config = try ConfigurationLoader.parse(
+            yaml: NotificationSettingsTests.yaml(
+                """
+                  - url: https://hooks.example.com/a
+                    secret: {env: NOTIFY_A}
+                  - url: https://hooks.example.com/b
+                    secret: {env: NOTIFY_B}
+                """))
+        let findings = ConfigurationCheck(
+            config, environment: ["NATIVE_SECRET": "whsec_bGF0Y2hrZXk=", "NOTIFY_B": "not-a-secret!"]
+        ).findings
+        #expect(findings.contains { $0.key == "notifications[0].secret" && $0.severity == .error })
+        #expect(findings.contains { $0.key == "notifications[1].secret" && $0.message.contains("whsec_") })
+        let good = ConfigurationCheck(
+            config,
+            environment: [
+                "NATIVE_SECRET": "whsec_bGF0Y2hrZXk=", "NOTIFY_A": "whsec_bGF0Y2hrZXk=",
+                "NOTIFY_B": "whsec_bGF0Y2hrZXk=",
+            ])
+        #expect(!good.findings.contains { $0.key.hasPrefix("notifications") })
+    }
+}
