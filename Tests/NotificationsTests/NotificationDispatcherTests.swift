@@ -92,7 +92,10 @@ import WebhookAuth
             startsAt: Records.window.startsAt.addingTimeInterval(3_600), endsAt: Records.window.endsAt)
         try await commit(record("r1", [.set, .set], window: moved), to: service)
         try await commit(record("r2", [.set, .set]), to: service)
-        try await eventually("r2 delivered while r1 waits") { await service.dispatcher.stats().first?.delivered == 1 }
+        try await eventually("r2 delivered while r1 waits") {
+            let stats = await service.dispatcher.stats().first
+            return stats?.delivered == 1 && stats?.retrying == 1
+        }
         #expect(!transport.sent.contains { $0.body.contains("access.changed") }, "r1's second event waited")
         transport.answer { _ in SeamHTTPResponse(status: 200) }
         clock.advance(by: 3_600)
@@ -132,13 +135,22 @@ import WebhookAuth
         let service = try await service(try endpoint(retryHours: 24))
         defer { Task { await service.stop() } }
         try await commit(record("r1", [.set, .set]), to: service)
-        try await eventually("the first attempt") { transport.sent.count == 1 }
-        for _ in 0..<30 {
+        try await eventually("the first attempt recorded") { await service.dispatcher.stats().first?.retrying == 1 }
+        let key = ReservationKey(source: "native", reservationID: "r1")
+        var hours = 0
+        while await service.dispatcher.stats().first?.expired == 0, hours < 30 {
+            // Every backoff is at most an hour: each hour brings one more attempt (recorded before the clock
+            // moves again), until the day is over.
             clock.advance(by: 3_600)
-            try await Task.sleep(for: .milliseconds(5))
+            hours += 1
+            try await eventually("an attempt in hour \(hours)") {
+                let delivery = await service.dispatcher.notifications(for: key).first?.deliveries.values.first
+                return delivery?.state == .expired || delivery?.attempts == hours + 1
+            }
         }
-        try await eventually("expired") { await service.dispatcher.stats().first?.expired == 1 }
-        #expect(transport.sent.count > 10, "retried through the day")
+        #expect(await service.dispatcher.stats().first?.expired == 1)
+        #expect(hours == 24, "given up once 24 hours had passed, not before")
+        #expect(transport.sent.count == 25, "one attempt at the start and one each hour")
     }
 
     @Test func anUndeliveredEventIsSentAfterARestartWithTheSameID() async throws {
