@@ -5,6 +5,7 @@ that verifies every delivery with the official `standardwebhooks` library and de
    the PIN the locks hold.
 2. The receiver answers 503 for six hours of Latchkey's notification clock (`serve --unsafe-test-clock-file`,
    moved an hour at a time) → delivered once it answers 200, with the same webhook-id as every failed attempt.
+   Then the ready stay is extended → access.changed with the same PIN and both windows.
 3. A cancellation → access.revoked.
 4. 410 Gone → the endpoint is disabled (log line, /metrics, admin API), nothing more is sent; re-enabled through
    the admin API, the held event arrives.
@@ -105,10 +106,10 @@ class ClockedLatchkey(h.Latchkey):
                               self.clock_file], stdout=self.log, stderr=self.log, env=self.env)
 
 
-def booking(rid: str, listing: str, status: str, check_in: datetime, stamp: int) -> h.Delivery:
+def booking(rid: str, listing: str, status: str, check_in: datetime, stamp: int, days: int = 2) -> h.Delivery:
     event = {"event": "booking.created" if status == "confirmed" else "booking.cancelled",
              "booking": {"id": rid, "listing_id": listing, "status": status, "check_in": h.iso(check_in),
-                         "check_out": h.iso(check_in + timedelta(days=2)), "guest": {"name": "Ada Test"},
+                         "check_out": h.iso(check_in + timedelta(days=days)), "guest": {"name": "Ada Test"},
                          "updated_at": h.iso(datetime(2026, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=stamp))}}
     return h.Delivery(f"msg_{rid}_{status}_{stamp}", rid, json.dumps(event, separators=(",", ":")).encode())
 
@@ -157,10 +158,10 @@ def main() -> int:
     now = datetime.now(timezone.utc).replace(microsecond=0)
     stamp = 0
 
-    def post(rid: str, prop: int, status: str = "confirmed", check_in: datetime | None = None) -> int:
+    def post(rid: str, prop: int, status: str = "confirmed", check_out_days: int = 2) -> int:
         nonlocal stamp
         stamp += 1
-        d = booking(rid, world.listing(prop), status, check_in or now - timedelta(hours=1), stamp)
+        d = booking(rid, world.listing(prop), status, now - timedelta(hours=1), stamp, check_out_days)
         return h.post_delivery(session, port, d, timeout=10).status_code
 
     # 1. Ready: exactly one access.ready, verified, with the PIN the locks hold.
@@ -182,11 +183,16 @@ def main() -> int:
     h.log("2. the receiver answers 503 for six hours")
     receiver.set(503)
     tally.check(post("n_down", 1) == 202, "booking n_down accepted")
-    h.wait_until(lambda: receiver.of("n_down", "access.ready"), 60, "the first attempt for n_down")
+    def attempts() -> int:
+        """Latchkey's own count of n_down's attempts: an attempt is recorded (its next one scheduled from the
+        clock as it was) only after the receiver saw it, so the clock moves on only once this count has."""
+        rows = lk.admin("/v1/reservations/native/n_down/notifications")["notifications"]
+        return sum(d["attempts"] for row in rows for d in row["deliveries"])
+
+    h.wait_until(lambda: attempts() == 1, 60, "the first attempt for n_down")
     for hour in range(6):
-        before = len(receiver.of("n_down"))
         advance(1)
-        h.wait_until(lambda: len(receiver.of("n_down")) > before, 30, f"an attempt in hour {hour + 1}")
+        h.wait_until(lambda: attempts() == hour + 2, 30, f"an attempt in hour {hour + 1}")
     failed_attempts = receiver.of("n_down")
     receiver.set(200)
     advance(1)
@@ -196,9 +202,21 @@ def main() -> int:
     tally.check(len(ids) == 1, f"every attempt carried the same webhook-id ({len(ids)} ids)")
     tally.check(all(r["verified"] for r in receiver.of("n_down")), "every attempt verifies")
 
+    # 2b. The stay extended by a day while ready → access.changed, same PIN.
+    h.log("2b. the window moves")
+    receiver.set(200)
+    tally.check(post("n_ready", 0, check_out_days=3) == 202, "n_ready extended by a day")
+    h.wait_until(lambda: receiver.of("n_ready", "access.changed", delivered=True), 60, "access.changed for n_ready")
+    changed = receiver.of("n_ready", "access.changed")
+    tally.check(len(changed) == 1 and changed[0]["verified"], "one access.changed, verified")
+    tally.check(len(changed) == 1 and changed[0]["data"].get("pin") == readies[0]["data"].get("pin")
+                and changed[0]["data"].get("previous_window", {}).get("ends_at")
+                != changed[0]["data"].get("window", {}).get("ends_at"),
+                "it carries the same PIN, the new window and the previous one")
+
     # 3. Cancellation → access.revoked.
     h.log("3. a cancellation")
-    tally.check(post("n_ready", 0, "cancelled") == 202, "cancellation of n_ready accepted")
+    tally.check(post("n_ready", 0, "cancelled", check_out_days=3) == 202, "cancellation of n_ready accepted")
     h.wait_until(lambda: receiver.of("n_ready", "access.revoked", delivered=True), 60, "access.revoked for n_ready")
     revoked = receiver.of("n_ready", "access.revoked")
     tally.check(len(revoked) == 1 and revoked[0]["data"].get("reason") == "cancelled" and revoked[0]["verified"],
