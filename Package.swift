@@ -57,6 +57,15 @@ let package = Package(
             // StateStore), which the Gateway implements (Sources/Gateway/SeamBridge).
             dependencies: ["Bookings", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "Notifications",
+            // access.* webhooks to the operator's endpoints: events derived from the reconciler's records (its
+            // StateStore, decorated), a durable outbox in the same journal, Standard Webhooks signing
+            // (WebhookAuth), sending through Seam's URLSession transport and its Retry-After parser.
+            dependencies: [
+                "Bookings", "Reconciler", "Seam", "WebhookAuth", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: The application, stage by stage: configuration → intake → (reconciler) → assembly
         .target(
@@ -81,7 +90,7 @@ let package = Package(
             dependencies: [
                 "Bookings", "Configuration", "FakeSeam", "HTTPServer", "Intake", "Observability", "Reconciler", "Seam",
                 "Store", "WebhookAuth", .product(name: "Logging", package: "swift-log"),
-                "Console",
+                "Console", "Notifications",
             ]
         ),
         .target(
@@ -156,6 +165,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ReconcilerTests", dependencies: ["Reconciler", "Bookings", "LatchkeyTestSupport"]),
+        .testTarget(
+            name: "NotificationsTests",
+            dependencies: [
+                "Notifications", "Reconciler", "Bookings", "Seam", "WebhookAuth", "LatchkeyTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [

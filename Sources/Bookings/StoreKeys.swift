@@ -10,6 +10,8 @@ import Foundation
 /// | `reconciler/reservation/<source>/<reservation id>` | Reconciler | desired and applied state, the codes made |
 /// | `reconciler/outbox/<source>/<reservation id>` | Reconciler | the Seam call in flight (at most one per reservation) |
 /// | `reconciler/dead/<dead letter id>` | Reconciler | a Seam call given up on, until it is retried |
+/// | `notification/event/<sequence, 20 digits>` | Notifications | one access.* event and its delivery to each endpoint |
+/// | `notification/endpoint/<endpoint id>` | Notifications | an endpoint disabled by a 410 answer |
 ///
 /// `delivery/` and `booking/` keys hold the parts as received (existing journals have them so); the reconciler's
 /// keys percent-encode every byte outside ``isPlain(_:)``, so `/` in an id cannot collide.
@@ -24,6 +26,10 @@ package enum StoreKeys {
     package static let outbox = "reconciler/outbox/"
     /// Prefix of dead letters.
     package static let deadLetters = "reconciler/dead/"
+    /// Prefix of notification events (the notification outbox).
+    package static let notifications = "notification/event/"
+    /// Prefix of notification endpoints' durable state (disabled by a 410).
+    package static let notificationEndpoints = "notification/endpoint/"
 
     /// The idempotency key of a delivery that carries its own id (a `webhook-id` header, a body's event id).
     package static func delivery(source: String, deliveryID: String) -> String {
@@ -52,6 +58,15 @@ package enum StoreKeys {
 
     /// The key of a dead letter.
     package static func deadLetter(_ id: String) -> String { deadLetters + id }
+
+    /// The key of a notification event: its sequence, zero-padded to 20 digits so keys sort in sequence order.
+    package static func notification(sequence: UInt64) -> String {
+        let digits = String(sequence)
+        return notifications + String(repeating: "0", count: max(0, 20 - digits.count)) + digits
+    }
+
+    /// The key of a notification endpoint's state (its id is hex, see `NotificationEndpoint.id`).
+    package static func notificationEndpoint(_ id: String) -> String { notificationEndpoints + id }
 
     /// Whether `part` (a source or a reservation id) is written as it is in store keys and code-name markers: only
     /// `A–Z a–z 0–9 . _ -`. Anything else is percent-encoded (store keys) or hashed (markers).

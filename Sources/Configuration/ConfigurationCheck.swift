@@ -1,4 +1,5 @@
 import Foundation
+import WebhookAuth
 
 /// What `latchkey check-config` found beyond parse errors: secrets that do not resolve, sandbox-only settings.
 package struct ConfigurationCheck: Sendable {
@@ -71,6 +72,18 @@ package struct ConfigurationCheck: Sendable {
         if let token = configuration.adminToken { check(token, key: "admin.token", required: false) }
         if let password = configuration.console.password {
             check(password, key: "console.password", required: false)
+        }
+        for (index, endpoint) in configuration.notifications.enumerated() {
+            let key = "notifications[\(index)].secret"
+            check(endpoint.secret, key: key, required: true)
+            if let value = try? endpoint.secret.resolve(environment: environment),
+                (try? StandardWebhooks.key(from: Secret(value))) == nil
+            {
+                found.append(
+                    Finding(
+                        severity: .error, key: key,
+                        message: "not a Standard Webhooks secret: expected whsec_ followed by base64 of the key bytes"))
+            }
         }
         findings = found.sorted { $0.severity == .error && $1.severity != .error }
     }

@@ -16,7 +16,7 @@ package enum ConfigurationLoader {
         /// The top level.
         package static let top: Set<String> = [
             "server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days",
-            "seam", "admin", "sources", "properties", "console",
+            "seam", "admin", "sources", "properties", "console", "notifications",
         ]
         /// `server:`.
         package static let server: Set<String> = [
@@ -177,6 +177,7 @@ package enum ConfigurationLoader {
             properties: properties.map(\.property)
         )
         configuration.console = console
+        if let node = top.child("notifications") { configuration.notifications = parseNotifications(node, &problems) }
         guard problems.all.isEmpty else { throw ConfigurationErrors(problems.all, partial: configuration) }
         return configuration
     }
@@ -264,7 +265,7 @@ package enum ConfigurationLoader {
     }
 
     /// `{env: NAME}`, `{file: PATH}` or `{value: LITERAL}`.
-    private static func parseSecret(_ node: ConfigNode) throws(ConfigurationError) -> SecretReference {
+    static func parseSecret(_ node: ConfigNode) throws(ConfigurationError) -> SecretReference {
         guard node.node.mapping != nil else {
             throw node.error("a secret is a mapping: {env: NAME}, {file: PATH} or (sandbox only) {value: TEXT}")
         }

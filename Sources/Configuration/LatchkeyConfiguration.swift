@@ -31,6 +31,9 @@ package struct LatchkeyConfiguration: Sendable {
     package var properties: [Property]
     /// The operator console at `/console`. Defaults: see ``ConsoleSettings``.
     package var console = ConsoleSettings()
+    /// Where `access.*` events go (the PIN's way to the guest message), each signed per Standard Webhooks.
+    /// Default none: no events are derived or stored.
+    package var notifications: [NotificationSettings] = []
 
     /// Creates a configuration; every parameter but sources and properties has the documented default.
     package init(

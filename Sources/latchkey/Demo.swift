@@ -30,22 +30,39 @@ struct Demo: AsyncParsableCommand {
         configuration.server.port = 0
         let logger = bootstrapLogging(
             level: ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "warning", format: "human")
+        // A guest-messaging system of our own, on a loopback port: Latchkey posts it access.* events with the PIN.
+        let receiver = try DemoReceiver(logger: logger)
+        defer { receiver.stop() }
+        var endpoint = NotificationSettings(url: receiver.url, secret: .inline(DemoReceiver.secret))
+        endpoint.includePIN = true
+        configuration.notifications = [endpoint]
         let gateway = try await LatchkeyGateway(configuration: configuration, environment: [:], logger: logger)
-        print("Latchkey on 127.0.0.1:\(gateway.port), talking to \(gateway.seamTarget)\n")
+        print("Latchkey on 127.0.0.1:\(gateway.port), talking to \(gateway.seamTarget)")
+        print("notifications go to \(receiver.url) (a receiver in this demo that checks every signature)\n")
 
-        let story = DemoStory.make(listing: SandboxConfiguration.sampleListing)
+        let story = DemoStory.make(listing: SandboxConfiguration.sampleListing) + [DemoStory.arrivingToday()]
         let url = URL(string: "http://127.0.0.1:\(gateway.port)/webhooks/native")!
         for step in story {
             let status = try await DemoStory.post(step.body, to: url)
             print("\(step.title.padding(toLength: 44, withPad: " ", startingAt: 0)) → \(status)")
         }
         await gateway.waitUntilIdle()
-        gateway.fakeSeam?.service.settle()
+        await DemoStory.reportCodesSet(gateway: gateway)
+        await gateway.waitUntilIdle()
         print("")
         print(
             DemoStory.table(
                 reservations: await gateway.reconciler.reservations(), fake: gateway.fakeSeam?.service,
                 showPins: showPins))
+        print("\nnotifications received (the PIN masked unless --show-pins):")
+        for _ in 0..<100 where !receiver.events.contains(where: { $0.type == "access.ready" }) {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let events = receiver.events
+        for event in events {
+            print(DemoReceiver.line(event, showPins: showPins))
+        }
+        if events.isEmpty { print("(none arrived within 10 s; run with LOG_LEVEL=debug to see why)") }
         await gateway.stop()
     }
 }
@@ -99,6 +116,36 @@ enum DemoStory {
                     "booking.updated", "res_1001", "confirmed", "2030-07-14T12:00:00", "2030-07-19T11:00:00",
                     "Ada Lovelace", "2030-01-02T10:00:00Z")),
         ]
+    }
+
+    /// A stay that began an hour ago (in the property's zone), so its codes go onto the locks at once and Latchkey
+    /// sends `access.ready`; the 2030 stays are only scheduled, so they wait for their window.
+    static func arrivingToday(listing: String = SandboxConfiguration.sampleListing) -> Step {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        let now = Date()
+        let checkIn = formatter.string(from: now.addingTimeInterval(-3_600))
+        let checkOut = formatter.string(from: now.addingTimeInterval(2 * 86_400))
+        let updated = now.formatted(Date.ISO8601FormatStyle())
+        return Step(
+            title: "res_1004 confirmed (Linus, arriving now)",
+            body: """
+                {"event":"booking.created","booking":{"id":"res_1004","listing_id":"\(listing)",\
+                "status":"confirmed","check_in":"\(checkIn)","check_out":"\(checkOut)",\
+                "guest":{"name":"Linus Torvalds"},"updated_at":"\(updated)"}}
+                """)
+    }
+
+    /// Lets the fake Seam finish programming (5 s on its clock) and hands Latchkey its `access_code.set_on_device`
+    /// events, as Seam's webhooks would (the demo's built-in fake sends none).
+    static func reportCodesSet(gateway: LatchkeyGateway) async {
+        guard let fake = gateway.fakeSeam?.service else { return }
+        fake.advanceClock(by: 6)
+        for code in fake.accessCodes where code.status == .set {
+            _ = try? await gateway.reconciler.recordLockEvent(accessCodeID: code.id, kind: .set)
+        }
     }
 
     /// Signs `body` like a native-format sender and posts it; returns the status.

@@ -31,6 +31,14 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The data directory, overriding data_dir.", valueName: "dir"))
     var dataDir: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "For integration checks only: the notification dispatcher's clock is the wall clock plus the seconds in "
+                + "this file (read at every look), so a check can move retries forward by hours.",
+            valueName: "file", visibility: .hidden))
+    var unsafeTestClockFile: String?
+
     func run() async throws {
         var (configuration, isSandbox) = try options.load()
         if let bind {
@@ -57,7 +65,8 @@ struct Serve: AsyncParsableCommand {
             var fake = FakeSeamConfiguration()
             fake.faults.seed = UInt64.random(in: 1...UInt64.max)
             gateway = try await LatchkeyGateway(
-                configuration: configuration, handlesSignals: true, fakeSeamConfiguration: fake, logger: logger)
+                configuration: configuration, handlesSignals: true, fakeSeamConfiguration: fake,
+                notificationClock: unsafeTestClockFile.map { OffsetFileClock(path: $0) }, logger: logger)
         } catch {
             printError("latchkey: \(error.description)")
             throw ExitCode(2)

@@ -40,6 +40,10 @@ import Yams
             ("console", ConfigurationLoader.Keys.console, Self.keys(root["console"])),
             ("a source", ConfigurationLoader.Keys.source, sources),
             ("a property", ConfigurationLoader.Keys.property, properties),
+            (
+                "a notification endpoint", ConfigurationLoader.Keys.notification,
+                root["notifications"]?.sequence?.map { Self.keys($0) }.reduce(Set(), { $0.union($1) }) ?? []
+            ),
         ]
         for (place, accepted, present) in shown {
             #expect(accepted.subtracting(present).isEmpty, "missing from \(place) of the example")
@@ -65,6 +69,7 @@ import Yams
             .union(["adapter", "tolerance_seconds", "prefix", "encoding", "id", "check_in_time", "check_out_time"])
             .union(["buffer_before_check_in_minutes", "buffer_after_check_out_minutes", "preferred_code_length"])
             .union(["behavior_when_code_cannot_be_shared", "code_name", "token"])
+            .union(["notifications", "events", "include_pin", "timeout_seconds", "max_backoff_seconds", "retry_hours"])
         for key in optional {
             let shown = line(of: key) ?? lines.first { $0.contains("# \(key):") }
             #expect(shown?.contains("default") == true, "\(key) does not state its default")

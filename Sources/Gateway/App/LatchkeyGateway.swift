@@ -5,6 +5,7 @@ import Foundation
 import HTTPServer
 import Intake
 import Logging
+import Notifications
 import Observability
 import Reconciler
 import Seam
@@ -48,6 +49,8 @@ package final class LatchkeyGateway: Sendable {
     package let metrics: Metrics
     /// The reconciler, for tests and the demo.
     package let reconciler: Reconciler
+    /// The notification outbox and dispatcher, when `notifications:` lists endpoints (tests, the demo).
+    package let notifications: NotificationService?
 
     private let lifecycle: Lifecycle
     private let listener: Listener
@@ -68,6 +71,8 @@ package final class LatchkeyGateway: Sendable {
         var adminToken: String?
         /// The console password: `console.password`, else the admin token; nil turns the console off.
         var consolePassword: String?
+        /// The resolved `notifications:` endpoints (none: no events are derived).
+        var notificationEndpoints: [NotificationEndpoint] = []
     }
 
     /// Starts Latchkey.
@@ -77,6 +82,8 @@ package final class LatchkeyGateway: Sendable {
     ///   - handlesSignals: Whether SIGTERM/SIGINT start a graceful shutdown (true for `serve`; tests pass false).
     ///   - fakeSeamConfiguration: How to run the built-in fake when there is no API key.
     ///   - probe: For tests: a start step to fail, and a record of the parts started and stopped; nil otherwise.
+    ///   - notificationClock: For tests and checks: the notification dispatcher's clock (retries, retry period);
+    ///     nil (the default) for the system clock.
     ///   - logger: The root logger.
     /// - Throws: ``GatewayStartError`` naming what could not start and what to do; every part started before the
     ///   failure has been stopped by then.
@@ -86,6 +93,7 @@ package final class LatchkeyGateway: Sendable {
         handlesSignals: Bool = false,
         fakeSeamConfiguration: FakeSeamConfiguration = FakeSeamConfiguration(),
         probe: StartupProbe? = nil,
+        notificationClock: (any ReconcilerClock)? = nil,
         logger: Logger
     ) async throws(GatewayStartError) {
         self.logger = logger
@@ -107,6 +115,12 @@ package final class LatchkeyGateway: Sendable {
         }
         seamTarget = seam.target
         fakeSeam = seam.fake
+        let notifications = try await lifecycle.start(.notifications) { () throws(GatewayStartError) in
+            try await NotificationPart.start(
+                endpoints: secrets.notificationEndpoints, configuration: configuration, store: store,
+                clock: notificationClock ?? SystemClock(), metrics: metrics, logger: logger)
+        }
+        self.notifications = notifications.service
 
         // Recent code-changing Seam calls, for the console (in memory only).
         let seamActivity = SeamActivity()
@@ -116,7 +130,7 @@ package final class LatchkeyGateway: Sendable {
                 service: SeamAccessCodeService(
                     client: seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics,
                     activity: seamActivity),
-                store: StoreStateStore(store: store),
+                store: notifications.service?.stateStore ?? StoreStateStore(store: store),
                 pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
                 configuration: ReconcilerConfiguration(
                     maxConcurrentReservations: configuration.seam.maxParallelReservations,
@@ -185,6 +199,8 @@ package final class LatchkeyGateway: Sendable {
             catalogue: PropertyCatalogue(configuration.properties), sourceNames: configuration.sources.map(\.name),
             deliveries: recentDeliveries, activity: seamActivity, logger: logger
         ).register(on: &router)
+        AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).registerNotifications(
+            notifications.service?.dispatcher, on: &router)
         let handler = MeteredHandler(router: router, metrics: metrics)
         let listener = try await lifecycle.start(.listener) { () throws(GatewayStartError) in
             try Listener.start(configuration.server, handler: handler, handlesSignals: handlesSignals, logger: logger)
@@ -219,10 +235,11 @@ package final class LatchkeyGateway: Sendable {
         } catch {
             throw GatewayStartError(step: .secrets, stage: "seam.api_key", message: error.description)
         }
+        var secrets: Secrets
         do {
             let webhookSecret = try configuration.seam.webhookSecret?.resolve(environment: environment)
             let adminToken = try configuration.adminToken?.resolve(environment: environment)
-            return Secrets(
+            secrets = Secrets(
                 sources: sources, seamAPIKey: apiKey,
                 seamWebhooks: try SeamWebhookRoute.verifier(secret: webhookSecret),
                 adminToken: adminToken,
@@ -230,6 +247,8 @@ package final class LatchkeyGateway: Sendable {
         } catch {
             throw GatewayStartError(step: .secrets, stage: "secrets", message: "\(error)")
         }
+        secrets.notificationEndpoints = try NotificationPart.endpoints(configuration, environment: environment)
+        return secrets
     }
 
     /// Begins a graceful shutdown (what SIGTERM does).

@@ -23,6 +23,9 @@ package enum StartStep: String, Sendable, CaseIterable, CustomStringConvertible 
     case store
     /// The Seam connection; with no API key, the built-in fake Seam's listener thread as well.
     case seam
+    /// The notification outbox and its dispatcher's task (`notifications:`; holds nothing without endpoints).
+    /// Before the reconciler, whose every committed change it sees, and stopped after it.
+    case notifications
     /// The reconciler: its stored records loaded, its worker tasks and its invariant sweeper.
     case reconciler
     /// Every stored booking handed to the reconciler again; starts nothing.

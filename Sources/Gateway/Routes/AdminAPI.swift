@@ -99,7 +99,7 @@ struct AdminAPI: Sendable {
     /// 400 before `work` runs.
     /// - Parameter work: Makes the listing, given the limit.
     /// - Returns: The handler.
-    private static func limited(_ work: @escaping @Sendable (Int) async -> HTTPResponse)
+    static func limited(_ work: @escaping @Sendable (Int) async -> HTTPResponse)
         -> @Sendable (HTTPRequest) async -> HTTPResponse
     {
         { request in
@@ -115,7 +115,7 @@ struct AdminAPI: Sendable {
     }
 
     /// Wraps a handler with the bearer-token check.
-    private func guarded(_ work: @escaping @Sendable (HTTPRequest) async -> HTTPResponse)
+    func guarded(_ work: @escaping @Sendable (HTTPRequest) async -> HTTPResponse)
         -> @Sendable (HTTPRequest) async -> HTTPResponse
     {
         { [token, logger] request in
