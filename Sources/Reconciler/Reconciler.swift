@@ -68,6 +68,8 @@ package actor Reconciler {
         package var deadLetterID: String?
         /// Why the record may disagree with Seam until the codes are read back, or `nil`.
         package var readBackReason: String?
+        /// The latest pre-arrival check, or `nil` before the first.
+        package var arrivalCheck: ArrivalCheck?
     }
 
     let service: any AccessCodeService
@@ -99,6 +101,13 @@ package actor Reconciler {
     var readBackGenerations: [ReservationKey: UInt64] = [:]
     /// Reservations found with work to do and none queued, in flight or parked (see ``checkInvariant()``).
     var stuckFound = 0
+    /// Reservations whose pre-arrival check is due (the check point, in seconds before arrival): their next
+    /// read-back is evaluated (see ``scheduleArrivalChecks()``).
+    var arrivalChecksDue: [ReservationKey: TimeInterval] = [:]
+    /// What the pre-arrival checks did since start.
+    var arrivalCounts = ArrivalCheckCounts()
+    /// What the drift reconciliations did since start.
+    var driftTotals = DriftReport()
     var sweeper: Task<Void, Never>?
     var stopped = false
 
@@ -440,7 +449,7 @@ package actor Reconciler {
         }
         return ReservationSnapshot(
             key: record.key, phase: phase, desired: record.desired, applied: record.applied,
-            deadLetterID: record.blockedBy, readBackReason: record.readBackReason)
+            deadLetterID: record.blockedBy, readBackReason: record.readBackReason, arrivalCheck: record.arrivalCheck)
     }
 
     func plan(_ record: ReservationRecord) -> PlannedStep {

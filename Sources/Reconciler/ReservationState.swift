@@ -43,6 +43,9 @@ package enum LockCodeStatus: String, Sendable, Codable, Hashable, CaseIterable {
     case removedExternally = "removed_externally"
     /// No code on this lock yet (a partial adoption, or a failed code already deleted); re-created with the same PIN.
     case missing
+    /// Its PIN was changed outside Latchkey (at the keypad, in the maker's app); the record keeps the PIN it should
+    /// have, and the code is replaced with that PIN, on this lock only, inside the group.
+    case altered
 }
 
 /// One lock's code in the applied group.
@@ -78,8 +81,11 @@ package struct AppliedCode: Sendable, Codable, Hashable {
 
     /// Whether the code needs re-creating on its lock.
     var needsRepair: Bool {
-        status == .failedToSet || status == .removedExternally || status == .missing
+        status == .failedToSet || status == .removedExternally || status == .missing || status == .altered
     }
+
+    /// Whether the code in Seam must be deleted before its lock is given the right PIN again.
+    var isStale: Bool { status == .failedToSet || status == .altered }
 
     /// Whether Seam holds this code (as far as the record knows): it has an id.
     package var isLive: Bool { accessCodeID != nil }
@@ -136,6 +142,13 @@ package struct AppliedGroup: Sendable, Codable, Hashable {
     /// Whether any code of the group is in Seam; a group without one is no group at all.
     package var hasLiveCode: Bool { codes.contains(where: \.isLive) }
 
+    /// Live codes on a lock that already has an earlier entry in ``codes``: a second code carrying the
+    /// reservation's marker (put back by hand, or found by the drift reconciliation), deleted by the planner.
+    package var extraCodes: [AppliedCode] {
+        var seen: Set<String> = []
+        return codes.filter { !seen.insert($0.deviceID).inserted && $0.isLive }
+    }
+
     /// Whether `code` is a member of the linked group: it carries the group's `common_code_key`.
     /// - Parameter code: One of ``codes``.
     package func isLinked(_ code: AppliedCode) -> Bool {
@@ -160,12 +173,15 @@ package struct ReservationRecord: Sendable, Codable, Hashable {
     /// a Seam event about one of its codes), or `nil` when it is known to agree. While set, the worker reads
     /// the codes back from Seam before it reuses the group, moves it, or calls the reservation converged.
     package var readBackReason: String?
+    /// The latest pre-arrival check of the codes (see ``ArrivalCheck``), or `nil` before the first.
+    package var arrivalCheck: ArrivalCheck?
 
     /// Creates a record.
     package init(
         key: ReservationKey, desired: DesiredBooking? = nil, applied: AppliedGroup? = nil, blockedBy: String? = nil,
-        pendingLookup: CodeLookup? = nil, readBackReason: String? = nil
+        pendingLookup: CodeLookup? = nil, readBackReason: String? = nil, arrivalCheck: ArrivalCheck? = nil
     ) {
+        self.arrivalCheck = arrivalCheck
         self.key = key
         self.desired = desired
         self.applied = applied

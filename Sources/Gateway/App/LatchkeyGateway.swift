@@ -17,7 +17,7 @@ import WebhookAuth
 /// Its long-running parts start in the order of ``StartStep``: secrets (starts nothing) → store (refuses to start
 /// on a damaged or unwritable data directory) → Seam (the real one with an API key, else the built-in fake, said
 /// loudly) → reconciler → stored bookings (re-read and handed to the reconciler) → booking feed → history sweep →
-/// gauge refresher → listener. They stop in the reverse order, through one ``Lifecycle``: at shutdown once the
+/// gauge refresher → arrival checks → drift reconciliation → listener. They stop in the reverse order, through one ``Lifecycle``: at shutdown once the
 /// listener has drained, and on every failed start, where the parts started before the failing step are stopped
 /// and the part that failed to start is not.
 package final class LatchkeyGateway: Sendable {
@@ -112,12 +112,14 @@ package final class LatchkeyGateway: Sendable {
                 service: SeamAccessCodeService(
                     client: seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics),
                 store: StoreStateStore(store: store),
+                clock: environment["LATCHKEY_TEST_CLOCK_FILE"].map { OffsetFileClock(path: $0) } ?? SystemClock(),
                 pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
                 configuration: ReconcilerConfiguration(
                     maxConcurrentReservations: configuration.seam.maxParallelReservations,
                     maxAttempts: configuration.seam.maxAttempts,
                     // The ledger keeps each reservation's latest booking and hands them all over at every start.
-                    storesRecordsBeforeActing: false),
+                    storesRecordsBeforeActing: false,
+                    arrival: Assurance.settings(configuration.assurance)),
                 logger: logger)
             do {
                 try await reconciler.start()
@@ -147,10 +149,25 @@ package final class LatchkeyGateway: Sendable {
             logger: logger)
         self.history = history
         _ = try await lifecycle.start(.historySweep) { () throws(GatewayStartError) in
-            PeriodicTask { await history.sweepPeriodically() }
+            PeriodicTask(every: HistoryRetention.sweepEvery, firstAfter: HistoryRetention.firstSweepAfter) {
+                await history.sweep()
+            }
         }
         _ = try await lifecycle.start(.gaugeRefresher) { () throws(GatewayStartError) in
             PeriodicTask { await GaugeRefresher.refreshPeriodically(reconciler: reconciler, metrics: metrics) }
+        }
+        let assurance = configuration.assurance
+        _ = try await lifecycle.start(.arrivalChecks) { () throws(GatewayStartError) in
+            PeriodicTask(every: .seconds(assurance.checkEverySeconds)) {
+                guard !assurance.checkLeadHours.isEmpty else { return }
+                await Assurance.checkArrivals(reconciler: reconciler, metrics: metrics, logger: logger)
+            }
+        }
+        _ = try await lifecycle.start(.driftReconciliation) { () throws(GatewayStartError) in
+            PeriodicTask(every: .seconds(max(assurance.driftIntervalSeconds, 1))) {
+                guard assurance.driftIntervalSeconds > 0 else { return }
+                await Assurance.reconcileDrift(reconciler: reconciler, metrics: metrics)
+            }
         }
 
         // `/readyz` asks the listener whether it drains, and the listener holds the routes: a weak reference, so
@@ -217,7 +234,7 @@ package final class LatchkeyGateway: Sendable {
     package func beginShutdown() { listener.server.beginShutdown() }
 
     /// Waits until the listener has drained (after ``beginShutdown()`` or SIGTERM), then stops every part in the
-    /// reverse of the start order: gauge refresher, history sweep, booking feed, reconciler, the built-in fake
+    /// reverse of the start order: drift reconciliation, arrival checks, gauge refresher, history sweep, booking feed, reconciler, the built-in fake
     /// Seam, the store.
     package func waitUntilStopped() async {
         await listener.waitUntilStopped()

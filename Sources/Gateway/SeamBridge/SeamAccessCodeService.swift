@@ -3,6 +3,7 @@ import Foundation
 import Observability
 import Reconciler
 import Seam
+import Synchronization
 
 /// The reconciler's view of Seam (``AccessCodeService``), made of the real Seam client and its circuit breaker.
 ///
@@ -12,16 +13,20 @@ struct SeamAccessCodeService: AccessCodeService {
     let client: SeamClient
     let breaker: CircuitBreaker
     let metrics: Metrics
+    /// Which locks offer a backup code pool (`properties.supports_backup_access_code_pool`), asked once per lock.
+    let backupPool = BackupPoolSupport()
 
     func createMultiple(
         deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
         behavior: Property.CodeSharingBehavior
     ) async throws -> [CreatedCode] {
+        let pool = await supportsBackupPool(deviceIDs)
         let codes = try await call("/access_codes/create_multiple") { () async throws(SeamError) in
             try await client.createMultiple(
                 deviceIDs: deviceIDs, name: name, startsAt: startsAt, endsAt: endsAt,
                 preferredCodeLength: preferredCodeLength,
-                behaviorWhenCodeCannotBeShared: behavior == .throw ? .throw : .createRandomCode)
+                behaviorWhenCodeCannotBeShared: behavior == .throw ? .throw : .createRandomCode,
+                useBackupAccessCodePool: pool)
         }
         return codes.map {
             CreatedCode(
@@ -33,10 +38,11 @@ struct SeamAccessCodeService: AccessCodeService {
     func createSingle(
         deviceID: String, name: String, code: AccessPIN, commonCodeKey: String?, startsAt: Date, endsAt: Date
     ) async throws -> CreatedCode {
+        let pool = await supportsBackupPool([deviceID])
         let created = try await call("/access_codes/create") { () async throws(SeamError) in
             try await client.create(
                 deviceID: deviceID, name: name, code: code.digits, startsAt: startsAt, endsAt: endsAt,
-                commonCodeKey: commonCodeKey)
+                commonCodeKey: commonCodeKey, useBackupAccessCodePool: pool)
         }
         return CreatedCode(
             accessCodeID: created.accessCodeID, deviceID: created.deviceID, code: created.code.map(AccessPIN.init),
@@ -71,8 +77,21 @@ struct SeamAccessCodeService: AccessCodeService {
                 accessCodeID: code.accessCodeID, deviceID: code.deviceID, name: code.name,
                 code: code.code.map(AccessPIN.init),
                 commonCodeKey: code.commonCodeKey, startsAt: code.startsAt, endsAt: code.endsAt,
-                status: ExistingCode.Status(rawValue: code.status.rawValue) ?? .unknown)
+                status: ExistingCode.Status(rawValue: code.status.rawValue) ?? .unknown,
+                errors: code.errors.map(\.code), isScheduledOnDevice: code.isScheduledOnDevice,
+                isBackupAccessCodeAvailable: code.isBackupAccessCodeAvailable,
+                pulledBackupAccessCodeID: code.pulledBackupAccessCodeID)
         }
+    }
+
+    func pullBackupCode(accessCodeID: String) async throws -> BackupAccessCode {
+        let pulled = try await call("/access_codes/pull_backup_access_code") { () async throws(SeamError) in
+            try await client.pullBackupAccessCode(accessCodeID: accessCodeID)
+        }
+        let backup = pulled.backupAccessCode
+        return BackupAccessCode(
+            accessCodeID: backup.accessCodeID, deviceID: backup.deviceID, code: backup.code.map(AccessPIN.init),
+            startsAt: backup.startsAt, endsAt: backup.endsAt)
     }
 
     /// One attempt through the breaker, timed and counted, with the failure classified for the outbox.
@@ -153,5 +172,38 @@ struct DeviceLimiterPacer: SeamPacer {
         case .granted: return nil
         case .notBefore(let date): return date
         }
+    }
+}
+
+/// Which locks offer a backup access code pool, as Seam said (`properties.supports_backup_access_code_pool`).
+final class BackupPoolSupport: Sendable {
+    private let known = Mutex<[String: Bool]>([:])
+
+    /// What Seam said about `deviceID`, or `nil` when not asked yet.
+    func supports(_ deviceID: String) -> Bool? { known.withLock { $0[deviceID] } }
+
+    /// Remembers what Seam said about `deviceID`.
+    func remember(_ supported: Bool, for deviceID: String) { known.withLock { $0[deviceID] = supported } }
+}
+
+extension SeamAccessCodeService {
+    /// Whether every one of `deviceIDs` offers a backup pool, so codes are created with
+    /// `use_backup_access_code_pool: true`. Each lock is asked once (`/devices/get`, through the breaker); a lock
+    /// that cannot be asked (an error) counts as offering none this time and is asked again next time.
+    func supportsBackupPool(_ deviceIDs: [String]) async -> Bool {
+        for device in deviceIDs {
+            if let supported = backupPool.supports(device) {
+                guard supported else { return false }
+                continue
+            }
+            let answer = try? await call("/devices/get") { () async throws(SeamError) in
+                try await client.getDevice(deviceID: device)
+            }
+            guard let answer else { return false }
+            let supported = answer.properties.supportsBackupAccessCodePool ?? false
+            backupPool.remember(supported, for: device)
+            guard supported else { return false }
+        }
+        return !deviceIDs.isEmpty
     }
 }
