@@ -167,30 +167,36 @@ package struct FakeSeamSeed: Codable, Sendable, Equatable {
 
     /// Device ids of the built-in seed, for tests and demos.
     package enum DefaultDevice {
-        /// "Front Door", August, 4–8 digits, online.
+        /// "Front Door", August, 4–8 digits, online, with a backup code pool.
         package static let frontDoor = "11111111-1111-4111-8111-000000000001"
-        /// "Back Door", Yale, 4–8 digits, online.
+        /// "Back Door", Yale, 4–8 digits, online, with a backup code pool.
         package static let backDoor = "11111111-1111-4111-8111-000000000002"
         /// "Garage", Schlage, exactly 4 digits, online.
         package static let garage = "11111111-1111-4111-8111-000000000003"
-        /// "Shed", August, 4–8 digits, offline.
+        /// "Shed", August, 4–8 digits, offline, with a backup code pool.
         package static let shed = "11111111-1111-4111-8111-000000000004"
         /// "Pool Gate", Salto-like: 6 digits, cannot take a shared PIN.
         package static let poolGate = "11111111-1111-4111-8111-000000000005"
     }
 
     /// The seed used when none is given: two August/Yale locks with 4–8 digits, a Schlage with exactly 4,
-    /// an offline lock, and one that cannot share a code.
+    /// an offline lock, and one that cannot share a code; the August and Yale locks have a backup code pool.
     package static let defaultSeed = FakeSeamSeed(
         workspaceID: defaultWorkspaceID,
         connectedAccountID: defaultConnectedAccountID,
         devices: [
-            FakeDevice(deviceID: DefaultDevice.frontDoor, displayName: "Front Door", deviceType: "august_lock"),
-            FakeDevice(deviceID: DefaultDevice.backDoor, displayName: "Back Door", deviceType: "yale_lock"),
+            FakeDevice(
+                deviceID: DefaultDevice.frontDoor, displayName: "Front Door", deviceType: "august_lock",
+                supportsBackupPool: true),
+            FakeDevice(
+                deviceID: DefaultDevice.backDoor, displayName: "Back Door", deviceType: "yale_lock",
+                supportsBackupPool: true),
             FakeDevice(
                 deviceID: DefaultDevice.garage, displayName: "Garage", deviceType: "schlage_lock",
                 supportedCodeLengths: [4]),
-            FakeDevice(deviceID: DefaultDevice.shed, displayName: "Shed", deviceType: "august_lock", online: false),
+            FakeDevice(
+                deviceID: DefaultDevice.shed, displayName: "Shed", deviceType: "august_lock", online: false,
+                supportsBackupPool: true),
             FakeDevice(
                 deviceID: DefaultDevice.poolGate, displayName: "Pool Gate", deviceType: "salto_lock",
                 supportedCodeLengths: [6], canShareCode: false, codeConstraints: ["cannot_specify_pin_code"]),
