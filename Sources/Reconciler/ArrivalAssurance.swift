@@ -179,7 +179,8 @@ extension Reconciler {
         let now = clock.now()
         var started = 0
         for key in records.keys.sorted() {
-            guard arrivalChecksDue[key] == nil, let record = records[key], let (lead, spec) = arrivalCheckDue(record, now)
+            guard arrivalChecksDue[key] == nil, let record = records[key],
+                let (lead, spec) = arrivalCheckDue(record, now)
             else { continue }
             started += 1
             if record.blockedBy != nil {
@@ -284,7 +285,9 @@ extension Reconciler {
         }
         let outcome: ArrivalCheck.Outcome
         if locks.allSatisfy({ $0.problems.isEmpty }) {
-            outcome = previous.map { $0.outcome == .passed ? .passed : .repaired } ?? .passed
+            // Repaired when the last check of this arrival still had work under way (or had failed).
+            let wasFixing = previous.map { $0.outcome == .repairing || $0.outcome == .failed } ?? false
+            outcome = wasFixing ? .repaired : .passed
         } else if locks.contains(where: { $0.action == .backupCode || $0.action == .noBackup }) {
             outcome = .failed
         } else {
@@ -299,7 +302,8 @@ extension Reconciler {
             level: level, "pre-arrival check \(outcome.rawValue)",
             metadata: [
                 "reservation": "\(key)", "lead": "\(Self.hours(lead))",
-                "problems": "\(locks.filter { !$0.problems.isEmpty }.map { "\($0.deviceID): \($0.problems.map(\.rawValue).joined(separator: "+"))" }.joined(separator: ", "))",
+                "problems":
+                    "\(locks.filter { !$0.problems.isEmpty }.map { "\($0.deviceID): \($0.problems.map(\.rawValue).joined(separator: "+"))" }.joined(separator: ", "))",
             ])
     }
 

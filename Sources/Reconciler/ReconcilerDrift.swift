@@ -91,18 +91,28 @@ extension Reconciler {
         var byMarker: [String: ReservationKey] = [:]
         for key in records.keys { byMarker[CodeNaming.marker(for: key)] = key }
         var touched: Set<ReservationKey> = []
-        var seenIDs: Set<String> = []
+        let seenIDs = Set(listed.values.joined().map(\.accessCodeID))
+        // Codes the records hold on listed locks that Seam no longer has.
+        for (key, record) in records where isQuiet(key, since: before) {
+            let gone = record.applied?.codes.filter {
+                $0.isLive && listed[$0.deviceID] != nil && !seenIDs.contains($0.accessCodeID ?? "")
+                    && isLive(record, on: $0.deviceID, at: now)
+            }
+            guard let first = gone?.first, let id = first.accessCodeID else { continue }
+            report.missing += gone?.count ?? 0
+            markUncertain(key, because: "drift reconciliation: code \(id) missing from its lock")
+            touched.insert(key)
+        }
         for device in devices {
             guard let codes = listed[device] else { continue }
             for code in codes {
                 report.codesSeen += 1
-                seenIDs.insert(code.accessCodeID)
                 guard let marker = code.name.flatMap(CodeNaming.marker(in:)) else {
                     report.foreignCodes += 1
                     continue
                 }
                 let key = byMarker[marker] ?? CodeNaming.key(fromMarker: marker)
-                guard isQuiet(key, since: before) else {
+                guard touched.contains(key) || isQuiet(key, since: before) else {
                     report.skippedBusy += 1
                     continue
                 }
@@ -128,17 +138,6 @@ extension Reconciler {
                 }
                 touched.insert(key)
             }
-        }
-        // Codes the records hold on listed locks that Seam no longer has.
-        for (key, record) in records where !touched.contains(key) && isQuiet(key, since: before) {
-            let gone = record.applied?.codes.filter {
-                $0.isLive && listed[$0.deviceID] != nil && !seenIDs.contains($0.accessCodeID ?? "")
-                    && isLive(record, on: $0.deviceID, at: now)
-            }
-            guard let first = gone?.first, let id = first.accessCodeID else { continue }
-            report.missing += gone?.count ?? 0
-            markUncertain(key, because: "drift reconciliation: code \(id) missing from its lock")
-            touched.insert(key)
         }
         for key in touched.sorted() { schedule(key) }
         driftTotals.add(report)
@@ -209,7 +208,8 @@ extension CodeNaming {
     package static func key(fromMarker marker: String) -> ReservationKey {
         let inner = marker.dropFirst(4).dropLast()
         if !inner.hasPrefix("#"), let colon = inner.firstIndex(of: ":") {
-            return ReservationKey(source: String(inner[..<colon]), reservationID: String(inner[inner.index(after: colon)...]))
+            return ReservationKey(
+                source: String(inner[..<colon]), reservationID: String(inner[inner.index(after: colon)...]))
         }
         return ReservationKey(source: "unknown", reservationID: marker)
     }

@@ -62,7 +62,8 @@ extension Reconciler {
                     && chosen.status != .set
                 var code = AppliedCode(adopting: chosen, fallback: fallback, status: stillFailing ? .failedToSet : nil)
                 // The PIN this lock should have: its recorded one, else the group's for a member of the group.
-                let expected = recorded?.pin ?? (chosen.commonCodeKey == groupKey && groupKey != nil ? previous?.pin : nil)
+                let expected =
+                    recorded?.pin ?? (chosen.commonCodeKey == groupKey && groupKey != nil ? previous?.pin : nil)
                 if let expected, let listed = chosen.code, listed != expected {
                     // Changed at the lock: put back to the PIN it should have, on this lock only.
                     code.pin = expected
