@@ -49,7 +49,7 @@ extension Reconciler {
     /// What every drift reconciliation since start found and did.
     package var driftReconciliationTotals: DriftReport { driftTotals }
 
-    /// Lists every managed lock's codes (each list call paced as any other) and compares them with the
+    /// Lists every managed lock's codes (each list call paced and retried as any other) and compares them with the
     /// reservations:
     /// - a code of a live reservation that is missing, or whose PIN or window differs, makes its record uncertain:
     ///   the worker reads the group back and puts the code back with the group's PIN and window;
@@ -73,8 +73,7 @@ extension Reconciler {
         var listed: [String: [ExistingCode]] = [:]
         for device in devices {
             do {
-                try await pace(.list, [device])
-                listed[device] = try await service.listCodes(deviceID: device).filter {
+                listed[device] = try await listWithRetries(device).filter {
                     $0.deviceID == device && $0.status != .removing
                 }
                 report.locksListed += 1
@@ -150,6 +149,35 @@ extension Reconciler {
                 "altered": "\(report.altered)", "stray": "\(report.stray)", "busy": "\(report.skippedBusy)",
             ])
         return report
+    }
+
+    /// Lists one lock's codes with the worker's retry policy: paced, retried with
+    /// ``ReconcilerConfiguration/backoff(afterFailures:retryAfter:jitter:)`` up to
+    /// ``ReconcilerConfiguration/maxAttempts`` calls, waiting without using an attempt while Seam is not called.
+    private func listWithRetries(_ device: String) async throws -> [ExistingCode] {
+        var failures = 0
+        while true {
+            try Task.checkCancellation()
+            try await pace(.list, [device])
+            do {
+                return try await service.listCodes(deviceID: device)
+            } catch {
+                if error is CancellationError || Task.isCancelled { throw CancellationError() }
+                let failure = (error as? AccessCodeServiceError) ?? .retryable(message: "\(error)", retryAfter: nil)
+                let delay: TimeInterval
+                switch failure {
+                case .notCalled(_, let retryAfter):
+                    delay = max(retryAfter, 0.1)
+                case .retryable(_, let retryAfter):
+                    failures += 1
+                    guard failures < configuration.maxAttempts else { throw failure }
+                    delay = configuration.backoff(afterFailures: failures, retryAfter: retryAfter, jitter: jitter)
+                case .permanent:
+                    throw failure
+                }
+                try await clock.sleep(until: clock.now().addingTimeInterval(delay))
+            }
+        }
     }
 
     /// Whether nothing happened to `key` since `before` was taken, and no work is queued, in flight or pending.

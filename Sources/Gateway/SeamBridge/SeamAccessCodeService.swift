@@ -20,7 +20,7 @@ struct SeamAccessCodeService: AccessCodeService {
         deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
         behavior: Property.CodeSharingBehavior
     ) async throws -> [CreatedCode] {
-        let pool = await supportsBackupPool(deviceIDs)
+        let pool = try await supportsBackupPool(deviceIDs)
         let codes = try await call("/access_codes/create_multiple") { () async throws(SeamError) in
             try await client.createMultiple(
                 deviceIDs: deviceIDs, name: name, startsAt: startsAt, endsAt: endsAt,
@@ -38,7 +38,7 @@ struct SeamAccessCodeService: AccessCodeService {
     func createSingle(
         deviceID: String, name: String, code: AccessPIN, commonCodeKey: String?, startsAt: Date, endsAt: Date
     ) async throws -> CreatedCode {
-        let pool = await supportsBackupPool([deviceID])
+        let pool = try await supportsBackupPool([deviceID])
         let created = try await call("/access_codes/create") { () async throws(SeamError) in
             try await client.create(
                 deviceID: deviceID, name: name, code: code.digits, startsAt: startsAt, endsAt: endsAt,
@@ -188,18 +188,18 @@ final class BackupPoolSupport: Sendable {
 
 extension SeamAccessCodeService {
     /// Whether every one of `deviceIDs` offers a backup pool, so codes are created with
-    /// `use_backup_access_code_pool: true`. Each lock is asked once (`/devices/get`, through the breaker); a lock
-    /// that cannot be asked (an error) counts as offering none this time and is asked again next time.
-    func supportsBackupPool(_ deviceIDs: [String]) async -> Bool {
+    /// `use_backup_access_code_pool: true`. Each lock is asked once (`/devices/get`, through the breaker).
+    /// - Throws: The failure of `/devices/get`, classified: the create waits (and is retried) until Seam answers,
+    ///   so no code is made without the pool its lock offers.
+    func supportsBackupPool(_ deviceIDs: [String]) async throws -> Bool {
         for device in deviceIDs {
             if let supported = backupPool.supports(device) {
                 guard supported else { return false }
                 continue
             }
-            let answer = try? await call("/devices/get") { () async throws(SeamError) in
+            let answer = try await call("/devices/get") { () async throws(SeamError) in
                 try await client.getDevice(deviceID: device)
             }
-            guard let answer else { return false }
             let supported = answer.properties.supportsBackupAccessCodePool ?? false
             backupPool.remember(supported, for: device)
             guard supported else { return false }
