@@ -37,6 +37,7 @@ import Yams
             ("server", ConfigurationLoader.Keys.server, Self.keys(root["server"])),
             ("seam", ConfigurationLoader.Keys.seam, Self.keys(root["seam"]).union(commented)),
             ("admin", ConfigurationLoader.Keys.admin, Self.keys(root["admin"])),
+            ("assurance", ConfigurationLoader.Keys.assurance, Self.keys(root["assurance"])),
             ("a source", ConfigurationLoader.Keys.source, sources),
             ("a property", ConfigurationLoader.Keys.property, properties),
         ]
