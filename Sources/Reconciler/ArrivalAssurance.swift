@@ -178,8 +178,9 @@ extension Reconciler {
         guard configuration.arrival.isEnabled, !stopped else { return 0 }
         let now = clock.now()
         var started = 0
-        for key in records.keys.sorted() {
-            guard arrivalChecksDue[key] == nil, let record = records[key],
+        // No sorting: one pass over every record, every `check_every_seconds`.
+        for key in Array(records.keys) {
+            guard arrivalChecksDue[key] == nil, let record = records[key], record.desired?.status == .confirmed,
                 let (lead, spec) = arrivalCheckDue(record, now)
             else { continue }
             started += 1

@@ -26,9 +26,11 @@ extension Reconciler {
         let generation = readBackGenerations[key, default: 0]
         let marker = CodeNaming.marker(for: key)
         let spec = confirmedSpec(of: record)
-        var devices = record.applied?.deviceIDs ?? []
-        for device in (spec?.deviceIDs ?? []) + (record.pendingLookup?.deviceIDs ?? []) where !devices.contains(device)
-        {
+        var devices: [String] = []
+        // Each lock once (a lock with a second code carrying the marker appears twice in the record).
+        for device in (record.applied?.deviceIDs ?? []) + (spec?.deviceIDs ?? [])
+            + (record.pendingLookup?.deviceIDs ?? [])
+        where !devices.contains(device) {
             devices.append(device)
         }
         let known = Set(record.applied?.codes.compactMap(\.accessCodeID) ?? [])
