@@ -9,7 +9,8 @@ Part 1, before arrival (drift off, Seam's webhooks off so only the pre-arrival c
 Part 2, drift (Latchkey restarted with a 2 s drift interval):
   - r-gone: cancelled; a code carrying its marker is put back by hand on its lock → deleted by the reconciliation;
   - a code carrying the marker of a reservation Latchkey never heard of → deleted;
-  - a foreign code (no marker) on the same lock → untouched, run after run.
+  - a foreign code (no marker) on the same lock → untouched, run after run;
+  - r-del's back code given another PIN at the keypad while Latchkey was down → put back with the group's PIN.
 Prints the figures (checks run, repairs, backup codes pulled, what the reconciliation found and did) and ends with
 "N passed, N failed". ARRIVAL_KEEP=1 (or RELIABILITY_KEEP=1) keeps the work directory.
 """
@@ -204,6 +205,8 @@ def main() -> int:
                 and held.get("code") == (with_pin.get("backup_code") or {}).get("pin"),
                 "the backup code is on the lock (set), and its PIN is recorded (admin API, include_pin)")
     tally.check(backup.get("pin") is None, "no PIN in the admin API without include_pin")
+    at_backup = run.wait_check("r-del", "passed", passed["checked_at"])
+    tally.check(at_backup["lead_seconds"] == 3600, "r-del: the backup point's check passed too")
     other_off = next(lock for lock in failed["locks"] if lock["device_id"] == off_devices[0])
     tally.check(other_off["action"] == "none", "r-off's online lock needed nothing")
 
@@ -213,7 +216,8 @@ def main() -> int:
 
     # The counters follow the reconciler's at each round of checks (every second).
     h.wait_until(lambda: run.metric("latchkey_arrival_backup_codes_pulled_total") >= 1
-                 and run.metric("latchkey_arrival_checks_total", 'outcome="failed"') >= 1, 30, "the metrics")
+                 and run.metric("latchkey_arrival_checks_total", 'outcome="failed"') >= 1
+                 and run.metric("latchkey_arrival_checks_total", 'outcome="passed"') >= 2, 30, "the metrics")
     checks_run = sum(run.metric("latchkey_arrival_checks_total", f'outcome="{o}"')
                      for o in ("passed", "repairing", "repaired", "failed"))
     figures = {
@@ -251,6 +255,12 @@ def main() -> int:
         made[label] = r.json()["access_code"]["access_code_id"]
     run.fake.set_faults(FAULTS)
     run.lk.stop()
+    # While Latchkey is down (and Seam's webhooks are off anyway): r-del's back lock gets another PIN at the keypad.
+    del_back = next(c for c in run.codes("r-del") if c["device_id"] == del_devices[1])
+    altered = requests.post(f"{run.fake.url}/_fake/access_codes/change_at_lock",
+                            json={"access_code_id": del_back["access_code_id"], "change": "modified", "code": "1470"},
+                            timeout=10)
+    tally.check(altered.status_code == 200, "r-del's back code given another PIN at the keypad")
     run.write_config(drift_seconds=2)
     run.lk.start()
 
@@ -263,13 +273,20 @@ def main() -> int:
     tally.check(made["put back"] not in ids, "the cancelled guest's code put back by hand: deleted")
     tally.check(made["unknown"] not in ids, "the unknown reservation's marker code: deleted")
     tally.check(made["foreign"] in ids, "the foreign code (no marker): untouched")
-    tally.check(all(len(run.codes(r)) == 2 for r in ("r-del", "r-off")), "the live groups untouched")
+    h.wait_until(lambda: {c["code"] for c in run.codes("r-del")} == {group_pin}
+                 and not run.lk.admin("/v1/outbox")["intents"], 60, "r-del's back lock put back")
+    back_now = [c for c in run.codes("r-del") if c["device_id"] == del_devices[1]]
+    tally.check(len(back_now) == 1 and back_now[0]["code"] == group_pin and back_now[0]["common_code_key"] == group_key
+                and back_now[0]["access_code_id"] != del_back["access_code_id"],
+                "the altered code replaced on that lock only, with the group's PIN, inside the group")
+    tally.check(len(run.codes("r-off")) == 2, "r-off's group untouched")
     drift = {f: run.metric("latchkey_drift_codes_total", f'finding="{f}"')
              for f in ("missing", "altered", "stray", "foreign", "busy")}
     drift["runs"] = run.metric("latchkey_drift_reconciliations_total")
     drift["lock_list_failures"] = run.metric("latchkey_drift_lock_list_failures_total")
     print(f"  drift figures: {drift}", flush=True)
-    tally.check(drift["stray"] >= 2 and drift["foreign"] >= 1, "the reconciliation counted the stray and foreign codes")
+    tally.check(drift["stray"] >= 2 and drift["foreign"] >= 1 and drift["altered"] >= 1,
+                "the reconciliation counted the stray, foreign and altered codes")
     violations = h.device_rate_violations(run.fake.state())
     tally.check(not violations, f"Seam's per-device limits kept ({violations[:3]})")
     run.lk.stop()
