@@ -62,6 +62,14 @@ package struct JSONWriter: Sendable {
         needsComma = false
     }
 
+    /// Writes a value already encoded as JSON (by `JSONEncoder` with the same options), as it is.
+    /// - Parameter json: One complete JSON value.
+    package mutating func raw(_ json: some Sequence<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
+        needsComma = true
+    }
+
     /// Writes a string value.
     package mutating func string(_ value: String) {
         separate()

@@ -16,7 +16,7 @@ package enum ConfigurationLoader {
         /// The top level.
         package static let top: Set<String> = [
             "server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days",
-            "seam", "admin", "sources", "properties", "console", "notifications",
+            "seam", "admin", "sources", "properties", "console", "notifications", "assurance",
         ]
         /// `server:`.
         package static let server: Set<String> = [
@@ -32,6 +32,11 @@ package enum ConfigurationLoader {
         package static let admin: Set<String> = ["token"]
         /// `console:`.
         package static let console: Set<String> = ["password", "session_hours"]
+        /// `assurance:`.
+        package static let assurance: Set<String> = [
+            "check_lead_hours", "backup_code_lead_minutes", "recheck_minutes", "check_every_seconds",
+            "drift_interval_seconds",
+        ]
         /// Each source under `sources:`.
         package static let source: Set<String> = [
             "adapter", "scheme", "secrets", "header", "prefix", "encoding", "username", "tolerance_seconds",
@@ -164,6 +169,9 @@ package enum ConfigurationLoader {
             try node.int(in: 1...3650)
         }
 
+        var assurance = AssuranceSettings()
+        if let node = top.child("assurance") { assurance = parseAssurance(node, &problems) }
+
         var configuration = LatchkeyConfiguration(
             server: server,
             dataDirectory: dataDirectory ?? "./latchkey-data",
@@ -178,6 +186,7 @@ package enum ConfigurationLoader {
         )
         configuration.console = console
         if let node = top.child("notifications") { configuration.notifications = parseNotifications(node, &problems) }
+        configuration.assurance = assurance
         guard problems.all.isEmpty else { throw ConfigurationErrors(problems.all, partial: configuration) }
         return configuration
     }
@@ -262,6 +271,33 @@ package enum ConfigurationLoader {
         int("max_attempts", 1...100) { seam.maxAttempts = $0 }
         int("request_timeout_seconds", 1...300) { seam.requestTimeoutSeconds = $0 }
         return seam
+    }
+
+    private static func parseAssurance(_ node: ConfigNode, _ problems: inout ConfigurationProblems)
+        -> AssuranceSettings
+    {
+        node.reportUnknownKeys(Keys.assurance, into: &problems)
+        var settings = AssuranceSettings()
+        if let hours = problems.value(
+            of: "check_lead_hours", in: node,
+            { list throws(ConfigurationError) in
+                var hours: [Int] = []
+                for item in try list.array() { hours.append(try item.int(in: 1...720)) }
+                return hours
+            })
+        {
+            settings.checkLeadHours = hours
+        }
+        func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
+            if let value = problems.value(of: key, in: node, { n throws(ConfigurationError) in try n.int(in: range) }) {
+                apply(value)
+            }
+        }
+        int("backup_code_lead_minutes", 0...2880) { settings.backupCodeLeadMinutes = $0 }
+        int("recheck_minutes", 1...1440) { settings.recheckMinutes = $0 }
+        int("check_every_seconds", 1...3600) { settings.checkEverySeconds = $0 }
+        int("drift_interval_seconds", 0...604_800) { settings.driftIntervalSeconds = $0 }
+        return settings
     }
 
     /// `{env: NAME}`, `{file: PATH}` or `{value: LITERAL}`.

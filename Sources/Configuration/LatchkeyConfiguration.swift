@@ -34,6 +34,9 @@ package struct LatchkeyConfiguration: Sendable {
     /// Where `access.*` events go (the PIN's way to the guest message), each signed per Standard Webhooks.
     /// Default none: no events are derived or stored.
     package var notifications: [NotificationSettings] = []
+    /// The pre-arrival checks and the periodic drift reconciliation (`assurance:`). Defaults: see
+    /// ``AssuranceSettings``.
+    package var assurance = AssuranceSettings()
 
     /// Creates a configuration; every parameter but sources and properties has the documented default.
     package init(
@@ -213,4 +216,27 @@ package enum SecretReference: Sendable, Equatable, CustomStringConvertible {
         case .inline: "inline value"
         }
     }
+}
+
+/// `assurance:`: the pre-arrival checks of every reservation's codes and the periodic full reconciliation.
+package struct AssuranceSettings: Sendable, Equatable {
+    /// `check_lead_hours`: before each arrival (the moment the codes start working: check-in minus the early
+    /// buffer), every lock's code is read back from Seam and checked this many hours ahead, once per point.
+    /// Default `[48, 2]`; an empty list turns the checks off.
+    package var checkLeadHours: [Int] = [48, 2]
+    /// `backup_code_lead_minutes`: from this many minutes before arrival, a lock still failing gets a code from its
+    /// backup pool (a check runs at this point too). Default 60; 0 pulls none.
+    package var backupCodeLeadMinutes: Int = 60
+    /// `recheck_minutes`: how long after a check that found problems (and repaired them) it runs again, in
+    /// minutes. Default 10.
+    package var recheckMinutes: Int = 10
+    /// `check_every_seconds`: how often Latchkey looks for reservations whose check is due, in seconds. Default 60.
+    package var checkEverySeconds: Int = 60
+    /// `drift_interval_seconds`: how often every managed lock's codes are listed and compared with the
+    /// reservations (missing or altered codes put back, codes carrying Latchkey's marker that no reservation
+    /// should have deleted, codes without it never touched), in seconds. Default 21,600 (6 h); 0 turns it off.
+    package var driftIntervalSeconds: Int = 21_600
+
+    /// Creates settings with the documented defaults.
+    package init() {}
 }

@@ -576,6 +576,10 @@ extension LockState {
         default: break
         }
         if listedByLock && recorded != "unconfirmed" { return (.missing, "Seam does not list this code") }
-        return recorded == "set" ? (.set, nil) : (.setting, nil)
+        switch recorded {
+        case "set": return (.set, nil)
+        case "scheduled": return (.scheduled, "On the lock, active from the start of the stay")
+        default: return (.setting, nil)
+        }
     }
 }

@@ -13,6 +13,7 @@ enum SeamRoutes {
         ("/access_codes/get", ["GET", "POST"]),
         ("/access_codes/list", ["GET", "POST"]),
         ("/access_codes/generate_code", ["GET", "POST"]),
+        ("/access_codes/pull_backup_access_code", ["POST"]),
         ("/devices/get", ["GET", "POST"]),
         ("/devices/list", ["GET", "POST"]),
         ("/action_attempts/get", ["GET", "POST"]),
@@ -49,6 +50,7 @@ extension FakeSeamService {
         case "/access_codes/get": getCode
         case "/access_codes/list": listCodes
         case "/access_codes/generate_code": generateCode
+        case "/access_codes/pull_backup_access_code": pullBackupCode
         case "/devices/get": getDevice
         case "/devices/list": listDevices
         case "/action_attempts/get": getAttempt
@@ -63,7 +65,8 @@ extension FakeSeamService {
             name: p.string("name"), startsAt: p.date("starts_at"), endsAt: p.date("ends_at"),
             isExternalModificationAllowed: p.bool("is_external_modification_allowed") ?? p.bool(
                 "allow_external_modification") ?? false,
-            attemptForOfflineDevice: p.bool("attempt_for_offline_device") ?? true
+            attemptForOfflineDevice: p.bool("attempt_for_offline_device") ?? true,
+            useBackupPool: p.bool("use_backup_access_code_pool") ?? false
         )
     }
 
@@ -130,6 +133,18 @@ extension FakeSeamService {
         }
         try p.check()
         return ["action_attempt": try state.update(id: id ?? "", changes: changes, now: now).json]
+    }
+
+    private static func pullBackupCode(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
+        throws(SeamAPIError) -> JSONValue
+    {
+        let id = p.uuid("access_code_id", required: true)
+        try p.check()
+        let (original, backup) = try state.pullBackup(id: id ?? "", now: now)
+        return [
+            "access_code": original.json(workspaceID: state.workspaceID),
+            "backup_access_code": backup.json(workspaceID: state.workspaceID),
+        ]
     }
 
     private static func updateMultiple(_ state: inout FakeSeamState, _ p: inout RequestParameters, _ now: Date)
@@ -332,7 +347,7 @@ extension FakeSeamState {
                 "supported_code_lengths": .array(device.supportedCodeLengths.map(JSONValue.int)),
                 "max_active_codes_supported": .int(device.maxActiveCodes),
                 "code_constraints": .array(device.codeConstraints.map { ["constraint_type": .string($0)] }),
-                "supports_backup_access_code_pool": false, "locked": true,
+                "supports_backup_access_code_pool": .bool(device.supportsBackupPool), "locked": true,
                 "can_program_online_access_codes": true,
             ],
         ]

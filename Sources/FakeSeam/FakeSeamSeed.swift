@@ -4,7 +4,8 @@ import Foundation
 ///
 /// Seed file shape (JSON): `{"workspace_id": "…", "devices": [{"device_id": "…", "display_name": "Front Door",
 /// "device_type": "august_lock", "online": true, "supported_code_lengths": [4,5,6], "can_share_code": true,
-/// "code_constraints": ["no_all_same_digits"]}]}`. Every field but `device_id` has a default.
+/// "code_constraints": ["no_all_same_digits"], "supports_backup_access_code_pool": true}]}`. Every field but
+/// `device_id` has a default.
 package struct FakeDevice: Codable, Sendable, Equatable {
     /// The device id (a UUID, lower case).
     package var deviceID: String
@@ -26,6 +27,9 @@ package struct FakeDevice: Codable, Sendable, Equatable {
     package var codeConstraints: [String]
     /// `properties.max_active_codes_supported`; default 250.
     package var maxActiveCodes: Int
+    /// `properties.supports_backup_access_code_pool`: codes created with `use_backup_access_code_pool` get a backup
+    /// pool, and `/access_codes/pull_backup_access_code` works for them. Default `false`.
+    package var supportsBackupPool: Bool
 
     /// Creates a device.
     package init(
@@ -37,8 +41,10 @@ package struct FakeDevice: Codable, Sendable, Equatable {
         supportedCodeLengths: [Int] = Array(4...8),
         canShareCode: Bool = true,
         codeConstraints: [String] = [],
-        maxActiveCodes: Int = 250
+        maxActiveCodes: Int = 250,
+        supportsBackupPool: Bool = false
     ) {
+        self.supportsBackupPool = supportsBackupPool
         self.deviceID = deviceID.lowercased()
         self.displayName = displayName
         self.deviceType = deviceType
@@ -63,6 +69,7 @@ package struct FakeDevice: Codable, Sendable, Equatable {
         case canShareCode = "can_share_code"
         case codeConstraints = "code_constraints"
         case maxActiveCodes = "max_active_codes_supported"
+        case supportsBackupPool = "supports_backup_access_code_pool"
     }
 
     /// Decodes a seed entry, applying the defaults above.
@@ -77,7 +84,8 @@ package struct FakeDevice: Codable, Sendable, Equatable {
             supportedCodeLengths: try c.decodeIfPresent([Int].self, forKey: .supportedCodeLengths) ?? Array(4...8),
             canShareCode: try c.decodeIfPresent(Bool.self, forKey: .canShareCode) ?? true,
             codeConstraints: try c.decodeIfPresent([String].self, forKey: .codeConstraints) ?? [],
-            maxActiveCodes: try c.decodeIfPresent(Int.self, forKey: .maxActiveCodes) ?? 250
+            maxActiveCodes: try c.decodeIfPresent(Int.self, forKey: .maxActiveCodes) ?? 250,
+            supportsBackupPool: try c.decodeIfPresent(Bool.self, forKey: .supportsBackupPool) ?? false
         )
     }
 }
@@ -159,30 +167,36 @@ package struct FakeSeamSeed: Codable, Sendable, Equatable {
 
     /// Device ids of the built-in seed, for tests and demos.
     package enum DefaultDevice {
-        /// "Front Door", August, 4–8 digits, online.
+        /// "Front Door", August, 4–8 digits, online, with a backup code pool.
         package static let frontDoor = "11111111-1111-4111-8111-000000000001"
-        /// "Back Door", Yale, 4–8 digits, online.
+        /// "Back Door", Yale, 4–8 digits, online, with a backup code pool.
         package static let backDoor = "11111111-1111-4111-8111-000000000002"
         /// "Garage", Schlage, exactly 4 digits, online.
         package static let garage = "11111111-1111-4111-8111-000000000003"
-        /// "Shed", August, 4–8 digits, offline.
+        /// "Shed", August, 4–8 digits, offline, with a backup code pool.
         package static let shed = "11111111-1111-4111-8111-000000000004"
         /// "Pool Gate", Salto-like: 6 digits, cannot take a shared PIN.
         package static let poolGate = "11111111-1111-4111-8111-000000000005"
     }
 
     /// The seed used when none is given: two August/Yale locks with 4–8 digits, a Schlage with exactly 4,
-    /// an offline lock, and one that cannot share a code.
+    /// an offline lock, and one that cannot share a code; the August and Yale locks have a backup code pool.
     package static let defaultSeed = FakeSeamSeed(
         workspaceID: defaultWorkspaceID,
         connectedAccountID: defaultConnectedAccountID,
         devices: [
-            FakeDevice(deviceID: DefaultDevice.frontDoor, displayName: "Front Door", deviceType: "august_lock"),
-            FakeDevice(deviceID: DefaultDevice.backDoor, displayName: "Back Door", deviceType: "yale_lock"),
+            FakeDevice(
+                deviceID: DefaultDevice.frontDoor, displayName: "Front Door", deviceType: "august_lock",
+                supportsBackupPool: true),
+            FakeDevice(
+                deviceID: DefaultDevice.backDoor, displayName: "Back Door", deviceType: "yale_lock",
+                supportsBackupPool: true),
             FakeDevice(
                 deviceID: DefaultDevice.garage, displayName: "Garage", deviceType: "schlage_lock",
                 supportedCodeLengths: [4]),
-            FakeDevice(deviceID: DefaultDevice.shed, displayName: "Shed", deviceType: "august_lock", online: false),
+            FakeDevice(
+                deviceID: DefaultDevice.shed, displayName: "Shed", deviceType: "august_lock", online: false,
+                supportsBackupPool: true),
             FakeDevice(
                 deviceID: DefaultDevice.poolGate, displayName: "Pool Gate", deviceType: "salto_lock",
                 supportedCodeLengths: [6], canShareCode: false, codeConstraints: ["cannot_specify_pin_code"]),

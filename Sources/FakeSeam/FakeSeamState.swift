@@ -145,6 +145,8 @@ struct FakeSeamState: Sendable {
         var isExternalModificationAllowed = false
         /// `attempt_for_offline_device`; default true.
         var attemptForOfflineDevice = true
+        /// `use_backup_access_code_pool`; default false. Ignored on locks without a pool.
+        var useBackupPool = false
     }
 
     /// Checks a window: both ends or neither, `ends_at` after `starts_at` and in the future.
@@ -187,12 +189,13 @@ struct FakeSeamState: Sendable {
     ) -> AccessCodeRecord {
         let timeBound = fields.startsAt != nil && fields.endsAt != nil
         let waiting = timeBound && (fields.startsAt ?? now) > now
-        let record = AccessCodeRecord(
+        var record = AccessCodeRecord(
             id: makeUUID(), deviceID: device.deviceID, name: fields.name, code: pin, commonCodeKey: commonCodeKey,
             startsAt: fields.startsAt, endsAt: fields.endsAt, createdAt: now, status: waiting ? .unset : .setting,
             isExternalModificationAllowed: fields.isExternalModificationAllowed,
             programmedAt: now.addingTimeInterval(timing.programmingDelay)
         )
+        record.usesBackupPool = fields.useBackupPool && device.supportsBackupPool
         codes.append(record)
         emit("access_code.created", code: record, at: now, extra: [:])
         return record
@@ -217,7 +220,9 @@ struct FakeSeamState: Sendable {
         try Self.checkWindow(startsAt: fields.startsAt, endsAt: fields.endsAt, now: now)
         try checkReachable(device, fields)
         // Codes sharing a common_code_key share the PIN: a new member takes the group's PIN.
-        let groupPIN = commonCodeKey.flatMap { key in codes.first { $0.commonCodeKey == key }?.code }
+        let groupPIN = commonCodeKey.flatMap { key in
+            codes.first { $0.commonCodeKey == key && $0.status != .removing }?.code
+        }
         let pin: String
         if let chosen = requested ?? groupPIN {
             guard device.canShareCode else {
@@ -358,6 +363,7 @@ struct FakeSeamState: Sendable {
         if enforceRateLimits { try rateLimiter.admit(.update, deviceIDs: [record.deviceID], now: now) }
         let reprogram =
             (changes.code.map { $0 != record.code } ?? false) || startsAt != record.startsAt || endsAt != record.endsAt
+        let before = record
         if let name = changes.name { record.name = name }
         if let pin = changes.code { record.code = pin }
         if let allowed = changes.isExternalModificationAllowed { record.isExternalModificationAllowed = allowed }
@@ -365,6 +371,9 @@ struct FakeSeamState: Sendable {
         record.endsAt = endsAt
         if reprogram { reprogramme(&record, now: now) }
         codes[index] = record
+        if before.startsAt != startsAt || before.endsAt != endsAt {
+            emitTimeFrameChanged(from: before, to: record, route: "/access_codes/update", at: now)
+        }
         return newAttempt(.update, codeID: id, completesAt: reprogram ? record.programmedAt : now)
     }
 
@@ -399,25 +408,75 @@ struct FakeSeamState: Sendable {
             record.endsAt = newEnd
             if moved {
                 reprogramme(&record, now: now)
-                emit(
-                    "access_code.time_frame_changed", code: record, at: now,
-                    extra: [
-                        "from": [
-                            "starts_at": .string(codes[index].startsAt.map(SeamTime.format)),
-                            "ends_at": .string(codes[index].endsAt.map(SeamTime.format)),
-                        ],
-                        "to": [
-                            "starts_at": .string(newStart.map(SeamTime.format)),
-                            "ends_at": .string(newEnd.map(SeamTime.format)),
-                        ],
-                        "description": .string(
-                            "The access code's time frame was changed through Seam (/access_codes/update_multiple) "
-                                + "from \(Self.window(codes[index].startsAt, codes[index].endsAt)) "
-                                + "to \(Self.window(newStart, newEnd))."),
-                    ])
+                emitTimeFrameChanged(from: codes[index], to: record, route: "/access_codes/update_multiple", at: now)
             }
             codes[index] = record
         }
+    }
+
+    /// Emits `access_code.time_frame_changed` for a code moved through Seam by `route`.
+    private mutating func emitTimeFrameChanged(
+        from old: AccessCodeRecord, to new: AccessCodeRecord, route: String, at now: Date
+    ) {
+        emit(
+            "access_code.time_frame_changed", code: new, at: now,
+            extra: [
+                "from": [
+                    "starts_at": .string(old.startsAt.map(SeamTime.format)),
+                    "ends_at": .string(old.endsAt.map(SeamTime.format)),
+                ],
+                "to": [
+                    "starts_at": .string(new.startsAt.map(SeamTime.format)),
+                    "ends_at": .string(new.endsAt.map(SeamTime.format)),
+                ],
+                "description": .string(
+                    "The access code's time frame was changed through Seam (\(route)) "
+                        + "from \(Self.window(old.startsAt, old.endsAt)) to \(Self.window(new.startsAt, new.endsAt))."),
+            ])
+    }
+
+    // MARK: - Backup codes
+
+    /// `/access_codes/pull_backup_access_code`: a code from the lock's backup pool, working at once (it was
+    /// preloaded: an offline lock has it too) until the original ends. Pulling again gives the same backup code.
+    /// Emits `access_code.backup_access_code_pulled` on the original.
+    /// - Returns: The original (now with `pulled_backup_access_code_id`) and the backup code.
+    /// - Throws: ``SeamAPIError`` `access_code_not_found`; 400 `access_code_not_time_bound` for an ongoing code;
+    ///   400 `backup_access_code_pool_not_enabled` for a code created without a pool (or on a lock without one).
+    mutating func pullBackup(id: String, now: Date) throws(SeamAPIError) -> (AccessCodeRecord, AccessCodeRecord) {
+        let index = try codeIndex(id)
+        let original = codes[index]
+        if let pulled = original.pulledBackupAccessCodeID, let backup = codes.first(where: { $0.id == pulled }) {
+            return (original, backup)
+        }
+        guard original.type == "time_bound", let endsAt = original.endsAt else {
+            throw SeamAPIError(
+                status: 400, type: "access_code_not_time_bound",
+                message: "Backup access codes exist only for time-bound access codes; \(id) is ongoing.")
+        }
+        guard original.usesBackupPool, !original.isBackup else {
+            throw SeamAPIError(
+                status: 400, type: "backup_access_code_pool_not_enabled",
+                message:
+                    "Access code \(id) was not created with use_backup_access_code_pool on a device that supports it; "
+                    + "no backup code can be pulled.")
+        }
+        let pin = makePIN(length: original.code.count, avoidingOn: [original.deviceID])
+        var backup = AccessCodeRecord(
+            id: makeUUID(), deviceID: original.deviceID, name: nil, code: pin, commonCodeKey: nil, startsAt: now,
+            endsAt: endsAt, createdAt: now, status: .set, programmedAt: now)
+        backup.isBackup = true
+        backup.reachedDevice = true
+        codes.append(backup)
+        codes[index].pulledBackupAccessCodeID = backup.id
+        codes[index].warnings.append(
+            CodeIssue(
+                code: "using_backup_access_code", message: "A backup access code was pulled for this code.",
+                createdAt: now, kind: .warning))
+        emit(
+            "access_code.backup_access_code_pulled", code: codes[index], at: now,
+            extra: ["backup_access_code_id": .string(backup.id)])
+        return (codes[index], backup)
     }
 
     // MARK: - Delete
@@ -527,20 +586,30 @@ struct FakeSeamState: Sendable {
             if record.reachedDevice { emit("access_code.removed_from_device", code: record, at: removedAt, extra: [:]) }
             return false
         }
-        guard record.programmedAt <= now, let device = try? device(record.deviceID) else { return true }
+        // A backup code sits in the lock's pool already: nothing to programme, offline or not.
+        guard !record.isBackup else { return true }
+        let due = programmingDue(record)
+        if record.status == .unset, !record.isScheduledOnDevice, !record.failureReported,
+            now >= due.addingTimeInterval(-timing.programmingDelay), now < due
+        {
+            record.status = .setting  // the lock is being programmed (preloading a scheduled code)
+        }
+        guard due <= now, let device = try? device(record.deviceID) else { return true }
         guard device.online else {
             if !record.failureReported {
                 record.failureReported = true
+                // Seam keeps trying: a code that could not be set shows `setting`, with the errors.
+                record.status = .setting
                 record.errors = [
                     CodeIssue(
                         code: "failed_to_set_on_device", message: "Failed to set code on device.",
-                        createdAt: record.programmedAt, kind: .accessCodeError),
+                        createdAt: due, kind: .accessCodeError),
                     CodeIssue(
-                        code: "device_offline", message: "Device is offline.", createdAt: record.programmedAt,
+                        code: "device_offline", message: "Device is offline.", createdAt: due,
                         kind: .deviceError),
                 ]
                 emit(
-                    "access_code.failed_to_set_on_device", code: record, at: record.programmedAt,
+                    "access_code.failed_to_set_on_device", code: record, at: due,
                     extra: [
                         "access_code_errors": .array(record.errors.filter { $0.kind == .accessCodeError }.map(\.json)),
                         "access_code_warnings": [],
@@ -554,8 +623,9 @@ struct FakeSeamState: Sendable {
             if !record.isScheduledOnDevice {
                 record.isScheduledOnDevice = true
                 record.reachedDevice = true
+                record.status = .unset  // natively scheduled: `unset` until `starts_at` (seam-api.md §4.1)
                 emit(
-                    "access_code.scheduled_on_device", code: record, at: record.programmedAt,
+                    "access_code.scheduled_on_device", code: record, at: due,
                     extra: ["code": .string(record.code)])
             }
             return true
@@ -568,6 +638,16 @@ struct FakeSeamState: Sendable {
             emit("access_code.set_on_device", code: record, at: at, extra: ["code": .string(record.code)])
         }
         return true
+    }
+
+    /// How far ahead a lock preloads a natively scheduled code: 72 h before `starts_at` (seam-api.md §4.1).
+    static let preloadLead: TimeInterval = 72 * 3600
+
+    /// When the lock has been programmed with the code: its programming delay after creation (or the last
+    /// change), but for a time-bound code starting more than 72 h later, the delay after the preload point.
+    func programmingDue(_ record: AccessCodeRecord) -> Date {
+        guard let startsAt = record.startsAt, record.type == "time_bound" else { return record.programmedAt }
+        return max(record.programmedAt, startsAt.addingTimeInterval(-Self.preloadLead + timing.programmingDelay))
     }
 
     private func outcome(of attempt: ActionAttemptRecord) -> ActionAttemptRecord.Outcome {
@@ -619,6 +699,7 @@ struct FakeSeamState: Sendable {
         case "access_code.time_frame_changed": "An access code's time frame was changed."
         case "access_code.deleted": "An access code was deleted."
         case "access_code.removed_from_device": "An access code was removed from the device."
+        case "access_code.backup_access_code_pulled": "A backup access code was pulled for an access code."
         default: type
         }
     }

@@ -40,6 +40,12 @@ package struct AccessCodeRecord: Sendable, Equatable {
     package var isScheduledOnDevice = false
     /// `is_external_modification_allowed`.
     package var isExternalModificationAllowed = false
+    /// Whether it was created with `use_backup_access_code_pool` on a lock that has a pool.
+    package var usesBackupPool = false
+    /// `is_backup`: pulled from a lock's backup pool.
+    package var isBackup = false
+    /// `pulled_backup_access_code_id`: the backup code pulled for it.
+    package var pulledBackupAccessCodeID: String?
     /// When the lock will have been programmed (fake clock): creation or last change plus the programming delay.
     var programmedAt: Date
     /// Whether it ever reached the lock (decides `removed_from_device`).
@@ -48,6 +54,11 @@ package struct AccessCodeRecord: Sendable, Equatable {
     var removedAt: Date?
     /// Whether `failed_to_set_on_device` has been reported for the current programming attempt.
     var failureReported = false
+
+    /// `is_backup_access_code_available`: a time-bound code with a pool and no backup pulled yet.
+    package var isBackupAccessCodeAvailable: Bool {
+        usesBackupPool && !isBackup && type == "time_bound" && pulledBackupAccessCodeID == nil && status != .removing
+    }
 
     /// `time_bound` when both ends are set, else `ongoing`.
     package var type: String { startsAt != nil && endsAt != nil ? "time_bound" : "ongoing" }
@@ -69,9 +80,9 @@ package struct AccessCodeRecord: Sendable, Equatable {
             "errors": .array(errors.map(\.json)),
             "warnings": .array(warnings.map(\.json)),
             "is_managed": true,
-            "is_backup": false,
-            "is_backup_access_code_available": false,
-            "pulled_backup_access_code_id": nil,
+            "is_backup": .bool(isBackup),
+            "is_backup_access_code_available": .bool(isBackupAccessCodeAvailable),
+            "pulled_backup_access_code_id": .string(pulledBackupAccessCodeID),
             "is_external_modification_allowed": .bool(isExternalModificationAllowed),
             "is_one_time_use": false,
             "is_offline_access_code": false,

@@ -88,6 +88,33 @@ package enum AccessEvents {
             let detail = deadLetter.map { "\($0.operation): \($0.message)" } ?? "dead letter \(letter)"
             events.append(AccessEvent(type: .failed, reason: "dead_letter: \(detail)"))
         }
+        events += arrivalCheckFailures(before: before?.arrivalCheck, after: after.arrivalCheck)
+        return events
+    }
+
+    /// `access.failed` of a pre-arrival check: once when a check of an arrival first fails (naming the failing
+    /// locks and their problems), and once per backup code newly pulled for a lock (carrying that code).
+    static func arrivalCheckFailures(before: ArrivalCheck?, after: ArrivalCheck?) -> [AccessEvent] {
+        guard let after, after.outcome == .failed else { return [] }
+        let sameArrival = before?.accessStartsAt == after.accessStartsAt
+        var events: [AccessEvent] = []
+        let failing = after.locks.filter { !$0.problems.isEmpty }
+        if !(sameArrival && before?.outcome == .failed), !failing.isEmpty {
+            let detail = failing.map { lock in
+                "\(lock.deviceID) \(lock.problems.map(\.rawValue).joined(separator: ","))"
+            }
+            events.append(
+                AccessEvent(
+                    type: .failed, reason: "pre_arrival_check: \(detail.joined(separator: "; "))",
+                    deviceIDs: failing.map(\.deviceID)))
+        }
+        let pulledBefore = Set(sameArrival ? (before?.backupCodes.map(\.deviceID) ?? []) : [])
+        for backup in after.backupCodes where !pulledBefore.contains(backup.deviceID) {
+            events.append(
+                AccessEvent(
+                    type: .failed, reason: "pre_arrival_check: backup code pulled", deviceIDs: [backup.deviceID],
+                    backupCode: backup.code))
+        }
         return events
     }
 
@@ -113,7 +140,7 @@ package enum AccessEvents {
 
     /// Whether a code with this status is on its lock (or scheduled on it).
     static func isOnLock(_ status: LockCodeStatus) -> Bool {
-        status == .set
+        status == .set || status == .scheduled
     }
 
     /// The group's window when every code has the same one, else `nil` (a move under way).

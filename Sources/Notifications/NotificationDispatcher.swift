@@ -152,6 +152,13 @@ package actor NotificationDispatcher {
         rows.values.filter { $0.reservation == key }.sorted { $0.sequence < $1.sequence }
     }
 
+    /// The events some endpoint has not taken: given up, or pending after a failed attempt; oldest first.
+    package func troubled() -> [StoredNotification] {
+        rows.values.filter { row in
+            row.deliveries.values.contains { $0.state == .expired || ($0.state == .pending && $0.attempts > 0) }
+        }.sorted { $0.sequence < $1.sequence }
+    }
+
     /// Every endpoint's figures, in configuration order.
     package func stats() -> [EndpointStats] {
         endpoints.map { endpoint in

@@ -40,6 +40,43 @@ package protocol AccessCodeService: Sendable {
 
     /// `/access_codes/list` by `device_id`, all pages.
     func listCodes(deviceID: String) async throws -> [ExistingCode]
+
+    /// `/access_codes/pull_backup_access_code`: a code from the lock's backup pool that works at once, for a lock
+    /// whose own code failed (the code must have been created with the pool, time-bound, on a lock that supports
+    /// it). Pulling again for the same code gives the same backup code.
+    /// - Parameter accessCodeID: The failing code.
+    /// - Returns: The backup code.
+    func pullBackupCode(accessCodeID: String) async throws -> BackupAccessCode
+}
+
+extension AccessCodeService {
+    /// A service without a backup pool: always a permanent failure.
+    package func pullBackupCode(accessCodeID: String) async throws -> BackupAccessCode {
+        throw AccessCodeServiceError.permanent(message: "this Seam connection offers no backup access codes")
+    }
+}
+
+/// A code pulled from a lock's backup pool (`backup_access_code` of `/access_codes/pull_backup_access_code`).
+package struct BackupAccessCode: Sendable, Codable, Hashable {
+    /// Seam's `access_code_id` of the backup code.
+    package var accessCodeID: String
+    /// The lock.
+    package var deviceID: String
+    /// The PIN (redacted in every description); `nil` when Seam has not shown it.
+    package var code: AccessPIN?
+    /// `starts_at`, when Seam gives one.
+    package var startsAt: Date?
+    /// `ends_at`, when Seam gives one.
+    package var endsAt: Date?
+
+    /// Creates a value.
+    package init(accessCodeID: String, deviceID: String, code: AccessPIN?, startsAt: Date?, endsAt: Date?) {
+        self.accessCodeID = accessCodeID
+        self.deviceID = deviceID
+        self.code = code
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+    }
 }
 
 /// A code returned by a create call.
@@ -94,12 +131,25 @@ package struct ExistingCode: Sendable, Codable, Hashable {
     package var endsAt: Date?
     /// Seam's `status`.
     package var status: Status
+    /// The `error_code`s of Seam's `errors[]` (e.g. `failed_to_set_on_device`, `device_offline`); empty when healthy.
+    package var errors: [String]
+    /// `is_scheduled_on_device`: the lock holds the code with a native schedule (it works from `starts_at`).
+    package var isScheduledOnDevice: Bool
+    /// `is_backup_access_code_available`: a backup code can be pulled for it.
+    package var isBackupAccessCodeAvailable: Bool
+    /// `pulled_backup_access_code_id`, once a backup code was pulled for it.
+    package var pulledBackupAccessCodeID: String?
 
     /// Creates a value.
     package init(
         accessCodeID: String, deviceID: String, name: String?, code: AccessPIN?, commonCodeKey: String?,
-        startsAt: Date?, endsAt: Date?, status: Status
+        startsAt: Date?, endsAt: Date?, status: Status, errors: [String] = [], isScheduledOnDevice: Bool = false,
+        isBackupAccessCodeAvailable: Bool = false, pulledBackupAccessCodeID: String? = nil
     ) {
+        self.errors = errors
+        self.isScheduledOnDevice = isScheduledOnDevice
+        self.isBackupAccessCodeAvailable = isBackupAccessCodeAvailable
+        self.pulledBackupAccessCodeID = pulledBackupAccessCodeID
         self.accessCodeID = accessCodeID
         self.deviceID = deviceID
         self.name = name

@@ -117,11 +117,13 @@ package struct OutboxIntent: Sendable, Codable, Hashable {
         /// `list` the group's locks and correct the record from what Seam holds (read-only; never written to
         /// the outbox).
         case readBack
+        /// `pull_backup_access_code` for a lock whose code failed at the backup point before arrival.
+        case pullBackupCode(deviceID: String, accessCodeID: String)
 
         /// The kind of call, for the pacer.
         var kind: SeamOperationKind {
             switch self {
-            case .createGroup, .repairCode: .create
+            case .createGroup, .repairCode, .pullBackupCode: .create
             case .moveGroup, .moveCode: .update
             case .deleteCode: .delete
             case .lookUp, .readBack: .list
@@ -141,6 +143,7 @@ package struct OutboxIntent: Sendable, Codable, Hashable {
             case .repairCode: "create (repair)"
             case .lookUp: "list (adopt)"
             case .readBack: "list (read back)"
+            case .pullBackupCode: "pull_backup_access_code"
             }
         }
     }

@@ -144,7 +144,11 @@ package enum Planner {
             let live = applied?.liveCodes ?? []
             return live.isEmpty ? .none(phase) : .remove(live)
         case .group(let spec):
-            guard spec.window.endsAt > now else { return .none(.past) }
+            guard spec.window.endsAt > now else {
+                // Seam ends the stay's codes itself; a code still valid later (put back by hand) must go.
+                let lingering = applied?.liveCodes.filter { $0.window.endsAt > now } ?? []
+                return lingering.isEmpty ? .none(.past) : .remove(lingering)
+            }
             if readBackPending { return .readBack }
             // A group without a code in Seam is no group: nothing to reuse, so a new one.
             guard let applied, applied.hasLiveCode || applied.pin != nil && applied.propertyID == spec.propertyID
@@ -153,7 +157,8 @@ package enum Planner {
                 return .recreate(remove: applied.liveCodes, create: spec)
             }
             // Codes on locks the property no longer has go first; then every lock it has gets its code.
-            let gone = applied.liveCodes.filter { !spec.deviceIDs.contains($0.deviceID) }
+            // So do second codes on one lock (a code carrying the marker put back by hand).
+            let gone = applied.liveCodes.filter { !spec.deviceIDs.contains($0.deviceID) } + applied.extraCodes
             if !gone.isEmpty { return .remove(gone) }
             return nextStep(toward: spec, from: applied)
         }
@@ -165,7 +170,7 @@ package enum Planner {
         for device in spec.deviceIDs {
             let code = applied.codes.first { $0.deviceID == device }
             guard code?.needsRepair ?? true, code?.pin ?? applied.pin != nil else { continue }
-            let stale = code?.status == .failedToSet ? code?.accessCodeID : nil
+            let stale = code?.isStale == true ? code?.accessCodeID : nil
             return .repair(
                 RepairSpec(deviceID: device, staleAccessCodeID: stale, window: spec.window, name: spec.name))
         }

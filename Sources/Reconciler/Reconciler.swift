@@ -13,6 +13,8 @@ package actor Reconciler {
     package enum LockEventKind: String, Sendable, Codable, Hashable, CaseIterable {
         /// `access_code.set_on_device`.
         case set
+        /// `access_code.scheduled_on_device`: the lock holds the code and activates it at `starts_at`.
+        case scheduled
         /// `access_code.failed_to_set_on_device`.
         case failedToSet = "failed_to_set"
         /// `access_code.removed_from_device` without Latchkey asking.
@@ -37,6 +39,7 @@ package actor Reconciler {
         package var eventName: String {
             switch self {
             case .set: "set_on_device"
+            case .scheduled: "scheduled_on_device"
             case .failedToSet: "failed_to_set_on_device"
             case .removedExternally: "removed_from_device"
             case .deleted: "deleted"
@@ -68,6 +71,8 @@ package actor Reconciler {
         package var deadLetterID: String?
         /// Why the record may disagree with Seam until the codes are read back, or `nil`.
         package var readBackReason: String?
+        /// The latest pre-arrival check, or `nil` before the first.
+        package var arrivalCheck: ArrivalCheck?
     }
 
     let service: any AccessCodeService
@@ -99,6 +104,13 @@ package actor Reconciler {
     var readBackGenerations: [ReservationKey: UInt64] = [:]
     /// Reservations found with work to do and none queued, in flight or parked (see ``checkInvariant()``).
     var stuckFound = 0
+    /// Reservations whose pre-arrival check is due (the check point, in seconds before arrival): their next
+    /// read-back is evaluated (see ``scheduleArrivalChecks()``).
+    var arrivalChecksDue: [ReservationKey: TimeInterval] = [:]
+    /// What the pre-arrival checks did since start.
+    var arrivalCounts = ArrivalCheckCounts()
+    /// What the drift reconciliations did since start.
+    var driftTotals = DriftReport()
     var sweeper: Task<Void, Never>?
     var stopped = false
 
@@ -262,7 +274,8 @@ package actor Reconciler {
         return dispositions
     }
 
-    /// Records what Seam said about one code, and schedules its reservation. `set` marks it set. Every other
+    /// Records what Seam said about one code, and schedules its reservation. `set` marks it set, `scheduled`
+    /// scheduled (unless already set). Every other
     /// kind makes the record uncertain, so the worker reads the group back from Seam before it reuses or moves
     /// it: a code that is gone leaves its lock to be given the group's PIN again (inside the group), or, when
     /// the reservation should have no code there, leaves the record altogether.
@@ -279,6 +292,9 @@ package actor Reconciler {
         switch kind {
         case .set:
             applied.codes[index].status = .set
+        case .scheduled:
+            // Seam sends it before set_on_device; arriving late it must not take `set` back.
+            if applied.codes[index].status != .set { applied.codes[index].status = .scheduled }
         case .failedToSet:
             applied.codes[index].status = .failedToSet
         case .modifiedExternally:
@@ -298,7 +314,7 @@ package actor Reconciler {
         }
         let before = records[key]
         records[key] = record
-        if kind != .set {
+        if kind != .set && kind != .scheduled {
             markUncertain(key, because: "Seam event access_code.\(kind.eventName) for \(accessCodeID)")
         }
         do {
@@ -440,7 +456,7 @@ package actor Reconciler {
         }
         return ReservationSnapshot(
             key: record.key, phase: phase, desired: record.desired, applied: record.applied,
-            deadLetterID: record.blockedBy, readBackReason: record.readBackReason)
+            deadLetterID: record.blockedBy, readBackReason: record.readBackReason, arrivalCheck: record.arrivalCheck)
     }
 
     func plan(_ record: ReservationRecord) -> PlannedStep {

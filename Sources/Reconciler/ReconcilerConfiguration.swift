@@ -25,13 +25,18 @@ package struct ReconcilerConfiguration: Sendable, Hashable {
     /// `Reconciler.checkInvariant()`), in seconds; 0 turns the periodic sweep off (the check after every worker
     /// pass stays). Default 300. A sweep plans every reservation once (a few microseconds each).
     package var invariantSweepInterval: TimeInterval
+    /// When the pre-arrival checks run. Default ``ArrivalAssuranceSettings/init(checkLeadTimes:backupCodeLeadTime:recheckAfter:)``
+    /// with its documented defaults (48 h and 2 h, backup point 1 h, re-check after 10 min).
+    package var arrival: ArrivalAssuranceSettings
 
     /// Creates a configuration with the documented defaults.
     package init(
         maxConcurrentReservations: Int = 4, maxAttempts: Int = 8, backoffBase: TimeInterval = 1,
         backoffCap: TimeInterval = 300, naming: CodeNaming = CodeNaming(), storeRetryDelay: TimeInterval = 5,
-        storesRecordsBeforeActing: Bool = true, invariantSweepInterval: TimeInterval = 300
+        storesRecordsBeforeActing: Bool = true, invariantSweepInterval: TimeInterval = 300,
+        arrival: ArrivalAssuranceSettings = ArrivalAssuranceSettings()
     ) {
+        self.arrival = arrival
         self.maxConcurrentReservations = max(1, maxConcurrentReservations)
         self.maxAttempts = max(1, maxAttempts)
         self.backoffBase = backoffBase

@@ -26,9 +26,11 @@ extension Reconciler {
         let generation = readBackGenerations[key, default: 0]
         let marker = CodeNaming.marker(for: key)
         let spec = confirmedSpec(of: record)
-        var devices = record.applied?.deviceIDs ?? []
-        for device in (spec?.deviceIDs ?? []) + (record.pendingLookup?.deviceIDs ?? []) where !devices.contains(device)
-        {
+        var devices: [String] = []
+        // Each lock once (a lock with a second code carrying the marker appears twice in the record).
+        for device in (record.applied?.deviceIDs ?? []) + (spec?.deviceIDs ?? [])
+            + (record.pendingLookup?.deviceIDs ?? [])
+        where !devices.contains(device) {
             devices.append(device)
         }
         let known = Set(record.applied?.codes.compactMap(\.accessCodeID) ?? [])
@@ -44,7 +46,8 @@ extension Reconciler {
         let previous = current.applied
         let groupKey = previous?.commonCodeKey
         var codes: [AppliedCode] = []
-        var duplicates = 0
+        var extras: [AppliedCode] = []
+        var chosenCodes: [String: ExistingCode] = [:]
         for device in devices {
             let recorded = previous?.codes.first { $0.deviceID == device }
             let candidates = found[device] ?? []
@@ -52,29 +55,39 @@ extension Reconciler {
                 candidates.first { $0.accessCodeID == recorded?.accessCodeID && recorded?.accessCodeID != nil }
                 ?? candidates.first { $0.commonCodeKey != nil && $0.commonCodeKey == groupKey }
                 ?? candidates.first
-            duplicates += max(0, candidates.count - 1)
+            let window = recorded?.window ?? spec?.window ?? CodeWindow(startsAt: .distantPast, endsAt: .distantPast)
+            let fallback = (window, recorded?.name ?? spec?.name ?? "", recorded?.pin ?? previous?.pin)
             if let chosen {
+                chosenCodes[device] = chosen
                 let stillFailing =
                     recorded?.accessCodeID == chosen.accessCodeID && recorded?.status == .failedToSet
                     && chosen.status != .set
-                let window =
-                    recorded?.window ?? spec?.window ?? CodeWindow(startsAt: .distantPast, endsAt: .distantPast)
-                codes.append(
-                    AppliedCode(
-                        adopting: chosen,
-                        fallback: (window, recorded?.name ?? spec?.name ?? "", recorded?.pin ?? previous?.pin),
-                        status: stillFailing ? .failedToSet : nil))
+                var code = AppliedCode(adopting: chosen, fallback: fallback, status: stillFailing ? .failedToSet : nil)
+                // The PIN this lock should have: its recorded one, else the group's for a member of the group.
+                let expected =
+                    recorded?.pin ?? (chosen.commonCodeKey == groupKey && groupKey != nil ? previous?.pin : nil)
+                if let expected, let listed = chosen.code, listed != expected {
+                    // Changed at the lock: put back to the PIN it should have, on this lock only.
+                    code.pin = expected
+                    code.status = .altered
+                }
+                codes.append(code)
+                // A second code carrying the marker on the lock (put back by hand) is kept to be deleted.
+                for extra in candidates where extra.accessCodeID != chosen.accessCodeID {
+                    extras.append(AppliedCode(adopting: extra, fallback: fallback))
+                }
             } else if var recorded {
                 recorded.accessCodeID = nil
                 recorded.status = .missing
                 codes.append(recorded)
             }
         }
-        if duplicates > 0 {
+        if !extras.isEmpty {
             logger.warning(
-                "more than one code carrying the reservation's marker on a lock; keeping one per lock",
-                metadata: ["reservation": "\(key)", "extra": "\(duplicates)"])
+                "more than one code carrying the reservation's marker on a lock; the extra ones are deleted",
+                metadata: ["reservation": "\(key)", "extra": "\(extras.count)"])
         }
+        codes += extras
         let live = codes.filter(\.isLive)
         if live.isEmpty && !wantsGroup(current) {
             current.applied = nil
@@ -84,6 +97,9 @@ extension Reconciler {
                 commonCodeKey: groupKey ?? live.lazy.compactMap(\.commonCodeKey).first, codes: codes)
         }
         current.pendingLookup = nil
+        if let lead = arrivalChecksDue.removeValue(forKey: key) {
+            evaluateArrival(key, lead: lead, listed: chosenCodes, record: &current)
+        }
         if readBackGenerations[key, default: 0] == generation {
             // Settled: forget the counter too (one worker per reservation, so no other read-back holds it).
             current.readBackReason = nil
@@ -94,7 +110,7 @@ extension Reconciler {
             "read back from Seam",
             metadata: [
                 "reservation": "\(key)", "locks": "\(devices.count)", "live": "\(live.count)",
-                "missing": "\(codes.count - live.count)",
+                "missing": "\(codes.count - live.count)", "extra": "\(extras.count)",
             ])
     }
 

@@ -75,6 +75,10 @@ extension Reconciler {
         if let lookup = record.pendingLookup {
             return record.readBackReason != nil ? .readBack : .lookUp(lookup)
         }
+        // A guest arriving soon whose lock failed gets the backup code before anything else is tried.
+        if record.readBackReason == nil, let pull = backupPull(for: record) {
+            return pull
+        }
         return Self.operation(for: plan(record), key: key)
     }
 
@@ -245,6 +249,8 @@ extension Reconciler {
             records[key]?.pendingLookup = nil
         case .readBack:
             try await readBack(key)
+        case .pullBackupCode(let deviceID, let accessCodeID):
+            try await pullBackupCode(deviceID: deviceID, accessCodeID: accessCodeID, for: key)
         }
     }
 
@@ -436,7 +442,7 @@ extension Reconciler {
             }
             return CodeLookup(
                 propertyID: applied.propertyID, deviceIDs: [deviceID], marker: marker, window: window, name: name)
-        case .createGroup, .moveGroup, .moveCode, .deleteCode, .lookUp, .readBack:
+        case .createGroup, .moveGroup, .moveCode, .deleteCode, .lookUp, .readBack, .pullBackupCode:
             return nil
         }
     }

@@ -15,6 +15,11 @@ extension ReservationRecord {
             writer.key("applied")
             applied.writeJSON(into: &writer)
         }
+        if let arrivalCheck, let json = try? ArrivalCheck.encoder.encode(arrivalCheck) {
+            // Rare (reservations near arrival) and nested deep: `JSONEncoder`'s own bytes, spliced in.
+            writer.key("arrivalCheck")
+            writer.raw(json)
+        }
         writer.member("blockedBy", ifPresent: blockedBy)
         if let desired {
             writer.key("desired")

@@ -37,12 +37,18 @@ package enum LockCodeStatus: String, Sendable, Codable, Hashable, CaseIterable {
     case unconfirmed
     /// Seam reported it set on the lock.
     case set
+    /// Seam reported it scheduled on the lock (`access_code.scheduled_on_device`, `is_scheduled_on_device`): the
+    /// lock holds it and its own schedule makes it work from `starts_at`. As good as set for the guest.
+    case scheduled
     /// Seam reported that it could not be set; it will be replaced with the same PIN.
     case failedToSet = "failed_to_set"
     /// Someone removed it outside Latchkey; it will be re-created with the same PIN.
     case removedExternally = "removed_externally"
     /// No code on this lock yet (a partial adoption, or a failed code already deleted); re-created with the same PIN.
     case missing
+    /// Its PIN was changed outside Latchkey (at the keypad, in the maker's app); the record keeps the PIN it should
+    /// have, and the code is replaced with that PIN, on this lock only, inside the group.
+    case altered
 }
 
 /// One lock's code in the applied group.
@@ -78,8 +84,11 @@ package struct AppliedCode: Sendable, Codable, Hashable {
 
     /// Whether the code needs re-creating on its lock.
     var needsRepair: Bool {
-        status == .failedToSet || status == .removedExternally || status == .missing
+        status == .failedToSet || status == .removedExternally || status == .missing || status == .altered
     }
+
+    /// Whether the code in Seam must be deleted before its lock is given the right PIN again.
+    var isStale: Bool { status == .failedToSet || status == .altered }
 
     /// Whether Seam holds this code (as far as the record knows): it has an id.
     package var isLive: Bool { accessCodeID != nil }
@@ -99,7 +108,13 @@ package struct AppliedCode: Sendable, Codable, Hashable {
             commonCodeKey: listed.commonCodeKey,
             window: CodeWindow(
                 startsAt: listed.startsAt ?? fallback.window.startsAt, endsAt: listed.endsAt ?? fallback.window.endsAt),
-            name: listed.name ?? fallback.name, status: status ?? (listed.status == .set ? .set : .unconfirmed))
+            name: listed.name ?? fallback.name, status: status ?? Self.status(of: listed))
+    }
+
+    /// What a listed code's `status` and `is_scheduled_on_device` say: set, scheduled, or not yet on the lock.
+    static func status(of listed: ExistingCode) -> LockCodeStatus {
+        if listed.status == .set { return .set }
+        return listed.isScheduledOnDevice ? .scheduled : .unconfirmed
     }
 }
 
@@ -127,14 +142,21 @@ package struct AppliedGroup: Sendable, Codable, Hashable {
         codes.lazy.filter { self.isLinked($0) }.compactMap(\.pin).first ?? codes.lazy.compactMap(\.pin).first
     }
 
-    /// "2 of 3 locks set" style readiness: how many codes Seam reported set.
-    package var setCount: Int { codes.count { $0.status == .set } }
+    /// "2 of 3 locks set" style readiness: how many codes Seam reported set or scheduled on their lock.
+    package var setCount: Int { codes.count { $0.status == .set || $0.status == .scheduled } }
 
     /// The codes Seam holds (as far as the record knows).
     package var liveCodes: [AppliedCode] { codes.filter(\.isLive) }
 
     /// Whether any code of the group is in Seam; a group without one is no group at all.
     package var hasLiveCode: Bool { codes.contains(where: \.isLive) }
+
+    /// Live codes on a lock that already has an earlier entry in ``codes``: a second code carrying the
+    /// reservation's marker (put back by hand, or found by the drift reconciliation), deleted by the planner.
+    package var extraCodes: [AppliedCode] {
+        var seen: Set<String> = []
+        return codes.filter { !seen.insert($0.deviceID).inserted && $0.isLive }
+    }
 
     /// Whether `code` is a member of the linked group: it carries the group's `common_code_key`.
     /// - Parameter code: One of ``codes``.
@@ -160,12 +182,15 @@ package struct ReservationRecord: Sendable, Codable, Hashable {
     /// a Seam event about one of its codes), or `nil` when it is known to agree. While set, the worker reads
     /// the codes back from Seam before it reuses the group, moves it, or calls the reservation converged.
     package var readBackReason: String?
+    /// The latest pre-arrival check of the codes (see ``ArrivalCheck``), or `nil` before the first.
+    package var arrivalCheck: ArrivalCheck?
 
     /// Creates a record.
     package init(
         key: ReservationKey, desired: DesiredBooking? = nil, applied: AppliedGroup? = nil, blockedBy: String? = nil,
-        pendingLookup: CodeLookup? = nil, readBackReason: String? = nil
+        pendingLookup: CodeLookup? = nil, readBackReason: String? = nil, arrivalCheck: ArrivalCheck? = nil
     ) {
+        self.arrivalCheck = arrivalCheck
         self.key = key
         self.desired = desired
         self.applied = applied

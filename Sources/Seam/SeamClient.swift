@@ -61,6 +61,8 @@ package struct SeamClient: Sendable {
     ///   - preferredCodeLength: PIN length to ask for when Seam picks the code; default `nil` (Seam's choice).
     ///   - behaviorWhenCodeCannotBeShared: What to do when a lock cannot take the common PIN; default `.throw`.
     ///   - code: A custom PIN (4–12 digits); default `nil`, which lets Seam choose and set `common_code_key`.
+    ///   - useBackupAccessCodePool: Sends `use_backup_access_code_pool: true`, for locks that support a backup
+    ///     pool; default false (not sent).
     /// - Returns: One access code per device.
     /// - Throws: ``SeamError``.
     package func createMultiple(
@@ -70,7 +72,8 @@ package struct SeamClient: Sendable {
         endsAt: Date,
         preferredCodeLength: Int? = nil,
         behaviorWhenCodeCannotBeShared: CodeSharingBehavior = .throw,
-        code: String? = nil
+        code: String? = nil,
+        useBackupAccessCodePool: Bool = false
     ) async throws(SeamError) -> [AccessCode] {
         let route = "/access_codes/create_multiple"
         guard !deviceIDs.isEmpty else { throw invalid(route, "device_ids is empty: give at least one lock") }
@@ -79,7 +82,8 @@ package struct SeamClient: Sendable {
         let request = CreateMultipleRequest(
             deviceIDs: deviceIDs, name: name, startsAt: startsAt, endsAt: endsAt,
             preferredCodeLength: preferredCodeLength,
-            behaviorWhenCodeCannotBeShared: behaviorWhenCodeCannotBeShared, code: code)
+            behaviorWhenCodeCannotBeShared: behaviorWhenCodeCannotBeShared, code: code,
+            useBackupAccessCodePool: useBackupAccessCodePool ? true : nil)
         return try await call(route, request, as: AccessCodesBody.self, pin: code).items
     }
 
@@ -113,18 +117,35 @@ package struct SeamClient: Sendable {
     ///   - startsAt: Start of validity.
     ///   - endsAt: End of validity; after `startsAt`.
     ///   - commonCodeKey: The linked group to join; default `nil` (none).
+    ///   - useBackupAccessCodePool: Sends `use_backup_access_code_pool: true`; default false (not sent).
     /// - Returns: The created code (Seam also starts an action attempt, which is not awaited).
     /// - Throws: ``SeamError``.
     package func create(
-        deviceID: String, name: String, code: String, startsAt: Date, endsAt: Date, commonCodeKey: String? = nil
+        deviceID: String, name: String, code: String, startsAt: Date, endsAt: Date, commonCodeKey: String? = nil,
+        useBackupAccessCodePool: Bool = false
     ) async throws(SeamError) -> AccessCode {
         let route = "/access_codes/create"
         try checkWindow(route, startsAt: startsAt, endsAt: endsAt)
         try checkPIN(route, code)
         let request = CreateRequest(
             deviceID: deviceID, name: name, code: code, startsAt: startsAt, endsAt: endsAt,
-            commonCodeKey: commonCodeKey)
+            commonCodeKey: commonCodeKey, useBackupAccessCodePool: useBackupAccessCodePool ? true : nil)
         return try await call(route, request, as: AccessCodeBody.self, pin: code).accessCode
+    }
+
+    /// Pulls a code from the lock's backup pool for a time-bound code created with
+    /// `use_backup_access_code_pool` (`/access_codes/pull_backup_access_code`): it works at once, until the
+    /// original code ends. Never log the backup code's PIN.
+    /// - Parameter accessCodeID: The original code.
+    /// - Returns: The original code and the backup code.
+    /// - Throws: ``SeamError``.
+    package func pullBackupAccessCode(accessCodeID: String) async throws(SeamError) -> (
+        accessCode: AccessCode, backupAccessCode: AccessCode
+    ) {
+        let body = try await call(
+            "/access_codes/pull_backup_access_code", AccessCodeIDRequest(accessCodeID: accessCodeID),
+            as: PullBackupBody.self)
+        return (body.accessCode, body.backupAccessCode)
     }
 
     /// Moves one code's window and optionally renames it (`/access_codes/update`, sent with `type: time_bound`).

@@ -121,14 +121,27 @@ package struct AccessCode: Codable, Hashable, Sendable {
     package var createdAt: Date
     /// The workspace, when Seam sends it.
     package var workspaceID: String?
+    /// `is_scheduled_on_device`: the lock holds the code with a native schedule. Missing decodes as false.
+    package var isScheduledOnDevice: Bool
+    /// `is_backup_access_code_available`: a backup code can be pulled for it. Missing decodes as false.
+    package var isBackupAccessCodeAvailable: Bool
+    /// `pulled_backup_access_code_id`, once a backup code was pulled for it.
+    package var pulledBackupAccessCodeID: String?
+    /// `is_backup`: the code came from a backup pool. Missing decodes as false.
+    package var isBackup: Bool
 
     /// Creates an access code value (tests and the fake).
     package init(
         accessCodeID: String, deviceID: String, name: String? = nil, code: String? = nil,
         commonCodeKey: String? = nil, type: AccessCodeType, startsAt: Date? = nil, endsAt: Date? = nil,
         status: AccessCodeStatus, errors: [SeamIssue] = [], warnings: [SeamIssue] = [], isManaged: Bool = true,
-        createdAt: Date, workspaceID: String? = nil
+        createdAt: Date, workspaceID: String? = nil, isScheduledOnDevice: Bool = false,
+        isBackupAccessCodeAvailable: Bool = false, pulledBackupAccessCodeID: String? = nil, isBackup: Bool = false
     ) {
+        self.isScheduledOnDevice = isScheduledOnDevice
+        self.isBackupAccessCodeAvailable = isBackupAccessCodeAvailable
+        self.pulledBackupAccessCodeID = pulledBackupAccessCodeID
+        self.isBackup = isBackup
         self.accessCodeID = accessCodeID
         self.deviceID = deviceID
         self.name = name
@@ -157,6 +170,10 @@ package struct AccessCode: Codable, Hashable, Sendable {
         case isManaged = "is_managed"
         case createdAt = "created_at"
         case workspaceID = "workspace_id"
+        case isScheduledOnDevice = "is_scheduled_on_device"
+        case isBackupAccessCodeAvailable = "is_backup_access_code_available"
+        case pulledBackupAccessCodeID = "pulled_backup_access_code_id"
+        case isBackup = "is_backup"
     }
 
     /// Decodes Seam's wire shape, tolerating missing `errors`, `warnings` and `is_managed`.
@@ -176,6 +193,10 @@ package struct AccessCode: Codable, Hashable, Sendable {
         isManaged = try c.decodeIfPresent(Bool.self, forKey: .isManaged) ?? true
         createdAt = try c.decode(Date.self, forKey: .createdAt)
         workspaceID = try c.decodeIfPresent(String.self, forKey: .workspaceID)
+        isScheduledOnDevice = try c.decodeIfPresent(Bool.self, forKey: .isScheduledOnDevice) ?? false
+        isBackupAccessCodeAvailable = try c.decodeIfPresent(Bool.self, forKey: .isBackupAccessCodeAvailable) ?? false
+        pulledBackupAccessCodeID = try c.decodeIfPresent(String.self, forKey: .pulledBackupAccessCodeID)
+        isBackup = try c.decodeIfPresent(Bool.self, forKey: .isBackup) ?? false
     }
 }
 
@@ -214,12 +235,16 @@ package struct DeviceProperties: Codable, Hashable, Sendable {
     package var maxActiveCodesSupported: Int?
     /// PIN and name rules.
     package var codeConstraints: [CodeConstraint]?
+    /// `supports_backup_access_code_pool`: codes on it can be created with a backup pool.
+    package var supportsBackupAccessCodePool: Bool?
 
     /// Creates properties; every field defaults to absent.
     package init(
         name: String? = nil, online: Bool? = nil, supportedCodeLengths: [Int]? = nil,
-        maxActiveCodesSupported: Int? = nil, codeConstraints: [CodeConstraint]? = nil
+        maxActiveCodesSupported: Int? = nil, codeConstraints: [CodeConstraint]? = nil,
+        supportsBackupAccessCodePool: Bool? = nil
     ) {
+        self.supportsBackupAccessCodePool = supportsBackupAccessCodePool
         self.name = name
         self.online = online
         self.supportedCodeLengths = supportedCodeLengths
@@ -232,6 +257,7 @@ package struct DeviceProperties: Codable, Hashable, Sendable {
         case supportedCodeLengths = "supported_code_lengths"
         case maxActiveCodesSupported = "max_active_codes_supported"
         case codeConstraints = "code_constraints"
+        case supportsBackupAccessCodePool = "supports_backup_access_code_pool"
     }
 }
 

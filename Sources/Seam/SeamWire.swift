@@ -12,6 +12,8 @@ package struct CreateMultipleRequest: Codable, Equatable, Sendable {
     var preferredCodeLength: Int?
     var behaviorWhenCodeCannotBeShared: CodeSharingBehavior
     var code: String?
+    /// `use_backup_access_code_pool`; `nil` leaves it out.
+    var useBackupAccessCodePool: Bool?
 
     enum CodingKeys: String, CodingKey {
         case deviceIDs = "device_ids"
@@ -21,6 +23,7 @@ package struct CreateMultipleRequest: Codable, Equatable, Sendable {
         case preferredCodeLength = "preferred_code_length"
         case behaviorWhenCodeCannotBeShared = "behavior_when_code_cannot_be_shared"
         case code
+        case useBackupAccessCodePool = "use_backup_access_code_pool"
     }
 }
 
@@ -48,6 +51,8 @@ package struct CreateRequest: Codable, Equatable, Sendable {
     var endsAt: Date
     /// The group to join; `nil` leaves the member out (it is then not sent).
     var commonCodeKey: String?
+    /// `use_backup_access_code_pool`; `nil` leaves it out.
+    var useBackupAccessCodePool: Bool?
 
     enum CodingKeys: String, CodingKey {
         case deviceID = "device_id"
@@ -55,6 +60,7 @@ package struct CreateRequest: Codable, Equatable, Sendable {
         case startsAt = "starts_at"
         case endsAt = "ends_at"
         case commonCodeKey = "common_code_key"
+        case useBackupAccessCodePool = "use_backup_access_code_pool"
     }
 }
 
@@ -116,6 +122,16 @@ protocol ListPage: Decodable {
 }
 
 /// `{"access_code": {...}}`.
+/// The answer of `/access_codes/pull_backup_access_code`.
+struct PullBackupBody: Decodable {
+    var accessCode: AccessCode
+    var backupAccessCode: AccessCode
+    enum CodingKeys: String, CodingKey {
+        case accessCode = "access_code"
+        case backupAccessCode = "backup_access_code"
+    }
+}
+
 struct AccessCodeBody: Decodable {
     var accessCode: AccessCode
     enum CodingKeys: String, CodingKey { case accessCode = "access_code" }

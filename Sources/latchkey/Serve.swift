@@ -34,8 +34,8 @@ struct Serve: AsyncParsableCommand {
     @Option(
         name: .long,
         help: ArgumentHelp(
-            "For integration checks only: the notification dispatcher's clock is the wall clock plus the seconds in "
-                + "this file (read at every look), so a check can move retries forward by hours.",
+            "For integration checks only: the reconciler's and the notification dispatcher's clock is the wall "
+                + "clock plus the seconds in this file (read at every look), so a check can move time forward by hours.",
             valueName: "file", visibility: .hidden))
     var unsafeTestClockFile: String?
 
@@ -66,7 +66,7 @@ struct Serve: AsyncParsableCommand {
             fake.faults.seed = UInt64.random(in: 1...UInt64.max)
             gateway = try await LatchkeyGateway(
                 configuration: configuration, handlesSignals: true, fakeSeamConfiguration: fake,
-                notificationClock: unsafeTestClockFile.map { OffsetFileClock(path: $0) }, logger: logger)
+                testClock: unsafeTestClockFile.map { OffsetFileClock(path: $0) }, logger: logger)
         } catch {
             printError("latchkey: \(error.description)")
             throw ExitCode(2)

@@ -38,6 +38,7 @@ import Yams
             ("seam", ConfigurationLoader.Keys.seam, Self.keys(root["seam"]).union(commented)),
             ("admin", ConfigurationLoader.Keys.admin, Self.keys(root["admin"])),
             ("console", ConfigurationLoader.Keys.console, Self.keys(root["console"])),
+            ("assurance", ConfigurationLoader.Keys.assurance, Self.keys(root["assurance"])),
             ("a source", ConfigurationLoader.Keys.source, sources),
             ("a property", ConfigurationLoader.Keys.property, properties),
             (

@@ -105,4 +105,43 @@ import Testing
     @Test func forgettingARecordSaysNothing() {
         #expect(types(R.record([.set, .set]), nil) == [])
     }
+
+    @Test func aScheduledCodeCountsAsOnTheLock() {
+        // Seam schedules a time-bound code on the lock days ahead; the guest message must not wait for check-in.
+        #expect(types(R.record([.set, .unconfirmed]), R.record([.set, .scheduled])) == [.ready])
+        #expect(types(R.record([.scheduled, .scheduled]), R.record([.set, .set])) == [])
+    }
+
+    func checked(_ outcome: ArrivalCheck.Outcome, failing: Bool = true, backup: String? = nil) -> ReservationRecord {
+        var record = R.record([.set, .unconfirmed])
+        record.arrivalCheck = ArrivalCheck(
+            checkedAt: now, leadTime: 7_200, accessStartsAt: R.window.startsAt, outcome: outcome,
+            locks: [
+                LockFinding(deviceID: "dev_1", accessCodeID: "ac_1", problems: [], action: .none),
+                LockFinding(
+                    deviceID: "dev_2", accessCodeID: "ac_2", problems: failing ? [.notOnDevice, .errors] : [],
+                    errorCodes: ["device_offline"], action: failing ? .backupCode : .none,
+                    backupCode: backup.map {
+                        BackupAccessCode(
+                            accessCodeID: "ac_b", deviceID: "dev_2", code: AccessPIN($0), startsAt: nil, endsAt: nil)
+                    }),
+            ])
+        return record
+    }
+
+    @Test func aFailedPreArrivalCheckIsFailedOnceNamingTheLockThenOnceMoreWithItsBackupCode() {
+        let failed = AccessEvents.derive(before: checked(.repairing), after: checked(.failed), now: now)
+        #expect(failed.map(\.type) == [.failed])
+        #expect(failed.first?.deviceIDs == ["dev_2"])
+        #expect(failed.first?.reason == "pre_arrival_check: dev_2 not_on_device,errors")
+        #expect(failed.first?.backupCode == nil)
+        // The backup code pulled later: one more event carrying it; the same state again says nothing.
+        let pulled = AccessEvents.derive(before: checked(.failed), after: checked(.failed, backup: "7305"), now: now)
+        #expect(pulled.map(\.type) == [.failed])
+        #expect(pulled.first?.backupCode == AccessPIN("7305"))
+        #expect(types(checked(.failed, backup: "7305"), checked(.failed, backup: "7305")) == [])
+        // Passing or repairing checks are not failures.
+        #expect(types(checked(.failed), checked(.repaired, failing: false)) == [])
+        #expect(types(nil, checked(.repairing)) == [])
+    }
 }

@@ -54,6 +54,20 @@ import Testing
                     window: window, name: "Ana"),
                 readBackReason: "restart with \"delete\" in flight"),
             ReservationRecord(key: key, applied: AppliedGroup(propertyID: "loft", commonCodeKey: nil, codes: [])),
+            ReservationRecord(
+                key: key, applied: AppliedGroup(propertyID: "loft", commonCodeKey: "ck_1", codes: codes),
+                arrivalCheck: ArrivalCheck(
+                    checkedAt: window.startsAt.addingTimeInterval(-3000.5), leadTime: 3600,
+                    accessStartsAt: window.startsAt, outcome: .failed,
+                    locks: [
+                        LockFinding(deviceID: "front", accessCodeID: "ac_1", problems: [], action: .none),
+                        LockFinding(
+                            deviceID: "back", accessCodeID: "ac/2", problems: [.errors, .notOnDevice],
+                            errorCodes: ["device_offline"], action: .backupCode,
+                            backupCode: BackupAccessCode(
+                                accessCodeID: "ac_3", deviceID: "back", code: AccessPIN("8642"),
+                                startsAt: window.startsAt, endsAt: nil)),
+                    ])),
         ]
     }()
 

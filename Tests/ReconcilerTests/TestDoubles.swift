@@ -87,7 +87,7 @@ actor InMemoryStateStore: StateStore {
 actor FakeAccessCodes: AccessCodeService {
     /// The calls, by route name, in order.
     enum Route: String, Sendable {
-        case createMultiple, createSingle, updateMultiple, updateSingle, delete, listCodes
+        case createMultiple, createSingle, updateMultiple, updateSingle, delete, listCodes, pullBackup
     }
 
     /// One recorded call.
@@ -166,6 +166,44 @@ actor FakeAccessCodes: AccessCodeService {
         codes[accessCodeID] = nil
     }
 
+    /// Locks that are offline: codes created on them carry Seam's errors and stay `setting`.
+    private(set) var offline: Set<String> = []
+    /// Whether new codes get a backup pool (`is_backup_access_code_available`).
+    private(set) var backupPool = false
+
+    /// Takes locks off- or online (codes already there keep their state until ``setOnLock(_:status:scheduled:errors:)``).
+    func setOffline(_ devices: Set<String>) { offline = devices }
+
+    /// Gives new codes a backup pool.
+    func enableBackupPool() { backupPool = true }
+
+    /// Sets what Seam says about a code on its lock.
+    func setOnLock(
+        _ accessCodeID: String, status: ExistingCode.Status, scheduled: Bool = false, errors: [String] = []
+    ) {
+        codes[accessCodeID]?.status = status
+        codes[accessCodeID]?.isScheduledOnDevice = scheduled
+        codes[accessCodeID]?.errors = errors
+    }
+
+    /// Every code on the lock as Seam shows one that reached it: scheduled there, no errors.
+    func scheduleEverything() {
+        for id in codes.keys where !offline.contains(codes[id]?.deviceID ?? "") {
+            setOnLock(id, status: .unset, scheduled: true)
+        }
+    }
+
+    /// Changes a code outside Latchkey: its PIN, its window.
+    func changeBehindOurBack(_ accessCodeID: String, pin: String? = nil, endsAt: Date? = nil) {
+        if let pin { codes[accessCodeID]?.code = AccessPIN(pin) }
+        if let endsAt { codes[accessCodeID]?.endsAt = endsAt }
+    }
+
+    /// Adds a code made by hand (in Seam's console, say).
+    func addByHand(device: String, name: String, pin: String, startsAt: Date, endsAt: Date) -> String {
+        insert(device, name, AccessPIN(pin), nil, startsAt, endsAt).accessCodeID
+    }
+
     // MARK: AccessCodeService
 
     func createMultiple(
@@ -240,14 +278,44 @@ actor FakeAccessCodes: AccessCodeService {
         try await perform(.listCodes, [deviceID]) { codes(on: deviceID) }
     }
 
+    func pullBackupCode(accessCodeID: String) async throws -> BackupAccessCode {
+        try await perform(.pullBackup, codes[accessCodeID].map { [$0.deviceID] } ?? []) {
+            guard let original = codes[accessCodeID] else {
+                throw AccessCodeServiceError.permanent(message: "access_code_not_found: \(accessCodeID)")
+            }
+            guard original.isBackupAccessCodeAvailable || original.pulledBackupAccessCodeID != nil else {
+                throw AccessCodeServiceError.permanent(message: "backup_access_code_pool_not_enabled")
+            }
+            if let pulled = original.pulledBackupAccessCodeID, let backup = codes[pulled] {
+                return BackupAccessCode(
+                    accessCodeID: pulled, deviceID: backup.deviceID, code: backup.code, startsAt: backup.startsAt,
+                    endsAt: backup.endsAt)
+            }
+            var backup = insert(original.deviceID, "", AccessPIN("8642"), nil, original.startsAt!, original.endsAt!)
+            backup.name = nil
+            backup.status = .set
+            backup.errors = []
+            backup.isBackupAccessCodeAvailable = false
+            codes[backup.accessCodeID] = backup
+            codes[accessCodeID]?.pulledBackupAccessCodeID = backup.accessCodeID
+            codes[accessCodeID]?.isBackupAccessCodeAvailable = false
+            return BackupAccessCode(
+                accessCodeID: backup.accessCodeID, deviceID: backup.deviceID, code: backup.code,
+                startsAt: backup.startsAt, endsAt: backup.endsAt)
+        }
+    }
+
     // MARK: Mechanics
 
     private func insert(
         _ device: String, _ name: String, _ pin: AccessPIN, _ commonKey: String?, _ startsAt: Date, _ endsAt: Date
     ) -> ExistingCode {
+        let isOffline = offline.contains(device)
         let code = ExistingCode(
             accessCodeID: "ac-\(nextID)", deviceID: device, name: name, code: pin, commonCodeKey: commonKey,
-            startsAt: startsAt, endsAt: endsAt, status: .unset)
+            startsAt: startsAt, endsAt: endsAt, status: isOffline ? .setting : .unset,
+            errors: isOffline ? ["failed_to_set_on_device", "device_offline"] : [],
+            isBackupAccessCodeAvailable: backupPool)
         nextID += 1
         codes[code.accessCodeID] = code
         return code

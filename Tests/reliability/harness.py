@@ -321,8 +321,10 @@ class FakeSeam:
 class Latchkey:
     """`latchkey serve --config X`, started, killed and restarted at will."""
 
-    def __init__(self, config: str, port: int, workdir: str, env: dict | None = None) -> None:
+    def __init__(self, config: str, port: int, workdir: str, env: dict | None = None,
+                 args: list[str] | None = None) -> None:
         self.config = config
+        self.args = list(args or [])
         self.port = port
         self.env = dict(os.environ, **(env or {}))
         self.log = open(os.path.join(workdir, "latchkey.log"), "ab")
@@ -331,7 +333,7 @@ class Latchkey:
 
     def spawn(self) -> None:
         """Starts the process without waiting for it to listen."""
-        self.proc = _spawn([LATCHKEY_BIN, "serve", "--config", self.config], stdout=self.log,
+        self.proc = _spawn([LATCHKEY_BIN, "serve", "--config", self.config, *self.args], stdout=self.log,
                            stderr=self.log, env=self.env)
 
     def start(self, timeout: float = 60) -> float:

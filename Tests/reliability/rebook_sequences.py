@@ -121,7 +121,8 @@ def wait_for(predicate, what: str, timeout: float = 30) -> None:
 def lost_delete(run: Run, tally: h.Tally, n: int, order: str, lost: str) -> None:
     """Sequence 1 (`lost` = B, the second delete) or 2 (`lost` = A, the first, before the code reached the lock)."""
     rid, prop = f"seq{n}", n % run.world.properties
-    check_in = datetime.now(timezone.utc).replace(microsecond=0, second=0, minute=0) + timedelta(days=30 + n)
+    # Within 72 h (Seam preloads a scheduled code on the lock 72 h ahead), outside the 48 h pre-arrival check.
+    check_in = datetime.now(timezone.utc).replace(microsecond=0, second=0, minute=0) + timedelta(hours=50 + n)
     run.send(rid, prop, "confirmed", check_in)
     wait_for(lambda: len([c for c in run.codes(rid) if c["status"] != "removing"]) == 2, f"{rid}'s group")
     if lost == "B":
@@ -156,7 +157,8 @@ def lost_delete(run: Run, tally: h.Tally, n: int, order: str, lost: str) -> None
 def repair_in_group(run: Run, tally: h.Tally, n: int) -> None:
     """Sequence 3: a lock's code deleted in Seam's console is put back inside the group."""
     rid, prop = f"seq{n}", n % run.world.properties
-    check_in = datetime.now(timezone.utc).replace(microsecond=0, second=0, minute=0) + timedelta(days=30 + n)
+    # Within 72 h (Seam preloads a scheduled code on the lock 72 h ahead), outside the 48 h pre-arrival check.
+    check_in = datetime.now(timezone.utc).replace(microsecond=0, second=0, minute=0) + timedelta(hours=50 + n)
     reservation = run.send(rid, prop, "confirmed", check_in)
     wait_for(lambda: len(run.codes(rid)) == 2 and all(on_lock(c) for c in run.codes(rid)),
              f"{rid}'s codes on the locks", timeout=30)

@@ -229,3 +229,64 @@ def test_seams_per_device_create_limit_answers_429(seam):
     assert error.value.code == "rate_limit_exceeded"
     control("/_fake/clock", {"advance_seconds": 60})
     assert seam.access_codes.create(device_id=BACK_DOOR).device_id == BACK_DOOR
+
+
+def test_backup_code_pulled_for_a_code_failing_on_an_offline_lock(seam):
+    start = fake_now() + timedelta(hours=1)
+    code = seam.access_codes.create(
+        device_id=SHED, name="Stay", starts_at=iso(start), ends_at=iso(start + timedelta(days=2)),
+        use_backup_access_code_pool=True)
+    assert code.is_backup_access_code_available is True
+    control("/_fake/clock", {"advance_seconds": 10})
+    failing = seam.access_codes.get(access_code_id=code.access_code_id)
+    assert [e.error_code for e in failing.errors] == ["failed_to_set_on_device", "device_offline"]
+    original = seam.access_codes.pull_backup_access_code(access_code_id=code.access_code_id)
+    assert original.access_code_id == code.access_code_id
+    assert original.is_backup_access_code_available is False
+    backup_id = original.pulled_backup_access_code_id
+    again = seam.access_codes.pull_backup_access_code(access_code_id=code.access_code_id)
+    assert again.pulled_backup_access_code_id == backup_id
+    backup = seam.access_codes.get(access_code_id=backup_id)
+    assert (backup.is_backup, backup.status, backup.device_id) == (True, "set", SHED)
+    assert parse(backup.ends_at) == start + timedelta(days=2)
+    assert backup.code != failing.code
+    pulled = seam.events.list(since="2000-01-01T00:00:00.000Z", event_type="access_code.backup_access_code_pulled")
+    assert [e.access_code_id for e in pulled] == [code.access_code_id]
+
+
+def test_no_backup_code_without_the_pool_or_for_an_ongoing_code(seam):
+    start = fake_now() + timedelta(hours=1)
+    plain = seam.access_codes.create(device_id=FRONT_DOOR, starts_at=iso(start), ends_at=iso(start + timedelta(days=1)))
+    assert plain.is_backup_access_code_available is False
+    with pytest.raises(SeamHttpApiError) as refused:
+        seam.access_codes.pull_backup_access_code(access_code_id=plain.access_code_id)
+    assert refused.value.code == "backup_access_code_pool_not_enabled"
+    ongoing = seam.access_codes.create(device_id=FRONT_DOOR, use_backup_access_code_pool=True)
+    with pytest.raises(SeamHttpApiError) as refused:
+        seam.access_codes.pull_backup_access_code(access_code_id=ongoing.access_code_id)
+    assert refused.value.code == "access_code_not_time_bound"
+
+
+def test_a_far_off_code_is_unset_then_preloaded_72_hours_ahead_then_set(seam):
+    start = fake_now() + timedelta(days=4)
+    code = seam.access_codes.create_multiple(
+        device_ids=[FRONT_DOOR], starts_at=iso(start), ends_at=iso(start + timedelta(days=1)))[0]
+    control("/_fake/clock", {"advance_seconds": 3600})
+    waiting = seam.access_codes.get(access_code_id=code.access_code_id)
+    assert (waiting.status, waiting.is_scheduled_on_device) == ("unset", False)
+    control("/_fake/clock", {"advance_seconds": 86400 - 3600 + 2})  # 72 h ahead: being programmed
+    assert seam.access_codes.get(access_code_id=code.access_code_id).status == "setting"
+    control("/_fake/clock", {"advance_seconds": 10})
+    scheduled = seam.access_codes.get(access_code_id=code.access_code_id)
+    assert (scheduled.status, scheduled.is_scheduled_on_device) == ("unset", True)
+    control("/_fake/clock", {"advance_seconds": 3 * 86400})
+    assert seam.access_codes.get(access_code_id=code.access_code_id).status == "set"
+
+
+def test_single_update_of_the_window_emits_time_frame_changed(seam):
+    start = fake_now() + timedelta(hours=2)
+    code = seam.access_codes.create(device_id=BACK_DOOR, starts_at=iso(start), ends_at=iso(start + timedelta(days=1)))
+    seam.access_codes.update(
+        access_code_id=code.access_code_id, starts_at=iso(start), ends_at=iso(start + timedelta(days=2)))
+    changed = seam.events.list(since="2000-01-01T00:00:00.000Z", event_type="access_code.time_frame_changed")
+    assert [e.access_code_id for e in changed] == [code.access_code_id]

@@ -19,16 +19,6 @@ struct HistoryRetention: Sendable {
     let store: Store
     let logger: Logger
 
-    /// Sweeps ``firstSweepAfter`` after a start, then every ``sweepEvery``, until the task is cancelled.
-    func sweepPeriodically() async {
-        var pause = Self.firstSweepAfter
-        while !Task.isCancelled {
-            do { try await Task.sleep(for: pause) } catch { return }
-            await sweep()
-            pause = Self.sweepEvery
-        }
-    }
-
     /// One sweep; failures are logged and left for the next one.
     /// - Returns: How many reservations were forgotten.
     @discardableResult

@@ -18,7 +18,7 @@ import WebhookAuth
 /// Its long-running parts start in the order of ``StartStep``: secrets (starts nothing) → store (refuses to start
 /// on a damaged or unwritable data directory) → Seam (the real one with an API key, else the built-in fake, said
 /// loudly) → reconciler → stored bookings (re-read and handed to the reconciler) → booking feed → history sweep →
-/// gauge refresher → listener. They stop in the reverse order, through one ``Lifecycle``: at shutdown once the
+/// gauge refresher → arrival checks → drift reconciliation → listener. They stop in the reverse order, through one ``Lifecycle``: at shutdown once the
 /// listener has drained, and on every failed start, where the parts started before the failing step are stopped
 /// and the part that failed to start is not.
 package final class LatchkeyGateway: Sendable {
@@ -82,8 +82,8 @@ package final class LatchkeyGateway: Sendable {
     ///   - handlesSignals: Whether SIGTERM/SIGINT start a graceful shutdown (true for `serve`; tests pass false).
     ///   - fakeSeamConfiguration: How to run the built-in fake when there is no API key.
     ///   - probe: For tests: a start step to fail, and a record of the parts started and stopped; nil otherwise.
-    ///   - notificationClock: For tests and checks: the notification dispatcher's clock (retries, retry period);
-    ///     nil (the default) for the system clock.
+    ///   - testClock: For tests and checks only: the clock of the reconciler (arrival checks, drift, retries) and of
+    ///     the notification dispatcher (retries, retry period); nil (the default) for the system clock.
     ///   - logger: The root logger.
     /// - Throws: ``GatewayStartError`` naming what could not start and what to do; every part started before the
     ///   failure has been stopped by then.
@@ -93,7 +93,7 @@ package final class LatchkeyGateway: Sendable {
         handlesSignals: Bool = false,
         fakeSeamConfiguration: FakeSeamConfiguration = FakeSeamConfiguration(),
         probe: StartupProbe? = nil,
-        notificationClock: (any ReconcilerClock)? = nil,
+        testClock: (any ReconcilerClock)? = nil,
         logger: Logger
     ) async throws(GatewayStartError) {
         self.logger = logger
@@ -118,7 +118,7 @@ package final class LatchkeyGateway: Sendable {
         let notifications = try await lifecycle.start(.notifications) { () throws(GatewayStartError) in
             try await NotificationPart.start(
                 endpoints: secrets.notificationEndpoints, configuration: configuration, store: store,
-                clock: notificationClock ?? SystemClock(), metrics: metrics, logger: logger)
+                clock: testClock ?? SystemClock(), metrics: metrics, logger: logger)
         }
         self.notifications = notifications.service
 
@@ -131,12 +131,14 @@ package final class LatchkeyGateway: Sendable {
                     client: seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics,
                     activity: seamActivity),
                 store: notifications.service?.stateStore ?? StoreStateStore(store: store),
+                clock: testClock ?? SystemClock(),
                 pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
                 configuration: ReconcilerConfiguration(
                     maxConcurrentReservations: configuration.seam.maxParallelReservations,
                     maxAttempts: configuration.seam.maxAttempts,
                     // The ledger keeps each reservation's latest booking and hands them all over at every start.
-                    storesRecordsBeforeActing: false),
+                    storesRecordsBeforeActing: false,
+                    arrival: Assurance.settings(configuration.assurance)),
                 logger: logger)
             do {
                 try await reconciler.start()
@@ -166,10 +168,25 @@ package final class LatchkeyGateway: Sendable {
             logger: logger)
         self.history = history
         _ = try await lifecycle.start(.historySweep) { () throws(GatewayStartError) in
-            PeriodicTask { await history.sweepPeriodically() }
+            PeriodicTask(every: HistoryRetention.sweepEvery, firstAfter: HistoryRetention.firstSweepAfter) {
+                await history.sweep()
+            }
         }
         _ = try await lifecycle.start(.gaugeRefresher) { () throws(GatewayStartError) in
             PeriodicTask { await GaugeRefresher.refreshPeriodically(reconciler: reconciler, metrics: metrics) }
+        }
+        let assurance = configuration.assurance
+        _ = try await lifecycle.start(.arrivalChecks) { () throws(GatewayStartError) in
+            PeriodicTask(every: .seconds(assurance.checkEverySeconds)) {
+                guard !assurance.checkLeadHours.isEmpty else { return }
+                await Assurance.checkArrivals(reconciler: reconciler, metrics: metrics, logger: logger)
+            }
+        }
+        _ = try await lifecycle.start(.driftReconciliation) { () throws(GatewayStartError) in
+            PeriodicTask(every: .seconds(max(assurance.driftIntervalSeconds, 1))) {
+                guard assurance.driftIntervalSeconds > 0 else { return }
+                await Assurance.reconcileDrift(reconciler: reconciler, metrics: metrics)
+            }
         }
 
         // `/readyz` asks the listener whether it drains, and the listener holds the routes: a weak reference, so
@@ -197,7 +214,9 @@ package final class LatchkeyGateway: Sendable {
                 reconciler: reconciler, client: seam.client,
                 deviceIDs: configuration.properties.flatMap(\.deviceIDs)),
             catalogue: PropertyCatalogue(configuration.properties), sourceNames: configuration.sources.map(\.name),
-            deliveries: recentDeliveries, activity: seamActivity, logger: logger
+            deliveries: recentDeliveries, activity: seamActivity,
+            addOns: ConsoleAddOnsBridge(reconciler: reconciler, dispatcher: notifications.service?.dispatcher),
+            logger: logger
         ).register(on: &router)
         AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).registerNotifications(
             notifications.service?.dispatcher, on: &router)
@@ -255,7 +274,7 @@ package final class LatchkeyGateway: Sendable {
     package func beginShutdown() { listener.server.beginShutdown() }
 
     /// Waits until the listener has drained (after ``beginShutdown()`` or SIGTERM), then stops every part in the
-    /// reverse of the start order: gauge refresher, history sweep, booking feed, reconciler, the built-in fake
+    /// reverse of the start order: drift reconciliation, arrival checks, gauge refresher, history sweep, booking feed, reconciler, the built-in fake
     /// Seam, the store.
     package func waitUntilStopped() async {
         await listener.waitUntilStopped()

@@ -36,6 +36,10 @@ package enum StartStep: String, Sendable, CaseIterable, CustomStringConvertible 
     case historySweep = "history-sweep"
     /// The gauge refresher's task.
     case gaugeRefresher = "gauge-refresher"
+    /// The pre-arrival checks' task (looks for reservations whose check is due).
+    case arrivalChecks = "arrival-checks"
+    /// The periodic drift reconciliation's task.
+    case driftReconciliation = "drift-reconciliation"
     /// The listener: its sockets and event-loop threads `lk-http-<port>`. Last, so that no request arrives
     /// before everything it reaches runs.
     case listener

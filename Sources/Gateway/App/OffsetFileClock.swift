@@ -2,8 +2,8 @@ import Foundation
 import Reconciler
 
 /// For integration checks only (`serve --unsafe-test-clock-file`): the wall clock plus a number of seconds read
-/// from a file at every look, so a check moves the notification dispatcher's time forward by hours (retries,
-/// the retry period) without waiting. Never the default; a production start never names such a file.
+/// from a file at every look, so a check moves the reconciler's time (arrival checks, drift, retries) and the
+/// notification dispatcher's (retries, the retry period) forward by hours without waiting. Never the default; a production start never names such a file.
 package struct OffsetFileClock: ReconcilerClock {
     /// The file holding the offset: a decimal number of seconds; absent or unreadable counts as 0.
     package let path: String

@@ -122,7 +122,8 @@ extension BookingFeed: LongRunning {
     }
 }
 
-/// A task that repeats until cancelled: the gauge refresher, the history-retention sweep.
+/// A task that repeats until cancelled: the gauge refresher, the history-retention sweep, the pre-arrival checks,
+/// the drift reconciliation.
 struct PeriodicTask: LongRunning {
     private let task: Task<Void, Never>
 
@@ -130,6 +131,22 @@ struct PeriodicTask: LongRunning {
     /// - Parameter body: Repeats until its task is cancelled, then returns.
     init(_ body: @escaping @Sendable () async -> Void) {
         task = Task(operation: body)
+    }
+
+    /// Runs `body` every `interval` (on the system's clock), the first time after `firstAfter`, until stopped.
+    /// - Parameters:
+    ///   - interval: The pause between the end of one run and the start of the next.
+    ///   - firstAfter: The pause before the first run; default `interval`.
+    ///   - body: One run; a run under way when the task is stopped sees its task cancelled.
+    init(every interval: Duration, firstAfter: Duration? = nil, _ body: @escaping @Sendable () async -> Void) {
+        self.init {
+            var pause = firstAfter ?? interval
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: pause) } catch { return }
+                await body()
+                pause = interval
+            }
+        }
     }
 
     /// Cancels the task and waits until it has ended.

@@ -171,10 +171,13 @@ struct ReservationView: Encodable {
     var pin: String?
     var deadLetterID: String?
     var readBackReason: String?
+    /// The latest pre-arrival check, or `nil` before the first.
+    var arrivalCheck: ArrivalCheckView?
 
     enum CodingKeys: String, CodingKey {
         case source, phase, locks, pin
         case readBackReason = "read_back_reason"
+        case arrivalCheck = "arrival_check"
         case reservationID = "reservation_id"
         case desiredStatus = "desired_status"
         case listingID = "listing_id"
@@ -201,6 +204,7 @@ struct ReservationView: Encodable {
                     name: $0.name)
             } ?? []
         readBackReason = snapshot.readBackReason
+        arrivalCheck = snapshot.arrivalCheck.map { ArrivalCheckView($0, includePIN: includePIN) }
         pin = includePIN ? snapshot.applied?.pin?.digits : nil
         deadLetterID = snapshot.deadLetterID
     }

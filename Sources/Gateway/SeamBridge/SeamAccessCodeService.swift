@@ -3,6 +3,7 @@ import Foundation
 import Observability
 import Reconciler
 import Seam
+import Synchronization
 
 /// The reconciler's view of Seam (``AccessCodeService``), made of the real Seam client and its circuit breaker.
 ///
@@ -14,17 +15,21 @@ struct SeamAccessCodeService: AccessCodeService {
     let metrics: Metrics
     /// Where code-changing calls are noted for the console, or nil.
     var activity: SeamActivity? = nil
+    /// Which locks offer a backup code pool (`properties.supports_backup_access_code_pool`), asked once per lock.
+    let backupPool = BackupPoolSupport()
 
     func createMultiple(
         deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
         behavior: Property.CodeSharingBehavior
     ) async throws -> [CreatedCode] {
+        let pool = try await supportsBackupPool(deviceIDs)
         let codes = try await call("/access_codes/create_multiple", about: Subject(name: name)) {
             () async throws(SeamError) in
             try await client.createMultiple(
                 deviceIDs: deviceIDs, name: name, startsAt: startsAt, endsAt: endsAt,
                 preferredCodeLength: preferredCodeLength,
-                behaviorWhenCodeCannotBeShared: behavior == .throw ? .throw : .createRandomCode)
+                behaviorWhenCodeCannotBeShared: behavior == .throw ? .throw : .createRandomCode,
+                useBackupAccessCodePool: pool)
         }
         return codes.map {
             CreatedCode(
@@ -36,11 +41,12 @@ struct SeamAccessCodeService: AccessCodeService {
     func createSingle(
         deviceID: String, name: String, code: AccessPIN, commonCodeKey: String?, startsAt: Date, endsAt: Date
     ) async throws -> CreatedCode {
+        let pool = try await supportsBackupPool([deviceID])
         let created = try await call("/access_codes/create", about: Subject(name: name, commonCodeKey: commonCodeKey)) {
             () async throws(SeamError) in
             try await client.create(
                 deviceID: deviceID, name: name, code: code.digits, startsAt: startsAt, endsAt: endsAt,
-                commonCodeKey: commonCodeKey)
+                commonCodeKey: commonCodeKey, useBackupAccessCodePool: pool)
         }
         return CreatedCode(
             accessCodeID: created.accessCodeID, deviceID: created.deviceID, code: created.code.map(AccessPIN.init),
@@ -78,8 +84,23 @@ struct SeamAccessCodeService: AccessCodeService {
                 accessCodeID: code.accessCodeID, deviceID: code.deviceID, name: code.name,
                 code: code.code.map(AccessPIN.init),
                 commonCodeKey: code.commonCodeKey, startsAt: code.startsAt, endsAt: code.endsAt,
-                status: ExistingCode.Status(rawValue: code.status.rawValue) ?? .unknown)
+                status: ExistingCode.Status(rawValue: code.status.rawValue) ?? .unknown,
+                errors: code.errors.map(\.code), isScheduledOnDevice: code.isScheduledOnDevice,
+                isBackupAccessCodeAvailable: code.isBackupAccessCodeAvailable,
+                pulledBackupAccessCodeID: code.pulledBackupAccessCodeID)
         }
+    }
+
+    func pullBackupCode(accessCodeID: String) async throws -> BackupAccessCode {
+        let pulled = try await call(
+            "/access_codes/pull_backup_access_code", about: Subject(accessCodeIDs: [accessCodeID])
+        ) { () async throws(SeamError) in
+            try await client.pullBackupAccessCode(accessCodeID: accessCodeID)
+        }
+        let backup = pulled.backupAccessCode
+        return BackupAccessCode(
+            accessCodeID: backup.accessCodeID, deviceID: backup.deviceID, code: backup.code.map(AccessPIN.init),
+            startsAt: backup.startsAt, endsAt: backup.endsAt)
     }
 
     /// What a code-changing call is about, for ``SeamActivity``.
@@ -189,5 +210,38 @@ struct DeviceLimiterPacer: SeamPacer {
         case .granted: return nil
         case .notBefore(let date): return date
         }
+    }
+}
+
+/// Which locks offer a backup access code pool, as Seam said (`properties.supports_backup_access_code_pool`).
+final class BackupPoolSupport: Sendable {
+    private let known = Mutex<[String: Bool]>([:])
+
+    /// What Seam said about `deviceID`, or `nil` when not asked yet.
+    func supports(_ deviceID: String) -> Bool? { known.withLock { $0[deviceID] } }
+
+    /// Remembers what Seam said about `deviceID`.
+    func remember(_ supported: Bool, for deviceID: String) { known.withLock { $0[deviceID] = supported } }
+}
+
+extension SeamAccessCodeService {
+    /// Whether every one of `deviceIDs` offers a backup pool, so codes are created with
+    /// `use_backup_access_code_pool: true`. Each lock is asked once (`/devices/get`, through the breaker).
+    /// - Throws: The failure of `/devices/get`, classified: the create waits (and is retried) until Seam answers,
+    ///   so no code is made without the pool its lock offers.
+    func supportsBackupPool(_ deviceIDs: [String]) async throws -> Bool {
+        for device in deviceIDs {
+            if let supported = backupPool.supports(device) {
+                guard supported else { return false }
+                continue
+            }
+            let answer = try await call("/devices/get") { () async throws(SeamError) in
+                try await client.getDevice(deviceID: device)
+            }
+            let supported = answer.properties.supportsBackupAccessCodePool ?? false
+            backupPool.remember(supported, for: device)
+            guard supported else { return false }
+        }
+        return !deviceIDs.isEmpty
     }
 }

@@ -31,6 +31,8 @@ package struct Metrics: Sendable {
     /// `latchkey_reconciler_stuck_reservations_total`: reservations found with work to do but none queued, in
     /// flight or dead-lettered, each put back to work (0 unless something is wrong).
     package let stuckReservations: Counter
+    /// The pre-arrival checks' and the drift reconciliation's counters.
+    package let assurance: AssuranceMetrics
 
     /// Upper bounds for `fdatasync` latency, seconds: 0.5 ms … 2.5 s.
     package static let fsyncBuckets: [Double] = [
@@ -80,6 +82,7 @@ package struct Metrics: Sendable {
             name: "latchkey_reconciler_stuck_reservations_total",
             help: "Reservations found with work to do but none queued, in flight or dead-lettered; each was put back "
                 + "to work.")
+        assurance = AssuranceMetrics(registry: registry)
     }
 
     /// The answer to a scrape of `GET /metrics`: every metric, gzip-compressed when `acceptEncoding` allows it.
