@@ -72,13 +72,19 @@ package enum AccessEvents {
         return events
     }
 
-    /// `access.failed`: a lock newly failed to take its code; a step newly parked in a dead letter.
+    /// `access.failed`: a lock newly failed to take its code (unless the latest pre-arrival check already names it);
+    /// a step newly parked in a dead letter; a pre-arrival check failed, or a backup code was pulled.
     static func failures(before: ReservationRecord?, after: ReservationRecord, deadLetter: DeadLetter?)
         -> [AccessEvent]
     {
         var events: [AccessEvent] = []
         let failedBefore = Set(before?.applied?.codes.filter { $0.status == .failedToSet }.map(\.deviceID) ?? [])
-        let failedNow = after.applied?.codes.filter { $0.status == .failedToSet && !failedBefore.contains($0.deviceID) }
+        // A lock the latest pre-arrival check already names is being handled (repaired, then a backup code):
+        // each failed repair of it is not news.
+        let known = Set(after.arrivalCheck?.locks.filter { !$0.problems.isEmpty }.map(\.deviceID) ?? [])
+        let failedNow = after.applied?.codes.filter {
+            $0.status == .failedToSet && !failedBefore.contains($0.deviceID) && !known.contains($0.deviceID)
+        }
         if let failedNow, !failedNow.isEmpty {
             events.append(
                 AccessEvent(

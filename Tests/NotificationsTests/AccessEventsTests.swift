@@ -143,5 +143,9 @@ import Testing
         // Passing or repairing checks are not failures.
         #expect(types(checked(.failed), checked(.repaired, failing: false)) == [])
         #expect(types(nil, checked(.repairing)) == [])
+        // A repair of a lock the check already names that fails again is not news.
+        var repairFailed = checked(.repairing)
+        repairFailed.applied?.codes[1].status = .failedToSet
+        #expect(types(checked(.repairing), repairFailed) == [])
     }
 }

@@ -71,6 +71,7 @@ class Run:
         self.world = PoolWorld(properties=4)
         self.fake = h.FakeSeam(self.work, self.world, faults=FAULTS)
         self.clock = Clock(self.fake, os.path.join(self.work, "clock-offset"))
+        self.receiver = h.NotificationReceiver()
         self.port = h.free_port()
         self.data_dir = os.path.join(self.work, "data")
         self.config = os.path.join(self.work, "latchkey.yaml")
@@ -87,6 +88,8 @@ class Run:
             config = json.load(f)
         config["assurance"] = {"check_lead_hours": [48, 2], "backup_code_lead_minutes": 60, "recheck_minutes": 10,
                                "check_every_seconds": 1, "drift_interval_seconds": drift_seconds}
+        config["notifications"] = [{"url": f"http://127.0.0.1:{self.receiver.port}/latchkey",
+                                    "secret": {"value": h.RECEIVER_SECRET}, "include_pin": True}]
         with open(self.config, "w") as f:
             json.dump(config, f, indent=1)
 
@@ -205,6 +208,18 @@ def main() -> int:
                 and held.get("code") == (with_pin.get("backup_code") or {}).get("pin"),
                 "the backup code is on the lock (set), and its PIN is recorded (admin API, include_pin)")
     tally.check(backup.get("pin") is None, "no PIN in the admin API without include_pin")
+    h.wait_until(lambda: any(r["data"].get("backup_code") for r in run.receiver.of("r-off", "access.failed")), 60,
+                 "access.failed carrying r-off's backup code")
+    notified = run.receiver.of("r-off", "access.failed")
+    carrying = [r for r in notified if r["data"].get("backup_code")]
+    tally.check(all(r["verified"] for r in notified) and len({r["id"] for r in carrying}) == 1
+                and carrying[0]["data"]["backup_code"] == (with_pin.get("backup_code") or {}).get("pin"),
+                f"access.failed with the backup code reached the receiver, verified by standardwebhooks "
+                f"({len(notified)} access.failed requests, {len({r['id'] for r in notified})} events: "
+                f"{sorted({r['data'].get('reason') for r in notified})})")
+    ready = run.receiver.of("r-del", "access.ready", delivered=True)
+    tally.check(len({r["id"] for r in ready}) >= 1 and all(r["data"].get("pin") == group_pin for r in ready),
+                "r-del's access.ready arrived before check-in, with the group's PIN (codes scheduled on the locks)")
     at_backup = run.wait_check("r-del", "passed", passed["checked_at"])
     tally.check(at_backup["lead_seconds"] == 3600, "r-del: the backup point's check passed too")
     other_off = next(lock for lock in failed["locks"] if lock["device_id"] == off_devices[0])

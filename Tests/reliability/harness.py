@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import http.server
 import json
 import os
 import random
@@ -638,3 +639,60 @@ def fail_fast(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
     print("0 passed, 1 failed", flush=True)
     sys.exit(1)
+
+
+# Latchkey's `notifications:` endpoint secret in the checks (Standard Webhooks).
+RECEIVER_SECRET = "whsec_" + base64.b64encode(b"notification-receiver-secret-32b").decode()
+
+
+class NotificationReceiver:
+    """A webhook receiver: answers as `mode` says (200, 503, 410), holds each answer `delay` seconds, verifies every
+    request with the official `standardwebhooks` library and keeps what arrived (notification checks 65, 66)."""
+
+    def __init__(self) -> None:
+        from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+        self.mode, self.delay = 200, 0.0
+        self.lock = threading.Lock()
+        self.requests: list[dict] = []  # every request: id, type, verified, status answered
+        self.verifier = Webhook(RECEIVER_SECRET)
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - the http.server API
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                try:
+                    payload = receiver.verifier.verify(body, headers)
+                    verified = True
+                except WebhookVerificationError:
+                    payload, verified = json.loads(body or b"{}"), False
+                with receiver.lock:
+                    status, delay = receiver.mode, receiver.delay
+                if delay:
+                    time.sleep(delay)
+                with receiver.lock:
+                    receiver.requests.append({
+                        "id": headers.get("webhook-id"), "type": payload.get("type"), "verified": verified,
+                        "status": status, "data": payload.get("data", {})})
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def set(self, mode: int, delay: float = 0.0) -> None:
+        with self.lock:
+            self.mode, self.delay = mode, delay
+
+    def snapshot(self) -> list[dict]:
+        with self.lock:
+            return list(self.requests)
+
+    def of(self, reservation: str, type_: str | None = None, delivered: bool = False) -> list[dict]:
+        return [r for r in self.snapshot() if r["data"].get("reservation_id") == reservation
+                and (type_ is None or r["type"] == type_) and (not delivered or r["status"] == 200)]

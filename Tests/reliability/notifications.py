@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import base64
 import collections
-import http.server
 import json
 import os
 import sys
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 
 try:
     import requests
-    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+    import standardwebhooks  # noqa: F401 - the harness's receiver verifies with it
 except ImportError as missing:
     print(f"skipped: {missing.name} is missing (pip install -r scripts/requirements-test.txt)")
     print("0 passed, 0 failed")
@@ -39,59 +37,8 @@ except ImportError as missing:
 sys.path.insert(0, os.path.dirname(__file__))
 import harness as h  # noqa: E402
 
-RECEIVER_SECRET = "whsec_" + base64.b64encode(b"notification-receiver-secret-32b").decode()
-
-
-class Receiver:
-    """A webhook receiver: answers as `mode` says (200, 503, 410), holds each answer `delay` seconds, verifies every
-    request with `standardwebhooks` and keeps what arrived."""
-
-    def __init__(self) -> None:
-        self.mode, self.delay = 200, 0.0
-        self.lock = threading.Lock()
-        self.requests: list[dict] = []  # every request: id, type, verified, status answered
-        self.verifier = Webhook(RECEIVER_SECRET)
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the http.server API
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                try:
-                    payload = receiver.verifier.verify(body, headers)
-                    verified = True
-                except WebhookVerificationError:
-                    payload, verified = json.loads(body or b"{}"), False
-                with receiver.lock:
-                    status, delay = receiver.mode, receiver.delay
-                if delay:
-                    time.sleep(delay)
-                with receiver.lock:
-                    receiver.requests.append({
-                        "id": headers.get("webhook-id"), "type": payload.get("type"), "verified": verified,
-                        "status": status, "data": payload.get("data", {})})
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def set(self, mode: int, delay: float = 0.0) -> None:
-        with self.lock:
-            self.mode, self.delay = mode, delay
-
-    def snapshot(self) -> list[dict]:
-        with self.lock:
-            return list(self.requests)
-
-    def of(self, reservation: str, type_: str | None = None, delivered: bool = False) -> list[dict]:
-        return [r for r in self.snapshot() if r["data"].get("reservation_id") == reservation
-                and (type_ is None or r["type"] == type_) and (not delivered or r["status"] == 200)]
+RECEIVER_SECRET = h.RECEIVER_SECRET
+Receiver = h.NotificationReceiver
 
 
 class ClockedLatchkey(h.Latchkey):
