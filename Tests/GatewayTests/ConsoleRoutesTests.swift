@@ -82,6 +82,20 @@ import Testing
         #expect(off.status == 303)
     }
 
+    @Test func anUnknownConsolePage_RedirectsWithoutASession_AndIsAPageWithOne() async throws {
+        let router = Self.router()
+        for path in ["/console/nope", "/console/reservations/native", "/console/a/b/c/d"] {
+            let answer = await Self.send(router, "GET", path)
+            #expect(answer.status == 303, "\(path)")
+            #expect(answer.headers["Location"] == "/console/sign-in", "\(path)")
+        }
+        let (session, _) = try await Self.signIn(router)
+        let page = await Self.send(router, "GET", "/console/nope", cookie: session)
+        #expect(page.status == 404)
+        #expect(page.headers["Content-Type"]?.hasPrefix("text/html") == true)
+        #expect(String(decoding: page.body, as: UTF8.self).contains("No such page"))
+    }
+
     @Test func everyRouteWithASession_Answers() async throws {
         let router = Self.router()
         let (session, csrf) = try await Self.signIn(router)

@@ -153,6 +153,19 @@ final class ConsoleRoutes: Sendable {
         router.add(
             "GET", "/console/deliveries",
             async: guarded { [self] session, request in await deliveryList(request, session) })
+        // Last (the first match wins): any other console page is a sign-in redirect without a session, and a page
+        // for people, not the API's JSON 404, with one.
+        for pattern in ["/console/{a}", "/console/{a}/{b}", "/console/{a}/{b}/{c}", "/console/{a}/{b}/{c}/{d}"] {
+            router.add("GET", pattern) { [self] request in
+                withSession(request) { session, _ in
+                    html(
+                        404,
+                        ConsolePages.message(
+                            title: "No such page",
+                            text: "The console has no page at \(request.path).", csrf: session.csrfToken))
+                }
+            }
+        }
     }
 
     // MARK: - Sessions
