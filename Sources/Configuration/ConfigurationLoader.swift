@@ -17,6 +17,7 @@ package enum ConfigurationLoader {
         package static let top: Set<String> = [
             "server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days",
             "seam", "admin", "sources", "properties",
+            "store",
         ]
         /// `server:`.
         package static let server: Set<String> = [
@@ -30,6 +31,12 @@ package enum ConfigurationLoader {
         ]
         /// `admin:`.
         package static let admin: Set<String> = ["token"]
+        /// `store:`.
+        package static let store: Set<String> = ["backend", "postgresql"]
+        /// `store.postgresql:`.
+        package static let postgresql: Set<String> = [
+            "url", "pool_size", "connect_timeout_seconds", "statement_timeout_seconds",
+        ]
         /// Each source under `sources:`.
         package static let source: Set<String> = [
             "adapter", "scheme", "secrets", "header", "prefix", "encoding", "username", "tolerance_seconds",
@@ -80,6 +87,8 @@ package enum ConfigurationLoader {
         if let node = top.child("server") { server = parseServer(node, &problems) }
         var seam = SeamSettings()
         if let node = top.child("seam") { seam = parseSeam(node, &problems) }
+        var store = StoreSettings()
+        if let node = top.child("store") { store = parseStore(node, &problems) }
 
         var adminToken: SecretReference? = .environment("LATCHKEY_ADMIN_TOKEN")
         if let admin = top.child("admin") {
@@ -144,7 +153,7 @@ package enum ConfigurationLoader {
             try node.int(in: 1...3650)
         }
 
-        let configuration = LatchkeyConfiguration(
+        var configuration = LatchkeyConfiguration(
             server: server,
             dataDirectory: dataDirectory ?? "./latchkey-data",
             logLevel: logLevel,
@@ -156,6 +165,7 @@ package enum ConfigurationLoader {
             sources: sources,
             properties: properties.map(\.property)
         )
+        configuration.store = store
         guard problems.all.isEmpty else { throw ConfigurationErrors(problems.all, partial: configuration) }
         return configuration
     }
@@ -240,6 +250,51 @@ package enum ConfigurationLoader {
         int("max_attempts", 1...100) { seam.maxAttempts = $0 }
         int("request_timeout_seconds", 1...300) { seam.requestTimeoutSeconds = $0 }
         return seam
+    }
+
+    private static func parseStore(_ node: ConfigNode, _ problems: inout ConfigurationProblems) -> StoreSettings {
+        node.reportUnknownKeys(Keys.store, into: &problems)
+        var store = StoreSettings()
+        if let backend = problems.value(
+            of: "backend", in: node,
+            { n throws(ConfigurationError) in
+                let text = try n.string()
+                guard let backend = StoreSettings.Backend(rawValue: text) else {
+                    throw n.error("unknown backend \"\(text)\"; use flat_files or postgresql")
+                }
+                return backend
+            })
+        {
+            store.backend = backend
+        }
+        if let pg = node.child("postgresql"), !pg.isNull {
+            pg.reportUnknownKeys(Keys.postgresql, into: &problems)
+            if let urlNode = pg.child("url"),
+                let url = problems.check({ () throws(ConfigurationError) in try parseSecret(urlNode) })
+            {
+                var settings = PostgreSQLSettings(url: url)
+                func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
+                    if let value = problems.value(
+                        of: key, in: pg, { n throws(ConfigurationError) in try n.int(in: range) })
+                    {
+                        apply(value)
+                    }
+                }
+                int("pool_size", 1...256) { settings.poolSize = $0 }
+                int("connect_timeout_seconds", 1...300) { settings.connectTimeoutSeconds = $0 }
+                int("statement_timeout_seconds", 0...3600) { settings.statementTimeoutSeconds = $0 }
+                store.postgresql = settings
+            } else if pg.child("url") == nil {
+                problems.add(pg.error("missing `url:`; give the connection string as {env: LATCHKEY_DATABASE_URL}"))
+            }
+        }
+        if store.backend == .postgresql && store.postgresql == nil && node.child("postgresql") == nil {
+            problems.add(
+                node.error(
+                    "backend postgresql needs `postgresql: {url: {env: LATCHKEY_DATABASE_URL}}`; "
+                        + "see deploy/latchkey.example.yaml"))
+        }
+        return store
     }
 
     /// `{env: NAME}`, `{file: PATH}` or `{value: LITERAL}`.

@@ -29,6 +29,8 @@ package struct LatchkeyConfiguration: Sendable {
     package var sources: [SourceSettings]
     /// The properties and their locks. No default.
     package var properties: [Property]
+    /// Where deliveries, bookings and records are kept. Default: the flat-file journal in ``dataDirectory``.
+    package var store = StoreSettings()
 
     /// Creates a configuration; every parameter but sources and properties has the documented default.
     package init(

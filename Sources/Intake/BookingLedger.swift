@@ -25,11 +25,13 @@ package final class BookingLedger: Sendable {
     private let found: Mutex<[StoredBooking]>
 
     /// Loads every stored booking from `store`.
-    package init(store: Store) {
+    /// - Parameter store: The journal or PostgreSQL.
+    /// - Throws: ``StoreError`` when the stored bookings cannot be read.
+    package init(store: any DurableStore) throws(StoreError) {
         var latest: [String: BookingVersion] = [:]
         var stored: [StoredBooking] = []
         var highest: UInt64 = 0
-        for (key, value) in store.entries(withPrefix: StoreKeys.bookings) {
+        for (key, value) in try store.entries(withPrefix: StoreKeys.bookings) {
             guard let booking = StoredBooking.decode(value) else { continue }
             latest[key] = booking.version
             stored.append(booking)
@@ -97,7 +99,7 @@ package final class BookingLedger: Sendable {
     ///   - completion: The commit's result and how many bookings it deleted (called on the journal's writer
     ///     thread; at once, with 0, when there was nothing to delete).
     package func forget(
-        _ forgotten: [Reconciler.ForgottenReservation], store: Store,
+        _ forgotten: [Reconciler.ForgottenReservation], store: any DurableStore,
         completion: @escaping @Sendable (Result<Int, StoreError>) -> Void
     ) {
         submission.withLock { _ in
@@ -119,11 +121,13 @@ package final class BookingLedger: Sendable {
     }
 
     /// After a failed or duplicate commit, forgets the optimistic updates of `events` by re-reading the store.
-    package func revert(_ events: [BookingEvent], store: Store) {
+    /// When the store cannot be read either (PostgreSQL away), the reservation's version is forgotten: its next
+    /// event is written whatever its version (the reconciler still orders events by version itself).
+    package func revert(_ events: [BookingEvent], store: any DurableStore) {
         state.withLock { state in
             for event in events {
                 let key = StoreKeys.booking(source: event.source, reservationID: event.reservationID)
-                state.latest[key] = store.value(forKey: key).flatMap(StoredBooking.decode)?.version
+                state.latest[key] = (try? store.value(forKey: key))?.flatMap(StoredBooking.decode)?.version
             }
         }
     }

@@ -37,6 +37,8 @@ import Yams
             ("server", ConfigurationLoader.Keys.server, Self.keys(root["server"])),
             ("seam", ConfigurationLoader.Keys.seam, Self.keys(root["seam"]).union(commented)),
             ("admin", ConfigurationLoader.Keys.admin, Self.keys(root["admin"])),
+            ("store", ConfigurationLoader.Keys.store, Self.keys(root["store"])),
+            ("store.postgresql", ConfigurationLoader.Keys.postgresql, Self.keys(root["store"]?["postgresql"])),
             ("a source", ConfigurationLoader.Keys.source, sources),
             ("a property", ConfigurationLoader.Keys.property, properties),
         ]

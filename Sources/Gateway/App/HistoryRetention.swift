@@ -16,7 +16,7 @@ struct HistoryRetention: Sendable {
     let days: Int
     let reconciler: Reconciler
     let ledger: BookingLedger
-    let store: Store
+    let store: any DurableStore
     let logger: Logger
 
     /// Sweeps ``firstSweepAfter`` after a start, then every ``sweepEvery``, until the task is cancelled.
