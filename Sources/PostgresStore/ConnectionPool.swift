@@ -40,6 +40,8 @@ final class ConnectionPool: Sendable {
     private let threadCount: Int
     /// Called with each connection failure and each success, to keep ``PostgresStore/isWritable`` current.
     private let onHealth: @Sendable (StoreError?) -> Void
+    /// Connections made by any thread of the pool.
+    private let connectionsMade = ConnectionCount()
 
     /// Starts `settings.size` threads; `first`, if given, becomes the first thread's connection.
     init(settings: Settings, first: PGConnection?, onHealth: @escaping @Sendable (StoreError?) -> Void) {
@@ -55,7 +57,7 @@ final class ConnectionPool: Sendable {
                     connection: handoff.withLock { connection in
                         defer { connection = nil }
                         return connection
-                    }, settings: settings, onHealth: onHealth)
+                    }, settings: settings, connectionsMade: connectionsMade, onHealth: onHealth)
                 ConnectionSlot.current = slot
                 run(slot)
                 ConnectionSlot.current = nil
@@ -144,36 +146,42 @@ final class ConnectionPool: Sendable {
 /// A pool thread's connection, made on first use and again after it broke.
 final class ConnectionSlot: @unchecked Sendable {
     private var connection: PGConnection?
-    private var lastFailure: (at: ContinuousClock.Instant, error: StoreError)?
+    private var lastFailure: (at: ContinuousClock.Instant, error: StoreError, connectionsMade: Int)?
     private let settings: ConnectionPool.Settings
+    private let connectionsMade: ConnectionCount
     private let onHealth: @Sendable (StoreError?) -> Void
 
     init(
-        connection: PGConnection?, settings: ConnectionPool.Settings,
+        connection: PGConnection?, settings: ConnectionPool.Settings, connectionsMade: ConnectionCount,
         onHealth: @escaping @Sendable (StoreError?) -> Void
     ) {
         self.connection = connection
         self.settings = settings
+        self.connectionsMade = connectionsMade
         self.onHealth = onHealth
     }
 
     /// The connection, made now if there is none (or the old one broke), unless the last attempt failed less than
-    /// the reconnect interval ago.
+    /// the reconnect interval ago and no thread of the pool has connected since (once one has, the server is back).
     private func connect() -> Result<PGConnection, StoreError> {
         if let connection, !connection.isBroken { return .success(connection) }
         connection = nil
-        if let lastFailure, ContinuousClock.now - lastFailure.at < settings.reconnectInterval {
+        let made = connectionsMade.value.load(ordering: .acquiring)
+        if let lastFailure, lastFailure.connectionsMade == made,
+            ContinuousClock.now - lastFailure.at < settings.reconnectInterval
+        {
             return .failure(lastFailure.error)
         }
         do {
-            let made = try PGConnection(
+            let fresh = try PGConnection(
                 url: settings.url, connectTimeoutSeconds: settings.connectTimeoutSeconds,
                 statementTimeoutSeconds: settings.statementTimeoutSeconds)
-            connection = made
+            connection = fresh
             lastFailure = nil
-            return .success(made)
+            connectionsMade.value.add(1, ordering: .releasing)
+            return .success(fresh)
         } catch {
-            lastFailure = (ContinuousClock.now, error)
+            lastFailure = (ContinuousClock.now, error, made)
             onHealth(error)
             return .failure(error)
         }
@@ -214,3 +222,9 @@ private let threadKey: pthread_key_t = {
     precondition(pthread_key_create(&key, nil) == 0, "pthread_key_create failed")
     return key
 }()
+
+/// How many connections a pool's threads have made, shared by its slots.
+final class ConnectionCount: Sendable {
+    /// The count.
+    let value = Atomic<Int>(0)
+}
