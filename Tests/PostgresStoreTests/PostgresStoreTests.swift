@@ -125,8 +125,12 @@ struct PostgresStoreTests {
         #expect(try await store.commit(claimAndPut("delivery/a", entry: "e/a", value: "1")) == .committed)
 
         try cluster.stop(mode: "immediate")
-        await #expect(throws: StoreError.self) {
-            try await store.commit(claimAndPut("delivery/b", entry: "e/b", value: "1"))
+        // More commits than connections: each thread finds its connection lost, then fails to connect again.
+        for attempt in 0..<6 {
+            await #expect(throws: StoreError.self) {
+                try await store.commit(claimAndPut("delivery/b", entry: "e/b", value: "\(attempt)"))
+            }
+            try await Task.sleep(for: .milliseconds(60))  // past the reconnect interval: each try really connects
         }
         #expect(!store.isWritable)
         #expect(store.stats().failedBatches >= 1)
