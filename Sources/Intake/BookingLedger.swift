@@ -121,13 +121,20 @@ package final class BookingLedger: Sendable {
     }
 
     /// After a failed or duplicate commit, forgets the optimistic updates of `events` by re-reading the store.
-    /// When the store cannot be read either (PostgreSQL away), the reservation's version is forgotten: its next
-    /// event is written whatever its version (the reconciler still orders events by version itself).
+    ///
+    /// When the store cannot be read either (PostgreSQL away), the reservation's version becomes the failed event's
+    /// `updatedAt` with receipt sequence 0: the same event sent again (the sender got a 503) and any newer one are
+    /// written, an older one is not (it could overwrite a newer stored booking). An event between the stored one and
+    /// the failed one is then ignored, which loses nothing once the failed one is sent again.
     package func revert(_ events: [BookingEvent], store: any DurableStore) {
         state.withLock { state in
             for event in events {
                 let key = StoreKeys.booking(source: event.source, reservationID: event.reservationID)
-                state.latest[key] = (try? store.value(forKey: key))?.flatMap(StoredBooking.decode)?.version
+                do throws(StoreError) {
+                    state.latest[key] = try store.value(forKey: key).flatMap(StoredBooking.decode)?.version
+                } catch {
+                    state.latest[key] = BookingVersion(updatedAt: event.updatedAt, receivedSequence: 0)
+                }
             }
         }
     }
