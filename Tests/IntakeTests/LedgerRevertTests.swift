@@ -9,7 +9,8 @@ import Testing
 /// A store that cannot be read (PostgreSQL away): every read throws, commits are refused.
 private final class UnreadableStore: DurableStore {
     var backendName: String { "unreadable" }
-    func commit(_ transaction: Transaction, completion: @escaping @Sendable (Result<CommitOutcome, StoreError>) -> Void) {
+    func commit(_ transaction: Transaction, completion: @escaping @Sendable (Result<CommitOutcome, StoreError>) -> Void)
+    {
         completion(.failure(StoreError(.unavailable, "away")))
     }
     func value(forKey key: String) throws(StoreError) -> [UInt8]? { throw StoreError(.unavailable, "away") }
