@@ -30,6 +30,9 @@ package final class PostgresStore: DurableStore {
     private let claims: Mutex<[KeyDigest: CachedClaim]>
     private let lastSweep = Atomic<Int64>(0)
     private let isClosed = Atomic<Bool>(false)
+    /// The connection holding the instance lock, when ``PostgresStoreConfiguration/holdsInstanceLock``; closed (and
+    /// the lock released) by ``close()``.
+    private let instanceLock: Mutex<PGConnection?>
 
     private struct CachedClaim {
         var expiresAt: Int64
@@ -39,11 +42,14 @@ package final class PostgresStore: DurableStore {
     /// `postgresql`.
     package var backendName: String { "postgresql" }
 
-    private init(configuration: PostgresStoreConfiguration, pool: ConnectionPool, logger: Logger) {
+    private init(
+        configuration: PostgresStoreConfiguration, pool: ConnectionPool, instanceLock: PGConnection?, logger: Logger
+    ) {
         self.configuration = configuration
         self.pool = pool
         self.logger = logger
         self.claims = Mutex([:])
+        self.instanceLock = Mutex(instanceLock)
     }
 
     deinit { close() }
@@ -55,17 +61,18 @@ package final class PostgresStore: DurableStore {
     /// - Returns: The open store.
     /// - Throws: ``StoreError/Code/unavailable`` when the database cannot be reached;
     ///   ``StoreError/Code/schemaVersion`` when its schema is older (naming `latchkey db migrate`) or newer than
-    ///   this Latchkey's.
+    ///   this Latchkey's; ``StoreError/Code/locked`` when another instance holds the database's instance lock.
     package static func open(configuration: PostgresStoreConfiguration, logger: Logger) throws(StoreError)
         -> PostgresStore
     {
         let first = try configuration.connect()
         try PostgresSchema.check(first)
+        let instanceLock = configuration.holdsInstanceLock ? try takeInstanceLock(configuration) : nil
         let health = Mutex<PostgresStore?>(nil)
         let pool = ConnectionPool(settings: configuration.poolSettings, first: first) { error in
             health.withLock { $0 }?.noteHealth(error)
         }
-        let store = PostgresStore(configuration: configuration, pool: pool, logger: logger)
+        let store = PostgresStore(configuration: configuration, pool: pool, instanceLock: instanceLock, logger: logger)
         health.withLock { $0 = store }
         logger.info(
             "store: opened PostgreSQL",
@@ -200,6 +207,7 @@ package final class PostgresStore: DurableStore {
         } else {
             counters.withLock { $0.lastError = nil }
             logger.notice("store: PostgreSQL can be written again")
+            retakeInstanceLock()
         }
     }
 
@@ -299,10 +307,53 @@ package final class PostgresStore: DurableStore {
         return stats
     }
 
-    /// Lets queued commits finish, then closes the connections and ends the pool's threads.
+    /// Lets queued commits finish, then closes the connections and ends the pool's threads, then releases the
+    /// instance lock.
     package func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         pool.close()
+        instanceLock.withLock { $0 = nil }
+    }
+
+    /// After the server came back: takes the instance lock again if its connection was lost with the server (the
+    /// lock went with it). Logs an error when another instance took it meanwhile.
+    private func retakeInstanceLock() {
+        guard configuration.holdsInstanceLock, !isClosed.load(ordering: .acquiring) else { return }
+        instanceLock.withLock { held in
+            if let connection = held, (try? connection.execute("SELECT 1")) != nil { return }
+            held = nil
+            do throws(StoreError) {
+                held = try Self.takeInstanceLock(configuration)
+                logger.notice("store: the instance lock is held again")
+            } catch {
+                logger.error(
+                    """
+                    store: the instance lock could not be taken again after PostgreSQL came back; \
+                    if another Latchkey runs on this database, stop one of them
+                    """,
+                    metadata: ["store.error": "\(error.description)"])
+            }
+        }
+    }
+
+    /// The advisory-lock key of the instance lock ("LKINST").
+    private static let instanceLockKey: Int64 = 0x4C4B_494E_5354
+
+    /// Takes the database's instance lock on a connection of its own, which holds it until it is closed (or lost:
+    /// the server restarting releases it).
+    /// - Throws: ``StoreError/Code/locked`` when another session holds it.
+    private static func takeInstanceLock(_ configuration: PostgresStoreConfiguration) throws(StoreError)
+        -> PGConnection
+    {
+        let connection = try configuration.connect()
+        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(instanceLockKey))")
+        guard taken.string(row: 0, column: 0) == "t" else {
+            throw StoreError(
+                .locked,
+                "another Latchkey instance is active on this database (it holds the instance lock); one instance "
+                    + "may act on a database at a time: stop the other one first, then start this one")
+        }
+        return connection
     }
 
     static let closedError = StoreError(.closed, "the PostgreSQL store was closed; open it again to commit")

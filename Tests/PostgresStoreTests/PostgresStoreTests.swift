@@ -26,11 +26,32 @@ private func claimAndPut(_ key: String, entry: String, value: String) -> Transac
     "PostgreSQL store",
     .enabled(if: PostgresCluster.isAvailable, Comment(rawValue: PostgresCluster.unavailableReason ?? "")))
 struct PostgresStoreTests {
-    @Test func aDuplicateOnAnotherInstanceGetsTheFirstAnswer() async throws {
+    /// Stores on one database that do not take the instance lock, as several instances will once work is leased.
+    private static func shared(_ url: String, poolSize: Int = 8) -> PostgresStoreConfiguration {
+        var configuration = PostgresStoreConfiguration(url: url, poolSize: poolSize)
+        configuration.holdsInstanceLock = false
+        return configuration
+    }
+
+    @Test func aSecondInstanceIsRefusedUntilTheFirstIsClosed() throws {
         let url = try migratedDatabase()
         let first = try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger)
+        do {
+            _ = try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger)
+            Issue.record("a second instance opened the database")
+        } catch {
+            #expect(error.code == .locked)
+            #expect(error.message.contains("another Latchkey instance is active"))
+        }
+        first.close()
+        try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger).close()
+    }
+
+    @Test func aDuplicateOnAnotherInstanceGetsTheFirstAnswer() async throws {
+        let url = try migratedDatabase()
+        let first = try PostgresStore.open(configuration: Self.shared(url), logger: quietLogger)
         defer { first.close() }
-        let second = try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger)
+        let second = try PostgresStore.open(configuration: Self.shared(url), logger: quietLogger)
         defer { second.close() }
         #expect(try await first.commit(claimAndPut("delivery/s/e1", entry: "booking/s/1", value: "v1")) == .committed)
         // The second instance never saw the key: its fast path does not know it, the database does.
@@ -44,8 +65,7 @@ struct PostgresStoreTests {
     @Test func concurrentClaimsFromTwoInstancesCommitOnce() async throws {
         let url = try migratedDatabase()
         let stores = try (0..<2).map { _ in
-            try PostgresStore.open(
-                configuration: PostgresStoreConfiguration(url: url, poolSize: 4), logger: quietLogger)
+            try PostgresStore.open(configuration: Self.shared(url, poolSize: 4), logger: quietLogger)
         }
         defer { for store in stores { store.close() } }
         let outcomes = try await withThrowingTaskGroup(of: CommitOutcome.self) { group in
@@ -142,6 +162,10 @@ struct PostgresStoreTests {
         #expect(store.isWritable)
         #expect(try store.value(forKey: "e/a") == bytes("1"))
         #expect(try store.value(forKey: "e/b") == bytes("2"))
+        // The instance lock went with the server; the store took it again, so a second instance is still refused.
+        #expect(throws: StoreError.self) {
+            try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger).close()
+        }
     }
 
     @Test func aJournalMovesIntoPostgreSQLWithEveryKey() async throws {
