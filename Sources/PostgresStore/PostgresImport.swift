@@ -62,3 +62,20 @@ extension Statements {
             WHERE i.expires_at < EXCLUDED.expires_at
             """)
 }
+
+extension PostgresStore {
+    /// Every entry, read in one query on a connection of its own, without the instance lock (safe while an instance
+    /// runs): for the on-call commands that read a stopped or running instance's records.
+    /// - Parameter configuration: Where the database is.
+    /// - Throws: ``StoreError`` when the database cannot be read or its schema is not this Latchkey's.
+    package static func readEntries(configuration: PostgresStoreConfiguration) throws(StoreError) -> [String: [UInt8]] {
+        let connection = try configuration.connect()
+        try PostgresSchema.check(connection)
+        let result = try connection.execute("SELECT key, value FROM latchkey_entries", [])
+        var entries: [String: [UInt8]] = [:]
+        for row in 0..<result.rowCount {
+            if let key = result.string(row: row, column: 0) { entries[key] = result.bytes(row: row, column: 1) ?? [] }
+        }
+        return entries
+    }
+}

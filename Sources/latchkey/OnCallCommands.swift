@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import Intake
 import Logging
+import PostgresStore
 import Reconciler
 import Store
 
@@ -34,8 +35,16 @@ struct InstanceLocation: ParsableArguments {
         return AdminClient(base: base, token: token)
     }
 
-    /// The data directory's entries, read without its lock and without changing anything.
+    /// The data directory's entries, read without its lock and without changing anything (or PostgreSQL's, when the
+    /// configuration names it, read in one query without the instance lock).
     func readEntries() throws -> [String: [UInt8]] {
+        if let postgreSQL = try store.postgreSQL() {
+            do {
+                return try PostgresStore.readEntries(configuration: postgreSQL)
+            } catch {
+                throw OnCallError("cannot read PostgreSQL: \(error.description)")
+            }
+        }
         let directory = try store.directory()
         do {
             return try Store.readOnlySnapshot(at: directory)
@@ -182,6 +191,9 @@ struct OutboxCommand: AsyncParsableCommand {
         /// Removes the dead letter in one durable transaction; the next start unblocks its reservation and
         /// plans it again (the reconciler clears a block whose letter is gone).
         private func retryOffline() async throws {
+            if let postgreSQL = try location.store.postgreSQL() {
+                return try await retryOffline(postgreSQL)
+            }
             let directory = try location.store.directory()
             let logger = bootstrapLogging(level: "warning", format: "human")
             let store: Store
@@ -199,6 +211,29 @@ struct OutboxCommand: AsyncParsableCommand {
                 try await Reconciler.requeueDeadLetter(id, in: StoreStateStore(store: store))
             } catch ReconcilerError.unknownDeadLetter {
                 throw OnCallError("no dead letter \(id) in \(directory); list them with `latchkey outbox list`")
+            } catch {
+                throw OnCallError("could not remove the dead letter: \(error)")
+            }
+            print("re-queued \(id): its reservation is planned again when `latchkey serve` starts")
+        }
+
+        /// ``retryOffline()`` on PostgreSQL: refused while an instance runs on the database (it holds the lock).
+        private func retryOffline(_ configuration: PostgresStoreConfiguration) async throws {
+            let logger = bootstrapLogging(level: "warning", format: "human")
+            let store: PostgresStore
+            do {
+                store = try PostgresStore.open(configuration: configuration, logger: logger)
+            } catch {
+                if error.code == .locked {
+                    throw OnCallError("the database is in use by a running instance; retry through it with --url")
+                }
+                throw OnCallError("cannot open PostgreSQL: \(error.description)")
+            }
+            defer { store.close() }
+            do {
+                try await Reconciler.requeueDeadLetter(id, in: StoreStateStore(store: store))
+            } catch ReconcilerError.unknownDeadLetter {
+                throw OnCallError("no dead letter \(id) in PostgreSQL; list them with `latchkey outbox list`")
             } catch {
                 throw OnCallError("could not remove the dead letter: \(error)")
             }

@@ -27,6 +27,19 @@ struct StoreCommand: AsyncParsableCommand {
             if let dataDir { return dataDir }
             return try options.load().0.dataDirectory
         }
+
+        /// The PostgreSQL store's configuration when `--config` names `store.backend: postgresql` and no
+        /// `--data-dir` is given; nil for the data directory.
+        func postgreSQL() throws -> PostgresStoreConfiguration? {
+            guard dataDir == nil, options.config != nil else { return nil }
+            let configuration = try options.load().0
+            guard configuration.store.backend == .postgresql else { return nil }
+            do {
+                return try PostgresStoreConfiguration(configuration, environment: ProcessInfo.processInfo.environment)
+            } catch {
+                throw ValidationError("\(options.config ?? ""): \(error)")
+            }
+        }
     }
 
     struct Verify: AsyncParsableCommand {

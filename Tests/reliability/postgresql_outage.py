@@ -238,6 +238,11 @@ def run(cluster: Cluster, work: str, total: int, outage_seconds: float, tally: h
     tally.check(report.converged and report.duplicates == 0,
                 f"groups expected {report.expected} found {report.found} duplicates {report.duplicates}")
     tally.check(not dead, f"no dead letters {[d.get('message') for d in dead[:2]]}")
+    # The on-call commands read the records from PostgreSQL when the configuration names it (here while it runs).
+    shown = subprocess.run([h.LATCHKEY_BIN, "reservations", "show", "native", reservations[0].rid, "--config", config],
+                           capture_output=True, text=True, timeout=60)
+    tally.check(shown.returncode == 0 and reservations[0].rid in shown.stdout,
+                f"`reservations show --config` reads PostgreSQL (exit {shown.returncode}: {shown.stderr.strip()[:200]})")
     lk.stop()
     fake.stop()
     print(f"acknowledged {len(acked)} of {len(deliveries)}; duration {time.monotonic() - started:.0f} s")
