@@ -36,6 +36,7 @@ package enum ConfigurationLoader {
         /// `store.postgresql:`.
         package static let postgresql: Set<String> = [
             "url", "pool_size", "connect_timeout_seconds", "statement_timeout_seconds",
+            "standby",
         ]
         /// Each source under `sources:`.
         package static let source: Set<String> = [
@@ -283,6 +284,10 @@ package enum ConfigurationLoader {
                 int("pool_size", 1...256) { settings.poolSize = $0 }
                 int("connect_timeout_seconds", 1...300) { settings.connectTimeoutSeconds = $0 }
                 int("statement_timeout_seconds", 0...3600) { settings.statementTimeoutSeconds = $0 }
+                if let standby = problems.value(of: "standby", in: pg, { n throws(ConfigurationError) in try n.bool() })
+                {
+                    settings.standby = standby
+                }
                 store.postgresql = settings
             } else if pg.child("url") == nil {
                 problems.add(pg.error("missing `url:`; give the connection string as {env: LATCHKEY_DATABASE_URL}"))

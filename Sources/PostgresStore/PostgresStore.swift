@@ -67,7 +67,7 @@ package final class PostgresStore: DurableStore {
     {
         let first = try configuration.connect()
         try PostgresSchema.check(first)
-        let instanceLock = configuration.holdsInstanceLock ? try takeInstanceLock(configuration) : nil
+        let instanceLock = configuration.holdsInstanceLock ? try waitForInstanceLock(configuration, logger) : nil
         let health = Mutex<PostgresStore?>(nil)
         let pool = ConnectionPool(settings: configuration.poolSettings, first: first) { error in
             health.withLock { $0 }?.noteHealth(error)
@@ -332,6 +332,33 @@ package final class PostgresStore: DurableStore {
                     if another Latchkey runs on this database, stop one of them
                     """,
                     metadata: ["store.error": "\(error.description)"])
+            }
+        }
+    }
+
+    /// Takes the instance lock, waiting for it (once a second) when the configuration says to: a standby.
+    private static func waitForInstanceLock(_ configuration: PostgresStoreConfiguration, _ logger: Logger)
+        throws(StoreError) -> PGConnection
+    {
+        guard let shouldStop = configuration.waitForInstanceLock else { return try takeInstanceLock(configuration) }
+        var announced = false
+        while true {
+            do throws(StoreError) {
+                let connection = try takeInstanceLock(configuration)
+                if announced { logger.notice("store: the instance lock is ours; this instance becomes the active one") }
+                return connection
+            } catch {
+                guard error.code == .locked else { throw error }
+            }
+            if !announced {
+                logger.notice("store: another instance is active on this database; waiting for it to stop (standby)")
+                announced = true
+            }
+            for _ in 0..<10 {
+                if shouldStop() {
+                    throw StoreError(.closed, "stopped while waiting for the active instance (standby)")
+                }
+                usleep(100_000)
             }
         }
     }

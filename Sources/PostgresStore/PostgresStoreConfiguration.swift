@@ -29,6 +29,9 @@ package struct PostgresStoreConfiguration: Sendable {
     /// work is not yet leased per reservation across instances, so one instance may act on a database at a time.
     /// Default: true. Tests of two stores on one database turn it off.
     package var holdsInstanceLock: Bool = true
+    /// When another instance holds the instance lock: nil refuses to open (the default); otherwise ``open`` waits
+    /// for the lock (a standby), trying once a second, and gives up when this returns true (a stop was asked for).
+    package var waitForInstanceLock: (@Sendable () -> Bool)? = nil
     /// The wall clock, in whole seconds since the Unix epoch, for idempotency expiry. Default: `time(nil)`.
     package var clock: @Sendable () -> Int64
 

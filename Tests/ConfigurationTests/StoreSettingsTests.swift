@@ -26,6 +26,7 @@ import Testing
         #expect(settings.poolSize == 3)
         #expect(settings.connectTimeoutSeconds == 5)
         #expect(settings.statementTimeoutSeconds == 10)
+        #expect(!settings.standby)
     }
 
     @Test(arguments: [
