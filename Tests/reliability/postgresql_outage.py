@@ -80,7 +80,9 @@ def write_pg_config(path: str, url: str) -> None:
         json.dump(config, f, indent=1)
 
 
-def main() -> int:
+def with_cluster(name: str, body) -> int:
+    """Runs `body(cluster, work, tally, started)` with a fresh cluster in a work directory, stopping it afterwards;
+    skips (exit 0, saying why) when PostgreSQL or the `postgres` user is missing."""
     if not os.path.exists(os.path.join(PG_BIN, "initdb")):
         print(f"skipped: PostgreSQL's initdb is not in {PG_BIN} (install Debian's postgresql: scripts/setup test)")
         print("0 passed, 0 failed")
@@ -92,20 +94,24 @@ def main() -> int:
             print("skipped: running as root and there is no postgres user to run initdb as")
             print("0 passed, 0 failed")
             return 0
-    total = h.env_int("PG_OUTAGE_DELIVERIES", 240)
-    outage_seconds = h.env_float("PG_OUTAGE_SECONDS", 3)
-    tally = h.Tally()
     started = time.monotonic()
-    work = h.workdir("pg")
+    work = h.workdir(name)
     cluster = Cluster(os.path.join(work, "pg"))
     cluster.start()
     try:
-        return run(cluster, work, total, outage_seconds, tally, started)
+        return body(cluster, work, h.Tally(), started)
     finally:
         try:
             cluster.stop("immediate")
         except RuntimeError:
             pass
+
+
+def main() -> int:
+    total = h.env_int("PG_OUTAGE_DELIVERIES", 240)
+    outage_seconds = h.env_float("PG_OUTAGE_SECONDS", 3)
+    return with_cluster("pg", lambda cluster, work, tally, started: run(cluster, work, total, outage_seconds, tally,
+                                                                       started))
 
 
 def run(cluster: Cluster, work: str, total: int, outage_seconds: float, tally: h.Tally, started: float) -> int:
