@@ -312,7 +312,12 @@ package final class PostgresStore: DurableStore {
     package func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         pool.close()
-        instanceLock.withLock { $0 = nil }
+        instanceLock.withLock { held in
+            // Released explicitly: the server ends a closed session a moment later, and a store opened again at once
+            // (a restart) must find the lock free.
+            _ = try? held?.execute("SELECT pg_advisory_unlock(\(Self.instanceLockKey))")
+            held = nil
+        }
     }
 
     /// After the server came back: takes the instance lock again if its connection was lost with the server (the
