@@ -40,12 +40,18 @@ final class ConnectionPool: Sendable {
     private let threadCount: Int
     /// Called with each connection failure and each success, to keep ``PostgresStore/isWritable`` current.
     private let onHealth: @Sendable (StoreError?) -> Void
+    /// Called on each new connection before it is used; an error refuses it (the store's fence).
+    private let onConnect: @Sendable () -> StoreError?
     /// Connections made by any thread of the pool.
     private let connectionsMade = ConnectionCount()
 
     /// Starts `settings.size` threads; `first`, if given, becomes the first thread's connection.
-    init(settings: Settings, first: PGConnection?, onHealth: @escaping @Sendable (StoreError?) -> Void) {
+    init(
+        settings: Settings, first: PGConnection?, onHealth: @escaping @Sendable (StoreError?) -> Void,
+        onConnect: @escaping @Sendable () -> StoreError?
+    ) {
         self.settings = settings
+        self.onConnect = onConnect
         self.threadCount = max(1, settings.size)
         self.available = DispatchSemaphore(value: 0)
         self.onHealth = onHealth
@@ -57,7 +63,8 @@ final class ConnectionPool: Sendable {
                     connection: handoff.withLock { connection in
                         defer { connection = nil }
                         return connection
-                    }, settings: settings, connectionsMade: connectionsMade, onHealth: onHealth)
+                    }, settings: settings, connectionsMade: connectionsMade, onHealth: onHealth,
+                    onConnect: onConnect)
                 ConnectionSlot.current = slot
                 run(slot)
                 ConnectionSlot.current = nil
@@ -150,11 +157,13 @@ final class ConnectionSlot: @unchecked Sendable {
     private let settings: ConnectionPool.Settings
     private let connectionsMade: ConnectionCount
     private let onHealth: @Sendable (StoreError?) -> Void
+    private let onConnect: @Sendable () -> StoreError?
 
     init(
         connection: PGConnection?, settings: ConnectionPool.Settings, connectionsMade: ConnectionCount,
-        onHealth: @escaping @Sendable (StoreError?) -> Void
+        onHealth: @escaping @Sendable (StoreError?) -> Void, onConnect: @escaping @Sendable () -> StoreError?
     ) {
+        self.onConnect = onConnect
         self.connection = connection
         self.settings = settings
         self.connectionsMade = connectionsMade
@@ -176,6 +185,7 @@ final class ConnectionSlot: @unchecked Sendable {
             let fresh = try PGConnection(
                 url: settings.url, connectTimeoutSeconds: settings.connectTimeoutSeconds,
                 statementTimeoutSeconds: settings.statementTimeoutSeconds)
+            if let refused = onConnect() { return .failure(refused) }
             connection = fresh
             lastFailure = nil
             connectionsMade.value.add(1, ordering: .releasing)
@@ -195,10 +205,11 @@ final class ConnectionSlot: @unchecked Sendable {
     ///   - body: The statements.
     func run<R>(retryingLostConnection: Bool, _ body: (PGConnection) throws(StoreError) -> R) -> Result<R, StoreError> {
         let first = connect().flatMap { connection in Result { () throws(StoreError) in try body(connection) } }
-        guard retryingLostConnection, case .failure(let error) = first, error.code == .unavailable,
-            let connection, connection.isBroken
-        else { return first }
+        // A statement that failed for want of the server: the connection is dropped even when libpq still calls it
+        // good (a failed prepare on a closed socket does), so the next use makes a new one.
+        guard case .failure(let error) = first, error.code == .unavailable, connection != nil else { return first }
         self.connection = nil
+        guard retryingLostConnection else { return first }
         lastFailure = nil
         return connect().flatMap { connection in Result { () throws(StoreError) in try body(connection) } }
     }

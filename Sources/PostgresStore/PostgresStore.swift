@@ -30,6 +30,8 @@ package final class PostgresStore: DurableStore {
     private let claims: Mutex<[KeyDigest: CachedClaim]>
     private let lastSweep = Atomic<Int64>(0)
     private let isClosed = Atomic<Bool>(false)
+    /// Set when the instance lock was lost to another instance: nothing more is committed.
+    private let fenced = Atomic<Bool>(false)
     /// The connection holding the instance lock, when ``PostgresStoreConfiguration/holdsInstanceLock``; closed (and
     /// the lock released) by ``close()``.
     private let instanceLock: Mutex<PGConnection?>
@@ -69,9 +71,10 @@ package final class PostgresStore: DurableStore {
         try PostgresSchema.check(first)
         let instanceLock = configuration.holdsInstanceLock ? try waitForInstanceLock(configuration, logger) : nil
         let health = Mutex<PostgresStore?>(nil)
-        let pool = ConnectionPool(settings: configuration.poolSettings, first: first) { error in
-            health.withLock { $0 }?.noteHealth(error)
-        }
+        let pool = ConnectionPool(
+            settings: configuration.poolSettings, first: first,
+            onHealth: { error in health.withLock { $0 }?.noteHealth(error) },
+            onConnect: { health.withLock { $0 }?.ensureInstanceLock() })
         let store = PostgresStore(configuration: configuration, pool: pool, instanceLock: instanceLock, logger: logger)
         health.withLock { $0 = store }
         logger.info(
@@ -96,6 +99,7 @@ package final class PostgresStore: DurableStore {
                 expiresAt: now + (claim.retention ?? configuration.idempotencyRetention).components.seconds,
                 response: claim.response)
         }
+        if fenced.load(ordering: .acquiring) { return completion(.failure(Self.fencedError)) }
         let accepted = pool.submit { [self] slot in
             let result = Self.apply(transaction.operations, claim: claim, now: now, on: slot)
             record(result, claim: claim)
@@ -207,7 +211,6 @@ package final class PostgresStore: DurableStore {
         } else {
             counters.withLock { $0.lastError = nil }
             logger.notice("store: PostgreSQL can be written again")
-            retakeInstanceLock()
         }
     }
 
@@ -320,26 +323,37 @@ package final class PostgresStore: DurableStore {
         }
     }
 
-    /// After the server came back: takes the instance lock again if its connection was lost with the server (the
-    /// lock went with it). Logs an error when another instance took it meanwhile.
-    private func retakeInstanceLock() {
-        guard configuration.holdsInstanceLock, !isClosed.load(ordering: .acquiring) else { return }
-        instanceLock.withLock { held in
-            if let connection = held, (try? connection.execute("SELECT 1")) != nil { return }
+    /// Checks, before a new connection of the pool is used, that this instance still holds the instance lock, and
+    /// takes it again when its connection went with the server (a restart releases it). When another instance took
+    /// it meanwhile, this one is fenced: every later commit fails (503), so two instances never act on one database
+    /// (its reconciler's intents, written before each Seam call, fail too).
+    /// - Returns: nil when the lock is held, else the error that refuses the connection.
+    fileprivate func ensureInstanceLock() -> StoreError? {
+        guard configuration.holdsInstanceLock else { return nil }
+        if fenced.load(ordering: .acquiring) { return Self.fencedError }
+        return instanceLock.withLock { held -> StoreError? in
+            if let connection = held, (try? connection.execute("SELECT 1")) != nil { return nil }
             held = nil
             do throws(StoreError) {
                 held = try Self.takeInstanceLock(configuration)
                 logger.notice("store: the instance lock is held again")
+                return nil
             } catch {
-                logger.error(
-                    """
-                    store: the instance lock could not be taken again after PostgreSQL came back; \
-                    if another Latchkey runs on this database, stop one of them
-                    """,
+                guard error.code == .locked else { return error }
+                fenced.store(true, ordering: .releasing)
+                noteHealth(Self.fencedError)
+                logger.critical(
+                    "store: another instance took the database while PostgreSQL was away; this one commits nothing more: stop it",
                     metadata: ["store.error": "\(error.description)"])
+                return Self.fencedError
             }
         }
     }
+
+    static let fencedError = StoreError(
+        .locked,
+        "another Latchkey instance took over this database (its instance lock) while PostgreSQL was away; this "
+            + "instance commits nothing more: stop it")
 
     /// Takes the instance lock, waiting for it (once a second) when the configuration says to: a standby.
     private static func waitForInstanceLock(_ configuration: PostgresStoreConfiguration, _ logger: Logger)

@@ -168,6 +168,37 @@ struct PostgresStoreTests {
         }
     }
 
+    @Test func anInstanceWhoseLockWasTakenWhileTheServerWasAwayCommitsNothingMore() async throws {
+        let cluster = try PostgresCluster()
+        defer {
+            try? cluster.stop(mode: "immediate")
+            try? FileManager.default.removeItem(atPath: cluster.directory)
+        }
+        let url = try cluster.makeDatabase()
+        _ = try PostgresStore.migrate(configuration: PostgresStoreConfiguration(url: url))
+        let first = try PostgresStore.open(
+            configuration: PostgresStoreConfiguration(url: url, poolSize: 2), logger: quietLogger)
+        defer { first.close() }
+        #expect(try await first.commit(claimAndPut("delivery/a", entry: "e/a", value: "1")) == .committed)
+        // The server restarts (the lock goes with its sessions) and a standby takes the lock before `first` is back.
+        try cluster.stop(mode: "immediate")
+        try cluster.start()
+        let second = try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger)
+        defer { second.close() }
+        do {
+            _ = try await first.commit(claimAndPut("delivery/b", entry: "e/b", value: "1"))
+            Issue.record("the instance that lost its lock committed")
+        } catch {
+            #expect(error.code == .locked)
+        }
+        await #expect(throws: StoreError.self) {
+            try await first.commit(claimAndPut("delivery/c", entry: "e/c", value: "1"))
+        }
+        #expect(!first.isWritable)
+        #expect(try await second.commit(claimAndPut("delivery/b", entry: "e/b", value: "2")) == .committed)
+        #expect(try second.value(forKey: "e/b") == bytes("2"))
+    }
+
     @Test func aJournalMovesIntoPostgreSQLWithEveryKey() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
