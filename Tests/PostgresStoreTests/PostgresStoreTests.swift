@@ -129,15 +129,24 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test func theServerGoneFailsCommitsAndItsReturnIsNoticedWithoutReopening() async throws {
-        // A cluster of its own: the shared one serves the other tests meanwhile.
+    /// A cluster of its own (to stop and start) with one migrated database.
+    private static func ownCluster() throws -> (PostgresCluster, String) {
         let cluster = try PostgresCluster()
-        defer {
-            try? cluster.stop(mode: "immediate")
-            try? FileManager.default.removeItem(atPath: cluster.directory)
-        }
         let url = try cluster.makeDatabase()
         _ = try PostgresStore.migrate(configuration: PostgresStoreConfiguration(url: url))
+        return (cluster, url)
+    }
+
+    /// Stops a cluster of ``ownCluster()`` and deletes its directory.
+    private static func remove(_ cluster: PostgresCluster) {
+        try? cluster.stop(mode: "immediate")
+        try? FileManager.default.removeItem(atPath: cluster.directory)
+    }
+
+    @Test func theServerGoneFailsCommitsAndItsReturnIsNoticedWithoutReopening() async throws {
+        // A cluster of its own: the shared one serves the other tests meanwhile.
+        let (cluster, url) = try Self.ownCluster()
+        defer { Self.remove(cluster) }
         var configuration = PostgresStoreConfiguration(url: url, poolSize: 2)
         configuration.reconnectInterval = .milliseconds(50)
         let store = try PostgresStore.open(configuration: configuration, logger: quietLogger)
@@ -169,13 +178,8 @@ struct PostgresStoreTests {
     }
 
     @Test func anInstanceWhoseLockWasTakenWhileTheServerWasAwayCommitsNothingMore() async throws {
-        let cluster = try PostgresCluster()
-        defer {
-            try? cluster.stop(mode: "immediate")
-            try? FileManager.default.removeItem(atPath: cluster.directory)
-        }
-        let url = try cluster.makeDatabase()
-        _ = try PostgresStore.migrate(configuration: PostgresStoreConfiguration(url: url))
+        let (cluster, url) = try Self.ownCluster()
+        defer { Self.remove(cluster) }
         let first = try PostgresStore.open(
             configuration: PostgresStoreConfiguration(url: url, poolSize: 2), logger: quietLogger)
         defer { first.close() }
