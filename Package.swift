@@ -29,6 +29,8 @@ let package = Package(
         // epoll/eventfd/signalfd/accept4 declarations Glibc does not export (header only, nothing linked);
         // only SystemCalls (and its tests) imports it.
         .systemLibrary(name: "CLinux"),
+        // PostgreSQL's client library; only PostgresStore imports it.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // MARK: Libraries, one job each
         // The one OS layer: typed descriptors and errno, one wrapper per system call (EINTR, EAGAIN, EBADF policy).
@@ -42,6 +44,12 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: ["SystemCalls", "CZlib", "CLibCrypto", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            // The store in PostgreSQL (`store.backend: postgresql`): libpq, a connection pool on threads of its own,
+            // the schema's migrations, import from a journal export.
+            name: "PostgresStore",
+            dependencies: ["CLibPQ", "Store", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(name: "Seam", dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "FakeSeam",
@@ -90,7 +98,7 @@ let package = Package(
             dependencies: [
                 "Bookings", "Configuration", "FakeSeam", "HTTPServer", "Intake", "Observability", "Reconciler", "Seam",
                 "Store", "WebhookAuth", .product(name: "Logging", package: "swift-log"),
-                "Console", "Notifications",
+                "Console", "Notifications", "PostgresStore",
             ]
         ),
         .target(
@@ -110,6 +118,7 @@ let package = Package(
                 "Bookings", "Configuration", "FakeSeam", "Gateway", "HTTPServer", "Intake", "Observability",
                 "Reconciler", "Replay", "Seam", "Store", "WebhookAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "PostgresStore",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -144,6 +153,14 @@ let package = Package(
             dependencies: [
                 "Store", "SystemCalls", "LatchkeyTestSupport", "latchkey-store-bench",
                 .product(name: "Logging", package: "swift-log"),
+                // The contract suite runs against every backend, PostgreSQL included.
+                "PostgresStore",
+            ]
+        ),
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: [
+                "PostgresStore", "Store", "LatchkeyTestSupport", .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

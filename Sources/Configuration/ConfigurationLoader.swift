@@ -16,7 +16,7 @@ package enum ConfigurationLoader {
         /// The top level.
         package static let top: Set<String> = [
             "server", "data_dir", "log_level", "log_format", "idempotency_retention_days", "history_retention_days",
-            "seam", "admin", "sources", "properties", "console", "notifications", "assurance",
+            "seam", "admin", "sources", "properties", "console", "notifications", "assurance", "store",
         ]
         /// `server:`.
         package static let server: Set<String> = [
@@ -36,6 +36,13 @@ package enum ConfigurationLoader {
         package static let assurance: Set<String> = [
             "check_lead_hours", "backup_code_lead_minutes", "recheck_minutes", "check_every_seconds",
             "drift_interval_seconds",
+        ]
+        /// `store:`.
+        package static let store: Set<String> = ["backend", "postgresql"]
+        /// `store.postgresql:`.
+        package static let postgresql: Set<String> = [
+            "url", "pool_size", "connect_timeout_seconds", "statement_timeout_seconds",
+            "standby",
         ]
         /// Each source under `sources:`.
         package static let source: Set<String> = [
@@ -87,6 +94,8 @@ package enum ConfigurationLoader {
         if let node = top.child("server") { server = parseServer(node, &problems) }
         var seam = SeamSettings()
         if let node = top.child("seam") { seam = parseSeam(node, &problems) }
+        var store = StoreSettings()
+        if let node = top.child("store") { store = parseStore(node, &problems) }
 
         var adminToken: SecretReference? = .environment("LATCHKEY_ADMIN_TOKEN")
         if let admin = top.child("admin") {
@@ -187,6 +196,7 @@ package enum ConfigurationLoader {
         configuration.console = console
         if let node = top.child("notifications") { configuration.notifications = parseNotifications(node, &problems) }
         configuration.assurance = assurance
+        configuration.store = store
         guard problems.all.isEmpty else { throw ConfigurationErrors(problems.all, partial: configuration) }
         return configuration
     }
@@ -298,6 +308,55 @@ package enum ConfigurationLoader {
         int("check_every_seconds", 1...3600) { settings.checkEverySeconds = $0 }
         int("drift_interval_seconds", 0...604_800) { settings.driftIntervalSeconds = $0 }
         return settings
+    }
+
+    private static func parseStore(_ node: ConfigNode, _ problems: inout ConfigurationProblems) -> StoreSettings {
+        node.reportUnknownKeys(Keys.store, into: &problems)
+        var store = StoreSettings()
+        if let backend = problems.value(
+            of: "backend", in: node,
+            { n throws(ConfigurationError) in
+                let text = try n.string()
+                guard let backend = StoreSettings.Backend(rawValue: text) else {
+                    throw n.error("unknown backend \"\(text)\"; use flat_files or postgresql")
+                }
+                return backend
+            })
+        {
+            store.backend = backend
+        }
+        if let pg = node.child("postgresql"), !pg.isNull {
+            pg.reportUnknownKeys(Keys.postgresql, into: &problems)
+            if let urlNode = pg.child("url"),
+                let url = problems.check({ () throws(ConfigurationError) in try parseSecret(urlNode) })
+            {
+                var settings = PostgreSQLSettings(url: url)
+                func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
+                    if let value = problems.value(
+                        of: key, in: pg, { n throws(ConfigurationError) in try n.int(in: range) })
+                    {
+                        apply(value)
+                    }
+                }
+                int("pool_size", 1...256) { settings.poolSize = $0 }
+                int("connect_timeout_seconds", 1...300) { settings.connectTimeoutSeconds = $0 }
+                int("statement_timeout_seconds", 0...3600) { settings.statementTimeoutSeconds = $0 }
+                if let standby = problems.value(of: "standby", in: pg, { n throws(ConfigurationError) in try n.bool() })
+                {
+                    settings.standby = standby
+                }
+                store.postgresql = settings
+            } else if pg.child("url") == nil {
+                problems.add(pg.error("missing `url:`; give the connection string as {env: LATCHKEY_DATABASE_URL}"))
+            }
+        }
+        if store.backend == .postgresql && store.postgresql == nil && node.child("postgresql") == nil {
+            problems.add(
+                node.error(
+                    "backend postgresql needs `postgresql: {url: {env: LATCHKEY_DATABASE_URL}}`; "
+                        + "see deploy/latchkey.example.yaml"))
+        }
+        return store
     }
 
     /// `{env: NAME}`, `{file: PATH}` or `{value: LITERAL}`.

@@ -37,6 +37,8 @@ package struct LatchkeyConfiguration: Sendable {
     /// The pre-arrival checks and the periodic drift reconciliation (`assurance:`). Defaults: see
     /// ``AssuranceSettings``.
     package var assurance = AssuranceSettings()
+    /// Where deliveries, bookings and records are kept. Default: the flat-file journal in ``dataDirectory``.
+    package var store = StoreSettings()
 
     /// Creates a configuration; every parameter but sources and properties has the documented default.
     package init(

@@ -25,11 +25,13 @@ package final class BookingLedger: Sendable {
     private let found: Mutex<[StoredBooking]>
 
     /// Loads every stored booking from `store`.
-    package init(store: Store) {
+    /// - Parameter store: The journal or PostgreSQL.
+    /// - Throws: ``StoreError`` when the stored bookings cannot be read.
+    package init(store: any DurableStore) throws(StoreError) {
         var latest: [String: BookingVersion] = [:]
         var stored: [StoredBooking] = []
         var highest: UInt64 = 0
-        for (key, value) in store.entries(withPrefix: StoreKeys.bookings) {
+        for (key, value) in try store.entries(withPrefix: StoreKeys.bookings) {
             guard let booking = StoredBooking.decode(value) else { continue }
             latest[key] = booking.version
             stored.append(booking)
@@ -97,7 +99,7 @@ package final class BookingLedger: Sendable {
     ///   - completion: The commit's result and how many bookings it deleted (called on the journal's writer
     ///     thread; at once, with 0, when there was nothing to delete).
     package func forget(
-        _ forgotten: [Reconciler.ForgottenReservation], store: Store,
+        _ forgotten: [Reconciler.ForgottenReservation], store: any DurableStore,
         completion: @escaping @Sendable (Result<Int, StoreError>) -> Void
     ) {
         submission.withLock { _ in
@@ -119,11 +121,20 @@ package final class BookingLedger: Sendable {
     }
 
     /// After a failed or duplicate commit, forgets the optimistic updates of `events` by re-reading the store.
-    package func revert(_ events: [BookingEvent], store: Store) {
+    ///
+    /// When the store cannot be read either (PostgreSQL away), the reservation's version becomes the failed event's
+    /// `updatedAt` with receipt sequence 0: the same event sent again (the sender got a 503) and any newer one are
+    /// written, an older one is not (it could overwrite a newer stored booking). An event between the stored one and
+    /// the failed one is then ignored, which loses nothing once the failed one is sent again.
+    package func revert(_ events: [BookingEvent], store: any DurableStore) {
         state.withLock { state in
             for event in events {
                 let key = StoreKeys.booking(source: event.source, reservationID: event.reservationID)
-                state.latest[key] = store.value(forKey: key).flatMap(StoredBooking.decode)?.version
+                do throws(StoreError) {
+                    state.latest[key] = try store.value(forKey: key).flatMap(StoredBooking.decode)?.version
+                } catch {
+                    state.latest[key] = BookingVersion(updatedAt: event.updatedAt, receivedSequence: 0)
+                }
             }
         }
     }

@@ -18,7 +18,7 @@ package final class WebhookIntake: Sendable {
     package typealias AcceptedHandler = @Sendable ([StoredBooking]) -> Void
 
     private let sources: [String: SourceRuntime]
-    private let store: Store
+    private let store: any DurableStore
     private let ledger: BookingLedger
     private let metrics: Metrics
     private let logger: Logger
@@ -29,15 +29,16 @@ package final class WebhookIntake: Sendable {
     /// Creates the intake.
     /// - Parameters:
     ///   - sources: The configured sources, by name.
-    ///   - store: The journal deliveries are made durable in.
+    ///   - store: Where deliveries are made durable (the journal, or PostgreSQL).
     ///   - ledger: Numbers deliveries and decides each reservation's latest booking.
     ///   - metrics: Delivery and signature-failure counters.
     ///   - logger: One line per delivery.
     ///   - now: The clock for signature timestamps (injectable for tests).
     ///   - recentDeliveries: Where each delivery's outcome is noted for the operator console, or nil. Default nil.
-    ///   - onAccepted: Receives the numbered bookings of each durable delivery (on the journal's writer thread).
+    ///   - onAccepted: Receives the numbered bookings of each durable delivery (on the store's thread: the
+    ///     journal's writer, or a PostgreSQL connection's).
     package init(
-        sources: [SourceRuntime], store: Store, ledger: BookingLedger, metrics: Metrics, logger: Logger,
+        sources: [SourceRuntime], store: any DurableStore, ledger: BookingLedger, metrics: Metrics, logger: Logger,
         now: @escaping @Sendable () -> Date = { Date() }, recentDeliveries: RecentDeliveries? = nil,
         onAccepted: @escaping AcceptedHandler
     ) {

@@ -7,18 +7,18 @@ nonisolated(unsafe) private let sha256 = EVP_MD_fetch(nil, "SHA256", nil)
 
 /// The first 128 bits of SHA-256 over an idempotency key's UTF-8: what the store keeps in memory and on
 /// disk instead of the key itself (16 bytes whatever the key's length; accidental collisions need ~2^64 keys).
-struct KeyDigest: Hashable, Sendable {
+package struct KeyDigest: Hashable, Sendable {
     /// The length of the digest as written (``write(to:)``), in bytes: 16.
-    static let byteCount = 16
+    package static let byteCount = 16
 
     /// Bytes 0–7 of the SHA-256, as a little-endian integer.
-    var high: UInt64
+    package var high: UInt64
     /// Bytes 8–15 of the SHA-256, as a little-endian integer.
-    var low: UInt64
+    package var low: UInt64
 
     /// The digest of `key`.
     /// - Parameter key: An idempotency key, e.g. `delivery/guesty/evt_123`.
-    init(of key: String) {
+    package init(of key: String) {
         var key = key
         var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         let ok = key.withUTF8 { utf8 in
@@ -35,7 +35,7 @@ struct KeyDigest: Hashable, Sendable {
 
     /// Reads a digest from its first 16 bytes (as written by ``write(to:)``).
     /// - Parameter bytes: At least 16 bytes.
-    init(bytes: UnsafeRawBufferPointer) {
+    package init(bytes: UnsafeRawBufferPointer) {
         high = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
         low = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
     }
@@ -48,5 +48,14 @@ struct KeyDigest: Hashable, Sendable {
     }
 
     /// Hashes only one half: the digest is already uniformly distributed.
-    func hash(into hasher: inout Hasher) { hasher.combine(low) }
+    package func hash(into hasher: inout Hasher) { hasher.combine(low) }
+}
+
+extension KeyDigest {
+    /// The 16 bytes as written by ``write(to:)`` (bytes 0–15 of the SHA-256), e.g. for a database column.
+    package var bytes: [UInt8] {
+        var writer = ByteWriter(capacity: Self.byteCount)
+        write(to: &writer)
+        return writer.bytes
+    }
 }

@@ -171,18 +171,6 @@ package final class Store: Sendable {
         if !queue.submit(.commit(pending)) { completion(.failure(Self.closedError(directory))) }
     }
 
-    /// Commits a transaction and waits until it is durable.
-    /// - Parameter transaction: The changes and optional idempotency claim.
-    /// - Returns: ``CommitOutcome/committed`` or ``CommitOutcome/duplicate(originalResponse:)``.
-    /// - Throws: The batch's ``StoreError`` if it could not be made durable.
-    package func commit(_ transaction: Transaction) async throws(StoreError) -> CommitOutcome {
-        let result = await withCheckedContinuation {
-            (continuation: CheckedContinuation<Result<CommitOutcome, StoreError>, Never>) in
-            commit(transaction) { continuation.resume(returning: $0) }
-        }
-        return try result.get()
-    }
-
     /// Compacts now: writes a snapshot of live entries and unexpired idempotency keys atomically and removes
     /// the journal segments it covers. Blocks until done (commits wait meanwhile; automatic compaction, by
     /// contrast, writes its snapshot in the background); never call it from a commit completion.

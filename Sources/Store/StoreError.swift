@@ -24,6 +24,14 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case closed
         /// The transaction cannot be stored as given (too large, or a key too long).
         case invalidTransaction
+        /// The database (PostgreSQL) cannot be reached, or the connection was lost before `COMMIT` returned: the
+        /// transaction is not known to be durable (it may or may not have committed; a retry is answered by the
+        /// idempotency key).
+        case unavailable
+        /// The database refused a statement for another reason than a lost connection (`sqlState` says which).
+        case database
+        /// The database's schema is not the version this Latchkey needs (`latchkey db migrate`, or a newer Latchkey).
+        case schemaVersion
     }
 
     /// The kind of failure.
@@ -36,6 +44,8 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     package var offset: Int?
     /// The `errno` of the failed system call, if any.
     package var errno: Errno?
+    /// The SQLSTATE PostgreSQL answered with (e.g. `57P01`, `08006`), if any.
+    package var sqlState: String?
 
     /// Creates an error.
     /// - Parameters:
@@ -44,19 +54,24 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     ///   - path: The file or directory involved.
     ///   - offset: The byte offset in `path` involved.
     ///   - errno: The `errno` of the failed system call.
-    package init(_ code: Code, _ message: String, path: String? = nil, offset: Int? = nil, errno: Errno? = nil) {
+    ///   - sqlState: The SQLSTATE of a failed database statement.
+    package init(
+        _ code: Code, _ message: String, path: String? = nil, offset: Int? = nil, errno: Errno? = nil,
+        sqlState: String? = nil
+    ) {
         self.code = code
         self.message = message
         self.path = path
         self.offset = offset
         self.errno = errno
+        self.sqlState = sqlState
     }
 
     /// Whether a client may retry the same request later (the gateway answers 503 + Retry-After).
     package var isRetryable: Bool {
         switch code {
-        case .notWritable, .diskFull, .io, .locked: true
-        case .corruptJournal, .corruptSnapshot, .closed, .invalidTransaction: false
+        case .notWritable, .diskFull, .io, .locked, .unavailable, .database: true
+        case .corruptJournal, .corruptSnapshot, .closed, .invalidTransaction, .schemaVersion: false
         }
     }
 
@@ -65,6 +80,7 @@ package struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         var text = "store \(code.rawValue): \(message)"
         if let path { text += " [file: \(path)" + (offset.map { ", offset: \($0)" } ?? "") + "]" }
         if let errno { text += " [errno \(errno.rawValue): \(errno)]" }
+        if let sqlState { text += " [SQLSTATE \(sqlState)]" }
         return text
     }
 

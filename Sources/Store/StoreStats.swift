@@ -40,4 +40,7 @@ package struct StoreStats: Sendable, Equatable {
     package var isWritable = true
     /// The last write error, if the store is not writable.
     package var lastError: StoreError?
+
+    /// Creates zeroed counters.
+    package init() {}
 }

@@ -14,6 +14,7 @@ struct Latchkey: AsyncParsableCommand {
         subcommands: [
             Serve.self, Demo.self, CheckConfig.self, FakeSeamCommand.self,
             StoreCommand.self, OutboxCommand.self, ReservationsCommand.self, ReplayCommand.self,
+            DatabaseCommand.self,
         ]
     )
 }

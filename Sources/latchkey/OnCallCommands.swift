@@ -4,6 +4,7 @@ import Foundation
 import Gateway
 import Intake
 import Logging
+import PostgresStore
 import Reconciler
 import Store
 
@@ -34,8 +35,16 @@ struct InstanceLocation: ParsableArguments {
         return AdminClient(base: base, token: token)
     }
 
-    /// The data directory's entries, read without its lock and without changing anything.
+    /// The data directory's entries, read without its lock and without changing anything (or PostgreSQL's, when the
+    /// configuration names it, read in one query without the instance lock).
     func readEntries() throws -> [String: [UInt8]] {
+        if let postgreSQL = try store.postgreSQL() {
+            do {
+                return try PostgresStore.readEntries(configuration: postgreSQL)
+            } catch {
+                throw OnCallError("cannot read PostgreSQL: \(error.description)")
+            }
+        }
         let directory = try store.directory()
         do {
             return try Store.readOnlySnapshot(at: directory)
@@ -182,27 +191,43 @@ struct OutboxCommand: AsyncParsableCommand {
         /// Removes the dead letter in one durable transaction; the next start unblocks its reservation and
         /// plans it again (the reconciler clears a block whose letter is gone).
         private func retryOffline() async throws {
-            let directory = try location.store.directory()
             let logger = bootstrapLogging(level: "warning", format: "human")
-            let store: Store
-            do {
-                store = try Store.open(at: directory, logger: logger)
-            } catch {
-                if error.code == .locked {
-                    throw OnCallError(
-                        "\(directory) is in use by a running instance; retry through it with --url http://HOST:PORT")
+            let store: any DurableStore
+            let place: String
+            if let postgreSQL = try location.store.postgreSQL() {
+                place = "PostgreSQL"
+                do {
+                    store = try PostgresStore.open(configuration: postgreSQL, logger: logger)
+                } catch {
+                    throw Self.openError(error, place: "the database")
                 }
-                throw OnCallError("cannot open \(directory): \(error.description)")
+            } else {
+                place = try location.store.directory()
+                do {
+                    store = try Store.open(at: place, logger: logger)
+                } catch {
+                    throw Self.openError(error, place: place)
+                }
             }
             defer { store.close() }
             do {
                 try await Reconciler.requeueDeadLetter(id, in: StoreStateStore(store: store))
             } catch ReconcilerError.unknownDeadLetter {
-                throw OnCallError("no dead letter \(id) in \(directory); list them with `latchkey outbox list`")
+                throw OnCallError("no dead letter \(id) in \(place); list them with `latchkey outbox list`")
             } catch {
                 throw OnCallError("could not remove the dead letter: \(error)")
             }
             print("re-queued \(id): its reservation is planned again when `latchkey serve` starts")
+        }
+
+        /// Why the store could not be opened; a running instance holds it (the data directory's lock, or the
+        /// database's instance lock).
+        private static func openError(_ error: StoreError, place: String) -> OnCallError {
+            if error.code == .locked {
+                return OnCallError(
+                    "\(place) is in use by a running instance; retry through it with --url http://HOST:PORT")
+            }
+            return OnCallError("cannot open \(place): \(error.description)")
         }
     }
 }

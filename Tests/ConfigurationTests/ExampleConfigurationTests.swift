@@ -39,6 +39,8 @@ import Yams
             ("admin", ConfigurationLoader.Keys.admin, Self.keys(root["admin"])),
             ("console", ConfigurationLoader.Keys.console, Self.keys(root["console"])),
             ("assurance", ConfigurationLoader.Keys.assurance, Self.keys(root["assurance"])),
+            ("store", ConfigurationLoader.Keys.store, Self.keys(root["store"])),
+            ("store.postgresql", ConfigurationLoader.Keys.postgresql, Self.keys(root["store"]?["postgresql"])),
             ("a source", ConfigurationLoader.Keys.source, sources),
             ("a property", ConfigurationLoader.Keys.property, properties),
             (

@@ -37,7 +37,7 @@ import Testing
         let store = try Store.open(
             at: directory.path, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
         defer { store.close() }
-        let ledger = BookingLedger(store: store)
+        let ledger = try BookingLedger(store: store)
         let key = StoreKeys.booking(source: "native", reservationID: "r1")
 
         let first = Self.record([Self.event("r1", updatedAt: 200)], in: ledger)
@@ -70,7 +70,7 @@ import Testing
         let store = try Store.open(
             at: directory.path, configuration: StoreConfiguration(), logger: .init(label: "ledger-test"))
         defer { store.close() }
-        let ledger = BookingLedger(store: store)
+        let ledger = try BookingLedger(store: store)
         func commit(_ events: [BookingEvent]) async throws -> [StoredBooking] {
             let (numbered, puts, _) = Self.record(events, in: ledger)
             var transaction = Transaction()
@@ -100,6 +100,6 @@ import Testing
         let kept = try #require(
             store.value(forKey: StoreKeys.booking(source: "native", reservationID: "r2")).flatMap(StoredBooking.decode))
         #expect(kept.sequence == newer.sequence)
-        #expect(BookingLedger(store: store).takeStoredBookings().map(\.event.reservationID) == ["r2"])
+        #expect(try BookingLedger(store: store).takeStoredBookings().map(\.event.reservationID) == ["r2"])
     }
 }

@@ -7,58 +7,7 @@ import Testing
 
 @Suite("Store transactions and idempotency")
 struct StoreTransactionTests {
-    @Test func committedPutsAndDeletesAreVisibleToReads() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
-        defer { store.close() }
-        var t = Transaction()
-        t.put(bytes("confirmed"), forKey: "reservation/guesty/1")
-        t.put(bytes("intent"), forKey: "outbox/000001")
-        #expect(try await store.commit(t) == .committed)
-        #expect(store.value(forKey: "reservation/guesty/1") == bytes("confirmed"))
-
-        var u = Transaction()
-        u.delete(key: "outbox/000001")
-        u.put(bytes("cancelled"), forKey: "reservation/guesty/1")
-        #expect(try await store.commit(u) == .committed)
-        #expect(store.value(forKey: "outbox/000001") == nil)
-        #expect(store.value(forKey: "reservation/guesty/1") == bytes("cancelled"))
-        #expect(store.stats().transactionsCommitted == 2)
-    }
-
-    @Test func aRepeatedClaimIsADuplicateAndAppliesNothing() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
-        defer { store.close() }
-        #expect(
-            try await store.commit(claimAndPut("delivery/guesty/e1", entry: "reservation/1", value: "v1")) == .committed
-        )
-        let repeatOutcome = try await store.commit(
-            claimAndPut("delivery/guesty/e1", entry: "reservation/1", value: "v2"))
-        #expect(repeatOutcome == .duplicate(originalResponse: bytes("resp-delivery/guesty/e1")))
-        #expect(store.value(forKey: "reservation/1") == bytes("v1"))
-        #expect(store.idempotencyResponse(forKey: "delivery/guesty/e1") == bytes("resp-delivery/guesty/e1"))
-        #expect(store.idempotencyResponse(forKey: "delivery/guesty/e2") == nil)
-        #expect(store.stats().duplicates == 1)
-    }
-
-    @Test func manyConcurrentClaimsOfOneKeyCommitExactlyOnce() async throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let store = try openStore(at: dir.data, configuration: configuration(), logger: quietLogger)
-        defer { store.close() }
-        let outcomes = try await withThrowingTaskGroup(of: CommitOutcome.self) { group in
-            for i in 0..<40 {
-                group.addTask { try await store.commit(claimAndPut("delivery/x", entry: "applied/\(i)", value: "1")) }
-            }
-            return try await group.reduce(into: [CommitOutcome]()) { $0.append($1) }
-        }
-        #expect(outcomes.filter { $0 == .committed }.count == 1)
-        #expect(outcomes.filter { $0 == .duplicate(originalResponse: bytes("resp-delivery/x")) }.count == 39)
-        #expect(store.entries(withPrefix: "applied/").count == 1)
-    }
+    // Puts and deletes, a repeated claim and concurrent claims of one key: StoreContractTests, on every backend.
 
     @Test func theLaterOfTwoBackToBackClaimsIsTheDuplicate() throws {
         let dir = TemporaryDirectory()

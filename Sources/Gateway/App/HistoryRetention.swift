@@ -16,7 +16,7 @@ struct HistoryRetention: Sendable {
     let days: Int
     let reconciler: Reconciler
     let ledger: BookingLedger
-    let store: Store
+    let store: any DurableStore
     let logger: Logger
 
     /// One sweep; failures are logged and left for the next one.

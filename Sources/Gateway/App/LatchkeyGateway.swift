@@ -106,8 +106,8 @@ package final class LatchkeyGateway: Sendable {
             try Self.resolveSecrets(configuration, environment: environment)
         }
         let store = try await lifecycle.start(.store) { () throws(GatewayStartError) in
-            try Store.open(for: configuration, metrics: metrics, logger: logger)
-        }
+            try StorePart.open(for: configuration, metrics: metrics, environment: environment, logger: logger)
+        }.store
         let seam = try await lifecycle.start(.seam) { () throws(GatewayStartError) in
             try SeamConnection.start(
                 settings: configuration.seam, apiKey: secrets.seamAPIKey, environment: environment,
@@ -148,8 +148,13 @@ package final class LatchkeyGateway: Sendable {
             return reconciler
         }
         self.reconciler = reconciler
-        let ledger = BookingLedger(store: store)
-        try await lifecycle.run(.storedBookings) { () throws(GatewayStartError) in
+        let ledger = try await lifecycle.run(.storedBookings) { () throws(GatewayStartError) in
+            let ledger: BookingLedger
+            do throws(StoreError) {
+                ledger = try BookingLedger(store: store)
+            } catch {
+                throw GatewayStartError(step: .storedBookings, stage: "store", message: error.description)
+            }
             do {
                 for chunk in BookingFeed.chunks(ledger.takeStoredBookings()) {
                     try await reconciler.apply(chunk)
@@ -157,6 +162,7 @@ package final class LatchkeyGateway: Sendable {
             } catch {
                 throw GatewayStartError(step: .storedBookings, stage: "reconciler", message: "\(error)")
             }
+            return ledger
         }
         let feed = try await lifecycle.start(.bookingFeed) { () throws(GatewayStartError) in
             BookingFeed(reconciler: reconciler, logger: logger)

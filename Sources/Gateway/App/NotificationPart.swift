@@ -59,7 +59,7 @@ struct NotificationPart: LongRunning {
     ///   - logger: The root logger.
     /// - Throws: ``GatewayStartError`` at ``StartStep/notifications`` when the outbox cannot be read.
     static func start(
-        endpoints: [NotificationEndpoint], configuration: LatchkeyConfiguration, store: Store,
+        endpoints: [NotificationEndpoint], configuration: LatchkeyConfiguration, store: any DurableStore,
         clock: any ReconcilerClock, metrics: Metrics, logger: Logger
     ) async throws(GatewayStartError) -> NotificationPart {
         guard !endpoints.isEmpty else { return NotificationPart(service: nil, refresher: nil) }

@@ -5,6 +5,7 @@ import HTTPServer
 import Intake
 import Logging
 import Observability
+import PostgresStore
 import Reconciler
 import Seam
 import Store
@@ -12,17 +13,55 @@ import Store
 // The gateway's long-running parts, each with its start and its stop. `LatchkeyGateway.init` starts them through
 // a `Lifecycle`, in the order of `StartStep`; the lifecycle stops them in the reverse order.
 
-/// The store is a part: the data directory's lock, the journal writer thread `lk-journal`, and `lk-compactor`
-/// while a compaction runs.
-extension Store: LongRunning {
-    /// Opens the store in `configuration`'s data directory, with the gateway's metrics and log lines attached.
+/// The store is a part: for flat files the data directory's lock, the journal writer thread `lk-journal`, and
+/// `lk-compactor` while a compaction runs; for PostgreSQL the pool's connections and their threads `lk-pg-N`.
+struct StorePart: LongRunning {
+    /// The open store.
+    let store: any DurableStore
+
+    /// Opens the store the configuration names, with the gateway's metrics and log lines attached.
     /// - Parameters:
     ///   - configuration: The data directory and idempotency retention.
     ///   - metrics: Receives fsync times and group-commit sizes.
     ///   - logger: The root logger.
     /// - Returns: The open store.
-    /// - Throws: ``GatewayStartError`` at ``StartStep/store``, naming the data directory.
-    static func open(for configuration: LatchkeyConfiguration, metrics: Metrics, logger: Logger)
+    ///   - environment: The process environment, for the PostgreSQL connection string's secret.
+    /// - Throws: ``GatewayStartError`` at ``StartStep/store``, naming the data directory or PostgreSQL.
+    static func open(
+        for configuration: LatchkeyConfiguration, metrics: Metrics, environment: [String: String], logger: Logger
+    ) throws(GatewayStartError) -> StorePart {
+        switch configuration.store.backend {
+        case .flatFiles:
+            return StorePart(store: try openFlatFiles(for: configuration, metrics: metrics, logger: logger))
+        case .postgresql:
+            return StorePart(store: try openPostgreSQL(for: configuration, environment: environment, logger: logger))
+        }
+    }
+
+    /// Connects to PostgreSQL (`store.postgresql`) and checks its schema.
+    private static func openPostgreSQL(
+        for configuration: LatchkeyConfiguration, environment: [String: String], logger: Logger
+    ) throws(GatewayStartError) -> PostgresStore {
+        var storeConfiguration: PostgresStoreConfiguration
+        do {
+            storeConfiguration = try PostgresStoreConfiguration(configuration, environment: environment)
+        } catch {
+            throw GatewayStartError(step: .store, stage: "store.postgresql.url", message: error.description)
+        }
+        if configuration.store.postgresql?.standby == true {
+            // `serve` blocks SIGTERM/SIGINT for the listener's signalfd, which does not exist yet: a standby looks
+            // for them while it waits.
+            storeConfiguration.waitForInstanceLock = { stopSignalIsPending() }
+        }
+        do {
+            return try PostgresStore.open(configuration: storeConfiguration, logger: logger)
+        } catch {
+            throw GatewayStartError(step: .store, stage: "PostgreSQL", message: error.description)
+        }
+    }
+
+    /// Opens the journal in `configuration`'s data directory.
+    private static func openFlatFiles(for configuration: LatchkeyConfiguration, metrics: Metrics, logger: Logger)
         throws(GatewayStartError) -> Store
     {
         let retention = Duration.seconds(configuration.idempotencyRetentionDays * 86_400)
@@ -41,10 +80,10 @@ extension Store: LongRunning {
         }
     }
 
-    /// Closes the store (``Store/close()``: queued commits finish, the files close, the lock is released), waiting
-    /// for its writer on a thread of its own.
-    package func stop() async {
-        await waitOnOwnThread { self.close() }
+    /// Closes the store (``DurableStore/close()``: queued commits finish, then the journal's files close and its
+    /// lock is released, or PostgreSQL's connections close), waiting on a thread of its own.
+    func stop() async {
+        await waitOnOwnThread { store.close() }
     }
 }
 
@@ -206,4 +245,36 @@ struct Listener: LongRunning {
         server.beginShutdown()
         await waitUntilStopped()
     }
+}
+
+extension PostgresStoreConfiguration {
+    /// The store's configuration from `store.postgresql` and `idempotency_retention_days`, the connection string
+    /// resolved from its secret.
+    /// - Parameters:
+    ///   - configuration: The configuration (its backend `postgresql`).
+    ///   - environment: The process environment.
+    /// - Throws: ``ConfigurationError`` when the connection string is missing or its file unreadable.
+    package init(_ configuration: LatchkeyConfiguration, environment: [String: String]) throws(ConfigurationError) {
+        guard let settings = configuration.store.postgresql,
+            let url = try settings.url.resolve(environment: environment)
+        else {
+            throw ConfigurationError(
+                key: "store.postgresql.url", line: nil,
+                message:
+                    "no PostgreSQL connection string: set store.postgresql.url (e.g. {env: LATCHKEY_DATABASE_URL}) and "
+                    + "give that variable a value")
+        }
+        self.init(
+            url: url, poolSize: settings.poolSize, connectTimeoutSeconds: settings.connectTimeoutSeconds,
+            statementTimeoutSeconds: settings.statementTimeoutSeconds,
+            idempotencyRetention: .seconds(configuration.idempotencyRetentionDays * 86_400))
+    }
+}
+
+/// Whether SIGTERM or SIGINT is pending (blocked by `serve` until the listener's signalfd takes them).
+private func stopSignalIsPending() -> Bool {
+    var pending = sigset_t()
+    sigemptyset(&pending)
+    sigpending(&pending)
+    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1
 }

@@ -5,12 +5,12 @@ import Synchronization
 
 /// `GET /healthz` (the process answers), `GET /readyz` (it should get traffic), `GET /metrics` (Prometheus).
 struct OperationalRoutes: Sendable {
-    let store: Store
+    let store: any DurableStore
     let metrics: Metrics
     let isDraining: @Sendable () -> Bool
     private let probe = WriteProbe()
 
-    init(store: Store, metrics: Metrics, isDraining: @escaping @Sendable () -> Bool) {
+    init(store: any DurableStore, metrics: Metrics, isDraining: @escaping @Sendable () -> Bool) {
         self.store = store
         self.metrics = metrics
         self.isDraining = isDraining
@@ -26,7 +26,7 @@ struct OperationalRoutes: Sendable {
             var problems: [String] = []
             if isDraining() { problems.append("shutting down") }
             if !store.isWritable {
-                problems.append("the journal cannot be written (see the log); deliveries get 503")
+                problems.append("the store cannot be written (see the log); deliveries get 503")
                 // Only a successful write marks the store writable again; a balancer that waits for /readyz sends
                 // none, so each poll tries one empty commit and a later poll sees the outcome.
                 probe.start(store)
@@ -52,7 +52,7 @@ final class WriteProbe: Sendable {
     private let inFlight = Atomic<Bool>(false)
 
     /// Commits an empty transaction unless one is already on its way.
-    func start(_ store: Store) {
+    func start(_ store: any DurableStore) {
         guard inFlight.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
         store.commit(Transaction()) { [self] _ in inFlight.store(false, ordering: .releasing) }

@@ -1,13 +1,14 @@
 import Reconciler
 import Store
 
-/// The reconciler's durable state (``StateStore``) kept in the same journal as the deliveries.
+/// The reconciler's durable state (``StateStore``) kept in the same store as the deliveries (the journal or
+/// PostgreSQL).
 package struct StoreStateStore: StateStore {
-    /// The journal.
-    package let store: Store
+    /// The journal or PostgreSQL.
+    package let store: any DurableStore
 
     /// Keeps the reconciler's state in `store` (also used by `latchkey outbox retry` on a stopped instance).
-    package init(store: Store) { self.store = store }
+    package init(store: any DurableStore) { self.store = store }
 
     /// One transaction of one put.
     package func put(_ key: String, _ value: [UInt8]) async throws {
@@ -43,6 +44,6 @@ package struct StoreStateStore: StateStore {
 
     /// The committed entries under `prefix`.
     package func entries(prefix: String) async throws -> [(key: String, value: [UInt8])] {
-        store.entries(withPrefix: prefix)
+        try await store.loadEntries(withPrefix: prefix)
     }
 }

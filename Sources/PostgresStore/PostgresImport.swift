@@ -1,0 +1,81 @@
+import Store
+
+extension PostgresStore {
+    /// What an import wrote.
+    package struct ImportCount: Sendable, Equatable {
+        /// Entries written (each replacing the database's value of its key, if any).
+        package var entries: Int
+        /// Claims written (a claim already in the database is kept when it lasts longer).
+        package var claims: Int
+
+        /// Creates a count.
+        package init(entries: Int, claims: Int) {
+            self.entries = entries
+            self.claims = claims
+        }
+    }
+
+    /// Writes an export (`latchkey store import`) into the database, all in one transaction: every entry (replacing
+    /// the value a key had) and every claim not yet expired (keeping whichever of two claims of one key lasts
+    /// longer). Importing the same file twice changes nothing the second time, so a move can import a first export
+    /// while the old instance still runs, then a last one after it stopped.
+    /// - Parameters:
+    ///   - export: What ``StoreExport/load(from:)`` read.
+    ///   - configuration: Where the database is.
+    /// - Returns: How many entries and claims were written.
+    /// - Throws: ``StoreError/Code/schemaVersion`` when the database is not migrated; the failing statement's error
+    ///   otherwise (nothing is written then).
+    package static func importRecords(_ export: StoreExport, configuration: PostgresStoreConfiguration)
+        throws(StoreError) -> ImportCount
+    {
+        let connection = try configuration.connect()
+        try PostgresSchema.check(connection)
+        let now = configuration.clock()
+        var count = ImportCount(entries: 0, claims: 0)
+        do throws(StoreError) {
+            try connection.execute("BEGIN")
+            for entry in export.entries {
+                try connection.execute(Statements.put, [.text(entry.key), .bytes(entry.value)])
+                count.entries += 1
+            }
+            for claim in export.claims where claim.expiresAt > now {
+                try connection.execute(
+                    Statements.importClaim, [.bytes(claim.digest), .int64(claim.expiresAt), .bytes(claim.response)])
+                count.claims += 1
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            connection.rollbackQuietly()
+            throw error
+        }
+        return count
+    }
+}
+
+extension Statements {
+    /// Writes an imported claim unless one of the same key lasts longer.
+    static let importClaim = PGStatement(
+        name: "lk_import_claim",
+        sql: """
+            INSERT INTO latchkey_idempotency AS i (key_digest, expires_at, response) VALUES ($1, $2, $3)
+            ON CONFLICT (key_digest) DO UPDATE SET expires_at = EXCLUDED.expires_at, response = EXCLUDED.response
+            WHERE i.expires_at < EXCLUDED.expires_at
+            """)
+}
+
+extension PostgresStore {
+    /// Every entry, read in one query on a connection of its own, without the instance lock (safe while an instance
+    /// runs): for the on-call commands that read a stopped or running instance's records.
+    /// - Parameter configuration: Where the database is.
+    /// - Throws: ``StoreError`` when the database cannot be read or its schema is not this Latchkey's.
+    package static func readEntries(configuration: PostgresStoreConfiguration) throws(StoreError) -> [String: [UInt8]] {
+        let connection = try configuration.connect()
+        try PostgresSchema.check(connection)
+        let result = try connection.execute("SELECT key, value FROM latchkey_entries", [])
+        var entries: [String: [UInt8]] = [:]
+        for row in 0..<result.rowCount {
+            if let key = result.string(row: row, column: 0) { entries[key] = result.bytes(row: row, column: 1) ?? [] }
+        }
+        return entries
+    }
+}
