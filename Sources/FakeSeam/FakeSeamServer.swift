@@ -29,13 +29,15 @@ package final class FakeSeamServer: Sendable {
     ///   - configuration: The fake's keys, seed, faults, clock, timing and webhook.
     ///   - handlesSignals: Whether SIGTERM/SIGINT stop the server gracefully (one server per process);
     ///     default `false`.
+    ///   - webhookTransport: Sends one webhook request; default URLSession to the configured webhook URL.
     ///   - logger: Where the fake and its listener log.
     /// - Throws: ``HTTPServerError`` when the address cannot be bound.
     package init(
         host: String = "127.0.0.1", port: Int, configuration: FakeSeamConfiguration, handlesSignals: Bool = false,
-        logger: Logger
+        webhookTransport: WebhookSender.Transport? = nil, logger: Logger
     ) throws(HTTPServerError) {
-        let service = FakeSeamService(configuration: configuration, logger: logger)
+        let service = FakeSeamService(
+            configuration: configuration, webhookTransport: webhookTransport, logger: logger)
         self.service = service
         self.host = host
         self.server = try HTTPServer(

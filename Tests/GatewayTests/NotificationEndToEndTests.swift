@@ -116,4 +116,44 @@ import WebhookAuth
         #expect(Set(inbox.events.map(\.id)).count == inbox.events.count)
         await gateway.stop()
     }
+
+    @Test func theBuiltInFakesOwnWebhooks_TellLatchkeyTheCodesAreSet() async throws {
+        // No API key and no seam.webhook_secret: the built-in fake signs its events with this run's secret and
+        // sends them to Latchkey's own /seam/webhooks, as Seam does once its webhook is set up.
+        let inbox = Inbox()
+        let receiver = try Self.receiver(inbox)
+        defer {
+            receiver.beginShutdown()
+            receiver.waitUntilStopped()
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lk-sandbox-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = SandboxConfiguration.make(dataDirectory: directory)
+        configuration.server.port = 0
+        configuration.notifications = [
+            NotificationSettings(url: "http://127.0.0.1:\(receiver.port)/hook", secret: .inline(Self.secret))
+        ]
+        let gateway = try await LatchkeyGateway(
+            configuration: configuration, environment: [:], logger: Logger(label: "sandbox-webhooks"))
+        let harness = GatewayEndToEndTests.Harness(gateway: gateway, directory: directory)
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Europe/Berlin")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        let (created, _) = try await harness.post(
+            GatewayEndToEndTests.booking(
+                "s1", checkIn: formatter.string(from: Date().addingTimeInterval(-3_600)),
+                checkOut: formatter.string(from: Date().addingTimeInterval(86_400))),
+            id: "msg_s1")
+        #expect(created == 202)
+        await gateway.waitUntilIdle()
+        try #require(gateway.fakeSeam?.service).advanceClock(by: 6)
+        try await Self.waitFor { inbox.events.contains { $0.type == "access.ready" } }
+        #expect(inbox.events.filter { $0.type == "access.ready" }.map(\.reservationID) == ["s1"])
+        let snapshot = await gateway.reconciler.reservation(ReservationKey(source: "native", reservationID: "s1"))
+        #expect(snapshot?.applied?.codes.allSatisfy { $0.status == .set } == true)
+        let deliveries = try #require(gateway.fakeSeam?.service).webhookDeliveries
+        #expect(!deliveries.isEmpty && deliveries.allSatisfy { $0.delivered || $0.attempts == 0 })
+        await gateway.stop()
+    }
 }

@@ -68,6 +68,8 @@ package final class LatchkeyGateway: Sendable {
         var sources: [SourceRuntime]
         var seamAPIKey: String?
         var seamWebhooks: WebhookVerifier?
+        /// The built-in fake's webhooks to Latchkey's own route, with no API key and no `seam.webhook_secret`.
+        var sandboxWebhooks: SandboxWebhooks?
         var adminToken: String?
         /// The console password: `console.password`, else the admin token; nil turns the console off.
         var consolePassword: String?
@@ -111,7 +113,7 @@ package final class LatchkeyGateway: Sendable {
         let seam = try await lifecycle.start(.seam) { () throws(GatewayStartError) in
             try SeamConnection.start(
                 settings: configuration.seam, apiKey: secrets.seamAPIKey, environment: environment,
-                fakeConfiguration: fakeSeamConfiguration, logger: logger)
+                fakeConfiguration: fakeSeamConfiguration, sandboxWebhooks: secrets.sandboxWebhooks, logger: logger)
         }
         seamTarget = seam.target
         fakeSeam = seam.fake
@@ -233,6 +235,7 @@ package final class LatchkeyGateway: Sendable {
         serverBox.withLock { $0.server = listener.server }
         self.listener = listener
         self.port = listener.server.port
+        secrets.sandboxWebhooks?.listening(host: configuration.server.host, port: port)
         logger.info(
             "Latchkey is listening",
             metadata: [
@@ -262,11 +265,13 @@ package final class LatchkeyGateway: Sendable {
         }
         var secrets: Secrets
         do {
-            let webhookSecret = try configuration.seam.webhookSecret?.resolve(environment: environment)
+            var webhookSecret = try configuration.seam.webhookSecret?.resolve(environment: environment)
+            let sandboxWebhooks = apiKey == nil && webhookSecret == nil ? try SandboxWebhooks() : nil
+            webhookSecret = webhookSecret ?? sandboxWebhooks?.secret
             let adminToken = try configuration.adminToken?.resolve(environment: environment)
             secrets = Secrets(
                 sources: sources, seamAPIKey: apiKey,
-                seamWebhooks: try SeamWebhookRoute.verifier(secret: webhookSecret),
+                seamWebhooks: try SeamWebhookRoute.verifier(secret: webhookSecret), sandboxWebhooks: sandboxWebhooks,
                 adminToken: adminToken,
                 consolePassword: try configuration.console.password?.resolve(environment: environment) ?? adminToken)
         } catch {

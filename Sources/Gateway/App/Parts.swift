@@ -103,19 +103,27 @@ struct SeamConnection: LongRunning {
     ///   - apiKey: The resolved API key, or nil for the built-in fake.
     ///   - environment: The process environment (`SEAM_ENDPOINT`).
     ///   - fakeConfiguration: How to run the built-in fake.
+    ///   - sandboxWebhooks: Sends the built-in fake's webhooks to Latchkey's own route, or nil.
     ///   - logger: The root logger.
     /// - Returns: The connection, with the fake serving if there is one.
     /// - Throws: ``GatewayStartError`` at ``StartStep/seam`` for an unusable endpoint, credentials or fake's port.
     static func start(
         settings: SeamSettings, apiKey: String?, environment: [String: String],
-        fakeConfiguration: FakeSeamConfiguration, logger: Logger
+        fakeConfiguration: FakeSeamConfiguration, sandboxWebhooks: SandboxWebhooks?, logger: Logger
     ) throws(GatewayStartError) -> SeamConnection {
         do {
             guard let apiKey else {
                 // Everything that can fail comes before the fake starts, so a failure leaves nothing to stop.
                 let credentials = try SeamCredentials(
                     apiKey: fakeConfiguration.apiKeys.sorted().first ?? "seam_test_key")
-                let fake = try FakeSeamServer(port: 0, configuration: fakeConfiguration, logger: logger)
+                var fakeConfiguration = fakeConfiguration
+                if let sandboxWebhooks, fakeConfiguration.webhook == nil {
+                    fakeConfiguration.webhook = sandboxWebhooks.target
+                }
+                let fake = try FakeSeamServer(
+                    port: 0, configuration: fakeConfiguration,
+                    webhookTransport: fakeConfiguration.webhook == nil ? nil : sandboxWebhooks?.transport,
+                    logger: logger)
                 fake.start()
                 let client = SeamClient(
                     configuration: SeamConfiguration(endpoint: fake.url), credentials: credentials, logger: logger)
