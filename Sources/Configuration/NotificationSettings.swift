@@ -41,7 +41,18 @@ extension ConfigurationLoader {
         -> [NotificationSettings]
     {
         let items = problems.check { () throws(ConfigurationError) in try node.array() } ?? []
-        return items.compactMap { parseNotification($0, &problems) }
+        var seen: Set<String> = []
+        var endpoints: [NotificationSettings] = []
+        for item in items {
+            guard let endpoint = parseNotification(item, &problems) else { continue }
+            // An endpoint is known by its URL (its id, its outbox rows): two entries for one URL would collide.
+            guard seen.insert(endpoint.url).inserted else {
+                problems.add(item.error("a second endpoint for \(endpoint.url); list its events in one entry"))
+                continue
+            }
+            endpoints.append(endpoint)
+        }
+        return endpoints
     }
 
     private static func parseNotification(_ node: ConfigNode, _ problems: inout ConfigurationProblems)
@@ -79,6 +90,15 @@ extension ConfigurationLoader {
         }
         if let value = problems.value(of: "include_pin", in: node, { n throws(ConfigurationError) in try n.bool() }) {
             settings.includePIN = value
+            // A guest's PIN never crosses a network in cleartext: http:// only to this machine.
+            if value, let url, let parsed = URL(string: url), parsed.scheme == "http",
+                !["127.0.0.1", "localhost", "::1", "[::1]"].contains(parsed.host ?? "")
+            {
+                problems.add(
+                    node.error(
+                        "include_pin: true needs an https:// URL (http:// only to 127.0.0.1 or localhost): "
+                            + "the PIN would cross the network in cleartext"))
+            }
         }
         func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
             if let value = problems.value(of: key, in: node, { n throws(ConfigurationError) in try n.int(in: range) }) {

@@ -546,7 +546,8 @@ extension LockState {
     /// What the console says about one lock's code, from what Latchkey recorded and what Seam says now.
     ///
     /// Latchkey's own word wins where it knows more (a code removed at the keypad or failed is re-created, so it
-    /// shows as missing or failed); else Seam's live status (`set`, `unset` = scheduled, `setting`, `removing`); an
+    /// shows as missing or failed); else Seam's live status (`set`, `scheduled` = `unset` with `is_scheduled_on_device`,
+    /// `unset` or `setting`, `removing`; any error on it is a failure); an
     /// offline lock shows offline whatever its code's status.
     /// - Parameters:
     ///   - recorded: The reconciler's status (`unconfirmed`, `set`, `failed_to_set`, `removed_externally`, `missing`).
@@ -566,12 +567,13 @@ extension LockState {
         case "failed_to_set": return (.failed, "Seam could not set it; Latchkey is making it again")
         default: break
         }
+        if live != nil, let error = liveErrors.first {
+            return (.failed, error.replacingOccurrences(of: "_", with: " "))
+        }
         switch live {
         case "set": return (.set, nil)
-        case "unset": return (.scheduled, "On the lock, active from the start of the stay")
-        case "setting":
-            if let error = liveErrors.first { return (.failed, error.replacingOccurrences(of: "_", with: " ")) }
-            return (.setting, nil)
+        case "scheduled": return (.scheduled, "On the lock, active from the start of the stay")
+        case "unset", "setting": return (.setting, nil)
         case "removing": return (.removed, nil)
         default: break
         }

@@ -94,7 +94,9 @@ package enum AccessEvents {
             let detail = deadLetter.map { "\($0.operation): \($0.message)" } ?? "dead letter \(letter)"
             events.append(AccessEvent(type: .failed, reason: "dead_letter: \(detail)"))
         }
-        events += arrivalCheckFailures(before: before?.arrivalCheck, after: after.arrivalCheck)
+        if after.desired?.status == .confirmed {
+            events += arrivalCheckFailures(before: before?.arrivalCheck, after: after.arrivalCheck)
+        }
         return events
     }
 

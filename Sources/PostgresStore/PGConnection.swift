@@ -84,13 +84,20 @@ final class PGConnection: @unchecked Sendable {
     /// Connects, then sets the session up: `synchronous_commit` on (a `COMMIT` returns once its WAL is flushed,
     /// and on synchronous standbys when the server has any), and `statement_timeout`.
     /// - Parameters:
-    ///   - url: A libpq connection string or URI; TLS settings (`sslmode`, `sslrootcert`, …) pass through as they are.
+    ///   - url: A libpq connection string or URI; TLS settings (`sslmode`, `sslrootcert`, …) pass through as they are,
+    ///     and its keepalive settings override the defaults here.
     ///   - connectTimeoutSeconds: libpq's `connect_timeout`, in seconds.
     ///   - statementTimeoutSeconds: The server's `statement_timeout`, in seconds (0: none).
     /// - Throws: ``StoreError/Code/unavailable`` naming libpq's reason (never the password).
     init(url: String, connectTimeoutSeconds: Int, statementTimeoutSeconds: Int) throws(StoreError) {
-        let keywords = ["dbname", "connect_timeout", "application_name"]
-        let values = [url, "\(connectTimeoutSeconds)", "latchkey"]
+        // Before `dbname`, so a value in the URL wins: TCP keepalives (idle 30 s, every 10 s, 3 probes) and
+        // tcp_user_timeout 30 s, so a database host gone without a reset fails a query in about a minute instead
+        // of the kernel's 15 (ignored on a Unix socket). After it, so they win: the timeout and our name.
+        let keywords = [
+            "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "dbname",
+            "connect_timeout", "application_name",
+        ]
+        let values = ["1", "30", "10", "3", "30000", url, "\(connectTimeoutSeconds)", "latchkey"]
         let connection = withCStrings(keywords) { keywordPointers in
             withCStrings(values) { valuePointers in PQconnectdbParams(keywordPointers, valuePointers, 1) }
         }

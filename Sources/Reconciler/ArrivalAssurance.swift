@@ -316,11 +316,44 @@ extension Reconciler {
 
     // MARK: - Pulling backup codes
 
-    /// The backup-code pull to make for `record`, or `nil`.
+    /// The backup-code pull to make for `record`, or `nil`: only while the booking still wants the group, on that
+    /// lock, for the arrival the check was about (a cancelled or moved guest gets no backup code).
     func backupPull(for record: ReservationRecord) -> OutboxIntent.Operation? {
-        guard let finding = record.arrivalCheck?.locks.first(where: \.wantsBackup), let id = finding.accessCodeID
+        guard let check = record.arrivalCheck,
+            let finding = check.locks.first(where: {
+                $0.wantsBackup && wantsArrival(check, on: $0.deviceID, record: record)
+            }),
+            let id = finding.accessCodeID
         else { return nil }
         return .pullBackupCode(deviceID: finding.deviceID, accessCodeID: id)
+    }
+
+    /// The delete of a backup code pulled for an arrival the booking no longer has on that lock (cancelled, moved
+    /// to other locks or another day), or `nil`. Seam keeps a pulled backup code working until the original code
+    /// ends, so it is deleted first: a former guest must never keep access.
+    func strayBackupCodeDelete(for record: ReservationRecord) -> OutboxIntent.Operation? {
+        guard let check = record.arrivalCheck,
+            let stray = check.locks.first(where: {
+                $0.backupCode != nil && !wantsArrival(check, on: $0.deviceID, record: record)
+            }),
+            let backup = stray.backupCode
+        else { return nil }
+        return .deleteCode(deviceID: stray.deviceID, accessCodeID: backup.accessCodeID, forRepair: false)
+    }
+
+    /// Whether the booking still wants its group on `deviceID` for the arrival `check` was about.
+    func wantsArrival(_ check: ArrivalCheck, on deviceID: String, record: ReservationRecord) -> Bool {
+        guard case .group(let spec) = desiredAccess(record) else { return false }
+        return spec.window.startsAt == check.accessStartsAt && spec.deviceIDs.contains(deviceID)
+    }
+
+    /// Forgets a backup code once deleted (see ``strayBackupCodeDelete(for:)``); nothing when none has that id.
+    func forgetBackupCode(_ accessCodeID: String, for key: ReservationKey) {
+        guard let locks = records[key]?.arrivalCheck?.locks,
+            let index = locks.firstIndex(where: { $0.backupCode?.accessCodeID == accessCodeID })
+        else { return }
+        records[key]?.arrivalCheck?.locks[index].backupCode = nil
+        records[key]?.arrivalCheck?.locks[index].backupUnavailable = "deleted: the booking no longer wants this lock"
     }
 
     /// Pulls a backup code and records it in the reservation's check. A lock that offers none (a permanent

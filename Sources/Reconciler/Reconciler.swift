@@ -293,8 +293,9 @@ package actor Reconciler {
         case .set:
             applied.codes[index].status = .set
         case .scheduled:
-            // Seam sends it before set_on_device; arriving late it must not take `set` back.
-            if applied.codes[index].status != .set { applied.codes[index].status = .scheduled }
+            // Seam sends it before set_on_device: only a code not yet heard of becomes scheduled (arriving late,
+            // it must not take back `set`, nor hide a `failed_to_set` or an altered code that needs repair).
+            if applied.codes[index].status == .unconfirmed { applied.codes[index].status = .scheduled }
         case .failedToSet:
             applied.codes[index].status = .failedToSet
         case .modifiedExternally:

@@ -70,6 +70,8 @@ extension Reconciler {
     /// The call to make next for a reservation: a pending look-up first, else the planned step's call.
     func nextOperation(for key: ReservationKey) -> OutboxIntent.Operation? {
         guard let record = records[key] else { return nil }
+        // A backup code of an arrival the booking no longer has goes before anything else (even a read-back).
+        if let delete = strayBackupCodeDelete(for: record) { return delete }
         // A read-back lists every lock the reservation may have a code on and adopts codes carrying its marker:
         // it answers a pending look-up too.
         if let lookup = record.pendingLookup {
@@ -334,6 +336,7 @@ extension Reconciler {
     }
 
     func recordDeletion(of accessCodeID: String, for key: ReservationKey, keepingLock: Bool) {
+        forgetBackupCode(accessCodeID, for: key)
         guard let index = records[key]?.applied?.codes.firstIndex(where: { $0.accessCodeID == accessCodeID }) else {
             return
         }

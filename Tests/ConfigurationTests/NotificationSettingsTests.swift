@@ -48,6 +48,36 @@ import Testing
             #expect(error.description.contains("access.gone"))
         }
     }
+
+    @Test func aPINOverCleartextHTTPAndASecondEntryForOneURLAreRefused() {
+        do {
+            _ = try ConfigurationLoader.parse(
+                yaml: Self.yaml(
+                    """
+                      - url: http://hooks.example.com/latchkey
+                        secret: {env: NOTIFY_SECRET}
+                        include_pin: true
+                      - url: https://hooks.example.com/a
+                        secret: {env: NOTIFY_SECRET}
+                      - url: https://hooks.example.com/a
+                        secret: {env: NOTIFY_SECRET}
+                        events: [access.failed]
+                    """))
+            Issue.record("a PIN over http:// and a repeated URL were accepted")
+        } catch {
+            #expect(error.description.contains("include_pin: true needs an https:// URL"))
+            #expect(error.description.contains("a second endpoint for https://hooks.example.com/a"))
+        }
+        // To this machine, http:// is fine (a local relay, the checks' receivers).
+        #expect(
+            (try? ConfigurationLoader.parse(
+                yaml: Self.yaml(
+                    """
+                      - url: http://127.0.0.1:9000/latchkey
+                        secret: {env: NOTIFY_SECRET}
+                        include_pin: true
+                    """))) != nil)
+    }
 }
 
 @Suite struct NotificationCheckTests {

@@ -130,9 +130,18 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(
             LockState.derive(recorded: "unconfirmed", live: "set", liveErrors: [], listedByLock: true, online: true)
                 .state == .set)
+        // Seam's `unset` is on the lock only with is_scheduled_on_device (the gateway says `scheduled` then).
+        #expect(
+            LockState.derive(
+                recorded: "unconfirmed", live: "scheduled", liveErrors: [], listedByLock: true, online: true
+            ).state == .scheduled)
         #expect(
             LockState.derive(recorded: "unconfirmed", live: "unset", liveErrors: [], listedByLock: true, online: true)
-                .state == .scheduled)
+                .state == .setting)
+        #expect(
+            LockState.derive(
+                recorded: "scheduled", live: "unset", liveErrors: ["device_offline"], listedByLock: true, online: true
+            ).state == .failed)
         #expect(
             LockState.derive(recorded: "unconfirmed", live: "setting", liveErrors: [], listedByLock: true, online: true)
                 .state == .setting)

@@ -117,9 +117,13 @@ private enum UnwindCheck {
         // No thread, socket, file, lock or other descriptor beyond the baseline.
         let after = await Holdings.settled(like: baseline)
         // (Issues recorded in an exit test reach the parent without their values: the message carries them.)
-        #expect(after.threads == baseline.threads, "threads: \(Holdings.change(baseline.threads, after.threads))")
+        // Left behind is what counts: a thread of the runtime's own that ended meanwhile (Foundation's, unnamed)
+        // is not a leak, and waiting for it to come back made this test fail now and then on a loaded machine.
         #expect(
-            after.descriptors == baseline.descriptors,
+            Holdings.leftBehind(baseline.threads, after.threads).isEmpty,
+            "threads: \(Holdings.change(baseline.threads, after.threads))")
+        #expect(
+            Holdings.leftBehind(baseline.descriptors, after.descriptors).isEmpty,
             "descriptors: \(Holdings.change(baseline.descriptors, after.descriptors))")
 
         // Nothing listens on the port the gateway had; the data directory's lock is free for the next process.
@@ -161,6 +165,13 @@ private struct Holdings: Equatable, CustomStringConvertible {
     var description: String { "threads \(threads), descriptors \(descriptors)" }
 
     /// What `after` has more and less than `before`, counting repeats: `left behind [socket], gone []`.
+    /// What `after` holds beyond `before` (each item counted as often as it occurs).
+    static func leftBehind(_ before: [String], _ after: [String]) -> [String] {
+        var more = after
+        for item in before { if let index = more.firstIndex(of: item) { more.remove(at: index) } }
+        return more
+    }
+
     static func change(_ before: [String], _ after: [String]) -> String {
         var more = after
         var less: [String] = []
@@ -189,14 +200,16 @@ private struct Holdings: Equatable, CustomStringConvertible {
         return Holdings(threads: threads.sorted(), descriptors: descriptors.sorted())
     }
 
-    /// What the process holds once it matches `baseline`, or after 5 s. A thread that said it has finished (the
+    /// What the process holds once it matches `baseline`, or after 15 s. A thread that said it has finished (the
     /// journal writer's and the listener's signal their end as their last act) is still listed until it has
     /// exited, a moment later.
     static func settled(like baseline: Holdings) async -> Holdings {
-        await settled { $0 == baseline }
+        await settled {
+            leftBehind(baseline.threads, $0.threads).isEmpty && leftBehind(baseline.descriptors, $0.descriptors).isEmpty
+        }
     }
 
-    /// What the process holds once its Latchkey threads are `threads`, or after 5 s.
+    /// What the process holds once its Latchkey threads are `threads`, or after 15 s.
     static func settled(latchkeyThreads threads: [String]) async -> Holdings {
         await settled { $0.latchkeyThreads == threads.sorted() }
     }
@@ -204,7 +217,7 @@ private struct Holdings: Equatable, CustomStringConvertible {
     private static func settled(until done: (Holdings) -> Bool) async -> Holdings {
         var holdings = now()
         var waits = 0
-        while !done(holdings) && waits < 250 {
+        while !done(holdings) && waits < 750 {
             try? await Task.sleep(for: .milliseconds(20))
             holdings = now()
             waits += 1

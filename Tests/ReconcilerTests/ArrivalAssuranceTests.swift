@@ -118,6 +118,25 @@ struct ArrivalAssuranceTests {
         #expect(await restarted.state()?.arrivalCheck == last)
     }
 
+    @Test("a backup code pulled for a guest who then cancels is deleted, and none is pulled for a cancelled stay")
+    func aCancelledGuestLosesTheBackupCodeToo() async throws {
+        var harness = try await harnessWithGroup(offline: ["back"], backupPool: true)
+        try await check(harness, at: Arrival.in47Hours)
+        try await check(harness, at: Arrival.in50Minutes)
+        let backup = try #require(await harness.state()?.arrivalCheck?.locks[1].backupCode)
+        #expect(await harness.seam.codes[backup.accessCodeID] != nil)
+
+        try await harness.send(Fixture.event(.cancelled, updatedAt: "2030-01-01T00:00:00Z"))
+        await harness.reconciler.waitUntilIdle()
+        #expect(await harness.seam.codes[backup.accessCodeID] == nil, "the backup code is deleted from the lock")
+        let after = try #require(await harness.state()?.arrivalCheck)
+        #expect(after.backupCodes.isEmpty)
+        #expect(await harness.reconciler.nextOperation(for: Fixture.key()) == nil, "nothing left to do")
+        let pulls = await harness.seam.count(.pullBackup)
+        try await check(harness, at: Arrival.in50Minutes.addingTimeInterval(600))
+        #expect(await harness.seam.count(.pullBackup) == pulls, "no backup code for a cancelled stay")
+    }
+
     @Test("without a backup pool the failing lock is reported, not parked")
     func noBackupPool() async throws {
         let harness = try await harnessWithGroup(offline: ["back"])

@@ -228,6 +228,25 @@ struct HousekeepingTests {
         #expect(await harness.seam.count(.createMultiple) == 1)
     }
 
+    @Test func scheduledOnDevice_MarksOnlyACodeNotYetHeardOf() async throws {
+        var harness = try await Harness()
+        try await harness.send(Fixture.event())
+        let codes = try #require(await harness.state()?.applied?.codes)
+        let (first, second) = (codes[0].accessCodeID!, codes[1].accessCodeID!)
+        func status(_ id: String) async -> LockCodeStatus? {
+            await harness.reconciler.reservation(Fixture.key())?.applied?.codes.first { $0.accessCodeID == id }?.status
+        }
+        try await harness.reconciler.recordLockEvent(accessCodeID: first, kind: .scheduled)
+        #expect(await status(first) == .scheduled)
+        try await harness.reconciler.recordLockEvent(accessCodeID: first, kind: .set)
+        try await harness.reconciler.recordLockEvent(accessCodeID: first, kind: .scheduled)
+        #expect(await status(first) == .set, "a late scheduled_on_device does not take back set")
+        try await harness.reconciler.recordLockEvent(accessCodeID: second, kind: .failedToSet)
+        try await harness.reconciler.recordLockEvent(accessCodeID: second, kind: .scheduled)
+        #expect(await status(second) != .scheduled, "nor hides a failure that needs repair")
+        #expect(Reconciler.LockEventKind(eventType: "access_code.scheduled_on_device") == .scheduled)
+    }
+
     @Test func aPastStayWhoseCodesSeamReportsRemovedIsStillForgotten() async throws {
         var harness = try await Harness()
         try await harness.send(Fixture.event())

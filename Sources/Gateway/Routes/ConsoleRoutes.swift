@@ -572,8 +572,10 @@ actor GatewayConsoleSource: ConsoleSource {
             }
             for id in Set(deviceIDs) {
                 for code in try await client.list(deviceID: id) {
-                    live.codes[code.accessCodeID] = LiveSeam.Code(
-                        status: code.status.rawValue, errors: code.errors.map(\.code))
+                    // `unset` is only "on the lock" with is_scheduled_on_device; else it waits to be programmed.
+                    let status =
+                        code.status.rawValue == "unset" && code.isScheduledOnDevice ? "scheduled" : code.status.rawValue
+                    live.codes[code.accessCodeID] = LiveSeam.Code(status: status, errors: code.errors.map(\.code))
                 }
                 live.listedLocks.insert(id)
             }
