@@ -95,8 +95,11 @@ private enum UnwindCheck {
             expectedParts = StartStep.allCases.filter { !stepsWithoutPart.contains($0) }
         }
         let held = lockHolder == nil ? [] : ["lk-journal"]
+        // Whatever the warm-up leaves is part of the baseline, and the scenario is judged against it. It is not
+        // asserted here: a thread Foundation starts (URLSession's) takes the name of the thread that started it,
+        // sometimes an `lk-` one, and lingers; whether a start and stop leave Latchkey's own threads behind is what
+        // the `startedThenStopped` scenario checks, against its own baseline.
         let baseline = await Holdings.settled(latchkeyThreads: held)
-        #expect(baseline.latchkeyThreads == held, "the warm-up's start and stop left threads: \(baseline)")
 
         let probe = StartupProbe(failingStep: scenario.isInjected ? failingStep : nil)
         var listenedOn: Int?
