@@ -52,7 +52,11 @@ final class SandboxWebhooks: Sendable {
             guard let url = listenerURL.withLock({ $0 }) else { return nil }
             var request = request
             request.url = url
-            guard let (_, response) = try? await URLSession.shared.data(for: request) else { return nil }
+            // Not cancelled from outside (an unstructured task): cancelling a Swift task inside `data(for:)` makes
+            // FoundationNetworking cancel the URLSessionTask, which deadlocked the shutdown (the fake's sender is
+            // cancelled when it stops). The request ends by itself within its timeout.
+            let exchange = Task { try await URLSession.shared.data(for: request) }
+            guard let (_, response) = try? await exchange.value else { return nil }
             return (response as? HTTPURLResponse)?.statusCode
         }
     }
