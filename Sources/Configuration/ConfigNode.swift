@@ -72,6 +72,14 @@ struct ConfigurationProblems {
         guard let child = node.child(key) else { return nil }
         return check { () throws(ConfigurationError) in try read(child) }
     }
+
+    /// Reads `key` of `node` as an integer in `range` and hands it to `apply`; absent, nothing happens; wrong, the
+    /// problem is recorded.
+    mutating func int(_ key: String, in node: ConfigNode, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
+        if let value = value(of: key, in: node, { n throws(ConfigurationError) in try n.int(in: range) }) {
+            apply(value)
+        }
+    }
 }
 
 /// A YAML node with the key path that led to it, with typed accessors that throw ``ConfigurationError``.

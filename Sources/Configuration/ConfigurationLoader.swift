@@ -226,24 +226,19 @@ package enum ConfigurationLoader {
             server.host = host
             server.port = port
         }
-        func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
-            if let value = problems.value(of: key, in: node, { n throws(ConfigurationError) in try n.int(in: range) }) {
-                apply(value)
-            }
-        }
         if let value = problems.value(
             of: "trusted_proxies", in: node, { n throws(ConfigurationError) in try n.stringArray() })
         {
             server.trustedProxies = value
         }
-        int("max_body_bytes", 1_024...64 << 20) { server.maxBodyBytes = $0 }
-        int("max_head_bytes", 1_024...1 << 20) { server.maxHeadBytes = $0 }
-        int("max_connections", 16...1_000_000) { server.maxConnections = $0 }
-        int("event_loops", 1...64) { server.eventLoops = $0 }
-        int("head_timeout_seconds", 1...3_600) { server.headTimeoutSeconds = $0 }
-        int("body_idle_timeout_seconds", 1...3_600) { server.bodyIdleTimeoutSeconds = $0 }
-        int("keep_alive_timeout_seconds", 1...3_600) { server.keepAliveTimeoutSeconds = $0 }
-        int("drain_timeout_seconds", 0...3_600) { server.drainTimeoutSeconds = $0 }
+        problems.int("max_body_bytes", in: node, 1_024...64 << 20) { server.maxBodyBytes = $0 }
+        problems.int("max_head_bytes", in: node, 1_024...1 << 20) { server.maxHeadBytes = $0 }
+        problems.int("max_connections", in: node, 16...1_000_000) { server.maxConnections = $0 }
+        problems.int("event_loops", in: node, 1...64) { server.eventLoops = $0 }
+        problems.int("head_timeout_seconds", in: node, 1...3_600) { server.headTimeoutSeconds = $0 }
+        problems.int("body_idle_timeout_seconds", in: node, 1...3_600) { server.bodyIdleTimeoutSeconds = $0 }
+        problems.int("keep_alive_timeout_seconds", in: node, 1...3_600) { server.keepAliveTimeoutSeconds = $0 }
+        problems.int("drain_timeout_seconds", in: node, 0...3_600) { server.drainTimeoutSeconds = $0 }
         return server
     }
 
@@ -272,14 +267,9 @@ package enum ConfigurationLoader {
         if let n = node.child("webhook_secret") {
             seam.webhookSecret = n.isNull ? nil : problems.check { () throws(ConfigurationError) in try parseSecret(n) }
         }
-        func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
-            if let value = problems.value(of: key, in: node, { n throws(ConfigurationError) in try n.int(in: range) }) {
-                apply(value)
-            }
-        }
-        int("max_parallel_reservations", 1...64) { seam.maxParallelReservations = $0 }
-        int("max_attempts", 1...100) { seam.maxAttempts = $0 }
-        int("request_timeout_seconds", 1...300) { seam.requestTimeoutSeconds = $0 }
+        problems.int("max_parallel_reservations", in: node, 1...64) { seam.maxParallelReservations = $0 }
+        problems.int("max_attempts", in: node, 1...100) { seam.maxAttempts = $0 }
+        problems.int("request_timeout_seconds", in: node, 1...300) { seam.requestTimeoutSeconds = $0 }
         return seam
     }
 
@@ -298,15 +288,10 @@ package enum ConfigurationLoader {
         {
             settings.checkLeadHours = hours
         }
-        func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
-            if let value = problems.value(of: key, in: node, { n throws(ConfigurationError) in try n.int(in: range) }) {
-                apply(value)
-            }
-        }
-        int("backup_code_lead_minutes", 0...2880) { settings.backupCodeLeadMinutes = $0 }
-        int("recheck_minutes", 1...1440) { settings.recheckMinutes = $0 }
-        int("check_every_seconds", 1...3600) { settings.checkEverySeconds = $0 }
-        int("drift_interval_seconds", 0...604_800) { settings.driftIntervalSeconds = $0 }
+        problems.int("backup_code_lead_minutes", in: node, 0...2880) { settings.backupCodeLeadMinutes = $0 }
+        problems.int("recheck_minutes", in: node, 1...1440) { settings.recheckMinutes = $0 }
+        problems.int("check_every_seconds", in: node, 1...3600) { settings.checkEverySeconds = $0 }
+        problems.int("drift_interval_seconds", in: node, 0...604_800) { settings.driftIntervalSeconds = $0 }
         return settings
     }
 
@@ -331,16 +316,9 @@ package enum ConfigurationLoader {
                 let url = problems.check({ () throws(ConfigurationError) in try parseSecret(urlNode) })
             {
                 var settings = PostgreSQLSettings(url: url)
-                func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
-                    if let value = problems.value(
-                        of: key, in: pg, { n throws(ConfigurationError) in try n.int(in: range) })
-                    {
-                        apply(value)
-                    }
-                }
-                int("pool_size", 1...256) { settings.poolSize = $0 }
-                int("connect_timeout_seconds", 1...300) { settings.connectTimeoutSeconds = $0 }
-                int("statement_timeout_seconds", 0...3600) { settings.statementTimeoutSeconds = $0 }
+                problems.int("pool_size", in: pg, 1...256) { settings.poolSize = $0 }
+                problems.int("connect_timeout_seconds", in: pg, 1...300) { settings.connectTimeoutSeconds = $0 }
+                problems.int("statement_timeout_seconds", in: pg, 0...3600) { settings.statementTimeoutSeconds = $0 }
                 if let standby = problems.value(of: "standby", in: pg, { n throws(ConfigurationError) in try n.bool() })
                 {
                     settings.standby = standby

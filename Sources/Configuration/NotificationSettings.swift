@@ -100,14 +100,9 @@ extension ConfigurationLoader {
                             + "the PIN would cross the network in cleartext"))
             }
         }
-        func int(_ key: String, _ range: ClosedRange<Int>, _ apply: (Int) -> Void) {
-            if let value = problems.value(of: key, in: node, { n throws(ConfigurationError) in try n.int(in: range) }) {
-                apply(value)
-            }
-        }
-        int("timeout_seconds", 1...120) { settings.timeoutSeconds = $0 }
-        int("max_backoff_seconds", 1...86_400) { settings.maxBackoffSeconds = $0 }
-        int("retry_hours", 24...720) { settings.retryHours = $0 }
+        problems.int("timeout_seconds", in: node, 1...120) { settings.timeoutSeconds = $0 }
+        problems.int("max_backoff_seconds", in: node, 1...86_400) { settings.maxBackoffSeconds = $0 }
+        problems.int("retry_hours", in: node, 24...720) { settings.retryHours = $0 }
         return url != nil && secret != nil ? settings : nil
     }
 }
