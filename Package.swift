@@ -195,7 +195,7 @@ let package = Package(
                 "Gateway", "HTTPServer", "FakeSeam", "WebhookAuth", "Configuration", "Observability", "Reconciler",
                 "Seam",
                 "Store", .product(name: "Logging", package: "swift-log"),
-                "Bookings", "Console", "Intake",
+                "Bookings", "Console", "Intake", "LatchkeyTestSupport", "PostgresStore",
             ]
         ),
         .testTarget(name: "ConsoleTests", dependencies: ["Console"]),

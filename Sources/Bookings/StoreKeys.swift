@@ -12,6 +12,7 @@ import Foundation
 /// | `reconciler/dead/<dead letter id>` | Reconciler | a Seam call given up on, until it is retried |
 /// | `notification/event/<sequence, 20 digits>` | Notifications | one access.* event and its delivery to each endpoint |
 /// | `notification/endpoint/<endpoint id>` | Notifications | an endpoint disabled by a 410 answer |
+/// | `seam/inbox/<webhook id>` | Gateway (`SeamEventInbox`) | a Seam event received by an instance without the work lease, until the holder applied it (PostgreSQL only) |
 ///
 /// `delivery/` and `booking/` keys hold the parts as received (existing journals have them so); the reconciler's
 /// keys percent-encode every byte outside ``isPlain(_:)``, so `/` in an id cannot collide.
@@ -30,6 +31,12 @@ package enum StoreKeys {
     package static let notifications = "notification/event/"
     /// Prefix of notification endpoints' durable state (disabled by a 410).
     package static let notificationEndpoints = "notification/endpoint/"
+
+    /// Prefix of Seam events kept for the instance holding the work lease (PostgreSQL shared by instances).
+    package static let seamInbox = "seam/inbox/"
+
+    /// The key of a Seam event kept for the instance holding the work lease: its delivery id.
+    package static func seamInboxEvent(_ id: String) -> String { seamInbox + id }
 
     /// The idempotency key of a delivery that carries its own id (a `webhook-id` header, a body's event id).
     package static func delivery(source: String, deliveryID: String) -> String {

@@ -42,8 +42,9 @@ package enum ConfigurationLoader {
         /// `store.postgresql:`.
         package static let postgresql: Set<String> = [
             "url", "pool_size", "connect_timeout_seconds", "statement_timeout_seconds",
-            "standby",
         ]
+        /// Keys of `store.postgresql:` that an older Latchkey read, refused with the reason (not as unknown).
+        package static let retiredPostgreSQL: Set<String> = ["standby"]
         /// Each source under `sources:`.
         package static let source: Set<String> = [
             "adapter", "scheme", "secrets", "header", "prefix", "encoding", "username", "tolerance_seconds",
@@ -311,7 +312,7 @@ package enum ConfigurationLoader {
             store.backend = backend
         }
         if let pg = node.child("postgresql"), !pg.isNull {
-            pg.reportUnknownKeys(Keys.postgresql, into: &problems)
+            pg.reportUnknownKeys(Keys.postgresql.union(Keys.retiredPostgreSQL), into: &problems)
             if let urlNode = pg.child("url"),
                 let url = problems.check({ () throws(ConfigurationError) in try parseSecret(urlNode) })
             {
@@ -319,9 +320,11 @@ package enum ConfigurationLoader {
                 problems.int("pool_size", in: pg, 1...256) { settings.poolSize = $0 }
                 problems.int("connect_timeout_seconds", in: pg, 1...300) { settings.connectTimeoutSeconds = $0 }
                 problems.int("statement_timeout_seconds", in: pg, 0...3600) { settings.statementTimeoutSeconds = $0 }
-                if let standby = problems.value(of: "standby", in: pg, { n throws(ConfigurationError) in try n.bool() })
-                {
-                    settings.standby = standby
+                if let standby = pg.child("standby") {
+                    problems.add(
+                        standby.error(
+                            "`standby` is no longer used: every instance on the database serves at once and the one "
+                                + "holding the work lease runs the reconciler; remove the key"))
                 }
                 store.postgresql = settings
             } else if pg.child("url") == nil {

@@ -28,9 +28,6 @@ package struct PostgreSQLSettings: Sendable {
     package var connectTimeoutSeconds: Int = 5
     /// The longest a statement may run, in seconds (0: no limit). Default 10.
     package var statementTimeoutSeconds: Int = 10
-    /// When another instance is active on the database: false refuses to start, true waits for it to stop and then
-    /// takes over (a standby; `/healthz` does not answer until then). Default false.
-    package var standby: Bool = false
 
     /// Creates settings; every field but `url` has the documented default.
     /// - Parameter url: Where the connection string comes from.

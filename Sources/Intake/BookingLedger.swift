@@ -11,6 +11,19 @@ import Synchronization
 /// numbering and the journal submission happen under one lock, so the order of decisions is the order of journal
 /// submissions, and the journal's group commit keeps that order.
 package final class BookingLedger: Sendable {
+    /// How receipt sequence numbers are made.
+    package enum Sequencing: Sendable {
+        /// One process numbers every delivery: 1, 2, 3, … (the journal).
+        case local
+        /// Several instances share the store (PostgreSQL): a number is the wall clock in microseconds (or one more
+        /// than the last, whichever is higher) shifted left by 8 bits, with this instance's `slot` in those bits, so
+        /// numbers are unique across instances and follow receipt order across them as closely as their clocks
+        /// agree (two deliveries of one reservation on two instances within the clocks' skew are concurrent: either
+        /// order is right). The store keeps the later booking whichever instance wrote last (``EntryOrder``), and
+        /// every booking put is announced to the instance holding the work lease.
+        case shared(slot: UInt8)
+    }
+
     private struct State {
         var nextSequence: UInt64
         var latest: [String: BookingVersion]
@@ -24,10 +37,22 @@ package final class BookingLedger: Sendable {
     /// The stored bookings found at start, oldest first, until ``takeStoredBookings()`` hands them over.
     private let found: Mutex<[StoredBooking]>
 
+    private let sequencing: Sequencing
+    /// The wall clock in microseconds since the Unix epoch (``Sequencing/shared(slot:)``).
+    private let microseconds: @Sendable () -> UInt64
+
     /// Loads every stored booking from `store`.
-    /// - Parameter store: The journal or PostgreSQL.
+    /// - Parameters:
+    ///   - store: The journal or PostgreSQL.
+    ///   - sequencing: How deliveries are numbered; default ``Sequencing/local``.
+    ///   - microseconds: The wall clock for ``Sequencing/shared(slot:)``; default the system's.
     /// - Throws: ``StoreError`` when the stored bookings cannot be read.
-    package init(store: any DurableStore) throws(StoreError) {
+    package init(
+        store: any DurableStore, sequencing: Sequencing = .local,
+        microseconds: @escaping @Sendable () -> UInt64 = BookingLedger.systemMicroseconds
+    ) throws(StoreError) {
+        self.sequencing = sequencing
+        self.microseconds = microseconds
         var latest: [String: BookingVersion] = [:]
         var stored: [StoredBooking] = []
         var highest: UInt64 = 0
@@ -39,6 +64,31 @@ package final class BookingLedger: Sendable {
         }
         found = Mutex(stored.sorted { $0.sequence < $1.sequence })
         state = Mutex(State(nextSequence: highest + 1, latest: latest))
+    }
+
+    /// The system's wall clock in microseconds since the Unix epoch.
+    package static let systemMicroseconds: @Sendable () -> UInt64 = {
+        UInt64(max(0, Date().timeIntervalSince1970 * 1_000_000))
+    }
+
+    /// The next receipt sequence number (see ``Sequencing``); under the state's lock.
+    private func takeSequence(_ state: inout State) -> UInt64 {
+        switch sequencing {
+        case .local:
+            defer { state.nextSequence += 1 }
+            return state.nextSequence
+        case .shared(let slot):
+            // The least clock value whose number is at least `nextSequence`, or the clock's, whichever is higher.
+            let clock = max((state.nextSequence + 0xFF) >> 8, microseconds())
+            state.nextSequence = (clock + 1) << 8
+            return clock << 8 | UInt64(slot)
+        }
+    }
+
+    /// Whether the store is shared with other instances.
+    private var isShared: Bool {
+        if case .shared = sequencing { return true }
+        return false
     }
 
     /// Every booking stored when the ledger was loaded, oldest first, for the reconciler at start. Handed over
@@ -73,15 +123,18 @@ package final class BookingLedger: Sendable {
             var changesABooking = false
             let numbered = state.withLock { state in
                 events.indices.map { index in
-                    let booking = StoredBooking(event: events[index], sequence: state.nextSequence)
-                    state.nextSequence += 1
+                    let booking = StoredBooking(event: events[index], sequence: takeSequence(&state))
                     let isLatest = state.latest[keys[index], default: .placeholder].replace(
                         ifSupersededBy: booking.version)
                     if isLatest {
                         changesABooking = true
-                        transaction.put(
-                            StoredBooking.encoded(event: eventJSON[index], sequence: booking.sequence),
-                            forKey: keys[index])
+                        let value = StoredBooking.encoded(event: eventJSON[index], sequence: booking.sequence)
+                        if isShared {
+                            transaction.put(value, forKey: keys[index], order: booking.version.entryOrder)
+                            transaction.announce(keys[index])
+                        } else {
+                            transaction.put(value, forKey: keys[index])
+                        }
                     }
                     return booking
                 }
@@ -109,9 +162,20 @@ package final class BookingLedger: Sendable {
                 for reservation in forgotten {
                     let key = StoreKeys.booking(
                         source: reservation.key.source, reservationID: reservation.key.reservationID)
-                    guard state.latest[key]?.receivedSequence == reservation.receivedSequence else { continue }
-                    state.latest[key] = nil
-                    transaction.delete(key: key)
+                    if isShared {
+                        // Another instance may have stored a newer booking this one never saw: the store deletes
+                        // only the booking of this sequence.
+                        if state.latest[key]?.receivedSequence == reservation.receivedSequence {
+                            state.latest[key] = nil
+                        }
+                        transaction.delete(
+                            key: key, ifOrderIs: EntryOrder(time: nil, sequence: Int64(reservation.receivedSequence)))
+                        transaction.requiresWorkLease = true
+                    } else {
+                        guard state.latest[key]?.receivedSequence == reservation.receivedSequence else { continue }
+                        state.latest[key] = nil
+                        transaction.delete(key: key)
+                    }
                     count += 1
                 }
             }
@@ -120,20 +184,26 @@ package final class BookingLedger: Sendable {
         }
     }
 
-    /// After a failed or duplicate commit, forgets the optimistic updates of `events` by re-reading the store.
+    /// After a failed or duplicate commit, forgets the optimistic updates of `numbered` (what ``record(_:into:submit:)``
+    /// numbered).
     ///
-    /// When the store cannot be read either (PostgreSQL away), the reservation's version becomes the failed event's
-    /// `updatedAt` with receipt sequence 0: the same event sent again (the sender got a 503) and any newer one are
-    /// written, an older one is not (it could overwrite a newer stored booking). An event between the stored one and
-    /// the failed one is then ignored, which loses nothing once the failed one is sent again.
-    package func revert(_ events: [BookingEvent], store: any DurableStore) {
+    /// The journal (in memory, never blocks) is read again for each reservation. A shared store is not read (this
+    /// runs on the thread that completed the commit, and the database decides which booking is later anyway): a
+    /// reservation whose latest version is still the failed one is forgotten, so its next delivery is put and the
+    /// store keeps whichever is later.
+    package func revert(_ numbered: [StoredBooking], store: any DurableStore) {
         state.withLock { state in
-            for event in events {
-                let key = StoreKeys.booking(source: event.source, reservationID: event.reservationID)
+            for booking in numbered {
+                let key = StoreKeys.booking(source: booking.event.source, reservationID: booking.event.reservationID)
+                if isShared {
+                    if state.latest[key] == booking.version { state.latest[key] = nil }
+                    continue
+                }
                 do throws(StoreError) {
                     state.latest[key] = try store.value(forKey: key).flatMap(StoredBooking.decode)?.version
                 } catch {
-                    state.latest[key] = BookingVersion(updatedAt: event.updatedAt, receivedSequence: 0)
+                    state.latest[key] = BookingVersion(
+                        updatedAt: booking.event.updatedAt, receivedSequence: 0)
                 }
             }
         }
@@ -141,6 +211,11 @@ package final class BookingLedger: Sendable {
 }
 
 extension BookingVersion {
+    /// The store's order of a booking of this version (the same rule: ``BookingVersion/supersedes(_:)``).
+    var entryOrder: EntryOrder {
+        EntryOrder(time: updatedAt?.timeIntervalSinceReferenceDate, sequence: Int64(bitPattern: receivedSequence))
+    }
+
     /// What a reservation the ledger has not seen starts from: sequence 0 with no `updatedAt`, superseded by every
     /// real version (real sequences start at 1).
     fileprivate static let placeholder = BookingVersion(updatedAt: nil, receivedSequence: 0)

@@ -41,7 +41,7 @@ package struct StoredBooking: Codable, Sendable {
     }
 
     /// The booking ``encoded()`` wrote, or nil when `bytes` are not one.
-    static func decode(_ bytes: [UInt8]) -> StoredBooking? {
+    package static func decode(_ bytes: [UInt8]) -> StoredBooking? {
         let decoder = JSONDecoder()
         return try? decoder.decode(StoredBooking.self, from: Data(bytes))
     }

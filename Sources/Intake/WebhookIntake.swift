@@ -187,13 +187,13 @@ package final class WebhookIntake: Sendable {
                     commitLog.write(.info, "delivery accepted", ["events": "\(events.count)"])
                     commitLog.note("accepted", 202, nil)
                 case .success(.duplicate(let original)):
-                    ledger.revert(events, store: store)
+                    ledger.revert(numbered, store: store)
                     metrics.recordDelivery(source: source.name, result: .duplicate)
                     Self.answerRepeat(
                         of: original, fingerprint: fingerprint, deliveryID: deliveryID, log: commitLog,
                         responder: responder)
                 case .failure(let error):
-                    ledger.revert(events, store: store)
+                    ledger.revert(numbered, store: store)
                     commitLog.write(
                         .error, "delivery not stored; answered 503", ["store.error": "\(error.code.rawValue)"])
                     metrics.recordDelivery(source: source.name, result: .rejected)

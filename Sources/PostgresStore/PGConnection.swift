@@ -10,6 +10,10 @@ enum PGParameter {
     case bytes([UInt8])
     /// `int8` (OID 20): eight bytes, big-endian.
     case int64(Int64)
+    /// `float8` (OID 701): the IEEE 754 bits, big-endian.
+    case float8(Double)
+    /// SQL `NULL` of the type with this OID.
+    case null(Oid)
 
     /// The type's OID.
     var oid: Oid {
@@ -17,7 +21,18 @@ enum PGParameter {
         case .text: 25
         case .bytes: 17
         case .int64: 20
+        case .float8: 701
+        case .null(let oid): oid
         }
+    }
+
+    /// A `float8` parameter, or `NULL` for nil.
+    static func float8(orNull value: Double?) -> PGParameter { value.map(PGParameter.float8) ?? .null(701) }
+
+    /// Whether it is SQL `NULL` (sent as a null value pointer).
+    var isNull: Bool {
+        if case .null = self { return true }
+        return false
     }
 
     /// Appends the binary representation to `buffer`.
@@ -26,6 +41,8 @@ enum PGParameter {
         case .text(let text): buffer.append(contentsOf: text.utf8)
         case .bytes(let bytes): buffer.append(contentsOf: bytes)
         case .int64(let value): withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
+        case .float8(let value): withUnsafeBytes(of: value.bitPattern.bigEndian) { buffer.append(contentsOf: $0) }
+        case .null: break
         }
     }
 }
@@ -227,7 +244,9 @@ final class PGConnection: @unchecked Sendable {
         let formats = [Int32](repeating: 1, count: parameters.count)
         return buffer.withUnsafeBufferPointer { raw in
             let base = UnsafeRawPointer(raw.baseAddress!).assumingMemoryBound(to: CChar.self)
-            let values: [UnsafePointer<CChar>?] = offsets.map { base + $0 }
+            let values: [UnsafePointer<CChar>?] = offsets.indices.map { index in
+                parameters[index].isNull ? nil : base + offsets[index]
+            }
             return body(Int32(parameters.count), types, values, lengths, formats)
         }
     }

@@ -23,8 +23,9 @@ extension PostgresStore {
     ///   - export: What ``StoreExport/load(from:)`` read.
     ///   - configuration: Where the database is.
     /// - Returns: How many entries and claims were written.
-    /// - Throws: ``StoreError/Code/schemaVersion`` when the database is not migrated; the failing statement's error
-    ///   otherwise (nothing is written then).
+    /// - Throws: ``StoreError/Code/schemaVersion`` when the database is not migrated; ``StoreError/Code/locked`` when
+    ///   an instance runs on it (holds the work lease: its reconciler would not see what is imported); the failing
+    ///   statement's error otherwise (nothing is written then).
     package static func importRecords(_ export: StoreExport, configuration: PostgresStoreConfiguration)
         throws(StoreError) -> ImportCount
     {
@@ -34,6 +35,13 @@ extension PostgresStore {
         var count = ImportCount(entries: 0, claims: 0)
         do throws(StoreError) {
             try connection.execute("BEGIN")
+            let free = try connection.execute("SELECT pg_try_advisory_xact_lock(\(workLeaseLockKey))")
+            guard free.string(row: 0, column: 0) == "t" else {
+                throw StoreError(
+                    .locked,
+                    "a Latchkey instance runs on this database (it holds the work lease); stop every instance on it "
+                        + "before importing, then start them again")
+            }
             for entry in export.entries {
                 try connection.execute(Statements.put, [.text(entry.key), .bytes(entry.value)])
                 count.entries += 1
@@ -64,7 +72,7 @@ extension Statements {
 }
 
 extension PostgresStore {
-    /// Every entry, read in one query on a connection of its own, without the instance lock (safe while an instance
+    /// Every entry, read in one query on a connection of its own, without the work lease (safe while an instance
     /// runs): for the on-call commands that read a stopped or running instance's records.
     /// - Parameter configuration: Where the database is.
     /// - Throws: ``StoreError`` when the database cannot be read or its schema is not this Latchkey's.

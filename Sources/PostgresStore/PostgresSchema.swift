@@ -9,6 +9,13 @@ import Store
 /// - `latchkey_idempotency (key_digest bytea PRIMARY KEY, expires_at bigint, response bytea)`: each claimed
 ///   idempotency key (the first 128 bits of SHA-256 over `delivery/<source>/<delivery id>`, as the journal keeps it),
 ///   unique, so two instances claiming one delivery commit it once;
+/// - since version 2, `latchkey_entries.order_time`, `order_sequence`: the order of a value that must not be replaced
+///   by an older one written by another instance (a reservation's latest booking; `Transaction.orders`);
+/// - `latchkey_work (id bigserial, key text)`: keys the instance holding the work lease must look at (bookings taken
+///   by another instance, Seam events stored for it), drained with `FOR UPDATE SKIP LOCKED`;
+/// - `latchkey_work_lease (id = 1, term, holder, taken_at)`: the work lease's term, raised by each instance that
+///   takes it (under the advisory lock), and checked `FOR SHARE` by every transaction that needs the lease;
+/// - `latchkey_instance_slots`: a sequence giving each starting instance the low bits of its receipt sequences;
 /// - `latchkey_schema_migrations (version integer PRIMARY KEY, description text, applied_at timestamptz)`: one row
 ///   per migration applied.
 package enum PostgresSchema {
@@ -37,7 +44,24 @@ package enum PostgresSchema {
                     response bytea NOT NULL
                 );
                 CREATE INDEX latchkey_idempotency_expires_at ON latchkey_idempotency (expires_at);
-                """)
+                """),
+        Migration(
+            version: 2, description: "instances serving at once: entry orders, work queue, work lease",
+            sql: """
+                ALTER TABLE latchkey_entries ADD COLUMN order_time double precision, ADD COLUMN order_sequence bigint;
+                CREATE TABLE latchkey_work (
+                    id bigserial PRIMARY KEY,
+                    key text COLLATE "C" NOT NULL
+                );
+                CREATE TABLE latchkey_work_lease (
+                    id integer PRIMARY KEY CHECK (id = 1),
+                    term bigint NOT NULL,
+                    holder text NOT NULL,
+                    taken_at timestamptz NOT NULL
+                );
+                INSERT INTO latchkey_work_lease (id, term, holder, taken_at) VALUES (1, 0, '', now());
+                CREATE SEQUENCE latchkey_instance_slots;
+                """),
     ]
 
     /// The schema version this Latchkey needs: the last migration's.

@@ -30,11 +30,11 @@ package final class PostgresStore: DurableStore {
     private let claims: Mutex<[KeyDigest: CachedClaim]>
     private let lastSweep = Atomic<Int64>(0)
     private let isClosed = Atomic<Bool>(false)
-    /// Set when the instance lock was lost to another instance: nothing more is committed.
-    private let fenced = Atomic<Bool>(false)
-    /// The connection holding the instance lock, when ``PostgresStoreConfiguration/holdsInstanceLock``; closed (and
-    /// the lock released) by ``close()``.
-    private let instanceLock: Mutex<PGConnection?>
+    /// The work lease's term while this instance holds it (``WorkLease``); 0 when it does not, -1 once it lost it
+    /// (for good: the process is to end).
+    private let workTerm = Atomic<Int64>(0)
+    /// Told once when a transaction needing the work lease found its term taken over.
+    private let leaseLostHandler = Mutex<(@Sendable (StoreError) -> Void)?>(nil)
 
     private struct CachedClaim {
         var expiresAt: Int64
@@ -44,14 +44,11 @@ package final class PostgresStore: DurableStore {
     /// `postgresql`.
     package var backendName: String { "postgresql" }
 
-    private init(
-        configuration: PostgresStoreConfiguration, pool: ConnectionPool, instanceLock: PGConnection?, logger: Logger
-    ) {
+    private init(configuration: PostgresStoreConfiguration, pool: ConnectionPool, logger: Logger) {
         self.configuration = configuration
         self.pool = pool
         self.logger = logger
         self.claims = Mutex([:])
-        self.instanceLock = Mutex(instanceLock)
     }
 
     deinit { close() }
@@ -63,19 +60,17 @@ package final class PostgresStore: DurableStore {
     /// - Returns: The open store.
     /// - Throws: ``StoreError/Code/unavailable`` when the database cannot be reached;
     ///   ``StoreError/Code/schemaVersion`` when its schema is older (naming `latchkey db migrate`) or newer than
-    ///   this Latchkey's; ``StoreError/Code/locked`` when another instance holds the database's instance lock.
+    ///   this Latchkey's.
     package static func open(configuration: PostgresStoreConfiguration, logger: Logger) throws(StoreError)
         -> PostgresStore
     {
         let first = try configuration.connect()
         try PostgresSchema.check(first)
-        let instanceLock = configuration.holdsInstanceLock ? try waitForInstanceLock(configuration, logger) : nil
         let health = Mutex<PostgresStore?>(nil)
         let pool = ConnectionPool(
             settings: configuration.poolSettings, first: first,
-            onHealth: { error in health.withLock { $0 }?.noteHealth(error) },
-            onConnect: { health.withLock { $0 }?.ensureInstanceLock() })
-        let store = PostgresStore(configuration: configuration, pool: pool, instanceLock: instanceLock, logger: logger)
+            onHealth: { error in health.withLock { $0 }?.noteHealth(error) }, onConnect: { nil })
+        let store = PostgresStore(configuration: configuration, pool: pool, logger: logger)
         health.withLock { $0 = store }
         logger.info(
             "store: opened PostgreSQL",
@@ -99,10 +94,12 @@ package final class PostgresStore: DurableStore {
                 expiresAt: now + (claim.retention ?? configuration.idempotencyRetention).components.seconds,
                 response: claim.response)
         }
-        if fenced.load(ordering: .acquiring) { return completion(.failure(Self.fencedError)) }
+        let term = transaction.requiresWorkLease ? workTerm.load(ordering: .acquiring) : nil
+        if let term, term <= 0 { return completion(.failure(Self.notLeaseHolderError)) }
         let accepted = pool.submit { [self] slot in
-            let result = Self.apply(transaction.operations, claim: claim, now: now, on: slot)
+            let result = Self.apply(transaction, claim: claim, term: term, now: now, on: slot)
             record(result, claim: claim)
+            if case .failure(let error) = result, error == Self.leaseTakenError { leaseLost(error) }
             completion(result.map(\.outcome))
         }
         if !accepted { return completion(.failure(Self.closedError)) }
@@ -125,9 +122,9 @@ package final class PostgresStore: DurableStore {
     /// One database transaction: `BEGIN` (retried once on a new connection if the pool's one went stale), the
     /// claim, then the operations, then `COMMIT`.
     private static func apply(
-        _ operations: [Transaction.Operation], claim: PreparedClaim?, now: Int64, on slot: ConnectionSlot
+        _ transaction: Transaction, claim: PreparedClaim?, term: Int64?, now: Int64, on slot: ConnectionSlot
     ) -> Result<Applied, StoreError> {
-        let isEmpty = claim == nil && operations.isEmpty
+        let isEmpty = claim == nil && transaction.operations.isEmpty && transaction.announcements.isEmpty
         // An empty transaction is a round trip only, for /readyz's probe.
         let begun = slot.run(retryingLostConnection: true) { connection throws(StoreError) in
             try connection.execute(isEmpty ? Statements.ping : Statements.begin, [])
@@ -135,15 +132,20 @@ package final class PostgresStore: DurableStore {
         if case .failure(let error) = begun { return .failure(error) }
         if isEmpty { return .success(Applied(outcome: .committed)) }
         return slot.run(retryingLostConnection: false) { connection throws(StoreError) in
-            try applyBegun(operations, claim: claim, now: now, on: connection)
+            try applyBegun(transaction, claim: claim, term: term, now: now, on: connection)
         }
     }
 
-    /// The transaction's statements after `BEGIN`, then `COMMIT` (or `ROLLBACK` on a duplicate or failure).
+    /// The transaction's statements after `BEGIN`, then `COMMIT` (or `ROLLBACK` on a duplicate or failure): the
+    /// work lease's term checked first (`FOR SHARE`, so an instance taking the lease over waits for this transaction
+    /// and every later one sees its new term), then the claim, the operations, the announcements.
     private static func applyBegun(
-        _ operations: [Transaction.Operation], claim: PreparedClaim?, now: Int64, on connection: PGConnection
+        _ transaction: Transaction, claim: PreparedClaim?, term: Int64?, now: Int64, on connection: PGConnection
     ) throws(StoreError) -> Applied {
         do throws(StoreError) {
+            if let term, try connection.execute(Statements.leaseTerm, [.int64(term)]).rowCount == 0 {
+                throw leaseTakenError
+            }
             if let claim {
                 let digest = claim.digest.bytes
                 let inserted = try connection.execute(
@@ -160,12 +162,25 @@ package final class PostgresStore: DurableStore {
                     )
                 }
             }
-            for operation in operations {
+            for operation in transaction.operations {
                 switch operation {
-                case .put(let key, let value): try connection.execute(Statements.put, [.text(key), .bytes(value)])
-                case .delete(let key): try connection.execute(Statements.delete, [.text(key)])
+                case .put(let key, let value):
+                    if let order = transaction.orders[key] {
+                        try connection.execute(
+                            Statements.orderedPut,
+                            [.text(key), .bytes(value), .float8(orNull: order.time), .int64(order.sequence)])
+                    } else {
+                        try connection.execute(Statements.put, [.text(key), .bytes(value)])
+                    }
+                case .delete(let key):
+                    if let order = transaction.orders[key] {
+                        try connection.execute(Statements.orderedDelete, [.text(key), .int64(order.sequence)])
+                    } else {
+                        try connection.execute(Statements.delete, [.text(key)])
+                    }
                 }
             }
+            for key in transaction.announcements { try connection.execute(Statements.announce, [.text(key)]) }
             try connection.execute(Statements.commit, [])
             return Applied(outcome: .committed, claimExpiresAt: claim?.expiresAt)
         } catch {
@@ -196,7 +211,8 @@ package final class PostgresStore: DurableStore {
                 stats.failedBatches += 1
                 stats.lastError = error
             }
-            if error.isRetryable { noteHealth(error) }
+            // A transaction refused for want of the work lease says nothing of the database's health.
+            if error.isRetryable, error.code != .locked { noteHealth(error) }
         }
     }
 
@@ -310,96 +326,84 @@ package final class PostgresStore: DurableStore {
         return stats
     }
 
-    /// Lets queued commits finish, then closes the connections and ends the pool's threads, then releases the
-    /// instance lock.
+    /// Lets queued commits finish, then closes the connections and ends the pool's threads.
     package func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         pool.close()
-        instanceLock.withLock { held in
-            // Released explicitly: the server ends a closed session a moment later, and a store opened again at once
-            // (a restart) must find the lock free.
-            _ = try? held?.execute("SELECT pg_advisory_unlock(\(Self.instanceLockKey))")
-            held = nil
-        }
     }
 
-    /// Checks, before a new connection of the pool is used, that this instance still holds the instance lock, and
-    /// takes it again when its connection went with the server (a restart releases it). When another instance took
-    /// it meanwhile, this one is fenced: every later commit fails (503), so two instances never act on one database
-    /// (its reconciler's intents, written before each Seam call, fail too).
-    /// - Returns: nil when the lock is held, else the error that refuses the connection.
-    fileprivate func ensureInstanceLock() -> StoreError? {
-        guard configuration.holdsInstanceLock else { return nil }
-        if fenced.load(ordering: .acquiring) { return Self.fencedError }
-        return instanceLock.withLock { held -> StoreError? in
-            if let connection = held, (try? connection.execute("SELECT 1")) != nil { return nil }
-            held = nil
-            do throws(StoreError) {
-                held = try Self.takeInstanceLock(configuration)
-                logger.notice("store: the instance lock is held again")
-                return nil
-            } catch {
-                guard error.code == .locked else { return error }
-                fenced.store(true, ordering: .releasing)
-                noteHealth(Self.fencedError)
-                logger.critical(
-                    "store: another instance took the database while PostgreSQL was away; this one commits nothing more: stop it",
-                    metadata: ["store.error": "\(error.description)"])
-                return Self.fencedError
-            }
-        }
+    // MARK: - The work lease
+
+    /// Called by ``WorkLease`` when it took the lease with `term`: transactions needing the lease commit from now.
+    func leaseTaken(term: Int64) {
+        workTerm.store(term, ordering: .releasing)
     }
 
-    static let fencedError = StoreError(
+    /// Marks the lease lost for good (the term was taken over, or the lease could not be kept) and tells the
+    /// handler, once: every later transaction needing the lease fails.
+    func leaseLost(_ error: StoreError) {
+        guard workTerm.exchange(-1, ordering: .acquiringAndReleasing) != -1 else { return }
+        logger.critical(
+            "work lease: lost; another instance runs the reconciler now, so this one must stop",
+            metadata: ["store.error": "\(error.description)"])
+        leaseLostHandler.withLock { $0 }?(error)
+    }
+
+    /// Sets what is told when the work lease is lost (the gateway ends the process: nothing of an old term may go
+    /// on acting on Seam).
+    package func onWorkLeaseLost(_ handler: @escaping @Sendable (StoreError) -> Void) {
+        leaseLostHandler.withLock { $0 = handler }
+    }
+
+    /// Whether this instance holds the work lease now.
+    package var holdsWorkLease: Bool { workTerm.load(ordering: .acquiring) > 0 }
+
+    static let notLeaseHolderError = StoreError(
         .locked,
-        "another Latchkey instance took over this database (its instance lock) while PostgreSQL was away; this "
-            + "instance commits nothing more: stop it")
+        "this instance does not hold the work lease (another instance on this database runs the reconciler); only "
+            + "the holder writes the reconciler's records")
 
-    /// Takes the instance lock, waiting for it (once a second) when the configuration says to: a standby.
-    private static func waitForInstanceLock(_ configuration: PostgresStoreConfiguration, _ logger: Logger)
-        throws(StoreError) -> PGConnection
-    {
-        guard let shouldStop = configuration.waitForInstanceLock else { return try takeInstanceLock(configuration) }
-        var announced = false
-        while true {
-            do throws(StoreError) {
-                let connection = try takeInstanceLock(configuration)
-                if announced { logger.notice("store: the instance lock is ours; this instance becomes the active one") }
-                return connection
-            } catch {
-                guard error.code == .locked else { throw error }
-            }
-            if !announced {
-                logger.notice("store: another instance is active on this database; waiting for it to stop (standby)")
-                announced = true
-            }
-            for _ in 0..<10 {
-                if shouldStop() {
-                    throw StoreError(.closed, "stopped while waiting for the active instance (standby)")
-                }
-                usleep(100_000)
-            }
-        }
+    static let leaseTakenError = StoreError(
+        .locked,
+        "another Latchkey instance took the work lease over (a newer term); this instance writes nothing more of the "
+            + "reconciler's and stops")
+
+    /// The advisory-lock key of the work lease ("LKINST", the key of the former instance lock, so an older Latchkey
+    /// and this one never both act).
+    static let workLeaseLockKey: Int64 = 0x4C4B_494E_5354
+
+    // MARK: - Shared work
+
+    /// Takes up to `limit` announced keys off the work queue (``Transaction/announcements``), oldest first, deleting
+    /// them (`FOR UPDATE SKIP LOCKED`, so an instance draining at the same moment never waits for or repeats them).
+    /// A key may come more than once. The caller must act on them or remember them: they are gone from the queue.
+    package func takeAnnouncements(limit: Int) async throws(StoreError) -> [String] {
+        try await pool.perform { connection throws(StoreError) in
+            let result = try connection.execute(Statements.takeAnnouncements, [.int64(Int64(limit))])
+            return (0..<result.rowCount).compactMap { result.string(row: $0, column: 0) }
+        }.get()
     }
 
-    /// The advisory-lock key of the instance lock ("LKINST").
-    private static let instanceLockKey: Int64 = 0x4C4B_494E_5354
+    /// The committed values of `keys` (absent keys left out), read on one pool connection while the caller suspends.
+    package func loadValues(forKeys keys: [String]) async throws(StoreError) -> [String: [UInt8]] {
+        try await pool.perform { connection throws(StoreError) in
+            var values: [String: [UInt8]] = [:]
+            for key in Set(keys) {
+                if let value = try connection.execute(Statements.value, [.text(key)]).bytes(row: 0, column: 0) {
+                    values[key] = value
+                }
+            }
+            return values
+        }.get()
+    }
 
-    /// Takes the database's instance lock on a connection of its own, which holds it until it is closed (or lost:
-    /// the server restarting releases it).
-    /// - Throws: ``StoreError/Code/locked`` when another session holds it.
-    private static func takeInstanceLock(_ configuration: PostgresStoreConfiguration) throws(StoreError)
-        -> PGConnection
-    {
-        let connection = try configuration.connect()
-        let taken = try connection.execute("SELECT pg_try_advisory_lock(\(instanceLockKey))")
-        guard taken.string(row: 0, column: 0) == "t" else {
-            throw StoreError(
-                .locked,
-                "another Latchkey instance is active on this database (it holds the instance lock); one instance "
-                    + "may act on a database at a time: stop the other one first, then start this one")
-        }
-        return connection
+    /// A number for this instance's receipt sequences (0–255): the next of the database's sequence, so instances
+    /// started one after the other get different ones (256 starts apart they repeat).
+    package func instanceSlot() throws(StoreError) -> UInt8 {
+        try pool.perform { connection throws(StoreError) in
+            let result = try connection.execute("SELECT nextval('latchkey_instance_slots')", [])
+            return UInt8(truncatingIfNeeded: result.int64(row: 0, column: 0) ?? 0)
+        }.get()
     }
 
     static let closedError = StoreError(.closed, "the PostgreSQL store was closed; open it again to commit")
@@ -425,7 +429,7 @@ enum Statements {
         name: "lk_put",
         sql: """
             INSERT INTO latchkey_entries (key, value) VALUES ($1, $2)
-            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, order_time = NULL, order_sequence = NULL
             """)
     static let delete = PGStatement(name: "lk_delete", sql: "DELETE FROM latchkey_entries WHERE key = $1")
     static let value = PGStatement(name: "lk_value", sql: "SELECT value FROM latchkey_entries WHERE key = $1")
@@ -435,6 +439,34 @@ enum Statements {
     static let startsWith = PGStatement(
         name: "lk_starts_with",
         sql: "SELECT key, value FROM latchkey_entries WHERE starts_with(key, $1) ORDER BY key")
+    /// Puts a value with its order ($3 time or NULL, $4 sequence) unless the stored one's order is later
+    /// (`EntryOrder.supersedes`, the same rule); a stored value without an order is replaced.
+    static let orderedPut = PGStatement(
+        name: "lk_ordered_put",
+        sql: """
+            INSERT INTO latchkey_entries AS e (key, value, order_time, order_sequence) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, order_time = EXCLUDED.order_time,
+                order_sequence = EXCLUDED.order_sequence
+            WHERE e.order_sequence IS NULL OR CASE
+                WHEN EXCLUDED.order_time IS NOT NULL AND e.order_time IS NOT NULL AND EXCLUDED.order_time <> e.order_time
+                THEN EXCLUDED.order_time > e.order_time
+                ELSE EXCLUDED.order_sequence > e.order_sequence END
+            """)
+    /// Deletes a value only while its order's sequence is $2 (or it has none).
+    static let orderedDelete = PGStatement(
+        name: "lk_ordered_delete",
+        sql: "DELETE FROM latchkey_entries WHERE key = $1 AND (order_sequence IS NULL OR order_sequence = $2)")
+    static let announce = PGStatement(name: "lk_announce", sql: "INSERT INTO latchkey_work (key) VALUES ($1)")
+    static let takeAnnouncements = PGStatement(
+        name: "lk_take_announcements",
+        sql: """
+            DELETE FROM latchkey_work WHERE id IN (
+                SELECT id FROM latchkey_work ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING key
+            """)
+    /// One row while the work lease's term is $1, locked `FOR SHARE` until the transaction ends.
+    static let leaseTerm = PGStatement(
+        name: "lk_lease_term", sql: "SELECT 1 FROM latchkey_work_lease WHERE id = 1 AND term = $1 FOR SHARE")
     static let sweep = PGStatement(
         name: "lk_sweep", sql: "DELETE FROM latchkey_idempotency WHERE expires_at <= $1")
 }

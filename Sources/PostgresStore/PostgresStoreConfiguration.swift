@@ -24,14 +24,6 @@ package struct PostgresStoreConfiguration: Sendable {
     /// Idempotency answers kept in memory for the listener's non-blocking fast path (the cache is emptied when full:
     /// a miss costs a commit that the database answers as a duplicate). Default: 100,000.
     package var claimCacheCapacity: Int
-    /// Whether the store holds the database's instance lock (a session advisory lock on a connection of its own) for
-    /// as long as it is open, so that a second Latchkey started on the same database is refused: the reconciler's
-    /// work is not yet leased per reservation across instances, so one instance may act on a database at a time.
-    /// Default: true. Tests of two stores on one database turn it off.
-    package var holdsInstanceLock: Bool = true
-    /// When another instance holds the instance lock: nil refuses to open (the default); otherwise ``open`` waits
-    /// for the lock (a standby), trying once a second, and gives up when this returns true (a stop was asked for).
-    package var waitForInstanceLock: (@Sendable () -> Bool)? = nil
     /// The wall clock, in whole seconds since the Unix epoch, for idempotency expiry. Default: `time(nil)`.
     package var clock: @Sendable () -> Int64
 

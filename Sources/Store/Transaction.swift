@@ -44,6 +44,19 @@ package struct Transaction: Sendable, Equatable {
     package var claim: Claim?
     /// The changes, applied in order.
     package var operations: [Operation]
+    /// For a store shared by several instances (PostgreSQL): the order of the value put under a key, for the keys
+    /// whose puts must never replace a later value written by another instance (a reservation's latest booking). A
+    /// put whose order does not supersede the stored one's is skipped there. The journal ignores it: one process
+    /// decides the order before it commits. Default: none.
+    package var orders: [String: EntryOrder] = [:]
+    /// For a shared store: keys the instance holding the work lease must look at (a booking taken by another
+    /// instance, a Seam event stored for it), queued in the same transaction. The journal ignores them: its one
+    /// process hands its own changes over in memory. Default: none.
+    package var announcements: [String] = []
+    /// Whether the transaction may commit only while this instance holds the work lease (the reconciler's,
+    /// notifications' and retention's writes): a shared store refuses it once another instance took the lease over,
+    /// so two instances never act on one reservation. The journal ignores it (one process). Default: false.
+    package var requiresWorkLease = false
 
     /// Creates a transaction.
     /// - Parameters:
@@ -69,6 +82,34 @@ package struct Transaction: Sendable, Equatable {
     ///   - key: The key, e.g. `reservation/guesty/123`.
     package mutating func put(_ value: [UInt8], forKey key: String) {
         operations.append(.put(key: key, value: value))
+    }
+
+    /// Adds a put that a shared store applies only when `order` supersedes the order of the value stored under
+    /// `key` (see ``EntryOrder``).
+    /// - Parameters:
+    ///   - value: Opaque bytes.
+    ///   - key: The key, e.g. `booking/guesty/123`.
+    ///   - order: The value's order.
+    package mutating func put(_ value: [UInt8], forKey key: String, order: EntryOrder) {
+        operations.append(.put(key: key, value: value))
+        orders[key] = order
+    }
+
+    /// Adds a delete that a shared store applies only when the value stored under `key` has `order`'s sequence
+    /// (nothing newer was put meanwhile by another instance); the journal deletes.
+    /// - Parameters:
+    ///   - key: The key to remove.
+    ///   - order: The sequence the stored value must have (its time is not compared).
+    package mutating func delete(key: String, ifOrderIs order: EntryOrder) {
+        operations.append(.delete(key: key))
+        orders[key] = order
+    }
+
+    /// Tells the instance holding the work lease to look at `key` once this transaction committed (a shared store
+    /// only; see ``announcements``).
+    /// - Parameter key: The key that changed.
+    package mutating func announce(_ key: String) {
+        announcements.append(key)
     }
 
     /// Adds a delete.

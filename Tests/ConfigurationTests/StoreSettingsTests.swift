@@ -26,7 +26,6 @@ import Testing
         #expect(settings.poolSize == 3)
         #expect(settings.connectTimeoutSeconds == 5)
         #expect(settings.statementTimeoutSeconds == 10)
-        #expect(!settings.standby)
     }
 
     @Test(arguments: [
@@ -35,6 +34,10 @@ import Testing
         ("store: {backend: postgresql, postgresql: {pool_size: 2}}", "missing `url:`"),
         ("store: {postgresql: {url: {env: X}, pool: 2}}", "pool"),
         ("store: {backend: postgresql, postgresql: {url: {env: X}, pool_size: 0}}", "pool_size"),
+        (
+            "store: {backend: postgresql, postgresql: {url: {env: X}, standby: true}}",
+            "`standby` is no longer used: every instance on the database serves at once"
+        ),
     ])
     func aBadStoreSectionIsNamed(_ section: String, _ expected: String) {
         do {

@@ -26,7 +26,7 @@ import Testing
 
         /// Every scenario: a failure injected at each step in turn, two real failures, and a whole start and stop.
         static let all: [Scenario] =
-            StartStep.allCases.map { .injectedFailure(step: $0.rawValue) } + [
+            StartStep.flatFileSteps.map { .injectedFailure(step: $0.rawValue) } + [
                 .listenerPortTaken, .dataDirectoryLocked, .startedThenStopped,
             ]
 
@@ -79,20 +79,22 @@ private enum UnwindCheck {
         case .injectedFailure(let name):
             let step = try #require(StartStep(rawValue: name))
             failingStep = step
-            expectedParts = StartStep.allCases.prefix(while: { $0 != step }).filter { !stepsWithoutPart.contains($0) }
+            expectedParts = StartStep.flatFileSteps.prefix(while: { $0 != step }).filter {
+                !stepsWithoutPart.contains($0)
+            }
         case .listenerPortTaken:
             let holder = try LoopbackListener()
             portHolder = holder
             configuration.server.port = holder.port
             failingStep = .listener
-            expectedParts = StartStep.allCases.filter { $0 != .listener && !stepsWithoutPart.contains($0) }
+            expectedParts = StartStep.flatFileSteps.filter { $0 != .listener && !stepsWithoutPart.contains($0) }
         case .dataDirectoryLocked:
             lockHolder = try Store.open(at: directory, logger: logger)
             failingStep = .store
             expectedParts = []
         case .startedThenStopped:
             failingStep = nil
-            expectedParts = StartStep.allCases.filter { !stepsWithoutPart.contains($0) }
+            expectedParts = StartStep.flatFileSteps.filter { !stepsWithoutPart.contains($0) }
         }
         let held = lockHolder == nil ? [] : ["lk-journal"]
         // Whatever the warm-up leaves is part of the baseline, and the scenario is judged against it. It is not
@@ -292,4 +294,9 @@ private final class LoopbackListener {
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         return address
     }
+}
+
+extension StartStep {
+    /// The steps of a start on flat files (the scenarios' store), in order.
+    static let flatFileSteps = allCases.filter { !sharedStoreOnly.contains($0) }
 }

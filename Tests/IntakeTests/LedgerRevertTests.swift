@@ -29,12 +29,60 @@ private final class UnreadableStore: DurableStore {
         let key = StoreKeys.booking(source: "native", reservationID: "r1")
         _ = BookingLedgerTests.record([BookingLedgerTests.event("r1", updatedAt: 100)], in: ledger)
         let failed = BookingLedgerTests.event("r1", updatedAt: 300)
-        _ = BookingLedgerTests.record([failed], in: ledger)
-        ledger.revert([failed], store: store)
+        let numbered = BookingLedgerTests.record([failed], in: ledger).numbered
+        ledger.revert(numbered, store: store)
 
         let older = BookingLedgerTests.record([BookingLedgerTests.event("r1", updatedAt: 200)], in: ledger)
         #expect(older.puts[key] == nil, "an event older than the failed one must not be written over what is stored")
         let again = BookingLedgerTests.record([failed], in: ledger)
         #expect(again.puts[key] != nil, "the failed event, sent again, is written")
+    }
+
+    @Test func aSharedStoreGetsOrderedAnnouncedPutsNumberedUniquelyPerInstance_AndARevertLeavesTheOrderToTheStore()
+        throws
+    {
+        let store = UnreadableStore()
+        let clock = Mutex<UInt64>(1_000)
+        let ledger = try BookingLedger(
+            store: store, sequencing: .shared(slot: 7), microseconds: { clock.withLock { $0 } })
+        let key = StoreKeys.booking(source: "native", reservationID: "r1")
+        var transactions: [Transaction] = []
+        var numbered: [StoredBooking] = []
+        for updatedAt in [100.0, 300] {
+            ledger.record([BookingLedgerTests.event("r1", updatedAt: updatedAt)], into: Transaction()) {
+                bookings, transaction, _ in
+                transactions.append(transaction)
+                numbered += bookings
+            }
+        }
+        // The clock stands still: the second number is the next one, both carry the instance's slot.
+        #expect(numbered.map(\.sequence) == [1_000 << 8 | 7, 1_001 << 8 | 7])
+        #expect(transactions.map(\.announcements) == [[key], [key]])
+        #expect(
+            transactions[1].orders[key]
+                == EntryOrder(
+                    time: Date(timeIntervalSince1970: 300).timeIntervalSinceReferenceDate,
+                    sequence: Int64(1_001 << 8 | 7)))
+        clock.withLock { $0 = 5_000 }
+        ledger.record([BookingLedgerTests.event("r2", updatedAt: 1)], into: Transaction()) { bookings, _, _ in
+            numbered += bookings
+        }
+        #expect(numbered.last?.sequence == 5_000 << 8 | 7)
+
+        // The commit of the later one failed: the ledger does not read the database (it decides by order), so
+        // an older event is put again and the store keeps whichever is later.
+        ledger.revert([numbered[1]], store: store)
+        let older = BookingLedgerTests.record([BookingLedgerTests.event("r1", updatedAt: 200)], in: ledger)
+        #expect(older.puts[key] != nil)
+    }
+
+    @Test func theStoresOrderDecidesAsTheBookingOrderDoes() {
+        let times: [Date?] = [nil, Date(timeIntervalSince1970: 100), Date(timeIntervalSince1970: 200)]
+        let versions = times.flatMap { time in [1, 2].map { BookingVersion(updatedAt: time, receivedSequence: $0) } }
+        for a in versions {
+            for b in versions {
+                #expect(a.entryOrder.supersedes(b.entryOrder) == a.supersedes(b), "\(a) over \(b)")
+            }
+        }
     }
 }

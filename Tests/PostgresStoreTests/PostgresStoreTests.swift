@@ -3,6 +3,7 @@ import LatchkeyTestSupport
 import Logging
 import PostgresStore
 import Store
+import Synchronization
 import Testing
 
 /// A migrated database of its own on the test process's cluster.
@@ -26,25 +27,116 @@ private func claimAndPut(_ key: String, entry: String, value: String) -> Transac
     "PostgreSQL store",
     .enabled(if: PostgresCluster.isAvailable, Comment(rawValue: PostgresCluster.unavailableReason ?? "")))
 struct PostgresStoreTests {
-    /// Stores on one database that do not take the instance lock, as several instances will once work is leased.
+    /// A store's configuration on `url`.
     private static func shared(_ url: String, poolSize: Int = 8) -> PostgresStoreConfiguration {
-        var configuration = PostgresStoreConfiguration(url: url, poolSize: poolSize)
-        configuration.holdsInstanceLock = false
-        return configuration
+        PostgresStoreConfiguration(url: url, poolSize: poolSize)
     }
 
-    @Test func aSecondInstanceIsRefusedUntilTheFirstIsClosed() throws {
+    /// A transaction of the work (the reconciler's): one put, needing the work lease.
+    private static func workPut(_ key: String, _ value: String) -> Transaction {
+        var transaction = Transaction()
+        transaction.put(bytes(value), forKey: key)
+        transaction.requiresWorkLease = true
+        return transaction
+    }
+
+    /// Starts a work lease on `store`, counting its takes.
+    private static func lease(_ store: PostgresStore, _ url: String, taken: Counter) -> WorkLease {
+        WorkLease(
+            store: store, configuration: shared(url), holder: "test", onTaken: { _ in taken.increment() },
+            logger: quietLogger)
+    }
+
+    @Test func oneInstanceHoldsTheWorkLeaseAndAnotherTakesItOverWithANewTermThatFencesTheFirst() async throws {
         let url = try migratedDatabase()
-        let first = try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger)
+        let first = try PostgresStore.open(configuration: Self.shared(url, poolSize: 2), logger: quietLogger)
+        defer { first.close() }
+        let second = try PostgresStore.open(configuration: Self.shared(url, poolSize: 2), logger: quietLogger)
+        defer { second.close() }
+        let lost = Counter()
+        first.onWorkLeaseLost { _ in lost.increment() }
+        let firstTaken = Counter()
+        let secondTaken = Counter()
+        let firstLease = Self.lease(first, url, taken: firstTaken)
+        try await eventually("the first to take the lease", attempts: 200, interval: .milliseconds(20)) {
+            first.holdsWorkLease
+        }
+        let secondLease = Self.lease(second, url, taken: secondTaken)
+        defer { secondLease.stop() }
+        // Both take deliveries; only the holder writes the work.
+        #expect(try await second.commit(claimAndPut("delivery/s/1", entry: "booking/s/1", value: "b")) == .committed)
+        #expect(try await first.commit(Self.workPut("reconciler/r/1", "first")) == .committed)
         do {
-            _ = try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger)
-            Issue.record("a second instance opened the database")
+            _ = try await second.commit(Self.workPut("reconciler/r/1", "second"))
+            Issue.record("an instance without the lease wrote the work")
         } catch {
             #expect(error.code == .locked)
-            #expect(error.message.contains("another Latchkey instance is active"))
         }
-        first.close()
-        try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger).close()
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(!second.holdsWorkLease && secondTaken.value == 0)
+
+        // The first lets go of the lock (as a dead one's session does) but its store still has the old term: the
+        // second takes over with a new term, and the first's next work transaction is refused by the database.
+        firstLease.stop()
+        try await eventually("the second to take the lease over", attempts: 200, interval: .milliseconds(20)) {
+            second.holdsWorkLease
+        }
+        #expect(firstTaken.value == 1 && secondTaken.value == 1)
+        #expect(try await second.commit(Self.workPut("reconciler/r/1", "second")) == .committed)
+        do {
+            _ = try await first.commit(Self.workPut("reconciler/r/1", "stale"))
+            Issue.record("the instance of the old term wrote the work")
+        } catch {
+            #expect(error.code == .locked)
+            #expect(error.message.contains("took the work lease over"))
+        }
+        #expect(lost.value == 1)
+        #expect(!first.holdsWorkLease)
+        #expect(try second.value(forKey: "reconciler/r/1") == bytes("second"))
+        // Deliveries still commit on the fenced instance: every instance takes them.
+        #expect(try await first.commit(claimAndPut("delivery/s/2", entry: "booking/s/2", value: "b")) == .committed)
+        // An import is refused while an instance holds the lease.
+        #expect(throws: StoreError.self) {
+            _ = try PostgresStore.importRecords(StoreExport(entries: [], claims: []), configuration: Self.shared(url))
+        }
+    }
+
+    @Test func aLaterBookingIsNeverReplacedByAnEarlierOneWrittenByAnotherInstance() async throws {
+        let url = try migratedDatabase()
+        let first = try PostgresStore.open(configuration: Self.shared(url, poolSize: 2), logger: quietLogger)
+        defer { first.close() }
+        let second = try PostgresStore.open(configuration: Self.shared(url, poolSize: 2), logger: quietLogger)
+        defer { second.close() }
+        func put(_ store: PostgresStore, _ value: String, time: Double?, sequence: Int64) async throws {
+            var transaction = Transaction()
+            transaction.put(bytes(value), forKey: "booking/s/r", order: EntryOrder(time: time, sequence: sequence))
+            transaction.announce("booking/s/r")
+            _ = try await store.commit(transaction)
+        }
+        try await put(first, "updated at 10", time: 10, sequence: 5)
+        try await put(second, "updated at 9, received later", time: 9, sequence: 9)
+        #expect(try first.value(forKey: "booking/s/r") == bytes("updated at 10"))
+        try await put(second, "no time, received earlier", time: nil, sequence: 4)
+        #expect(try first.value(forKey: "booking/s/r") == bytes("updated at 10"))
+        try await put(second, "same time, received later", time: 10, sequence: 6)
+        #expect(try first.value(forKey: "booking/s/r") == bytes("same time, received later"))
+        try await put(first, "no time, received later", time: nil, sequence: 7)
+        #expect(try first.value(forKey: "booking/s/r") == bytes("no time, received later"))
+        // A delete of an older sequence leaves the newer booking; of its own sequence, deletes it.
+        var stale = Transaction()
+        stale.delete(key: "booking/s/r", ifOrderIs: EntryOrder(time: nil, sequence: 6))
+        _ = try await second.commit(stale)
+        #expect(try first.value(forKey: "booking/s/r") == bytes("no time, received later"))
+        var current = Transaction()
+        current.delete(key: "booking/s/r", ifOrderIs: EntryOrder(time: nil, sequence: 7))
+        _ = try await second.commit(current)
+        #expect(try first.value(forKey: "booking/s/r") == nil)
+        // Every put was announced, each announcement taken once across the two instances.
+        async let fromFirst = first.takeAnnouncements(limit: 100)
+        async let fromSecond = second.takeAnnouncements(limit: 100)
+        let taken = try await fromFirst + fromSecond
+        #expect(taken.count == 5)
+        #expect(try await first.takeAnnouncements(limit: 100).isEmpty)
     }
 
     @Test func aDuplicateOnAnotherInstanceGetsTheFirstAnswer() async throws {
@@ -151,6 +243,12 @@ struct PostgresStoreTests {
         configuration.reconnectInterval = .milliseconds(50)
         let store = try PostgresStore.open(configuration: configuration, logger: quietLogger)
         defer { store.close() }
+        let taken = Counter()
+        let lease = Self.lease(store, url, taken: taken)
+        defer { lease.stop() }
+        try await eventually("the lease to be taken", attempts: 200, interval: .milliseconds(20)) {
+            store.holdsWorkLease
+        }
         #expect(try await store.commit(claimAndPut("delivery/a", entry: "e/a", value: "1")) == .committed)
 
         try cluster.stop(mode: "immediate")
@@ -171,36 +269,11 @@ struct PostgresStoreTests {
         #expect(store.isWritable)
         #expect(try store.value(forKey: "e/a") == bytes("1"))
         #expect(try store.value(forKey: "e/b") == bytes("2"))
-        // The instance lock went with the server; the store took it again, so a second instance is still refused.
-        #expect(throws: StoreError.self) {
-            try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger).close()
+        // The work lease went with the server's sessions; the holder took it again with its own term.
+        try await eventually("the lease to be held again", attempts: 400, interval: .milliseconds(25)) {
+            (try? await store.commit(Self.workPut("reconciler/r", "after"))) == .committed
         }
-    }
-
-    @Test func anInstanceWhoseLockWasTakenWhileTheServerWasAwayCommitsNothingMore() async throws {
-        let (cluster, url) = try Self.ownCluster()
-        defer { Self.remove(cluster) }
-        let first = try PostgresStore.open(
-            configuration: PostgresStoreConfiguration(url: url, poolSize: 2), logger: quietLogger)
-        defer { first.close() }
-        #expect(try await first.commit(claimAndPut("delivery/a", entry: "e/a", value: "1")) == .committed)
-        // The server restarts (the lock goes with its sessions) and a standby takes the lock before `first` is back.
-        try cluster.stop(mode: "immediate")
-        try cluster.start()
-        let second = try PostgresStore.open(configuration: PostgresStoreConfiguration(url: url), logger: quietLogger)
-        defer { second.close() }
-        do {
-            _ = try await first.commit(claimAndPut("delivery/b", entry: "e/b", value: "1"))
-            Issue.record("the instance that lost its lock committed")
-        } catch {
-            #expect(error.code == .locked)
-        }
-        await #expect(throws: StoreError.self) {
-            try await first.commit(claimAndPut("delivery/c", entry: "e/c", value: "1"))
-        }
-        #expect(!first.isWritable)
-        #expect(try await second.commit(claimAndPut("delivery/b", entry: "e/b", value: "2")) == .committed)
-        #expect(try second.value(forKey: "e/b") == bytes("2"))
+        #expect(taken.value == 1)
     }
 
     @Test func aJournalMovesIntoPostgreSQLWithEveryKey() async throws {
@@ -273,4 +346,11 @@ enum PostgresTestSQL {
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "psql failed: \(sql)")
     }
+}
+
+/// A count other threads increment (a lease's takes, its losses).
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

@@ -7,6 +7,7 @@ import Intake
 import Logging
 import Notifications
 import Observability
+import PostgresStore
 import Reconciler
 import Seam
 import Store
@@ -47,16 +48,53 @@ package final class LatchkeyGateway: Sendable {
     package let fakeSeam: FakeSeamServer?
     /// The metrics registry (also served at `GET /metrics`).
     package let metrics: Metrics
-    /// The reconciler, for tests and the demo.
-    package let reconciler: Reconciler
-    /// The notification outbox and dispatcher, when `notifications:` lists endpoints (tests, the demo).
-    package let notifications: NotificationService?
+
+    /// The reconciler, for tests and the demo. On a store shared by instances it exists only once this instance
+    /// holds the work lease (``waitUntilWorking()``); asked for before, it stops the process.
+    package var reconciler: Reconciler { working().reconciler }
+    /// The notification outbox and dispatcher, when `notifications:` lists endpoints (tests, the demo); nil as well
+    /// while an instance sharing its store does not hold the work lease.
+    package var notifications: NotificationService? { state.current?.notifications }
 
     private let lifecycle: Lifecycle
     private let listener: Listener
     private let logger: Logger
-    private let history: HistoryRetention
-    private let feed: BookingFeed
+    /// The work and its start, shared with the work lease's callback.
+    private let state: WorkState
+
+    /// What runs only where the work is done, and the start of it.
+    private final class WorkState: Sendable {
+        /// Set before `init` returns with flat files, once the work lease is taken on a shared store.
+        let work = Mutex<Work?>(nil)
+        /// The start of the work after the lease was taken, awaited by a stop; `stopping` once the stop began,
+        /// after which a lease taken late starts nothing.
+        let takeover = Mutex(Takeover.none)
+
+        enum Takeover {
+            case none
+            case starting(Task<Void, Never>)
+            case stopping
+        }
+
+        var current: Work? { work.withLock { $0 } }
+
+        /// Runs `start` in a task of its own unless a start or the stop began already.
+        func beginTakeover(_ start: @escaping @Sendable () async -> Void) {
+            takeover.withLock { state in
+                guard case .none = state else { return }
+                state = .starting(Task { await start() })
+            }
+        }
+    }
+
+    /// What runs only on the instance doing the work (every instance with flat files; the holder of the work lease
+    /// on PostgreSQL): the reconciler, the notifications, the booking feed, the periodic jobs.
+    struct Work: Sendable {
+        let reconciler: Reconciler
+        let notifications: NotificationService?
+        let feed: BookingFeed
+        let history: HistoryRetention
+    }
 
     /// The listener, held weakly.
     private struct WeakServer {
@@ -75,6 +113,24 @@ package final class LatchkeyGateway: Sendable {
         var consolePassword: String?
         /// The resolved `notifications:` endpoints (none: no events are derived).
         var notificationEndpoints: [NotificationEndpoint] = []
+    }
+
+    /// Everything the work's start and the routes need, made before either.
+    private struct Context: Sendable {
+        let configuration: LatchkeyConfiguration
+        let secrets: Secrets
+        let store: any DurableStore
+        /// The same store when it is PostgreSQL shared by instances (the work waits for the lease).
+        let shared: PostgresStore?
+        let seam: SeamConnection
+        let metrics: Metrics
+        let clock: any ReconcilerClock
+        let lifecycle: Lifecycle
+        let logger: Logger
+        /// Recent code-changing Seam calls, for the console (in memory only).
+        let seamActivity = SeamActivity()
+        /// The last deliveries and the signature failures of the last 24 h, for the console (in memory only).
+        let recentDeliveries = RecentDeliveries()
     }
 
     /// Starts Latchkey.
@@ -103,6 +159,8 @@ package final class LatchkeyGateway: Sendable {
         self.metrics = metrics
         let lifecycle = Lifecycle(probe: probe, logger: logger)
         self.lifecycle = lifecycle
+        let state = WorkState()
+        self.state = state
 
         let secrets = try await lifecycle.run(.secrets) { () throws(GatewayStartError) in
             try Self.resolveSecrets(configuration, environment: environment)
@@ -117,23 +175,167 @@ package final class LatchkeyGateway: Sendable {
         }
         seamTarget = seam.target
         fakeSeam = seam.fake
+        let context = Context(
+            configuration: configuration, secrets: secrets, store: store, shared: store as? PostgresStore, seam: seam,
+            metrics: metrics, clock: testClock ?? SystemClock(), lifecycle: lifecycle, logger: logger)
+
+        // `/readyz` asks the listener whether it drains, and the listener holds the routes: a weak reference, so
+        // that the two (and the reconciler and Seam client behind the routes) do not keep each other alive.
+        let serverBox = Mutex(WeakServer())
+        let isDraining: @Sendable () -> Bool = { serverBox.withLock { $0.server?.isDraining ?? true } }
+        let handler: any HTTPHandler
+        if let shared = context.shared {
+            // Every instance takes deliveries at once; the work waits for the lease.
+            let ledger = try await Self.sharedLedger(context)
+            let intake = Self.intake(context, ledger: ledger) { bookings in state.current?.feed.submit(bookings) }
+            let routing = WorkRouting(waiting: Self.router(context, intake: intake, work: nil, isDraining: isDraining))
+            handler = MeteredHandler(router: routing, metrics: metrics)
+            let held = metrics.registry.makeGauge(
+                name: "latchkey_work_lease_held",
+                help: "1 while this instance holds the work lease (runs the reconciler), else 0 (PostgreSQL only).")
+            shared.onWorkLeaseLost { error in endProcessForWorkLease(error.description, logger: logger) }
+            _ = try await lifecycle.start(.workLease) { () throws(GatewayStartError) in
+                let storeConfiguration = try StorePart.postgresConfiguration(configuration, environment: environment)
+                return WorkLeasePart(
+                    lease: WorkLease(
+                        store: shared, configuration: storeConfiguration, holder: Self.holderName(),
+                        onTaken: { _ in
+                            held.set(1)
+                            state.beginTakeover {
+                                do throws(GatewayStartError) {
+                                    let started = try await Self.startWork(context, ledger: ledger).work
+                                    state.work.withLock { $0 = started }
+                                    routing.lead(
+                                        with: Self.router(
+                                            context, intake: intake, work: started, isDraining: isDraining))
+                                } catch {
+                                    endProcessForWorkLease(
+                                        "the work could not start: \(error.description)", logger: logger)
+                                }
+                            }
+                        }, logger: logger))
+            }
+        } else {
+            let started = try await Self.startWork(context, ledger: nil)
+            state.work.withLock { $0 = started.work }
+            let intake = Self.intake(context, ledger: started.ledger) { bookings in started.work.feed.submit(bookings) }
+            handler = MeteredHandler(
+                router: Self.router(context, intake: intake, work: started.work, isDraining: isDraining),
+                metrics: metrics)
+        }
+        let listener = try await lifecycle.start(.listener) { () throws(GatewayStartError) in
+            try Listener.start(configuration.server, handler: handler, handlesSignals: handlesSignals, logger: logger)
+        }
+        serverBox.withLock { $0.server = listener.server }
+        self.listener = listener
+        self.port = listener.server.port
+        secrets.sandboxWebhooks?.listening(host: configuration.server.host, port: port)
+        logger.info(
+            "Latchkey is listening",
+            metadata: [
+                "listen": "\(configuration.server.host):\(port)", "seam": "\(seamTarget)",
+                "data_dir": "\(configuration.dataDirectory)",
+            ])
+    }
+
+    /// This host's name and process id, written with the work lease's term (which instance holds it).
+    private static func holderName() -> String {
+        "\(ProcessInfo.processInfo.hostName)/\(getpid())"
+    }
+
+    /// The ledger of an instance sharing its store: every stored booking read (the receipt order of each
+    /// reservation), deliveries numbered with a slot of this instance's (``BookingLedger/Sequencing/shared(slot:)``).
+    private static func sharedLedger(_ context: Context) async throws(GatewayStartError) -> BookingLedger {
+        try await context.lifecycle.run(.storedBookings) { () throws(GatewayStartError) in
+            do throws(StoreError) {
+                let slot = try context.shared?.instanceSlot() ?? 0
+                let ledger = try BookingLedger(store: context.store, sequencing: .shared(slot: slot))
+                // The work reads them again when it starts (they may have changed by then).
+                _ = ledger.takeStoredBookings()
+                return ledger
+            } catch {
+                throw GatewayStartError(step: .storedBookings, stage: "store", message: error.description)
+            }
+        }
+    }
+
+    /// The intake of deliveries, handing what it committed to `onAccepted`.
+    private static func intake(
+        _ context: Context, ledger: BookingLedger, onAccepted: @escaping @Sendable ([StoredBooking]) -> Void
+    ) -> WebhookIntake {
+        WebhookIntake(
+            sources: context.secrets.sources, store: context.store, ledger: ledger, metrics: context.metrics,
+            logger: context.logger, recentDeliveries: context.recentDeliveries, onAccepted: onAccepted)
+    }
+
+    /// The routes: with `work`, every route; without (an instance sharing its store, without the work lease),
+    /// deliveries, health, metrics and Seam events kept for the holder.
+    private static func router(
+        _ context: Context, intake: WebhookIntake, work: Work?, isDraining: @escaping @Sendable () -> Bool
+    ) -> Router {
+        var router = Router()
+        intake.register(on: &router)
+        var holdsWorkLease: (@Sendable () -> Bool)?
+        if let shared = context.shared { holdsWorkLease = { shared.holdsWorkLease } }
+        OperationalRoutes(
+            store: context.store, metrics: context.metrics, isDraining: isDraining, holdsWorkLease: holdsWorkLease
+        )
+        .register(on: &router)
+        var target = SeamWebhookRoute.Target.inbox(SeamEventInbox(store: context.store))
+        if let work { target = .reconciler(work.reconciler) }
+        SeamWebhookRoute(
+            verifier: context.secrets.seamWebhooks, target: target, metrics: context.metrics, logger: context.logger
+        )
+        .register(on: &router)
+        guard let work else { return router }
+        let reconciler = work.reconciler
+        let configuration = context.configuration
+        let secrets = context.secrets
+        AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: context.logger).register(on: &router)
+        ConsoleRoutes(
+            password: secrets.consolePassword, sessionHours: configuration.console.sessionHours,
+            source: GatewayConsoleSource(
+                reconciler: reconciler, client: context.seam.client,
+                deviceIDs: configuration.properties.flatMap(\.deviceIDs)),
+            catalogue: PropertyCatalogue(configuration.properties), sourceNames: configuration.sources.map(\.name),
+            deliveries: context.recentDeliveries, activity: context.seamActivity,
+            addOns: ConsoleAddOnsBridge(reconciler: reconciler, dispatcher: work.notifications?.dispatcher),
+            logger: context.logger
+        ).register(on: &router)
+        AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: context.logger).registerNotifications(
+            work.notifications?.dispatcher, on: &router)
+        return router
+    }
+
+    /// Starts the work, in the order of ``StartStep``: notifications → reconciler → stored bookings → booking feed
+    /// → history sweep → gauge refresher → arrival checks → drift reconciliation (→ work queue, on a shared store).
+    /// - Parameters:
+    ///   - context: What the parts need.
+    ///   - ledger: The shared store's ledger (its bookings are read again here); nil for flat files, whose ledger is
+    ///     made here from the journal.
+    /// - Returns: The work, and the ledger.
+    private static func startWork(_ context: Context, ledger: BookingLedger?) async throws(GatewayStartError)
+        -> (work: Work, ledger: BookingLedger)
+    {
+        let lifecycle = context.lifecycle
+        let configuration = context.configuration
+        let metrics = context.metrics
+        let logger = context.logger
+        let store = context.store
+        let stateStore = StoreStateStore(store: store, requiresWorkLease: context.shared != nil)
         let notifications = try await lifecycle.start(.notifications) { () throws(GatewayStartError) in
             try await NotificationPart.start(
-                endpoints: secrets.notificationEndpoints, configuration: configuration, store: store,
-                clock: testClock ?? SystemClock(), metrics: metrics, logger: logger)
+                endpoints: context.secrets.notificationEndpoints, configuration: configuration, store: stateStore,
+                clock: context.clock, metrics: metrics, logger: logger)
         }
-        self.notifications = notifications.service
-
-        // Recent code-changing Seam calls, for the console (in memory only).
-        let seamActivity = SeamActivity()
         let reconciler = try await lifecycle.start(.reconciler) { () throws(GatewayStartError) in
             let reconciler = Reconciler(
                 catalogue: PropertyCatalogue(configuration.properties),
                 service: SeamAccessCodeService(
-                    client: seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics,
-                    activity: seamActivity),
-                store: notifications.service?.stateStore ?? StoreStateStore(store: store),
-                clock: testClock ?? SystemClock(),
+                    client: context.seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics,
+                    activity: context.seamActivity),
+                store: notifications.service?.stateStore ?? stateStore,
+                clock: context.clock,
                 pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
                 configuration: ReconcilerConfiguration(
                     maxConcurrentReservations: configuration.seam.maxParallelReservations,
@@ -149,32 +351,31 @@ package final class LatchkeyGateway: Sendable {
             }
             return reconciler
         }
-        self.reconciler = reconciler
+        let given = ledger
         let ledger = try await lifecycle.run(.storedBookings) { () throws(GatewayStartError) in
             let ledger: BookingLedger
+            let bookings: [StoredBooking]
             do throws(StoreError) {
-                ledger = try BookingLedger(store: store)
+                if let given {
+                    // A shared store: what every instance stored until now.
+                    ledger = given
+                    bookings = try await store.loadEntries(withPrefix: StoreKeys.bookings)
+                        .compactMap { StoredBooking.decode($0.value) }.sorted { $0.sequence < $1.sequence }
+                } else {
+                    ledger = try BookingLedger(store: store)
+                    bookings = ledger.takeStoredBookings()
+                }
             } catch {
                 throw GatewayStartError(step: .storedBookings, stage: "store", message: error.description)
             }
-            do {
-                for chunk in BookingFeed.chunks(ledger.takeStoredBookings()) {
-                    try await reconciler.apply(chunk)
-                }
-            } catch {
-                throw GatewayStartError(step: .storedBookings, stage: "reconciler", message: "\(error)")
-            }
-            return ledger
+            return try await handOver(bookings, to: reconciler, ledger: ledger)
         }
         let feed = try await lifecycle.start(.bookingFeed) { () throws(GatewayStartError) in
             BookingFeed(reconciler: reconciler, logger: logger)
         }
-        self.feed = feed
-
         let history = HistoryRetention(
             days: configuration.historyRetentionDays, reconciler: reconciler, ledger: ledger, store: store,
             logger: logger)
-        self.history = history
         _ = try await lifecycle.start(.historySweep) { () throws(GatewayStartError) in
             PeriodicTask(every: HistoryRetention.sweepEvery, firstAfter: HistoryRetention.firstSweepAfter) {
                 await history.sweep()
@@ -196,52 +397,28 @@ package final class LatchkeyGateway: Sendable {
                 await Assurance.reconcileDrift(reconciler: reconciler, metrics: metrics)
             }
         }
-
-        // `/readyz` asks the listener whether it drains, and the listener holds the routes: a weak reference, so
-        // that the two (and the reconciler and Seam client behind the routes) do not keep each other alive.
-        let serverBox = Mutex(WeakServer())
-        var router = Router()
-        // The last deliveries and the signature failures of the last 24 h, for the console (in memory only).
-        let recentDeliveries = RecentDeliveries()
-        WebhookIntake(
-            sources: secrets.sources, store: store, ledger: ledger, metrics: metrics, logger: logger,
-            recentDeliveries: recentDeliveries
-        ) { bookings in
-            feed.submit(bookings)
-        }.register(on: &router)
-        OperationalRoutes(
-            store: store, metrics: metrics, isDraining: { serverBox.withLock { $0.server?.isDraining ?? true } }
-        )
-        .register(on: &router)
-        SeamWebhookRoute(verifier: secrets.seamWebhooks, reconciler: reconciler, metrics: metrics, logger: logger)
-            .register(on: &router)
-        AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).register(on: &router)
-        ConsoleRoutes(
-            password: secrets.consolePassword, sessionHours: configuration.console.sessionHours,
-            source: GatewayConsoleSource(
-                reconciler: reconciler, client: seam.client,
-                deviceIDs: configuration.properties.flatMap(\.deviceIDs)),
-            catalogue: PropertyCatalogue(configuration.properties), sourceNames: configuration.sources.map(\.name),
-            deliveries: recentDeliveries, activity: seamActivity,
-            addOns: ConsoleAddOnsBridge(reconciler: reconciler, dispatcher: notifications.service?.dispatcher),
-            logger: logger
-        ).register(on: &router)
-        AdminAPI(token: secrets.adminToken, reconciler: reconciler, logger: logger).registerNotifications(
-            notifications.service?.dispatcher, on: &router)
-        let handler = MeteredHandler(router: router, metrics: metrics)
-        let listener = try await lifecycle.start(.listener) { () throws(GatewayStartError) in
-            try Listener.start(configuration.server, handler: handler, handlesSignals: handlesSignals, logger: logger)
+        if let shared = context.shared {
+            _ = try await lifecycle.start(.workQueue) { () throws(GatewayStartError) in
+                WorkQueueDrainer.start(store: shared, reconciler: reconciler, logger: logger)
+            }
         }
-        serverBox.withLock { $0.server = listener.server }
-        self.listener = listener
-        self.port = listener.server.port
-        secrets.sandboxWebhooks?.listening(host: configuration.server.host, port: port)
-        logger.info(
-            "Latchkey is listening",
-            metadata: [
-                "listen": "\(configuration.server.host):\(port)", "seam": "\(seamTarget)",
-                "data_dir": "\(configuration.dataDirectory)",
-            ])
+        return (
+            Work(reconciler: reconciler, notifications: notifications.service, feed: feed, history: history), ledger
+        )
+    }
+
+    /// Hands `bookings` (oldest first) to the reconciler in chunks; returns `ledger`.
+    private static func handOver(_ bookings: [StoredBooking], to reconciler: Reconciler, ledger: BookingLedger)
+        async throws(GatewayStartError) -> BookingLedger
+    {
+        do {
+            for chunk in BookingFeed.chunks(bookings) {
+                try await reconciler.apply(chunk)
+            }
+        } catch {
+            throw GatewayStartError(step: .storedBookings, stage: "reconciler", message: "\(error)")
+        }
+        return ledger
     }
 
     /// Resolves every secret of `configuration`: the sources' (into their verifiers), Seam's API key, the Seam
@@ -285,19 +462,45 @@ package final class LatchkeyGateway: Sendable {
     package func beginShutdown() { listener.server.beginShutdown() }
 
     /// Waits until the listener has drained (after ``beginShutdown()`` or SIGTERM), then stops every part in the
-    /// reverse of the start order: drift reconciliation, arrival checks, gauge refresher, history sweep, booking feed, reconciler, the built-in fake
-    /// Seam, the store.
+    /// reverse of the start order: the work (drift reconciliation, arrival checks, gauge refresher, history sweep,
+    /// booking feed, reconciler, notifications), the listener, the work lease, the built-in fake Seam, the store.
     package func waitUntilStopped() async {
         await listener.waitUntilStopped()
+        let starting = state.takeover.withLock { takeover -> Task<Void, Never>? in
+            defer { takeover = .stopping }
+            if case .starting(let task) = takeover { return task }
+            return nil
+        }
+        await starting?.value
         await lifecycle.stop()
         logger.info("Latchkey stopped")
     }
 
+    /// The work; it stops the process when there is none yet (a shared store's instance without the work lease).
+    private func working() -> Work {
+        guard let work = state.current else {
+            preconditionFailure("this instance does not hold the work lease; await waitUntilWorking() first")
+        }
+        return work
+    }
+
+    /// Returns once this instance does the work: at once with flat files; on a shared store, once it holds the work
+    /// lease and the work has started.
+    package func waitUntilWorking() async {
+        while state.current == nil {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Whether this instance does the work (always with flat files; the holder of the work lease on PostgreSQL).
+    package var isWorking: Bool { state.current != nil }
+
     /// Returns once every acknowledged delivery has reached the reconciler and the reconciler has nothing queued
     /// or in flight (retries waiting for their backoff count as in flight).
     package func waitUntilIdle() async {
-        await feed.waitUntilDrained()
-        await reconciler.waitUntilIdle()
+        let work = working()
+        await work.feed.waitUntilDrained()
+        await work.reconciler.waitUntilIdle()
     }
 
     /// Forgets now what the hourly sweep forgets: reservations whose access window ended more than
@@ -305,7 +508,7 @@ package final class LatchkeyGateway: Sendable {
     /// - Returns: How many reservations were forgotten.
     @discardableResult
     package func forgetEndedReservations() async -> Int {
-        await history.sweep()
+        await working().history.sweep()
     }
 
     /// Shuts down and waits.

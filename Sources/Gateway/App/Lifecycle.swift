@@ -23,6 +23,9 @@ package enum StartStep: String, Sendable, CaseIterable, CustomStringConvertible 
     case store
     /// The Seam connection; with no API key, the built-in fake Seam's listener thread as well.
     case seam
+    /// The work lease's thread `lk-pg-lease` (PostgreSQL only): every instance takes deliveries, the one holding
+    /// the lease starts the steps from ``notifications`` to ``workQueue`` once it has it, after the listener.
+    case workLease = "work-lease"
     /// The notification outbox and its dispatcher's task (`notifications:`; holds nothing without endpoints).
     /// Before the reconciler, whose every committed change it sees, and stopped after it.
     case notifications
@@ -40,9 +43,15 @@ package enum StartStep: String, Sendable, CaseIterable, CustomStringConvertible 
     case arrivalChecks = "arrival-checks"
     /// The periodic drift reconciliation's task.
     case driftReconciliation = "drift-reconciliation"
+    /// The task handing what other instances announced to the reconciler (PostgreSQL only, on the holder of the
+    /// work lease).
+    case workQueue = "work-queue"
     /// The listener: its sockets and event-loop threads `lk-http-<port>`. Last, so that no request arrives
     /// before everything it reaches runs.
     case listener
+
+    /// The steps that run only with a store shared by instances (PostgreSQL).
+    package static let sharedStoreOnly: Set<StartStep> = [.workLease, .workQueue]
 
     /// The step's name in logs and errors, e.g. `booking-feed`.
     package var description: String { rawValue }

@@ -53,20 +53,20 @@ struct NotificationPart: LongRunning {
     /// - Parameters:
     ///   - endpoints: The resolved endpoints; none starts nothing.
     ///   - configuration: The properties (name and zone in each event).
-    ///   - store: The journal.
+    ///   - store: The reconciler's state in the journal or PostgreSQL.
     ///   - clock: Dates events and schedules retries (a test clock only in checks, see `serve --unsafe-test-clock-file`).
     ///   - metrics: Receives the per-endpoint figures every 2 s.
     ///   - logger: The root logger.
     /// - Throws: ``GatewayStartError`` at ``StartStep/notifications`` when the outbox cannot be read.
     static func start(
-        endpoints: [NotificationEndpoint], configuration: LatchkeyConfiguration, store: any DurableStore,
+        endpoints: [NotificationEndpoint], configuration: LatchkeyConfiguration, store: StoreStateStore,
         clock: any ReconcilerClock, metrics: Metrics, logger: Logger
     ) async throws(GatewayStartError) -> NotificationPart {
         guard !endpoints.isEmpty else { return NotificationPart(service: nil, refresher: nil) }
         let service: NotificationService
         do {
             service = try await NotificationService.start(
-                endpoints: endpoints, properties: configuration.properties, store: StoreStateStore(store: store),
+                endpoints: endpoints, properties: configuration.properties, store: store,
                 clock: clock, logger: logger)
         } catch {
             throw GatewayStartError(step: .notifications, stage: "notification outbox", message: "\(error)")

@@ -38,21 +38,22 @@ struct StorePart: LongRunning {
         }
     }
 
+    /// The PostgreSQL settings of `configuration` (`store.postgresql`), the connection string resolved.
+    static func postgresConfiguration(_ configuration: LatchkeyConfiguration, environment: [String: String])
+        throws(GatewayStartError) -> PostgresStoreConfiguration
+    {
+        do {
+            return try PostgresStoreConfiguration(configuration, environment: environment)
+        } catch {
+            throw GatewayStartError(step: .store, stage: "store.postgresql.url", message: error.description)
+        }
+    }
+
     /// Connects to PostgreSQL (`store.postgresql`) and checks its schema.
     private static func openPostgreSQL(
         for configuration: LatchkeyConfiguration, environment: [String: String], logger: Logger
     ) throws(GatewayStartError) -> PostgresStore {
-        var storeConfiguration: PostgresStoreConfiguration
-        do {
-            storeConfiguration = try PostgresStoreConfiguration(configuration, environment: environment)
-        } catch {
-            throw GatewayStartError(step: .store, stage: "store.postgresql.url", message: error.description)
-        }
-        if configuration.store.postgresql?.standby == true {
-            // `serve` blocks SIGTERM/SIGINT for the listener's signalfd, which does not exist yet: a standby looks
-            // for them while it waits.
-            storeConfiguration.waitForInstanceLock = { stopSignalIsPending() }
-        }
+        let storeConfiguration = try postgresConfiguration(configuration, environment: environment)
         do {
             return try PostgresStore.open(configuration: storeConfiguration, logger: logger)
         } catch {
@@ -277,12 +278,4 @@ extension PostgresStoreConfiguration {
             statementTimeoutSeconds: settings.statementTimeoutSeconds,
             idempotencyRetention: .seconds(configuration.idempotencyRetentionDays * 86_400))
     }
-}
-
-/// Whether SIGTERM or SIGINT is pending (blocked by `serve` until the listener's signalfd takes them).
-private func stopSignalIsPending() -> Bool {
-    var pending = sigset_t()
-    sigemptyset(&pending)
-    sigpending(&pending)
-    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1
 }

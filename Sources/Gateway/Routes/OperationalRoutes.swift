@@ -8,12 +8,18 @@ struct OperationalRoutes: Sendable {
     let store: any DurableStore
     let metrics: Metrics
     let isDraining: @Sendable () -> Bool
+    /// On a store shared by instances: whether this one holds the work lease (`/readyz` says `work_lease`).
+    let holdsWorkLease: (@Sendable () -> Bool)?
     private let probe = WriteProbe()
 
-    init(store: any DurableStore, metrics: Metrics, isDraining: @escaping @Sendable () -> Bool) {
+    init(
+        store: any DurableStore, metrics: Metrics, isDraining: @escaping @Sendable () -> Bool,
+        holdsWorkLease: (@Sendable () -> Bool)? = nil
+    ) {
         self.store = store
         self.metrics = metrics
         self.isDraining = isDraining
+        self.holdsWorkLease = holdsWorkLease
     }
 
     /// The `/healthz` answer, encoded once: a liveness probe must cost the listener as little as possible
@@ -22,7 +28,7 @@ struct OperationalRoutes: Sendable {
 
     func register(on router: inout Router) {
         router.add("GET", "/healthz") { _ in Self.healthy }
-        router.add("GET", "/readyz") { [store, isDraining, probe] _ in
+        router.add("GET", "/readyz") { [store, isDraining, probe, holdsWorkLease] _ in
             var problems: [String] = []
             if isDraining() { problems.append("shutting down") }
             if !store.isWritable {
@@ -36,7 +42,8 @@ struct OperationalRoutes: Sendable {
                     status: 503, type: "not_ready", message: problems.joined(separator: "; "),
                     headers: ["Retry-After": "5"])
             }
-            return .json(status: 200, ["status": "ready"])
+            guard let holdsWorkLease else { return .json(status: 200, ["status": "ready"]) }
+            return .json(status: 200, ["status": "ready", "work_lease": holdsWorkLease() ? "held" : "waiting"])
         }
         router.add("GET", "/metrics") { [metrics] request in
             let exposition = metrics.exposition(acceptEncoding: request.headers["Accept-Encoding"])
@@ -60,8 +67,8 @@ final class WriteProbe: Sendable {
 }
 
 /// Counts every answer by route family and status for `latchkey_http_requests_total`.
-struct MeteredHandler: HTTPHandler {
-    let router: Router
+struct MeteredHandler<Routes: HTTPHandler>: HTTPHandler {
+    let router: Routes
     let metrics: Metrics
 
     func handle(_ request: HTTPRequest, responder: Responder) {

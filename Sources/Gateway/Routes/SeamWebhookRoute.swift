@@ -14,8 +14,16 @@ struct SeamWebhookRoute: Sendable {
     /// Checks Seam's signatures (see ``verifier(secret:)``); `nil` turns the route into a 404 that says how to
     /// configure it.
     let verifier: WebhookVerifier?
-    /// Told which reservations' codes to read back.
-    let reconciler: Reconciler
+    /// Where an event goes.
+    enum Target: Sendable {
+        /// The reconciler of this instance (it does the work: flat files, or the holder of the work lease).
+        case reconciler(Reconciler)
+        /// Kept in the shared store for the instance holding the work lease.
+        case inbox(SeamEventInbox)
+    }
+
+    /// Told which reservations' codes to read back, or where events are kept for the instance that is.
+    let target: Target
     /// Counts the events by type.
     let metrics: Metrics
     /// Where refusals and events are logged.
@@ -66,6 +74,26 @@ struct SeamWebhookRoute: Sendable {
         let kind = Reconciler.LockEventKind(eventType: event.eventType)
         guard let kind, let accessCodeID = event.accessCodeID else {
             return .json(status: 200, ["status": "ignored", "reason": "event type \(event.eventType) needs no action"])
+        }
+        let reconciler: Reconciler
+        switch target {
+        case .reconciler(let this): reconciler = this
+        case .inbox(let inbox):
+            do {
+                try await inbox.keep(
+                    SeamEventInbox.Event(accessCodeID: accessCodeID, eventType: event.eventType),
+                    id: request.headers["webhook-id"])
+                logger.info(
+                    "Seam event kept for the instance holding the work lease",
+                    metadata: ["seam.event": "\(event.eventType)", "access_code_id": "\(accessCodeID)"])
+                return .json(status: 200, ["status": "recorded"])
+            } catch {
+                logger.error("Seam event not kept", metadata: ["error": "\(error)"])
+                return .error(
+                    status: 503, type: "store_unavailable",
+                    message: "The event could not be recorded; Seam will send it again.",
+                    headers: ["Retry-After": "5"])
+            }
         }
         do {
             let known = try await reconciler.recordLockEvent(accessCodeID: accessCodeID, kind: kind)

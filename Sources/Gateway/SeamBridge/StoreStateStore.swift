@@ -7,8 +7,25 @@ package struct StoreStateStore: StateStore {
     /// The journal or PostgreSQL.
     package let store: any DurableStore
 
+    /// Whether every transaction needs the work lease (``Transaction/requiresWorkLease``): true on a store shared by
+    /// instances, so an instance that lost the lease writes none of the reconciler's state.
+    package let requiresWorkLease: Bool
+
     /// Keeps the reconciler's state in `store` (also used by `latchkey outbox retry` on a stopped instance).
-    package init(store: any DurableStore) { self.store = store }
+    /// - Parameters:
+    ///   - store: The journal or PostgreSQL.
+    ///   - requiresWorkLease: See ``requiresWorkLease``; default false.
+    package init(store: any DurableStore, requiresWorkLease: Bool = false) {
+        self.store = store
+        self.requiresWorkLease = requiresWorkLease
+    }
+
+    /// An empty transaction, needing the work lease when ``requiresWorkLease``.
+    private func transaction() -> Transaction {
+        var transaction = Transaction()
+        transaction.requiresWorkLease = requiresWorkLease
+        return transaction
+    }
 
     /// One transaction of one put.
     package func put(_ key: String, _ value: [UInt8]) async throws {
@@ -17,7 +34,7 @@ package struct StoreStateStore: StateStore {
 
     /// All entries in one transaction: one record and one `fdatasync` for a burst of bookings.
     package func putAll(_ entries: [(key: String, value: [UInt8])]) async throws {
-        var transaction = Transaction()
+        var transaction = self.transaction()
         for entry in entries { transaction.put(entry.value, forKey: entry.key) }
         _ = try await store.commit(transaction)
     }
@@ -25,7 +42,7 @@ package struct StoreStateStore: StateStore {
     /// Every write in one transaction: one record and one `fdatasync` (an outbox step's result and the end of
     /// its intent, say).
     package func commit(_ writes: [StateWrite]) async throws {
-        var transaction = Transaction()
+        var transaction = self.transaction()
         for write in writes {
             switch write {
             case .put(let key, let value): transaction.put(value, forKey: key)
@@ -37,7 +54,7 @@ package struct StoreStateStore: StateStore {
 
     /// One transaction of one delete.
     package func delete(_ key: String) async throws {
-        var transaction = Transaction()
+        var transaction = self.transaction()
         transaction.delete(key: key)
         _ = try await store.commit(transaction)
     }
