@@ -35,13 +35,7 @@ extension PostgresStore {
         var count = ImportCount(entries: 0, claims: 0)
         do throws(StoreError) {
             try connection.execute("BEGIN")
-            let free = try connection.execute("SELECT pg_try_advisory_xact_lock(\(workLeaseLockKey))")
-            guard free.string(row: 0, column: 0) == "t" else {
-                throw StoreError(
-                    .locked,
-                    "a Latchkey instance runs on this database (it holds the work lease); stop every instance on it "
-                        + "before importing, then start them again")
-            }
+            try refuseWhileAnInstanceRuns(connection, doing: "importing")
             for entry in export.entries {
                 try connection.execute(Statements.put, [.text(entry.key), .bytes(entry.value)])
                 count.entries += 1
@@ -57,6 +51,30 @@ extension PostgresStore {
             throw error
         }
         return count
+    }
+}
+
+extension PostgresStore {
+    /// Refuses (``StoreError/Code/locked``) when an instance holds the work lease: what an offline command writes
+    /// would not be seen by its reconciler, or be overwritten by it.
+    /// - Parameter configuration: Where the database is.
+    package static func refuseWhileAnInstanceRuns(configuration: PostgresStoreConfiguration) throws(StoreError) {
+        let connection = try configuration.connect()
+        try connection.execute("BEGIN")
+        try refuseWhileAnInstanceRuns(connection, doing: "changing its records offline")
+        try connection.execute("COMMIT")
+    }
+
+    /// The check, in the transaction open on `connection` (the lock is tried for that transaction only).
+    static func refuseWhileAnInstanceRuns(_ connection: PGConnection, doing what: String) throws(StoreError) {
+        let free = try connection.execute("SELECT pg_try_advisory_xact_lock(\(workLeaseLockKey))")
+        guard free.string(row: 0, column: 0) == "t" else {
+            connection.rollbackQuietly()
+            throw StoreError(
+                .locked,
+                "a Latchkey instance runs on this database (it holds the work lease); stop every instance on it "
+                    + "before \(what), or go through the running one")
+        }
     }
 }
 

@@ -36,7 +36,7 @@ struct InstanceLocation: ParsableArguments {
     }
 
     /// The data directory's entries, read without its lock and without changing anything (or PostgreSQL's, when the
-    /// configuration names it, read in one query without the instance lock).
+    /// configuration names it, read in one query without the work lease).
     func readEntries() throws -> [String: [UInt8]] {
         if let postgreSQL = try store.postgreSQL() {
             do {
@@ -197,6 +197,8 @@ struct OutboxCommand: AsyncParsableCommand {
             if let postgreSQL = try location.store.postgreSQL() {
                 place = "PostgreSQL"
                 do {
+                    // A running instance holds the work lease: its reconciler would not see the change.
+                    try PostgresStore.refuseWhileAnInstanceRuns(configuration: postgreSQL)
                     store = try PostgresStore.open(configuration: postgreSQL, logger: logger)
                 } catch {
                     throw Self.openError(error, place: "the database")
@@ -221,7 +223,7 @@ struct OutboxCommand: AsyncParsableCommand {
         }
 
         /// Why the store could not be opened; a running instance holds it (the data directory's lock, or the
-        /// database's instance lock).
+        /// database's work lease).
         private static func openError(_ error: StoreError, place: String) -> OnCallError {
             if error.code == .locked {
                 return OnCallError(
