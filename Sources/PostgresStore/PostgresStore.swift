@@ -355,6 +355,24 @@ package final class PostgresStore: DurableStore {
         leaseLostHandler.withLock { $0 = handler }
     }
 
+    /// Confirms, with a read of the lease's term, that this instance still holds the work lease: right before a
+    /// change is sent to Seam, so that an instance that lost it (and has not noticed) sends none. An instance that
+    /// takes the lease over waits ``WorkLease/takeoverGrace`` before its first call, so a change confirmed just before
+    /// the takeover has landed at Seam by then, and is found when the new holder reads back the intent in flight.
+    /// - Throws: ``StoreError/Code/locked`` when the lease is not (or no longer) this instance's, after telling the
+    ///   lost-lease handler; the read's error when the database cannot be reached.
+    package func confirmWorkLease() async throws(StoreError) {
+        let term = workTerm.load(ordering: .acquiring)
+        guard term > 0 else { throw Self.notLeaseHolderError }
+        let current = try await pool.perform { connection throws(StoreError) in
+            try connection.execute(Statements.leaseTermNow, [.int64(term)]).rowCount
+        }.get()
+        if current == 0 {
+            leaseLost(Self.leaseTakenError)
+            throw Self.leaseTakenError
+        }
+    }
+
     /// Whether this instance holds the work lease now.
     package var holdsWorkLease: Bool { workTerm.load(ordering: .acquiring) > 0 }
 
@@ -467,6 +485,9 @@ enum Statements {
     /// One row while the work lease's term is $1, locked `FOR SHARE` until the transaction ends.
     static let leaseTerm = PGStatement(
         name: "lk_lease_term", sql: "SELECT 1 FROM latchkey_work_lease WHERE id = 1 AND term = $1 FOR SHARE")
+    /// One row while the work lease's term is $1 (no lock: a read right before a Seam call).
+    static let leaseTermNow = PGStatement(
+        name: "lk_lease_term_now", sql: "SELECT 1 FROM latchkey_work_lease WHERE id = 1 AND term = $1")
     static let sweep = PGStatement(
         name: "lk_sweep", sql: "DELETE FROM latchkey_idempotency WHERE expires_at <= $1")
 }

@@ -20,11 +20,24 @@ import Synchronization
 package final class WorkLease: Sendable {
     /// How often a waiting instance tries to take the lease, and the holder checks its session: 250 ms.
     package static let pollInterval: Duration = .milliseconds(250)
+    /// How long an instance that took the lease from one that did not let go of it (it died, or lost its session)
+    /// waits before its work starts: 2 s. A change the old holder confirmed (``PostgresStore/confirmWorkLease()``)
+    /// just before the takeover reaches Seam within it, so the new holder's read-back of the intent in flight finds
+    /// it and never makes a second group. Not waited after a holder that stopped and let go.
+    package static let takeoverGrace: Duration = .seconds(2)
+
+    /// How the lease was taken.
+    package struct Taken: Sendable {
+        /// The new term.
+        package var term: Int64
+        /// Whether the previous holder let go of it (stopped): no grace is needed before the work starts.
+        package var previousLetGo: Bool
+    }
 
     private let store: PostgresStore
     private let configuration: PostgresStoreConfiguration
     private let holder: String
-    private let onTaken: @Sendable (Int64) -> Void
+    private let onTaken: @Sendable (Taken) -> Void
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let ended = DispatchSemaphore(value: 0)
@@ -34,11 +47,12 @@ package final class WorkLease: Sendable {
     ///   - store: The store whose transactions the term fences.
     ///   - configuration: Where the database is.
     ///   - holder: This instance's name, written with the term (host and process id).
-    ///   - onTaken: Called on `lk-pg-lease` once, with the term, when this instance took the lease.
+    ///   - onTaken: Called on `lk-pg-lease` once, when this instance took the lease; the work starts after
+    ///     ``takeoverGrace`` unless the previous holder let go.
     ///   - logger: Takes, losses and reconnections are logged.
     package init(
         store: PostgresStore, configuration: PostgresStoreConfiguration, holder: String,
-        onTaken: @escaping @Sendable (Int64) -> Void, logger: Logger
+        onTaken: @escaping @Sendable (Taken) -> Void, logger: Logger
     ) {
         self.store = store
         self.configuration = configuration
@@ -63,7 +77,12 @@ package final class WorkLease: Sendable {
         var term: Int64 = 0
         var announcedWaiting = false
         defer {
-            if term > 0 { _ = try? connection?.execute("SELECT pg_advisory_unlock(\(PostgresStore.workLeaseLockKey))") }
+            if term > 0 {
+                // Let go: the next holder needs no grace (this instance's work has stopped by now).
+                _ = try? connection?.execute(
+                    "UPDATE latchkey_work_lease SET holder = '' WHERE id = 1 AND term = $1", [.int64(term)])
+                _ = try? connection?.execute("SELECT pg_advisory_unlock(\(PostgresStore.workLeaseLockKey))")
+            }
         }
         while !stopping.load(ordering: .acquiring) {
             do throws(StoreError) {
@@ -71,12 +90,15 @@ package final class WorkLease: Sendable {
                 guard let current = connection else { continue }
                 if term == 0 {
                     if let taken = try take(on: current) {
-                        term = taken
+                        term = taken.term
                         store.leaseTaken(term: term)
                         logger.notice(
                             "work lease: taken; this instance runs the reconciler",
-                            metadata: ["term": "\(term)", "holder": "\(holder)"])
-                        onTaken(term)
+                            metadata: [
+                                "term": "\(term)", "holder": "\(holder)",
+                                "previous": taken.previousLetGo ? "let go" : "did not let go (grace before the work)",
+                            ])
+                        onTaken(taken)
                     } else if !announcedWaiting {
                         announcedWaiting = true
                         logger.notice("work lease: held by another instance; this one takes deliveries and waits")
@@ -97,17 +119,22 @@ package final class WorkLease: Sendable {
         }
     }
 
-    /// Tries the lock; when it is ours, raises the term. Returns the new term, or nil when another instance holds it.
-    private func take(on connection: PGConnection) throws(StoreError) -> Int64? {
+    /// Tries the lock; when it is ours, raises the term. Returns how it was taken, or nil when another instance
+    /// holds it.
+    private func take(on connection: PGConnection) throws(StoreError) -> Taken? {
         let locked = try connection.execute("SELECT pg_try_advisory_lock(\(PostgresStore.workLeaseLockKey))")
         guard locked.string(row: 0, column: 0) == "t" else { return nil }
         let raised = try connection.execute(
-            "UPDATE latchkey_work_lease SET term = term + 1, holder = $1, taken_at = now() WHERE id = 1 RETURNING term",
+            """
+            UPDATE latchkey_work_lease AS l SET term = l.term + 1, holder = $1, taken_at = now()
+            FROM (SELECT holder FROM latchkey_work_lease WHERE id = 1) AS previous
+            WHERE l.id = 1 RETURNING l.term, previous.holder
+            """,
             [.text(holder)])
         guard let term = raised.int64(row: 0, column: 0) else {
             throw StoreError(.database, "latchkey_work_lease has no row; run `latchkey db migrate` again")
         }
-        return term
+        return Taken(term: term, previousLetGo: (raised.string(row: 0, column: 1) ?? "").isEmpty)
     }
 
     /// Checks the session still holds the lock with `term`; after a lost session, takes the lock again if the term

@@ -199,9 +199,10 @@ package final class LatchkeyGateway: Sendable {
                 return WorkLeasePart(
                     lease: WorkLease(
                         store: shared, configuration: storeConfiguration, holder: Self.holderName(),
-                        onTaken: { _ in
+                        onTaken: { taken in
                             held.set(1)
                             state.beginTakeover {
+                                if !taken.previousLetGo { try? await Task.sleep(for: WorkLease.takeoverGrace) }
                                 do throws(GatewayStartError) {
                                     let started = try await Self.startWork(context, ledger: ledger).work
                                     state.work.withLock { $0 = started }
@@ -333,7 +334,7 @@ package final class LatchkeyGateway: Sendable {
                 catalogue: PropertyCatalogue(configuration.properties),
                 service: SeamAccessCodeService(
                     client: context.seam.client, breaker: CircuitBreaker(logger: logger), metrics: metrics,
-                    activity: context.seamActivity),
+                    activity: context.seamActivity, confirmWorkLease: Self.leaseConfirmation(context.shared)),
                 store: notifications.service?.stateStore ?? stateStore,
                 clock: context.clock,
                 pacer: DeviceLimiterPacer(limiter: DeviceRateLimiter()),
@@ -405,6 +406,12 @@ package final class LatchkeyGateway: Sendable {
         return (
             Work(reconciler: reconciler, notifications: notifications.service, feed: feed, history: history), ledger
         )
+    }
+
+    /// What the Seam bridge asks before each code-changing call on a shared store; nil for flat files.
+    private static func leaseConfirmation(_ shared: PostgresStore?) -> (@Sendable () async throws -> Void)? {
+        guard let shared else { return nil }
+        return { try await shared.confirmWorkLease() }
     }
 
     /// Hands `bookings` (oldest first) to the reconciler in chunks; returns `ledger`.

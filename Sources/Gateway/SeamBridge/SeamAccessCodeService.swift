@@ -17,6 +17,9 @@ struct SeamAccessCodeService: AccessCodeService {
     var activity: SeamActivity? = nil
     /// Which locks offer a backup code pool (`properties.supports_backup_access_code_pool`), asked once per lock.
     let backupPool = BackupPoolSupport()
+    /// On a store shared by instances: asked right before each code-changing call, throws when this instance no
+    /// longer holds the work lease (so an instance that lost it never sends another change to Seam); nil otherwise.
+    var confirmWorkLease: (@Sendable () async throws -> Void)? = nil
 
     func createMultiple(
         deviceIDs: [String], name: String, startsAt: Date, endsAt: Date, preferredCodeLength: Int,
@@ -115,6 +118,7 @@ struct SeamAccessCodeService: AccessCodeService {
     private func call<Value: Sendable>(
         _ route: String, about subject: Subject? = nil, _ body: () async throws(SeamError) -> Value
     ) async throws -> Value {
+        if subject != nil, let confirmWorkLease { try await confirmWorkLease() }
         do {
             let value = try await attempt(route, body)
             note(route, subject, failure: nil)
