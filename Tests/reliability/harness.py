@@ -377,6 +377,22 @@ class Latchkey:
         return requests.get(f"{self.url}/metrics", timeout=10).text
 
 
+def lease_state(lk: Latchkey, timeout: float = 1.0, session: requests.Session | None = None) -> str:
+    """What `GET /readyz` says of the work lease (PostgreSQL store): `held` (this instance runs the reconciler),
+    `waiting` (it serves deliveries only), `not_ready` (any other answer, e.g. 503) or `down` (no answer)."""
+    try:
+        r = (session or requests).get(f"{lk.url}/readyz", timeout=timeout)
+    except requests.RequestException:
+        return "down"
+    if r.status_code != 200:
+        return "not_ready"
+    try:
+        state = r.json().get("work_lease")
+    except ValueError:
+        return "not_ready"
+    return state if state in ("held", "waiting") else "not_ready"
+
+
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

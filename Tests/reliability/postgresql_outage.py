@@ -247,6 +247,7 @@ def run(cluster: Cluster, work: str, total: int, outage_seconds: float, tally: h
     # And after a kill and a start, still every one of them.
     lk.kill()
     lk.start()
+    h.wait_until(lambda: h.lease_state(lk) == "held", 30, "the restarted instance to take the work lease")
     check = h.resend_all(port, acked)
     tally.check(check["duplicate_same_body"] == len(acked),
                 f"after a restart all {len(acked)} acknowledged deliveries found once ({check['examples'][:3]})")
