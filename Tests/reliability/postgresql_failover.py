@@ -7,13 +7,14 @@ other `"waiting"`) and runs the reconciler (the Seam calls), the notifications a
 passes the bookings it takes to the holder through PostgreSQL. When the holder dies the other takes the lease over
 (it polls for it every 250 ms), re-reads every booking and record and adopts what was in flight.
 
-The run: nginx in front, both instances in one upstream (`proxy_next_upstream error timeout http_503
-non_idempotent`, 1 s connect timeout; the admin API on an upstream of its own, as in deploy/postgresql.md). Sender
-threads post deliveries through nginx the whole time, as PMSs do (a delivery is done once answered 2xx or 4xx,
-posted again otherwise), paced so that the load lasts until the last kill. A killer SIGKILLs one instance at
-random (seeded): sometimes the lease holder, sometimes the other; each time it starts the killed one again and
-waits for its `/readyz`. A sampler reads both `/readyz` all along. The fake Seam sends its webhooks through nginx,
-so they land on either instance, and a few Seam events are posted straight to the instance without the lease.
+The run: nginx in front, with the upstreams of deploy/nginx/latchkey-two-instances.conf (both instances in one;
+the admin API and the console on one of their own) and `proxy_next_upstream error timeout http_503 non_idempotent`
+(1 s connect timeout), as deploy/postgresql.md says. Sender threads post deliveries through nginx the whole time,
+as PMSs do (a delivery is done once answered 2xx or 4xx, posted again otherwise), paced so that the load lasts
+until the last kill. A killer SIGKILLs one instance at random (seeded): sometimes the lease holder, sometimes the
+other; each time it starts the killed one again and waits for its `/readyz`. A sampler reads both `/readyz` all
+along. The fake Seam sends its webhooks through nginx, so they land on either instance, and a few Seam events are
+posted straight to the instance without the lease.
 Checks:
   - each kill of the holder: the survivor's `/readyz` says `held` within LEASE_TAKEOVER_LIMIT s of the kill
     (printed: median and max); each restarted instance comes back `waiting`;
@@ -66,14 +67,21 @@ def main() -> int:
     return with_cluster("pgfo", lambda cluster, work, tally, started: run(cluster, work, kills, total, tally, started))
 
 
+SNIPPET = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "deploy", "nginx",
+                       "latchkey-two-instances.conf")
+
+
 def start_nginx(work: str, port: int, upstreams: list[int]) -> str:
-    """nginx on `port` with both instances in one upstream; returns its access log's path (`$upstream_addr
-    $upstream_status $status $uri` a line)."""
+    """nginx on `port` with the upstreams of deploy/nginx/latchkey-two-instances.conf (the two instances' addresses
+    put in) and its locations as deploy/postgresql.md says; returns its access log's path (`$upstream_addr|
+    $upstream_status|$status|$uri` a line)."""
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     prefix = os.path.join(work, "nginx")
     os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
-    servers = "".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=1s;\n" for p in upstreams)
-    admin_servers = "".join(f"        server 127.0.0.1:{p} max_fails=0;\n" for p in upstreams)
+    with open(SNIPPET) as f:
+        snippet = f.read()
+    for placeholder, p in zip(("10.0.0.11:8080", "10.0.0.12:8080"), upstreams):
+        snippet = snippet.replace(placeholder, f"127.0.0.1:{p}")
     access_log = os.path.join(prefix, "logs", "access.log")
     config = os.path.join(prefix, "nginx.conf")
     with open(config, "w") as f:
@@ -87,28 +95,28 @@ http {{
     access_log {access_log} upstreams;
     client_body_temp_path {prefix}/body;
     proxy_temp_path {prefix}/proxy;
-    upstream latchkey {{
-{servers}        keepalive 8;
-    }}
-    # The admin API and the console answer only on the lease holder (503 elsewhere): an upstream of their own, so
-    # that its 503s never mark an instance down for the webhooks.
-    upstream latchkey_admin {{
-{admin_servers}    }}
+{snippet}
     server {{
         listen 127.0.0.1:{port};
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_connect_timeout 1s;
         proxy_read_timeout 30s;
-        proxy_next_upstream error timeout http_503 non_idempotent;
-        location / {{
+        location /webhooks/ {{
             proxy_pass http://latchkey;
+            proxy_next_upstream error timeout http_503 non_idempotent;
+        }}
+        location = /seam/webhooks {{
+            proxy_pass http://latchkey;
+            proxy_next_upstream error timeout http_503 non_idempotent;
         }}
         location /v1/ {{
             proxy_pass http://latchkey_admin;
+            proxy_next_upstream error timeout http_503 non_idempotent;
         }}
         location /console {{
             proxy_pass http://latchkey_admin;
+            proxy_next_upstream error timeout http_503 non_idempotent;
         }}
     }}
 }}
@@ -405,6 +413,9 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
     print(f"kills with deliveries in flight: {under_load} of {len(done)}; answers through nginx "
           f"{dict(load.answers)}")
     tally.check(not load.refused, f"no delivery refused 4xx {load.refused[:3]}")
+    by_instance = acknowledged_by(access_log, {lk.port: name for name, lk in instances.items()})
+    tally.check(all(by_instance[name] > 0 for name in instances),
+                f"both instances acknowledged deliveries: {dict(by_instance)}")
 
     # Seam's events straight to the instance without the lease: taken there, for the holder.
     current = holder()
@@ -449,9 +460,6 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
     overlaps, handovers = sampler.overlaps(done)
     tally.check(not overlaps, f"never two instances holding the lease: {len(sampler.samples)} /readyz samples, "
                 f"{handovers} handovers at a kill, overlaps {overlaps[:3]}")
-    by_instance = acknowledged_by(access_log, {lk.port: name for name, lk in instances.items()})
-    tally.check(all(by_instance[name] > 0 for name in instances),
-                f"both instances acknowledged deliveries: {dict(by_instance)}")
     for lk in instances.values():
         lk.stop()
     lines = takeover_lines(logs)
