@@ -264,7 +264,8 @@ def takeover_lines(paths: list[str]) -> list[tuple[str, int]]:
                     continue
                 try:
                     record = json.loads(line)
-                    lines.append((record.get("time", ""), int(record.get("term", -1))))
+                    term = next((v for k, v in record.items() if k == "term" or k.endswith(".term")), -1)
+                    lines.append((record.get("time", ""), int(term)))
                 except (ValueError, TypeError):
                     lines.append(("?", -1))
     return sorted(lines)
