@@ -369,6 +369,9 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
             role = "other" if done[0].role == "holder" else "holder"  # both kinds at least once
         name = current if role == "holder" else next(x for x in instances if x != current)
         survivor = next(x for x in instances if x != name)
+        aim = time.monotonic() + 1
+        while load.in_flight == 0 and load.remaining() and time.monotonic() < aim:
+            time.sleep(0.002)  # kill while a delivery is on its way, when there is one within a second
         kill = Kill(name, role, time.monotonic(), 0.0, in_flight=load.in_flight)
         instances[name].kill()
         kill.end = time.monotonic()
