@@ -358,7 +358,9 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
         # Pace the load so that it lasts until after the last kill (the cycle's length is measured as we go).
         per_cycle = statistics.mean(cycle_seconds) if cycle_seconds else 2.5
         load.set_rate(max(5.0, min(200.0, load.remaining() / ((kills - n + 0.5) * per_cycle))))
-        time.sleep(killer.uniform(0.2, 1.0))
+        # nginx's checks are passive: an instance back from the dead gets requests again only after its rest
+        # (fail_timeout, 1 s in the snippet); killing the other before then would leave nginx no upstream to use.
+        time.sleep(1.0 + killer.uniform(0.2, 1.0))
         try:
             current = holder()
         except TimeoutError:
