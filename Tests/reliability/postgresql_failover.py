@@ -21,6 +21,7 @@ Checks:
   - never two `held` at once: two consecutive samples from different instances both `held` is an overlap, unless
     the earlier one came from an instance killed between the two reads (it answered before it died, the other
     took over after: a handover, not an overlap). Any overlap lasting longer than one sampling step is seen;
+  - no instance ends by itself (one that loses the lease it thought it held exits 75);
   - the log: one `work lease: taken` line per holder (the first, then one per holder kill), terms increasing;
     `latchkey_work_lease_held` 1 on the holder, 0 on the other;
   - both instances acknowledged deliveries (nginx's access log names the upstream that answered);
@@ -285,6 +286,19 @@ def acknowledged_by(access_log: str, ports: dict[int, str]) -> collections.Count
     return counts
 
 
+def back_in_rotation(access_log: str, port: int, ready_at: float, load: Load, timeout: float = 5) -> None:
+    """Waits (up to `timeout`, and only while deliveries are still to be sent) until nginx's access log shows a
+    delivery answered 2xx by the instance on `port`, logged after `ready_at`."""
+    with open(access_log, errors="replace") as f:
+        f.seek(0, os.SEEK_END)
+        while time.monotonic() - ready_at < timeout and load.remaining():
+            for line in f.readlines():
+                fields = line.split("|")
+                if len(fields) >= 4 and fields[0].endswith(f":{port}") and fields[2] in ("200", "202"):
+                    return
+            time.sleep(0.02)
+
+
 def metric(lk: h.Latchkey, name: str) -> float | None:
     for line in lk.metrics().splitlines():
         if line.startswith(name + " ") or line.startswith(name + "{"):
@@ -350,6 +364,7 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
     load = Load(proxy, deliveries)
     h.wait_until(lambda: len(load.acked) >= min(20, total // 10), 60, "the first deliveries acknowledged")
     done: list[Kill] = []
+    exits: list[str] = []  # instances that ended without being killed
     restarts_waiting = 0
     cycle_seconds: list[float] = []
     run_started = time.monotonic()
@@ -358,9 +373,11 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
         # Pace the load so that it lasts until after the last kill (the cycle's length is measured as we go).
         per_cycle = statistics.mean(cycle_seconds) if cycle_seconds else 2.5
         load.set_rate(max(5.0, min(200.0, load.remaining() / ((kills - n + 0.5) * per_cycle))))
-        # nginx's checks are passive: an instance back from the dead gets requests again only after its rest
-        # (fail_timeout, 1 s in the snippet); killing the other before then would leave nginx no upstream to use.
-        time.sleep(1.0 + killer.uniform(0.2, 1.0))
+        time.sleep(killer.uniform(0.2, 1.0))
+        for x, lk in instances.items():
+            if lk.proc.poll() is not None:  # e.g. exit 75: it lost the work lease while it thought it held it
+                exits.append(f"{x} before kill {n + 1}: exit {lk.proc.returncode}")
+                lk.spawn()
         try:
             current = holder()
         except TimeoutError:
@@ -394,6 +411,10 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
             tally.check(False, f"kill {n + 1}: {name} not ready within 60 s of its restart")
             break
         restarts_waiting += h.lease_state(instances[name]) == "waiting"
+        # nginx's checks are passive: an instance back from the dead gets requests again only once its rest is
+        # over (fail_timeout, 1 s in the snippet, counted by nginx in whole seconds); killing the other before then
+        # would leave nginx no upstream to use. So wait until nginx has sent it a delivery again.
+        back_in_rotation(access_log, instances[name].port, ready_at=time.monotonic(), load=load)
         h.log(f"kill {n + 1}/{kills}: {name} ({role}) killed with {kill.in_flight} deliveries in flight"
               + (f", lease taken over in {kill.takeover:.2f} s" if kill.takeover is not None else "")
               + f"; {len(load.acked)} acknowledged, {load.remaining()} queued")
@@ -466,6 +487,8 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
     overlaps, handovers = sampler.overlaps(done)
     tally.check(not overlaps, f"never two instances holding the lease: {len(sampler.samples)} /readyz samples, "
                 f"{handovers} handovers at a kill, overlaps {overlaps[:3]}")
+    exits += [f"{x} at the end: exit {lk.proc.returncode}" for x, lk in instances.items() if lk.proc.poll() is not None]
+    tally.check(not exits, f"no instance ended by itself {exits[:3]}")
     for lk in instances.values():
         lk.stop()
     lines = takeover_lines(logs)
