@@ -23,6 +23,7 @@ Checks:
     took over after: a handover, not an overlap). Any overlap lasting longer than one sampling step is seen;
   - no instance ends by itself (one that loses the lease it thought it held exits 75);
   - the log: one `work lease: taken` line per holder (the first, then one per holder kill), terms increasing;
+    Seam events taken by the instance without the lease recorded by the holder;
     `latchkey_work_lease_held` 1 on the holder, 0 on the other;
   - both instances acknowledged deliveries (nginx's access log names the upstream that answered);
   - the admin API answers 503 `not_the_working_instance` with `Retry-After` on the instance without the lease,
@@ -56,6 +57,7 @@ import harness as h  # noqa: E402
 from postgresql_outage import Cluster, with_cluster  # noqa: E402
 
 TAKEOVER_LINE = "work lease: taken"
+INBOX_LINE = "Seam event recorded (received by another instance)"
 
 
 def main() -> int:
@@ -491,6 +493,8 @@ def run(cluster: Cluster, work: str, kills: int, total: int, tally: h.Tally, sta
     tally.check(not exits, f"no instance ended by itself {exits[:3]}")
     for lk in instances.values():
         lk.stop()
+    relayed = sum(open(path, errors="replace").read().count(INBOX_LINE) for path in logs)
+    tally.check(relayed > 0, f"Seam events taken by the instance without the lease recorded by the holder: {relayed}")
     lines = takeover_lines(logs)
     terms = [term for _, term in lines]
     tally.check(len(lines) == 1 + len(holder_kills) and all(a < b for a, b in zip(terms, terms[1:])),
