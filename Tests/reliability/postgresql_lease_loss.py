@@ -15,7 +15,6 @@ Knobs: LEASE_CUTS (default 6), LEASE_DELIVERIES (default 160), PG_BIN (default /
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 import sys
 import threading
@@ -25,7 +24,8 @@ import requests
 
 sys.path.insert(0, os.path.dirname(__file__))
 import harness as h  # noqa: E402
-from postgresql_outage import PG_BIN, Cluster, with_cluster, write_pg_config  # noqa: E402
+from postgresql_outage import (  # noqa: E402
+    PG_BIN, Cluster, bookings_on_a_fresh_database, with_cluster, write_pg_config)
 
 LEASE_LOCK_KEY = 0x4C4B_494E_5354  # PostgresStore.workLeaseLockKey
 
@@ -35,14 +35,6 @@ def main() -> int:
     total = h.env_int("LEASE_DELIVERIES", 160)
     return with_cluster("pglease", lambda cluster, work, tally, started: run(cluster, work, cuts, total, tally,
                                                                               started))
-
-
-def lease(lk: h.Latchkey) -> str | None:
-    """`held`, `waiting`, or None when the instance does not answer."""
-    try:
-        return requests.get(f"{lk.url}/readyz", timeout=2).json().get("work_lease")
-    except (requests.RequestException, ValueError):
-        return None
 
 
 LEASE_HOLDERS = (f"FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = {LEASE_LOCK_KEY >> 32} "
@@ -60,19 +52,14 @@ def cut_lease_session(cluster: Cluster) -> int:
     return int(sql(cluster, f"SELECT count(pg_terminate_backend(pid)) {LEASE_HOLDERS}") or "0")
 
 
-def lease_state(cluster: Cluster) -> tuple[int, int]:
+def lock_and_term(cluster: Cluster) -> tuple[int, int]:
     """(sessions holding the lease's lock, the lease's term)."""
     held = int(sql(cluster, f"SELECT count(*) {LEASE_HOLDERS}") or "0")
     return held, int(sql(cluster, "SELECT term FROM latchkey_work_lease WHERE id = 1") or "0")
 
 
 def run(cluster: Cluster, work: str, cuts: int, total: int, tally: h.Tally, started: float) -> int:
-    url = cluster.createdb("latchkey")
-    world = h.World(properties=30)
-    rng = random.Random(41)
-    reservations, deliveries = h.make_bookings(world, total // 2, rng, updates=(0, 2), cancel_rate=0.3)
-    deliveries = h.interleave(deliveries, rng)
-    fake = h.FakeSeam(work, world)
+    url, world, reservations, deliveries, fake = bookings_on_a_fresh_database(cluster, work, total // 2, 30, 41)
     instances = []
     for name in ("a", "b"):
         directory = os.path.join(work, name)
@@ -88,7 +75,7 @@ def run(cluster: Cluster, work: str, cuts: int, total: int, tally: h.Tally, star
     tally.check(migrate.returncode == 0, f"db migrate: {migrate.stdout.strip()} {migrate.stderr.strip()[:200]}")
     for lk in instances:
         lk.start()
-    h.wait_until(lambda: sorted(str(lease(lk)) for lk in instances) == ["held", "waiting"], 10,
+    h.wait_until(lambda: sorted(str(h.lease_state(lk)) for lk in instances) == ["held", "waiting"], 10,
                  "one instance to hold the lease")
 
     acked: dict[str, tuple[h.Delivery, bytes]] = {}
@@ -129,26 +116,27 @@ def run(cluster: Cluster, work: str, cuts: int, total: int, tally: h.Tally, star
     kept, moved, ended_right = 0, 0, 0
     for cut in range(cuts):
         time.sleep(0.4)
-        holder = next((lk for lk in instances if lease(lk) == "held"), None)
+        holder = next((lk for lk in instances if h.lease_state(lk) == "held"), None)
         if holder is None:
             tally.check(False, f"cut {cut + 1}: no instance holds the lease before the cut")
             break
         other = instances[1 - instances.index(holder)]
-        _, term = lease_state(cluster)
+        _, term = lock_and_term(cluster)
         if cut_lease_session(cluster) != 1:
             tally.check(False, f"cut {cut + 1}: the lease's session was not found")
             break
         try:
             # Someone holds the lock again: the holder with its own term, or the other with a new one.
-            h.wait_until(lambda: lease_state(cluster)[0] == 1, 10, "the lease's lock to be held again",
+            h.wait_until(lambda: lock_and_term(cluster)[0] == 1, 10, "the lease's lock to be held again",
                          interval=0.05)
         except TimeoutError:
             tally.check(False, f"cut {cut + 1}: nobody took the lease's lock again within 10 s")
             break
-        if lease_state(cluster)[1] == term:
+        if lock_and_term(cluster)[1] == term:
             kept += 1
             time.sleep(0.5)
-            if holder.proc.poll() is not None or lease(holder) != "held" or lease(other) != "waiting":
+            states = [h.lease_state(holder), h.lease_state(other)]
+            if holder.proc.poll() is not None or states != ["held", "waiting"]:
                 tally.check(False, f"cut {cut + 1}: the holder took the lease again but it is not the one held")
                 break
             continue
@@ -160,9 +148,10 @@ def run(cluster: Cluster, work: str, cuts: int, total: int, tally: h.Tally, star
             break
         if holder.proc.returncode == 75:
             ended_right += 1
-        h.wait_until(lambda: lease(other) == "held", 10, "the other instance to hold the lease", interval=0.05)
+        h.wait_until(lambda: h.lease_state(other) == "held", 10, "the other instance to hold the lease",
+                     interval=0.05)
         holder.start()
-        h.wait_until(lambda: lease(holder) == "waiting", 10, "the restarted instance to wait", interval=0.05)
+        h.wait_until(lambda: h.lease_state(holder) == "waiting", 10, "the restarted instance to wait", interval=0.05)
     for t in senders:
         t.join(300)
     stop.set()
@@ -173,7 +162,7 @@ def run(cluster: Cluster, work: str, cuts: int, total: int, tally: h.Tally, star
                                       f"{moved})")
     logs = "".join(open(os.path.join(work, n, "latchkey.log"), errors="replace").read() for n in ("a", "b"))
     tally.check(moved == 0 or "work lease: lost" in logs, "the lost lease is said in the log")
-    holder = next(lk for lk in instances if lease(lk) == "held")
+    holder = next(lk for lk in instances if h.lease_state(lk) == "held")
     check = h.resend_all(holder.port, acked)
     tally.check(check["duplicate_same_body"] == len(acked),
                 f"all {len(acked)} acknowledged deliveries found exactly once ({check['examples'][:3]})")

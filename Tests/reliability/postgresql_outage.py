@@ -115,13 +115,18 @@ def main() -> int:
                                                                        started))
 
 
-def run(cluster: Cluster, work: str, total: int, outage_seconds: float, tally: h.Tally, started: float) -> int:
+def bookings_on_a_fresh_database(cluster: Cluster, work: str, bookings: int, properties: int, seed: int):
+    """The database `latchkey`, a world of `properties`, `bookings` bookings (0–2 updates each, 30 % cancelled) as
+    interleaved deliveries, and a fake Seam for the world: (url, world, reservations, deliveries, fake)."""
     url = cluster.createdb("latchkey")
-    world = h.World(properties=40)
-    rng = random.Random(17)
-    reservations, deliveries = h.make_bookings(world, total // 2, rng, updates=(0, 2), cancel_rate=0.3)
-    deliveries = h.interleave(deliveries, rng)
-    fake = h.FakeSeam(work, world)
+    world = h.World(properties=properties)
+    rng = random.Random(seed)
+    reservations, deliveries = h.make_bookings(world, bookings, rng, updates=(0, 2), cancel_rate=0.3)
+    return url, world, reservations, h.interleave(deliveries, rng), h.FakeSeam(work, world)
+
+
+def run(cluster: Cluster, work: str, total: int, outage_seconds: float, tally: h.Tally, started: float) -> int:
+    url, world, reservations, deliveries, fake = bookings_on_a_fresh_database(cluster, work, total // 2, 40, 17)
     port = h.free_port()
     config = os.path.join(work, "latchkey.yaml")
     h.write_config(config, port=port, data_dir=os.path.join(work, "data"), seam_port=fake.port, world=world)
