@@ -20,8 +20,9 @@ package final class BookingLedger: Sendable {
         /// numbers are unique across instances and follow receipt order across them as closely as their clocks
         /// agree (two deliveries of one reservation on two instances within the clocks' skew are concurrent: either
         /// order is right). The store keeps the later booking whichever instance wrote last (``EntryOrder``), and
-        /// every booking put is announced to the instance holding the work lease.
-        case shared(slot: UInt8)
+        /// a booking put is announced to the instance holding the work lease while `announces` says so (true on an
+        /// instance whose own reconciler does not take it through the booking feed).
+        case shared(slot: UInt8, announces: @Sendable () -> Bool)
     }
 
     private struct State {
@@ -38,14 +39,14 @@ package final class BookingLedger: Sendable {
     private let found: Mutex<[StoredBooking]>
 
     private let sequencing: Sequencing
-    /// The wall clock in microseconds since the Unix epoch (``Sequencing/shared(slot:)``).
+    /// The wall clock in microseconds since the Unix epoch (``Sequencing/shared(slot:announces:)``).
     private let microseconds: @Sendable () -> UInt64
 
     /// Loads every stored booking from `store`.
     /// - Parameters:
     ///   - store: The journal or PostgreSQL.
     ///   - sequencing: How deliveries are numbered; default ``Sequencing/local``.
-    ///   - microseconds: The wall clock for ``Sequencing/shared(slot:)``; default the system's.
+    ///   - microseconds: The wall clock for ``Sequencing/shared(slot:announces:)``; default the system's.
     /// - Throws: ``StoreError`` when the stored bookings cannot be read.
     package init(
         store: any DurableStore, sequencing: Sequencing = .local,
@@ -77,7 +78,7 @@ package final class BookingLedger: Sendable {
         case .local:
             defer { state.nextSequence += 1 }
             return state.nextSequence
-        case .shared(let slot):
+        case .shared(let slot, _):
             // The least clock value whose number is at least `nextSequence`, or the clock's, whichever is higher.
             let clock = max((state.nextSequence + 0xFF) >> 8, microseconds())
             state.nextSequence = (clock + 1) << 8
@@ -129,9 +130,9 @@ package final class BookingLedger: Sendable {
                     if isLatest {
                         changesABooking = true
                         let value = StoredBooking.encoded(event: eventJSON[index], sequence: booking.sequence)
-                        if isShared {
+                        if case .shared(_, let announces) = sequencing {
                             transaction.put(value, forKey: keys[index], order: booking.version.entryOrder)
-                            transaction.announce(keys[index])
+                            if announces() { transaction.announce(keys[index]) }
                         } else {
                             transaction.put(value, forKey: keys[index])
                         }

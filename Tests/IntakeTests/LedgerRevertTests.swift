@@ -44,7 +44,7 @@ private final class UnreadableStore: DurableStore {
         let store = UnreadableStore()
         let clock = Mutex<UInt64>(1_000)
         let ledger = try BookingLedger(
-            store: store, sequencing: .shared(slot: 7), microseconds: { clock.withLock { $0 } })
+            store: store, sequencing: .shared(slot: 7, announces: { true }), microseconds: { clock.withLock { $0 } })
         let key = StoreKeys.booking(source: "native", reservationID: "r1")
         var transactions: [Transaction] = []
         var numbered: [StoredBooking] = []
@@ -54,6 +54,11 @@ private final class UnreadableStore: DurableStore {
                 transactions.append(transaction)
                 numbered += bookings
             }
+        }
+        // The holder of the work lease announces nothing: its booking feed hands its bookings over.
+        let holder = try BookingLedger(store: store, sequencing: .shared(slot: 1, announces: { false }))
+        holder.record([BookingLedgerTests.event("r1", updatedAt: 100)], into: Transaction()) { _, transaction, _ in
+            #expect(transaction.announcements.isEmpty && transaction.orders[key] != nil)
         }
         // The clock stands still: the second number is the next one, both carry the instance's slot.
         #expect(numbered.map(\.sequence) == [1_000 << 8 | 7, 1_001 << 8 | 7])

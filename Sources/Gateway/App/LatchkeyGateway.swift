@@ -186,7 +186,8 @@ package final class LatchkeyGateway: Sendable {
         let handler: any HTTPHandler
         if let shared = context.shared {
             // Every instance takes deliveries at once; the work waits for the lease.
-            let ledger = try await Self.sharedLedger(context)
+            // The holder's own bookings reach its reconciler through the booking feed: only the others announce.
+            let ledger = try await Self.sharedLedger(context) { state.current == nil }
             let intake = Self.intake(context, ledger: ledger) { bookings in state.current?.feed.submit(bookings) }
             let routing = WorkRouting(waiting: Self.router(context, intake: intake, work: nil, isDraining: isDraining))
             handler = MeteredHandler(router: routing, metrics: metrics)
@@ -245,12 +246,16 @@ package final class LatchkeyGateway: Sendable {
     }
 
     /// The ledger of an instance sharing its store: every stored booking read (the receipt order of each
-    /// reservation), deliveries numbered with a slot of this instance's (``BookingLedger/Sequencing/shared(slot:)``).
-    private static func sharedLedger(_ context: Context) async throws(GatewayStartError) -> BookingLedger {
+    /// reservation), deliveries numbered with a slot of this instance's, announced while `announces` says so
+    /// (``BookingLedger/Sequencing/shared(slot:announces:)``).
+    private static func sharedLedger(_ context: Context, announces: @escaping @Sendable () -> Bool)
+        async throws(GatewayStartError) -> BookingLedger
+    {
         try await context.lifecycle.run(.storedBookings) { () throws(GatewayStartError) in
             do throws(StoreError) {
                 let slot = try context.shared?.instanceSlot() ?? 0
-                let ledger = try BookingLedger(store: context.store, sequencing: .shared(slot: slot))
+                let ledger = try BookingLedger(
+                    store: context.store, sequencing: .shared(slot: slot, announces: announces))
                 // The work reads them again when it starts (they may have changed by then).
                 _ = ledger.takeStoredBookings()
                 return ledger
