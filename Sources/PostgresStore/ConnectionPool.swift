@@ -40,18 +40,14 @@ final class ConnectionPool: Sendable {
     private let threadCount: Int
     /// Called with each connection failure and each success, to keep ``PostgresStore/isWritable`` current.
     private let onHealth: @Sendable (StoreError?) -> Void
-    /// Called on each new connection before it is used; an error refuses it (the store's fence).
-    private let onConnect: @Sendable () -> StoreError?
     /// Connections made by any thread of the pool.
     private let connectionsMade = ConnectionCount()
 
     /// Starts `settings.size` threads; `first`, if given, becomes the first thread's connection.
     init(
-        settings: Settings, first: PGConnection?, onHealth: @escaping @Sendable (StoreError?) -> Void,
-        onConnect: @escaping @Sendable () -> StoreError?
+        settings: Settings, first: PGConnection?, onHealth: @escaping @Sendable (StoreError?) -> Void
     ) {
         self.settings = settings
-        self.onConnect = onConnect
         self.threadCount = max(1, settings.size)
         self.available = DispatchSemaphore(value: 0)
         self.onHealth = onHealth
@@ -63,8 +59,7 @@ final class ConnectionPool: Sendable {
                     connection: handoff.withLock { connection in
                         defer { connection = nil }
                         return connection
-                    }, settings: settings, connectionsMade: connectionsMade, onHealth: onHealth,
-                    onConnect: onConnect)
+                    }, settings: settings, connectionsMade: connectionsMade, onHealth: onHealth)
                 ConnectionSlot.current = slot
                 run(slot)
                 ConnectionSlot.current = nil
@@ -157,13 +152,11 @@ final class ConnectionSlot: @unchecked Sendable {
     private let settings: ConnectionPool.Settings
     private let connectionsMade: ConnectionCount
     private let onHealth: @Sendable (StoreError?) -> Void
-    private let onConnect: @Sendable () -> StoreError?
 
     init(
         connection: PGConnection?, settings: ConnectionPool.Settings, connectionsMade: ConnectionCount,
-        onHealth: @escaping @Sendable (StoreError?) -> Void, onConnect: @escaping @Sendable () -> StoreError?
+        onHealth: @escaping @Sendable (StoreError?) -> Void
     ) {
-        self.onConnect = onConnect
         self.connection = connection
         self.settings = settings
         self.connectionsMade = connectionsMade
@@ -185,7 +178,6 @@ final class ConnectionSlot: @unchecked Sendable {
             let fresh = try PGConnection(
                 url: settings.url, connectTimeoutSeconds: settings.connectTimeoutSeconds,
                 statementTimeoutSeconds: settings.statementTimeoutSeconds)
-            if let refused = onConnect() { return .failure(refused) }
             connection = fresh
             lastFailure = nil
             connectionsMade.value.add(1, ordering: .releasing)

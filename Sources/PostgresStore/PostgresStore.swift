@@ -69,7 +69,7 @@ package final class PostgresStore: DurableStore {
         let health = Mutex<PostgresStore?>(nil)
         let pool = ConnectionPool(
             settings: configuration.poolSettings, first: first,
-            onHealth: { error in health.withLock { $0 }?.noteHealth(error) }, onConnect: { nil })
+            onHealth: { error in health.withLock { $0 }?.noteHealth(error) })
         let store = PostgresStore(configuration: configuration, pool: pool, logger: logger)
         health.withLock { $0 = store }
         logger.info(

@@ -84,10 +84,18 @@ package final class WorkLease: Sendable {
                 _ = try? connection?.execute("SELECT pg_advisory_unlock(\(PostgresStore.workLeaseLockKey))")
             }
         }
+        // True once the lock's session is gone (a new connection): the lock is to be taken again.
+        var sessionLost = false
         while !stopping.load(ordering: .acquiring) {
             do throws(StoreError) {
-                if connection == nil { connection = try configuration.connect() }
-                guard let current = connection else { continue }
+                let current: PGConnection
+                if let connection {
+                    current = connection
+                } else {
+                    current = try configuration.connect()
+                    connection = current
+                    sessionLost = term > 0
+                }
                 if term == 0 {
                     if let taken = try take(on: current) {
                         term = taken.term
@@ -104,7 +112,8 @@ package final class WorkLease: Sendable {
                         logger.notice("work lease: held by another instance; this one takes deliveries and waits")
                     }
                 } else {
-                    try keep(term, on: current)
+                    try keep(term, on: current, sessionLost: sessionLost)
+                    sessionLost = false
                 }
             } catch {
                 connection = nil
@@ -137,27 +146,23 @@ package final class WorkLease: Sendable {
         return Taken(term: term, previousLetGo: (raised.string(row: 0, column: 1) ?? "").isEmpty)
     }
 
-    /// Checks the session still holds the lock with `term`; after a lost session, takes the lock again if the term
-    /// is still ours. Throws ``StoreError/Code/locked`` when another instance took over.
-    private func keep(_ term: Int64, on connection: PGConnection) throws(StoreError) {
-        // Text results: the term as digits, the lock as t/f.
-        let held = try connection.execute(
-            """
-            SELECT term, EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-                AND granted AND classid = \(PostgresStore.workLeaseLockKey >> 32)
-                AND objid = \(PostgresStore.workLeaseLockKey & 0xFFFF_FFFF))
-            FROM latchkey_work_lease WHERE id = 1
-            """)
-        let stored = held.string(row: 0, column: 0).flatMap { Int64($0) }
-        if stored == term, held.string(row: 0, column: 1) == "t" { return }
-        if stored == term {
-            // A new session (the old one went with a server restart): take the lock again, then look at the term.
-            let locked = try connection.execute("SELECT pg_try_advisory_lock(\(PostgresStore.workLeaseLockKey))")
-            let again = try connection.execute("SELECT term FROM latchkey_work_lease WHERE id = 1")
-            if locked.string(row: 0, column: 0) == "t", again.string(row: 0, column: 0).flatMap({ Int64($0) }) == term {
+    /// Checks the term is still `term` (the lock stays with the session that took it); on a new session, after the
+    /// old one went with a server restart, takes the lock again first. Throws ``StoreError/Code/locked`` when another
+    /// instance took over.
+    private func keep(_ term: Int64, on connection: PGConnection, sessionLost: Bool) throws(StoreError) {
+        var locked = true
+        if sessionLost {
+            let taken = try connection.execute("SELECT pg_try_advisory_lock(\(PostgresStore.workLeaseLockKey))")
+            locked = taken.string(row: 0, column: 0) == "t"
+        }
+        // Text results: the term as digits.
+        let stored = try connection.execute("SELECT term FROM latchkey_work_lease WHERE id = 1")
+            .string(row: 0, column: 0).flatMap { Int64($0) }
+        if locked, stored == term {
+            if sessionLost {
                 logger.notice("work lease: held again after the session was lost", metadata: ["term": "\(term)"])
-                return
             }
+            return
         }
         throw StoreError(
             .locked,
@@ -165,13 +170,10 @@ package final class WorkLease: Sendable {
                 + "while this one's session was away")
     }
 
+    /// Sleeps `duration` in steps of 50 ms, ending early once a stop was asked for.
     private func sleepUnlessStopping(_ duration: Duration) {
-        var left = duration
-        let step = Duration.milliseconds(50)
-        while left > .zero, !stopping.load(ordering: .acquiring) {
-            let now = min(step, left)
-            usleep(UInt32(now.components.attoseconds / 1_000_000_000_000) + UInt32(now.components.seconds) * 1_000_000)
-            left -= now
+        for _ in 0..<max(1, Int(duration / .milliseconds(50))) where !stopping.load(ordering: .acquiring) {
+            usleep(50_000)
         }
     }
 }

@@ -405,7 +405,7 @@ package final class LatchkeyGateway: Sendable {
         }
         if let shared = context.shared {
             _ = try await lifecycle.start(.workQueue) { () throws(GatewayStartError) in
-                WorkQueueDrainer.start(store: shared, reconciler: reconciler, logger: logger)
+                WorkQueueDrainer.start(store: shared, stateStore: stateStore, reconciler: reconciler, logger: logger)
             }
         }
         return (

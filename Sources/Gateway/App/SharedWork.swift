@@ -67,22 +67,11 @@ final class WorkRouting: HTTPHandler {
 struct SeamEventInbox: Sendable {
     let store: any DurableStore
 
-    /// One stored event: what ``Reconciler/recordLockEvent(accessCodeID:kind:)`` needs.
-    struct Event: Codable, Sendable {
-        var accessCodeID: String
-        var eventType: String
-
-        enum CodingKeys: String, CodingKey {
-            case accessCodeID = "access_code_id"
-            case eventType = "event_type"
-        }
-    }
-
     /// Stores the event durably and announces it; returns once committed.
     /// - Parameters:
     ///   - event: The event.
     ///   - id: Seam's delivery id (`webhook-id`), so a repeat overwrites the same entry; a new id when absent.
-    func keep(_ event: Event, id: String?) async throws(StoreError) {
+    func keep(_ event: SeamLockEvent, id: String?) async throws(StoreError) {
         let key = StoreKeys.seamInboxEvent(id ?? UUID().uuidString)
         var transaction = Transaction()
         transaction.put(Array((try? JSONEncoder().encode(event)) ?? Data()), forKey: key)
@@ -93,8 +82,8 @@ struct SeamEventInbox: Sendable {
 
 /// On the instance holding the work lease: takes the announced keys off the shared queue and hands them to the
 /// reconciler: a booking stored by another instance (its latest, read from the database) and a Seam event stored
-/// for it (then deleted). A key may come twice (this instance's own bookings come through the booking feed as
-/// well); the reconciler ignores a booking version it has, and a lock event is a state, not a count.
+/// for it (then deleted). A key may come twice (announced twice, or taken over from a holder that died after taking
+/// it); the reconciler ignores a booking version it has, and a lock event is a state, not a count.
 enum WorkQueueDrainer {
     /// The pause when the queue was empty: 50 ms (the delay a booking taken by another instance may wait).
     static let idlePause: Duration = .milliseconds(50)
@@ -103,7 +92,14 @@ enum WorkQueueDrainer {
 
     /// Starts the drainer's task: first every Seam event left in the inbox (announced to an instance that died
     /// before applying it), then the queue, until stopped.
-    static func start(store: PostgresStore, reconciler: Reconciler, logger: Logger) -> PeriodicTask {
+    /// - Parameters:
+    ///   - store: The shared store (announcements, values).
+    ///   - stateStore: The reconciler's store, which deletes an applied Seam event (needing the work lease).
+    ///   - reconciler: Receives the bookings and the events.
+    ///   - logger: Each relayed event and a failing queue are logged.
+    static func start(store: PostgresStore, stateStore: StoreStateStore, reconciler: Reconciler, logger: Logger)
+        -> PeriodicTask
+    {
         PeriodicTask {
             var pending: [String] = []
             var failing = false
@@ -117,7 +113,8 @@ enum WorkQueueDrainer {
                         try? await Task.sleep(for: idlePause)
                         continue
                     }
-                    try await apply(pending, store: store, reconciler: reconciler, logger: logger)
+                    try await apply(
+                        pending, store: store, stateStore: stateStore, reconciler: reconciler, logger: logger)
                     pending = []
                     if failing {
                         failing = false
@@ -137,17 +134,17 @@ enum WorkQueueDrainer {
     }
 
     /// Applies one batch of keys: the bookings in chunks, then each Seam event (deleted once applied).
-    private static func apply(_ keys: [String], store: PostgresStore, reconciler: Reconciler, logger: Logger)
-        async throws
-    {
+    private static func apply(
+        _ keys: [String], store: PostgresStore, stateStore: StoreStateStore, reconciler: Reconciler, logger: Logger
+    ) async throws {
         let values = try await store.loadValues(forKeys: keys)
         var bookings: [StoredBooking] = []
-        var events: [(key: String, event: SeamEventInbox.Event)] = []
+        var events: [(key: String, event: SeamLockEvent)] = []
         for (key, value) in values {
             if key.hasPrefix(StoreKeys.bookings), let booking = StoredBooking.decode(value) {
                 bookings.append(booking)
             } else if key.hasPrefix(StoreKeys.seamInbox),
-                let event = try? JSONDecoder().decode(SeamEventInbox.Event.self, from: Data(value))
+                let event = try? JSONDecoder().decode(SeamLockEvent.self, from: Data(value))
             {
                 events.append((key, event))
             }
@@ -156,19 +153,15 @@ enum WorkQueueDrainer {
             try await reconciler.apply(chunk)
         }
         for (key, event) in events {
-            if let kind = Reconciler.LockEventKind(eventType: event.eventType) {
-                let known = try await reconciler.recordLockEvent(accessCodeID: event.accessCodeID, kind: kind)
+            if let kind = Reconciler.LockEventKind(eventType: event.eventType), let accessCodeID = event.accessCodeID {
+                let known = try await reconciler.recordLockEvent(accessCodeID: accessCodeID, kind: kind)
                 logger.info(
                     "Seam event recorded (received by another instance)",
                     metadata: [
-                        "seam.event": "\(event.eventType)", "access_code_id": "\(event.accessCodeID)",
-                        "known": "\(known)",
+                        "seam.event": "\(event.eventType)", "access_code_id": "\(accessCodeID)", "known": "\(known)",
                     ])
             }
-            var transaction = Transaction()
-            transaction.delete(key: key)
-            transaction.requiresWorkLease = true
-            _ = try await store.commit(transaction)
+            try await stateStore.delete(key)
         }
     }
 }

@@ -43,16 +43,6 @@ struct SeamWebhookRoute: Sendable {
         router.add("POST", "/seam/webhooks", async: handle)
     }
 
-    private struct SeamEventBody: Decodable {
-        var eventType: String
-        var accessCodeID: String?
-
-        enum CodingKeys: String, CodingKey {
-            case eventType = "event_type"
-            case accessCodeID = "access_code_id"
-        }
-    }
-
     @Sendable func handle(_ request: HTTPRequest) async -> HTTPResponse {
         guard let verifier else {
             return .error(
@@ -66,7 +56,7 @@ struct SeamWebhookRoute: Sendable {
             logger.notice("Seam webhook refused", metadata: ["auth.reason": "\(error.reason.rawValue)"])
             return .error(status: 401, type: "unauthorized", message: error.message)
         }
-        guard let event = try? JSONDecoder().decode(SeamEventBody.self, from: Data(request.body)) else {
+        guard let event = try? JSONDecoder().decode(SeamLockEvent.self, from: Data(request.body)) else {
             return .error(
                 status: 400, type: "invalid_payload",
                 message: "event_type: expected a Seam event object with event_type")
@@ -80,9 +70,7 @@ struct SeamWebhookRoute: Sendable {
         case .reconciler(let this): reconciler = this
         case .inbox(let inbox):
             do {
-                try await inbox.keep(
-                    SeamEventInbox.Event(accessCodeID: accessCodeID, eventType: event.eventType),
-                    id: request.headers["webhook-id"])
+                try await inbox.keep(event, id: request.headers["webhook-id"])
                 logger.info(
                     "Seam event kept for the instance holding the work lease",
                     metadata: ["seam.event": "\(event.eventType)", "access_code_id": "\(accessCodeID)"])
@@ -114,5 +102,17 @@ struct SeamWebhookRoute: Sendable {
                 status: 503, type: "store_unavailable",
                 message: "The event could not be recorded; Seam will send it again.", headers: ["Retry-After": "5"])
         }
+    }
+}
+
+/// What Latchkey reads of a Seam event (the body of `POST /seam/webhooks`, and what ``SeamEventInbox`` keeps of it
+/// for the instance holding the work lease).
+struct SeamLockEvent: Codable, Sendable {
+    var eventType: String
+    var accessCodeID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case eventType = "event_type"
+        case accessCodeID = "access_code_id"
     }
 }
